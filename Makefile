@@ -1,0 +1,46 @@
+# evalkit: two commands on a fresh machine with Python >= 3.11 and make.
+#   make reports   set up .venv, generate the synthetic data if missing, render every report
+#   make test      set up .venv, run the whole test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.evalkit-installed
+DATA := data/synthetic
+
+.PHONY: setup reports test test-fast lab synth clean help
+
+help:
+	@echo "make reports   render every programme report into reports/ (sets up on first use)"
+	@echo "make test      run the whole test suite (sets up on first use)"
+	@echo "make lab       open JupyterLab on notebooks/"
+	@echo "make synth     (re)write the synthetic data in $(DATA)/"
+	@echo "make clean     remove .venv, rendered reports and caches"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "evalkit needs Python >= 3.11; found " + sys.version.split()[0])'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+synth: $(STAMP)
+	$(BIN)/evalkit synth --out $(DATA)
+
+reports: $(STAMP)
+	$(BIN)/evalkit synth --out $(DATA) --if-missing
+	$(BIN)/evalkit report --all --data $(DATA) --out reports
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow and not browser"
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+clean:
+	rm -rf $(VENV) reports/*.html reports/_executed .pytest_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

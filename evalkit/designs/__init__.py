@@ -1,0 +1,1 @@
+"""Designs: pure statistical analyses of evaluation designs (DataFrame in, result out)."""

@@ -1,0 +1,1 @@
+"""Indices: pure, vectorised scoring of assessment tools (DataFrame in, result out)."""

@@ -1,0 +1,58 @@
+"""Project files that must stay in step: dependencies, CI entry point, README quick start."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+
+from tests.conftest import ROOT
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!~ \[]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_environment_yml_lists_the_same_dependencies_as_pyproject():
+    import yaml
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = {_name(r) for r in project["dependencies"]}
+    wanted |= {_name(r) for r in project["optional-dependencies"]["test"]}
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda = {_name(d) for d in env["dependencies"] if isinstance(d, str)} - {"python", "pip"}
+    assert conda == wanted
+    # and the versions agree
+    pins = {_name(r): r.replace(" ", "") for r in project["dependencies"]}
+    for dep in env["dependencies"]:
+        if isinstance(dep, str) and _name(dep) in pins:
+            assert dep.replace(" ", "") == pins[_name(dep)]
+
+
+def test_required_stack_is_declared():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    names = {_name(r) for r in project["dependencies"]}
+    assert {"jupyterlab", "pandas", "statsmodels", "linearmodels", "seaborn", "nbconvert",
+            "papermill", "ipykernel"} <= names
+    assert project["requires-python"] == ">=3.11"
+    assert project["scripts"]["evalkit"] == "evalkit.cli:main"
+
+
+def test_ci_runs_the_readme_test_command():
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
+    readme = (ROOT / "README.md").read_text()
+    quick = readme.split("## Quick start", 1)[1].split("##", 1)[0]
+    assert "make reports" in quick and "make test" in quick
+
+
+def test_notebooks_are_committed_without_outputs():
+    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    assert notebooks
+    for path in notebooks:
+        nb = json.loads(path.read_text())
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "code":
+                assert cell["outputs"] == [], f"{path.name} has outputs"
+                assert cell["execution_count"] is None, f"{path.name} has execution counts"
+        tagged = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
+        assert len(tagged) == 1, f"{path.name} needs exactly one parameters cell"
