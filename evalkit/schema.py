@@ -1,0 +1,48 @@
+"""Validation of input frames: clear one-sentence errors, never mutating the input.
+
+Each function returns a new object (Series or frame) and leaves its argument untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from evalkit.errors import DataError
+from evalkit.io import show, where
+
+
+def require_columns(df: pd.DataFrame, columns: Iterable[str], purpose: str = "") -> None:
+    """Raise a DataError naming the first of ``columns`` missing from ``df``."""
+    for column in columns:
+        if column not in df.columns:
+            source = df.attrs.get("source", "data frame")
+            why = f" ({purpose})" if purpose else ""
+            raise DataError(f"{source}: no column {column!r}{why}; columns present: "
+                            f"{', '.join(map(str, df.columns))}.")
+
+
+def whole_numbers(df: pd.DataFrame, column: str) -> pd.Series:
+    """Column ``column`` as integers; a blank or non-integer cell is a DataError."""
+    raw = df[column]
+    number = pd.to_numeric(raw.astype("string").str.strip(), errors="coerce")
+    bad = (number.isna() | (number % 1 != 0)).to_numpy(dtype=bool)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise DataError(f"{where(df, row)}, column {column!r}: {show(raw.iloc[row])} is not a whole "
+                        "number; expected a whole number in every row.")
+    return number.astype("int64")
+
+
+def dates(df: pd.DataFrame, column: str) -> pd.Series:
+    """Column ``column`` parsed as ISO dates (YYYY-MM-DD); anything else is a DataError."""
+    raw = df[column]
+    parsed = pd.to_datetime(raw.astype("string").str.strip(), format="%Y-%m-%d", errors="coerce")
+    bad = parsed.isna().to_numpy(dtype=bool)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise DataError(f"{where(df, row)}, column {column!r}: {show(raw.iloc[row])} is not a date; "
+                        "expected a date written YYYY-MM-DD.")
+    return parsed
