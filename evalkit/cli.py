@@ -1,0 +1,156 @@
+"""The ``evalkit`` command: generate synthetic data, list programmes, render reports.
+
+Errors in data or configuration are printed as one sentence (exit status 2); a batch of
+reports exits 1 when any report failed, after rendering all the others.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from evalkit import __version__
+from evalkit.errors import EvalkitError
+
+DEFAULT_DATA = Path("data/synthetic")
+DEFAULT_OUT = Path("reports")
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    from evalkit import synth
+
+    out = Path(args.out)
+    if args.if_missing and all((out / key / synth.MARKER).is_file() for key in synth.PROGRAMMES):
+        _say(f"synthetic data already in {out}; nothing to do (drop --if-missing to rewrite).")
+        return 0
+    try:
+        synth.write_all(out, seed=args.seed, progress=_say)
+    except FileExistsError as exc:
+        _say(f"evalkit synth: {exc}")
+        return 2
+    return 0
+
+
+def _programme_folders(args: argparse.Namespace) -> list[Path]:
+    from evalkit.config import discover
+
+    if args.all:
+        folders = discover(args.data)
+        if not folders:
+            raise EvalkitError(f"{args.data}: no programme folders (folders with a programme.yml) "
+                               "found; run 'evalkit synth' or pass --data.")
+        return folders
+    if not args.folders:
+        raise EvalkitError("name a programme folder (e.g. data/synthetic/cct) or pass --all.")
+    return [Path(f) for f in args.folders]
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from evalkit.report.render import render_programme
+
+    folders = _programme_folders(args)
+    failed = 0
+    results = []
+    for i, folder in enumerate(folders, start=1):
+        _say(f"[{i}/{len(folders)}] rendering {folder.name} …")
+        result = render_programme(folder, args.out, timeout=args.timeout)
+        results.append(result)
+        if result.ok:
+            _say(f"[{i}/{len(folders)}] {folder.name}: wrote {result.html} ({result.seconds:.1f} s)")
+        else:
+            failed += 1
+            _say(f"[{i}/{len(folders)}] FAILED {result.error}")
+    if len(results) > 1:
+        _say("\nprogramme        seconds  result")
+        for r in results:
+            _say(f"{r.programme:<16} {r.seconds:7.1f}  {'ok' if r.ok else 'FAILED'}")
+    if failed:
+        _say(f"{failed} of {len(results)} report(s) failed; the executed notebooks are in "
+             f"{Path(args.out) / '_executed'}.")
+    return 1 if failed else 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from evalkit.config import discover, load
+
+    folders = discover(args.data)
+    if not folders:
+        _say(f"{args.data}: no programme folders found (run 'evalkit synth').")
+        return 0
+    for folder in folders:
+        try:
+            cfg = load(folder)
+            print(f"{folder.name:<12} {cfg.ngo} — {cfg.name} ({cfg.province}); report: "
+                  f"{', '.join(cfg.analyses) or 'nothing configured'}")
+        except EvalkitError as exc:
+            print(f"{folder.name:<12} CONFIG ERROR: {exc}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="evalkit",
+        description="Programme evaluation kit: Child Status Index scoring, pre/post and village "
+                    "comparisons, and one HTML report per NGO programme.",
+        epilog="Quick start: 'evalkit synth' then 'evalkit report --all'; reports land in reports/.",
+    )
+    parser.add_argument("--version", action="version", version=f"evalkit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("synth", help="write the embedded synthetic programme data",
+                       description="Write deterministic synthetic data for every seed programme "
+                                   "(CCT, CFI, CIF) into one folder each, with programme.yml, "
+                                   "MODEL.md (the generating model) and truth.json.")
+    p.add_argument("--out", default=str(DEFAULT_DATA), help="where to write (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: the kit's fixed seed)")
+    p.add_argument("--if-missing", action="store_true",
+                   help="do nothing when the synthetic data are already there")
+    p.set_defaults(func=cmd_synth)
+
+    p = sub.add_parser("report", help="render HTML reports for programme folders",
+                       description="Execute the report notebook for each programme folder with "
+                                   "papermill and convert it to self-contained HTML in --out. "
+                                   "A programme that fails is reported in one line and does not "
+                                   "stop the others; the exit status is 1 if any failed.")
+    p.add_argument("folders", nargs="*", help="programme folder(s), each holding a programme.yml")
+    p.add_argument("--all", action="store_true", help="render every programme folder under --data")
+    p.add_argument("--data", default=str(DEFAULT_DATA), help="where --all looks (default: %(default)s)")
+    p.add_argument("--out", default=str(DEFAULT_OUT), help="where reports go (default: %(default)s)")
+    p.add_argument("--timeout", type=int, default=600,
+                   help="seconds a notebook cell may run before the report fails (default: %(default)s)")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("list", help="list the programmes found and what each report contains",
+                       description="List programme folders under --data and their report sections.")
+    p.add_argument("--data", default=str(DEFAULT_DATA), help="where to look (default: %(default)s)")
+    p.set_defaults(func=cmd_list)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:
+        parser.print_help()
+        return 0
+    if getattr(args, "seed", "absent") is None:
+        from evalkit.synth import DEFAULT_SEED
+
+        args.seed = DEFAULT_SEED
+    try:
+        return args.func(args)
+    except EvalkitError as exc:
+        _say(f"evalkit: {exc}")
+        return 2
+    except KeyboardInterrupt:
+        _say("evalkit: interrupted.")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

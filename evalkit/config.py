@@ -1,0 +1,140 @@
+"""Programme configuration: one ``programme.yml`` per programme folder.
+
+Adding a programme needs a folder with its data files and this file, never new Python. A
+configuration error is one sentence naming the file, the key and what was expected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from evalkit.errors import ConfigError
+
+CONFIG_NAME = "programme.yml"
+
+
+@dataclass(frozen=True)
+class CSIConfig:
+    """Where a programme's CSI assessments are and how its columns are named."""
+
+    file: str
+    child: str = "child_id"
+    round: str = "round"
+    date: str | None = None
+    group: str | None = None
+    round_labels: dict[Any, str] = field(default_factory=dict)
+    before: Any = None
+    after: Any = None
+    published_improvement: dict[str, float] = field(default_factory=dict)
+    published_source: str | None = None
+
+
+@dataclass(frozen=True)
+class ProgrammeConfig:
+    """A programme's report configuration (see ``data/synthetic/*/programme.yml``)."""
+
+    key: str
+    folder: Path
+    name: str
+    ngo: str
+    province: str
+    source: str = ""
+    min_cell: int = 5
+    seed: int | None = None
+    csi: CSIConfig | None = None
+
+    @property
+    def analyses(self) -> list[str]:
+        """The report sections this configuration enables, in report order."""
+        return ["CSI change"] if self.csi is not None else []
+
+
+def _require(mapping: dict, key: str, path: Path, kind: type, where: str = "") -> Any:
+    if key not in mapping:
+        raise ConfigError(f"{path}: missing key '{where}{key}'; expected a {kind.__name__}.")
+    value = mapping[key]
+    if not isinstance(value, kind):
+        raise ConfigError(f"{path}: key '{where}{key}' is {value!r}; expected a {kind.__name__}.")
+    return value
+
+
+def _known(mapping: dict, allowed: set[str], path: Path, where: str = "") -> None:
+    unknown = sorted(set(mapping) - allowed)
+    if unknown:
+        raise ConfigError(f"{path}: unknown key '{where}{unknown[0]}'; expected one of "
+                          f"{', '.join(sorted(allowed))}.")
+
+
+def load(folder: str | Path) -> ProgrammeConfig:
+    """Read and check ``programme.yml`` in ``folder``."""
+    folder = Path(folder)
+    path = folder / CONFIG_NAME
+    if not path.is_file():
+        raise ConfigError(f"{folder}: no {CONFIG_NAME}; expected a programme configuration "
+                          "file in every programme folder (see README, 'Adding a programme').")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{path}{line}: not valid YAML ({getattr(exc, 'problem', exc)}).") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of keys (name, ngo, province, …).")
+    _known(raw, {"name", "ngo", "province", "source", "privacy", "seed", "csi"}, path)
+    privacy = raw.get("privacy", {}) or {}
+    if not isinstance(privacy, dict):
+        raise ConfigError(f"{path}: key 'privacy' is {privacy!r}; expected a mapping with min_cell.")
+    _known(privacy, {"min_cell"}, path, "privacy.")
+    min_cell = privacy.get("min_cell", 5)
+    if not isinstance(min_cell, int) or min_cell < 1:
+        raise ConfigError(f"{path}: key 'privacy.min_cell' is {min_cell!r}; expected a whole "
+                          "number of children of at least 1 (default 5).")
+    csi = None
+    if "csi" in raw:
+        section = _require(raw, "csi", path, dict)
+        allowed = {"file", "columns", "round_labels", "before", "after",
+                   "published_improvement", "published_source"}
+        _known(section, allowed, path, "csi.")
+        columns = section.get("columns", {}) or {}
+        _known(columns, {"child", "round", "date", "group"}, path, "csi.columns.")
+        csi = CSIConfig(
+            file=_require(section, "file", path, str, "csi."),
+            child=columns.get("child", "child_id"),
+            round=columns.get("round", "round"),
+            date=columns.get("date"),
+            group=columns.get("group"),
+            round_labels=dict(section.get("round_labels", {}) or {}),
+            before=section.get("before"),
+            after=section.get("after"),
+            published_improvement=dict(section.get("published_improvement", {}) or {}),
+            published_source=section.get("published_source"),
+        )
+        if not (folder / csi.file).is_file():
+            raise ConfigError(f"{path}: key 'csi.file' names {csi.file!r}, which is not in "
+                              f"{folder}; expected the CSI assessment export there.")
+    seed = raw.get("seed")
+    if seed is not None and not isinstance(seed, int):
+        raise ConfigError(f"{path}: key 'seed' is {seed!r}; expected a whole number.")
+    return ProgrammeConfig(
+        key=folder.name,
+        folder=folder,
+        name=_require(raw, "name", path, str),
+        ngo=_require(raw, "ngo", path, str),
+        province=_require(raw, "province", path, str),
+        source=str(raw.get("source", "")),
+        min_cell=min_cell,
+        seed=seed,
+        csi=csi,
+    )
+
+
+def discover(root: str | Path) -> list[Path]:
+    """Programme folders (those holding a ``programme.yml``) directly under ``root``."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if (p / CONFIG_NAME).is_file())

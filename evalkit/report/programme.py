@@ -1,0 +1,88 @@
+"""Loading one programme for its report: configuration, validated data, privacy applied."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from evalkit import config as config_mod
+from evalkit.errors import DataError
+from evalkit.indices import csi
+from evalkit.io import read_table
+from evalkit.report.privacy import public_columns
+from evalkit.schema import dates, require_columns, whole_numbers
+
+
+@dataclass(frozen=True, eq=False)
+class ProgrammeData:
+    """A programme's configuration and its validated, privacy-safe data."""
+
+    config: config_mod.ProgrammeConfig
+    csi: pd.DataFrame | None  # standard columns: child, round, date, group?, 1A..6B
+    files: dict[str, str]  # data file name -> SHA-256, for the methods appendix
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_csi(folder: Path, cfg: config_mod.CSIConfig) -> pd.DataFrame:
+    """Read the CSI export named in the configuration and return it with standard columns
+    ``child, round, date[, group]`` and the 12 factor codes; personal columns are dropped.
+
+    Every score is validated (a bad cell is one DataError naming file, line, column, value).
+    """
+    raw = read_table(folder / cfg.file, label=f"{folder.name}/{cfg.file}")
+    needed = [cfg.child, cfg.round] + [c for c in (cfg.date, cfg.group) if c]
+    require_columns(raw, needed, "named in programme.yml under csi.columns")
+    factor_cols = csi.factor_columns(raw)
+    csi.factor_scores(raw)  # validates every score; raises on the first bad cell
+    safe = public_columns(raw)
+    out = pd.DataFrame({"child": safe[cfg.child].astype("string").str.strip(),
+                        "round": whole_numbers(raw, cfg.round)})
+    if cfg.date:
+        out["date"] = dates(raw, cfg.date)
+    if cfg.group:
+        out["group"] = safe[cfg.group].astype("string").str.strip()
+    for code in csi.FACTORS:
+        out[code] = safe[factor_cols[code]]
+    missing_child = out["child"].isna() | (out["child"] == "")
+    if missing_child.any():
+        row = int(missing_child.to_numpy().nonzero()[0][0])
+        raise DataError(f"{raw.attrs['source']}, line {row + 2}, column {cfg.child!r}: the child "
+                        "id is blank; expected an id in every row.")
+    out.attrs = dict(raw.attrs)
+    for round_value in (cfg.before, cfg.after):
+        if round_value is not None and not (out["round"] == round_value).any():
+            raise DataError(f"{raw.attrs['source']}, column {cfg.round!r}: no assessment in round "
+                            f"{round_value!r}, which programme.yml names as csi.before/after.")
+    return out
+
+
+def load(folder: str | Path) -> ProgrammeData:
+    """Load a programme folder: its ``programme.yml`` and every data file it names."""
+    folder = Path(folder)
+    cfg = config_mod.load(folder)
+    files: dict[str, str] = {}
+    frame = None
+    if cfg.csi is not None:
+        frame = load_csi(folder, cfg.csi)
+        files[cfg.csi.file] = sha256(folder / cfg.csi.file)
+    return ProgrammeData(config=cfg, csi=frame, files=files)
+
+
+def personal_source_frames(folder: str | Path) -> list[pd.DataFrame]:
+    """The raw data files of a programme (with personal columns), for the leak check only."""
+    folder = Path(folder)
+    cfg = config_mod.load(folder)
+    frames = []
+    if cfg.csi is not None:
+        frames.append(read_table(folder / cfg.csi.file))
+    return frames

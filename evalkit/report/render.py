@@ -1,0 +1,163 @@
+"""Rendering programme reports: papermill executes the notebook, nbconvert writes the HTML.
+
+A report is written to a temporary file and renamed into place only when it is complete,
+offline (no external ``src``/``href``/``import``) and free of every personal value found in
+the programme's input files; otherwise no new HTML appears and the reason is one sentence.
+The executed notebook is kept under ``<out>/_executed/`` for debugging.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from evalkit.errors import EvalkitError, ReportError
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+TEMPLATES = PACKAGE_DIR / "templates"
+TEMPLATE_NAME = "evalkit_report"
+
+
+def default_notebook() -> Path:
+    """The programme report notebook: ``notebooks/programme_report.ipynb`` of this checkout."""
+    return PACKAGE_DIR.parent / "notebooks" / "programme_report.ipynb"
+
+
+EXTERNAL_REFERENCE = re.compile(
+    r"""(?:\bsrc|\bhref)\s*=\s*["']?\s*(?:https?:)?//|@import\s+(?:url\()?\s*["']?\s*(?:https?:)?//""",
+    re.IGNORECASE,
+)
+
+
+def _ipc_kernel_manager():
+    """A kernel manager on IPC transport: no TCP ports to race for when reports render in
+    parallel, and no "running over TCP without encryption" warning from the kernel."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.transport = "ipc"
+
+    return IPCKernelManager
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    programme: str
+    html: Path | None
+    seconds: float
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def to_html(executed: nbformat.NotebookNode) -> str:
+    """Convert an executed report notebook to self-contained HTML for readers."""
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    exporter = HTMLExporter(
+        template_name=TEMPLATE_NAME,
+        extra_template_basedirs=[str(TEMPLATES)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    remover = TagRemovePreprocessor(
+        remove_cell_tags={"parameters", "injected-parameters", "remove-cell"}, enabled=True)
+    exporter.register_preprocessor(remover, enabled=True)
+    body, _ = exporter.from_notebook_node(executed)
+    return body
+
+
+def check_html(html: str, programme: str, personal_frames: list) -> None:
+    """Refuse HTML that loads anything from the network or contains personal data."""
+    from evalkit.report.privacy import leaked_values
+
+    external = EXTERNAL_REFERENCE.search(html)
+    if external:
+        raise ReportError(f"{programme}: the rendered HTML refers to an external resource "
+                          f"({external.group(0)!r}); reports must be self-contained.")
+    for frame in personal_frames:
+        leaked = leaked_values(html, frame)
+        if leaked:
+            raise ReportError(f"{programme}: the rendered HTML contains personal data from "
+                              f"{frame.attrs.get('source', 'the input')} ({len(leaked)} value(s), "
+                              f"e.g. column {leaked[0].split('=')[0]!r}); the report was not written.")
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # readable like any other file, not mkstemp's 0600
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _execution_error(programme: str, exc: Exception) -> str:
+    ename = getattr(exc, "ename", type(exc).__name__)
+    evalue = getattr(exc, "evalue", str(exc))
+    cell = getattr(exc, "exec_count", None)
+    if ename in {"DataError", "ConfigError", "ReportError"}:
+        return f"{programme}: {evalue}"
+    where = f"cell {cell}" if cell is not None else "the notebook"
+    return f"{programme}: {where} raised {ename}: {str(evalue).splitlines()[0] if evalue else ''}"
+
+
+def render_programme(folder: str | Path, out_dir: str | Path = "reports", *,
+                     notebook: str | Path | None = None, timeout: int = 600) -> RenderResult:
+    """Render one programme folder to ``<out_dir>/<folder name>.html``.
+
+    Returns a :class:`RenderResult`; errors are caught and reported in ``error`` as one
+    sentence, so that one failing programme never stops the others.
+    """
+    import papermill as pm
+
+    folder = Path(folder).resolve()
+    out_dir = Path(out_dir).resolve()
+    programme = folder.name
+    started = time.perf_counter()
+    target = out_dir / f"{programme}.html"
+    executed_path = out_dir / "_executed" / f"{programme}.ipynb"
+    try:
+        from evalkit.report import programme as programme_mod
+
+        programme_mod.load(folder)  # fail fast, in-process, with the data's own sentence
+        personal = programme_mod.personal_source_frames(folder)
+        executed_path.parent.mkdir(parents=True, exist_ok=True)
+        notebook = Path(notebook) if notebook else default_notebook()
+        try:
+            executed = pm.execute_notebook(
+                str(notebook), str(executed_path),
+                parameters={"programme_dir": str(folder)},
+                kernel_name="python3", progress_bar=False, log_output=False,
+                cwd=str(notebook.parent), execution_timeout=timeout,
+                kernel_manager_class=_ipc_kernel_manager(), shutdown_kernel="immediate",
+            )
+        except pm.PapermillExecutionError as exc:
+            raise ReportError(_execution_error(programme, exc)) from None
+        except TimeoutError as exc:
+            raise ReportError(f"{programme}: a cell ran longer than {timeout} s and was stopped "
+                              f"({exc}).") from None
+        html = to_html(executed)
+        check_html(html, programme, personal)
+        _atomic_write_text(target, html)
+        return RenderResult(programme, target, time.perf_counter() - started)
+    except EvalkitError as exc:
+        return RenderResult(programme, None, time.perf_counter() - started, str(exc))
