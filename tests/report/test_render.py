@@ -1,0 +1,119 @@
+"""Rendered reports: the expected figures, no code, offline, and no child's personal data."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from evalkit.io import read_table
+from evalkit.report import csi_section, programme
+from evalkit.report.render import EXTERNAL_REFERENCE, render_programme
+
+
+def text_of(html: str) -> str:
+    """Visible text, tags removed and whitespace folded."""
+    body = re.sub(r"<style.*?</style>|<script.*?</script>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body))
+
+
+def test_one_report_per_programme(rendered):
+    assert set(rendered) == {"cct", "cfi", "cif"}
+
+
+@pytest.mark.parametrize("key", ["cct", "cfi", "cif"])
+def test_report_holds_no_code_prompts_or_parameters(rendered, key):
+    html = rendered[key].read_text()
+    for marker in ("ProgrammeReport", "import ", "programme_dir", "injected-parameters",
+                   "In&nbsp;[", "jp-InputArea", "Traceback", "Warning"):
+        assert marker not in html, marker
+
+
+@pytest.mark.parametrize("key", ["cct", "cfi", "cif"])
+def test_report_is_offline(rendered, key):
+    html = rendered[key].read_text()
+    assert EXTERNAL_REFERENCE.search(html) is None
+    assert "<script" not in html  # nothing to run, nothing to fetch
+    assert re.findall(r'<img[^>]*src="data:image/png;base64,', html), "charts are embedded"
+
+
+@pytest.mark.parametrize("key", ["cct", "cfi", "cif"])
+def test_report_has_no_child_names_or_birth_dates(rendered, synthetic_root, key):
+    html = rendered[key].read_text()
+    raw = read_table(synthetic_root / key / "csi_assessments.csv")
+    names = set(raw["child_name"])
+    births = set(raw["date_of_birth"])
+    assert len(names) > 50 and len(births) > 50
+    assert not [n for n in names if n in html]
+    assert not [b for b in births if b in html]
+    assert "child_name" not in html and "date_of_birth" not in html
+    # the pseudonymous ids are not shown either
+    assert not re.search(r"\b(CCT|CFI|CIF)-\d{4}\b", html)
+
+
+def test_cct_report_shows_the_api_figures(rendered, synthetic_root):
+    html = rendered["cct"].read_text()
+    text = text_of(html)
+    data = programme.load(synthetic_root / "cct")
+    result = csi_section.change(data)
+    table = result.to_frame().set_index("code")
+    assert "219 children were assessed at Baseline and 29 at Six months" in text
+    assert "190 children assessed at Baseline were not reassessed" in text
+    # the change table carries the API's numbers, formatted
+    for code in ("1A", "2A", "6A"):
+        row = table.loc[code]
+        assert f"{row['mean_before']:.2f}" in text
+        assert f"{row['relative_change_pct']:+.1f}" in text
+    # the published figures and the definition used are stated
+    assert "relative change of the mean score" in text
+    shelter = result.improvement()["Shelter"]
+    assert f"{shelter:.1f}" in text and abs(shelter - 20) <= 1
+    assert "not an impact estimate" in text
+
+
+def test_cfi_report_shows_every_round(rendered, synthetic_root):
+    text = text_of(rendered["cfi"].read_text())
+    data = programme.load(synthetic_root / "cfi")
+    flagged = csi_section.flagged_table(data)
+    for label, pct in zip(flagged["Assessment round"], flagged["Needing services on any factor (%)"]):
+        assert label in text
+    assert "24 months" in text and "280" in text
+
+
+def test_bad_score_fails_with_one_sentence_and_writes_no_report(synthetic_root, tmp_path):
+    folder = tmp_path / "broken"
+    shutil.copytree(synthetic_root / "cct", folder)
+    lines = (folder / "csi_assessments.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    cells = lines[13].split(",")
+    cells[header.index("3B")] = "5"
+    lines[13] = ",".join(cells)
+    (folder / "csi_assessments.csv").write_text("\n".join(lines) + "\n")
+    result = render_programme(folder, tmp_path / "out")
+    assert not result.ok
+    assert result.error == (
+        "broken/csi_assessments.csv, line 14, column '3B': '5' is not a CSI score; "
+        "expected a whole number from 1 (very bad) to 4 (good), 'n/a' where the factor does "
+        "not apply, or a blank cell where it was not rated.")
+    assert not (tmp_path / "out" / "broken.html").exists()
+
+    cli = subprocess.run([sys.executable, "-m", "evalkit", "report", str(folder), "--out",
+                          str(tmp_path / "out")], capture_output=True, text=True)
+    assert cli.returncode == 1
+    assert "Traceback" not in cli.stderr
+    assert "line 14, column '3B': '5' is not a CSI score" in cli.stderr
+
+
+def test_privacy_guard_refuses_a_leaking_report(synthetic_root):
+    from evalkit.errors import ReportError
+    from evalkit.report.render import check_html
+
+    raw = read_table(synthetic_root / "cct" / "csi_assessments.csv")
+    leaked = f"<p>{raw['child_name'].iloc[3]}</p>"
+    with pytest.raises(ReportError, match="personal data"):
+        check_html(leaked, "cct", [raw])
+    with pytest.raises(ReportError, match="external resource"):
+        check_html('<script src="https://cdn.example.org/x.js"></script>', "cct", [])

@@ -1,0 +1,50 @@
+"""The command line explains itself and turns bad input into one sentence."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def run(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "evalkit", *args], capture_output=True,
+                          text=True, cwd=cwd)
+
+
+def test_help_explains_each_command():
+    top = run("--help")
+    assert top.returncode == 0
+    for command in ("synth", "report", "list"):
+        assert command in top.stdout
+    report = run("report", "--help")
+    assert report.returncode == 0
+    assert "--all" in report.stdout and "programme folder" in report.stdout
+    assert run("synth", "--help").returncode == 0
+    assert run("list", "--help").returncode == 0
+
+
+def test_synth_then_list(tmp_path):
+    out = tmp_path / "data"
+    assert run("synth", "--out", str(out)).returncode == 0
+    again = run("synth", "--out", str(out), "--if-missing")
+    assert again.returncode == 0 and "nothing to do" in again.stderr
+    listing = run("list", "--data", str(out))
+    assert listing.returncode == 0
+    assert "cct" in listing.stdout and "CSI change" in listing.stdout
+
+
+def test_report_without_folders_is_one_sentence(tmp_path):
+    result = run("report", "--all", "--data", str(tmp_path / "nothing"))
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "no programme folders" in result.stderr
+
+
+def test_config_error_is_one_sentence(tmp_path):
+    folder = tmp_path / "ngo"
+    folder.mkdir()
+    (folder / "programme.yml").write_text("name: X\nngo: Y\n")
+    result = run("report", str(folder), "--out", str(tmp_path / "out"))
+    assert result.returncode == 1
+    assert "missing key 'province'" in result.stderr
+    assert "Traceback" not in result.stderr

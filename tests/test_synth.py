@@ -1,0 +1,100 @@
+"""The embedded synthetic data: shape, determinism, seed figures and recovery of the truth."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evalkit import synth
+from evalkit.indices import csi
+from evalkit.io import read_table
+from evalkit.synth.csi_programmes import CCT_PUBLISHED_IMPROVEMENT
+
+
+def export(root, key):
+    return read_table(root / key / "csi_assessments.csv")
+
+
+def test_every_programme_folder_is_complete(synthetic_root):
+    for key in ("cct", "cfi", "cif"):
+        folder = synthetic_root / key
+        for name in ("csi_assessments.csv", "programme.yml", "MODEL.md", "truth.json"):
+            assert (folder / name).is_file(), f"{key}/{name} missing"
+        columns = set(export(synthetic_root, key).columns)
+        assert {"client_id", "child_name", "date_of_birth", "sex", "age", "village", "commune",
+                "district", "province", "assessment_date", "assessor", *csi.FACTORS} <= columns
+
+
+def test_cct_counts_match_the_seed(synthetic_root):
+    df = export(synthetic_root, "cct")
+    assert df["client_id"].nunique() == 219
+    assert (df["assessment_number"] == "1").sum() == 219
+    assert (df["assessment_number"] == "2").sum() == 29
+    assert set(df["province"]) == {"Battambang"}
+
+
+@pytest.mark.parametrize("definition_tolerance", [1.0])
+def test_cct_reproduces_the_published_table_within_one_point(synthetic_root, definition_tolerance):
+    df = export(synthetic_root, "cct")
+    result = csi.change(df, child="client_id", round="assessment_number", before="1", after="2")
+    assert result.children_paired == 29
+    ours = result.improvement("relative_change")
+    for name, published in CCT_PUBLISHED_IMPROVEMENT.items():
+        assert abs(ours[name] - published) <= definition_tolerance, (name, ours[name], published)
+    # every factor is rated for all 29 (they are school-age)
+    factors = result.to_frame().query("level == 'factor'")
+    assert (factors["children_paired"] == 29).all()
+
+
+def test_cfi_and_cif_shapes(synthetic_root):
+    cfi = export(synthetic_root, "cfi")
+    assert cfi["client_id"].nunique() == 280
+    assert sorted(cfi["assessment_number"].astype(int).unique()) == [1, 2, 3, 4, 5]
+    cif = export(synthetic_root, "cif")
+    baseline = cif[cif["assessment_number"] == "1"]
+    assert baseline["care_type"].value_counts().to_dict() == {"kinship": 180, "foster": 95}
+    assert set(cif["province"]) == {"Kandal"}
+    # under-5s have 6A/6B not applicable, never a score
+    young = cif["age"].astype(int) < 5
+    assert (cif.loc[young, "6A"] == "n/a").all() and (cif.loc[~young, "6A"] != "n/a").all()
+
+
+def test_deterministic_from_the_seed(synthetic_root, tmp_path):
+    synth.write_all(tmp_path)
+    for key in ("cct", "cfi", "cif"):
+        for name in ("csi_assessments.csv", "programme.yml", "MODEL.md", "truth.json"):
+            assert (tmp_path / key / name).read_bytes() == (synthetic_root / key / name).read_bytes()
+    other = tmp_path / "other"
+    synth.write_all(other, seed=1)
+    assert (other / "cfi" / "csi_assessments.csv").read_bytes() != \
+        (synthetic_root / "cfi" / "csi_assessments.csv").read_bytes()
+
+
+def test_synth_refuses_to_overwrite_foreign_files(tmp_path):
+    (tmp_path / "cct").mkdir()
+    (tmp_path / "cct" / "my_real_export.csv").write_text("x\n")
+    with pytest.raises(FileExistsError):
+        synth.write_all(tmp_path)
+    assert (tmp_path / "cct" / "my_real_export.csv").read_text() == "x\n"
+
+
+@pytest.mark.parametrize("key", ["cfi", "cif"])
+def test_round_means_recover_the_generating_model(synthetic_root, key):
+    """Observed mean of each factor in each round lies within 4 standard errors of the exact
+    expectation under the generating Markov chain (truth.json)."""
+    truth = json.loads((synthetic_root / key / "truth.json").read_text())
+    df = export(synthetic_root, key)
+    values = csi.factor_scores(df).values
+    group = df["care_type"] if "care_type" in df else pd.Series("all", index=df.index)
+    groups = truth["groups"]
+    for g in groups:
+        in_group = (group == g) if len(groups) > 1 else pd.Series(True, index=df.index)
+        for code in csi.FACTORS:
+            expected = truth["expected_mean_by_round"][g][code]
+            for r, mu in enumerate(expected, start=1):
+                x = values.loc[in_group & (df["assessment_number"] == str(r)), code].dropna()
+                se = x.std(ddof=1) / np.sqrt(len(x))
+                assert abs(x.mean() - mu) < 4 * se + 1e-9, (key, g, code, r, x.mean(), mu)
