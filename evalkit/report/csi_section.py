@@ -214,25 +214,43 @@ def flagged_styler(data: ProgrammeData) -> Styler:
                          "children differ between rounds."))
 
 
+def flagged_by_factor_styler(data: ProgrammeData) -> Styler:
+    """Per factor (rows) and round (columns): % of children assessed scoring 1 or 2."""
+    table = flagged_table(data)
+    value_cols = [c for c in table.columns if c[:2] in csi.FACTORS]
+    wide = table.set_index("Assessment round")[value_cols].T
+    wide.index = [c.removesuffix(" (%)") for c in wide.index]
+    wide.index.name = "Factor"
+    counts = table.set_index("Assessment round")["Children (n)"]
+    wide.columns = [f"{r} (n = {int(n)})" if pd.notna(n) else f"{r} (fewer than {data.config.min_cell})"
+                    for r, n in counts.items()]
+    return (wide.reset_index().style.hide(axis="index")
+            .format("{:.0f}", subset=list(wide.columns), na_rep="–")
+            .set_caption("Children needing services on each factor (% of the children assessed in "
+                         "the round and rated on the factor)."))
+
+
 def flagged_chart(data: ProgrammeData) -> Figure:
-    """Share needing services per factor by round (line chart), n per round in the legend."""
+    """Share needing services per factor by round (line chart), n per round on the axis."""
     table = flagged_table(data)
     table = table[table["Children (n)"].notna()]
     value_cols = [c for c in table.columns if c[:2] in csi.FACTORS]
     long = table.melt(id_vars=["Assessment round", "Children (n)"], value_vars=value_cols,
                       var_name="Factor", value_name="Needing services (%)")
+    long["Factor"] = long["Factor"].str.removesuffix(" (%)")
     order = list(table["Assessment round"])
-    fig = Figure(figsize=(8, 5), dpi=100)
+    fig = Figure(figsize=(8, 6.4), dpi=100)
     ax = fig.subplots()
     sns.lineplot(data=long, x="Assessment round", y="Needing services (%)", hue="Factor",
                  marker="o", ax=ax, sort=False, palette="tab20")
     ax.set_xticks(range(len(order)), [f"{r}\n(n = {int(n)})" for r, n in
                                       zip(order, table["Children (n)"])])
-    ax.set_ylim(0, 100)
+    top = float(np.nanmax(long["Needing services (%)"])) if len(long) else 100.0
+    ax.set_ylim(0, min(100, 10 * np.ceil(top / 10) + 5))
     ax.set_xlabel("Assessment round (children assessed)")
     ax.set_ylabel("Children scoring 1 or 2 on the factor (%)")
     ax.set_title("Share of children needing services, by factor and round", fontsize=11)
-    ax.legend(fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(1.01, 1))
+    ax.legend(fontsize=8, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False)
     sns.despine(ax=ax)
     fig.tight_layout()
     return fig

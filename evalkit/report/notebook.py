@@ -82,11 +82,15 @@ class ProgrammeReport:
                 display.table(styler)]
 
     def flagged(self) -> list:
-        out = [display.table(csi_section.flagged_styler(self.data))]
-        out.append(display.figure(
-            csi_section.flagged_chart(self.data),
-            alt="Line chart of the share of children scoring 1 or 2 on each factor by round",
-            caption="Each line is one CSI factor; lower is better."))
+        out = [display.table(csi_section.flagged_styler(self.data)),
+               display.table(csi_section.flagged_by_factor_styler(self.data))]
+        if self.data.csi["round"].nunique() > 2:
+            out.append(display.figure(
+                csi_section.flagged_chart(self.data),
+                alt="Line chart of the share of children scoring 1 or 2 on each factor by round",
+                caption="Each line is one CSI factor; lower is better. Children leave the "
+                        "caseload between rounds, so each round describes the children then "
+                        "assessed."))
         return out
 
     def methods(self) -> Markdown:

@@ -3,7 +3,8 @@
 Generating model (documented per programme in ``MODEL.md`` and ``truth.json``):
 
 * each child's baseline score on each factor is drawn from a factor-specific distribution
-  over 1–4;
+  over 1–4, through a latent normal shared by the child's factors (correlation
+  ``factor_correlation``), so that a vulnerable child tends to score low on several factors;
 * every six months each factor moves one step up with probability ``p_up`` and one step down
   with probability ``p_down`` (scores stay within 1–4), independently across children;
 * between assessments a child leaves the caseload (case closed, moved) with probability
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 from evalkit.indices.csi import FACTORS, SEED_NAMES
 from evalkit.synth.people import birth_dates, names, villages
@@ -57,6 +59,7 @@ class CSIProgrammeSpec:
     reassessed: int | None = None  # exactly this many children get round 2 (CCT)
     calibrate_to: dict[str, float] = field(default_factory=dict)  # seed name -> % (CCT)
     not_applicable_under_5: bool = True
+    factor_correlation: float = 0.5
 
 
 def _transition(p_up: float, p_down: float) -> np.ndarray:
@@ -137,10 +140,15 @@ def generate(spec: CSIProgrammeSpec, seed: int) -> pd.DataFrame:
     home = place.iloc[rng.integers(0, len(place), size=n)].reset_index(drop=True)
     assessor = rng.choice(ASSESSORS, size=n)
 
-    # baseline scores
+    # baseline scores: thresholded latent normals, child effect shared across factors; each
+    # factor's marginal distribution is exactly baseline_probs
+    rho = spec.factor_correlation
+    latent = (np.sqrt(rho) * rng.standard_normal((n, 1))
+              + np.sqrt(1 - rho) * rng.standard_normal((n, len(FACTORS))))
     scores = np.empty((n, len(FACTORS)), dtype=int)
     for j, code in enumerate(FACTORS):
-        scores[:, j] = rng.choice(np.arange(1, 5), size=n, p=spec.baseline_probs[code])
+        cuts = norm.ppf(np.cumsum(spec.baseline_probs[code])[:3])
+        scores[:, j] = 1 + np.searchsorted(cuts, latent[:, j])
 
     if spec.reassessed is not None:
         # CCT: the reassessed children are school-age so every factor applies
@@ -204,7 +212,7 @@ def generate(spec: CSIProgrammeSpec, seed: int) -> pd.DataFrame:
 
 def _probs(shift: float) -> tuple[float, float, float, float]:
     """A baseline distribution over 1..4, worse for larger ``shift``."""
-    base = np.array([0.08, 0.27, 0.42, 0.23])
+    base = np.array([0.03, 0.12, 0.50, 0.35])
     worse = np.array([0.25, 0.40, 0.27, 0.08])
     p = (1 - shift) * base + shift * worse
     return tuple(float(x) for x in p / p.sum())
@@ -226,7 +234,8 @@ CCT = CSIProgrammeSpec(
     not_applicable_under_5=True,
 )
 
-_CFI_BASE = {code: _probs(0.6) for code in FACTORS}
+_CFI_BASE = {code: _probs(0.35) for code in FACTORS}
+_CFI_BASE.update({"1A": _probs(0.6), "4B": _probs(0.5), "6B": _probs(0.5)})
 CFI = CSIProgrammeSpec(
     key="cfi", province="Battambang", districts=("Sangkae", "Banan"),
     groups={"family support": 280}, rounds=5,
@@ -235,10 +244,11 @@ CFI = CSIProgrammeSpec(
     p_up={"family support": {
         "1A": 0.22, "1B": 0.18, "2A": 0.15, "2B": 0.20, "3A": 0.12, "3B": 0.25,
         "4A": 0.18, "4B": 0.22, "5A": 0.12, "5B": 0.10, "6A": 0.14, "6B": 0.14}},
-    p_down=0.06,
+    p_down=0.025,
 )
 
-_CIF_BASE = {code: _probs(0.4) for code in FACTORS}
+_CIF_BASE = {code: _probs(0.2) for code in FACTORS}
+_CIF_BASE.update({"2B": _probs(0.45), "5A": _probs(0.45), "3B": _probs(0.4)})
 CIF = CSIProgrammeSpec(
     key="cif", province="Kandal", districts=("Kien Svay", "Ta Khmau"),
     groups={"foster": 95, "kinship": 180}, rounds=4,
@@ -250,7 +260,7 @@ CIF = CSIProgrammeSpec(
         "kinship": {"1A": 0.14, "1B": 0.14, "2A": 0.12, "2B": 0.15, "3A": 0.10, "3B": 0.14,
                     "4A": 0.12, "4B": 0.14, "5A": 0.11, "5B": 0.10, "6A": 0.10, "6B": 0.10},
     },
-    p_down=0.05,
+    p_down=0.02,
 )
 
 SPECS = {"cct": CCT, "cfi": CFI, "cif": CIF}
