@@ -46,3 +46,31 @@ def dates(df: pd.DataFrame, column: str) -> pd.Series:
         raise DataError(f"{where(df, row)}, column {column!r}: {show(raw.iloc[row])} is not a date; "
                         "expected a date written YYYY-MM-DD.")
     return parsed
+
+
+def numbers(df: pd.DataFrame, column: str) -> pd.Series:
+    """Column ``column`` as floats; blanks stay missing, any other non-number is a DataError."""
+    raw = df[column]
+    if pd.api.types.is_bool_dtype(raw):
+        return raw.astype("float64")
+    if pd.api.types.is_numeric_dtype(raw):
+        return raw.astype("float64")
+    text = raw.astype("string").str.strip()
+    number = pd.to_numeric(text, errors="coerce")
+    bad = (number.isna() & text.notna() & (text != "")).to_numpy(dtype=bool)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise DataError(f"{where(df, row)}, column {column!r}: {show(raw.iloc[row])} is not a "
+                        "number; expected a number or a blank cell.")
+    return number.astype("float64")
+
+
+def zero_one(df: pd.DataFrame, column: str) -> pd.Series:
+    """Column ``column`` as 0/1 floats (booleans allowed); anything else is a DataError."""
+    values = numbers(df, column)
+    bad = (~values.isin([0.0, 1.0]) & values.notna()).to_numpy(dtype=bool)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise DataError(f"{where(df, row)}, column {column!r}: {show(df[column].iloc[row])} is "
+                        "not a treatment indicator; expected 1 (treatment) or 0 (control).")
+    return values

@@ -1,0 +1,182 @@
+"""Least squares and its variance estimators, written out so that every convention is ours to
+state: CR1 (Stata / fixest small-sample factor), CR2 (Bell–McCaffrey) with Imbens–Kolesár
+degrees of freedom, HC1 and iid. Arrays in, arrays out; no pandas here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from evalkit.errors import DataError
+
+
+@dataclass(frozen=True, eq=False)
+class OLSFit:
+    X: np.ndarray  # n x k design
+    y: np.ndarray  # n
+    beta: np.ndarray  # k
+    resid: np.ndarray  # n
+    bread: np.ndarray  # (X'X)^-1, k x k
+
+    @property
+    def n(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def k(self) -> int:
+        return self.X.shape[1]
+
+
+def ols(X: np.ndarray, y: np.ndarray, names: list[str] | None = None) -> OLSFit:
+    """OLS by a symmetric solve; a rank-deficient design is a DataError naming the culprit."""
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    XtX = X.T @ X
+    rank = np.linalg.matrix_rank(X)
+    if rank < X.shape[1]:
+        # find the first column that adds nothing
+        for j in range(1, X.shape[1] + 1):
+            if np.linalg.matrix_rank(X[:, :j]) < j:
+                name = names[j - 1] if names else f"column {j - 1}"
+                raise DataError(f"the regressors are collinear: {name!r} is a combination of the "
+                                "others (e.g. a covariate constant within the comparison); drop it.")
+    bread = np.linalg.inv(XtX)
+    beta = bread @ (X.T @ y)
+    return OLSFit(X=X, y=y, beta=beta, resid=y - X @ beta, bread=bread)
+
+
+def group_sum(values: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """Sum rows of ``values`` (n or n x m) within groups ``codes`` (0..n_groups-1)."""
+    values = np.asarray(values, dtype=float)
+    out = np.zeros((n_groups,) + values.shape[1:])
+    np.add.at(out, codes, values)
+    return out
+
+
+def cr1_factor(n: int, k: int, n_clusters: int) -> float:
+    """Stata / fixest / statsmodels small-sample factor G/(G-1) * (n-1)/(n-k)."""
+    return n_clusters / (n_clusters - 1) * (n - 1) / (n - k)
+
+
+def vcov_cr1(fit: OLSFit, codes: np.ndarray, n_clusters: int) -> np.ndarray:
+    scores = group_sum(fit.X * fit.resid[:, None], codes, n_clusters)
+    return cr1_factor(fit.n, fit.k, n_clusters) * fit.bread @ (scores.T @ scores) @ fit.bread
+
+
+def _inv_sqrt_psd(matrix: np.ndarray, tol: float = 1e-10) -> np.ndarray:
+    """Symmetric (generalised) inverse square root: eigenvalues below ``tol`` are dropped, as
+    clubSandwich does when a cluster's block of I - H is singular (e.g. absorbed effects)."""
+    w, q = np.linalg.eigh(matrix)
+    inv = np.where(w > tol, 1.0 / np.sqrt(np.clip(w, tol, None)), 0.0)
+    return (q * inv) @ q.T
+
+
+def cr2_adjustments(fit: OLSFit, codes: np.ndarray, n_clusters: int) -> list[np.ndarray]:
+    """Per cluster A_g = (I - H_gg)^(-1/2) (Bell and McCaffrey 2002)."""
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(n_clusters + 1))
+    adjust = []
+    for g in range(n_clusters):
+        idx = order[bounds[g]:bounds[g + 1]]
+        Xg = fit.X[idx]
+        adjust.append((idx, _inv_sqrt_psd(np.eye(len(idx)) - Xg @ fit.bread @ Xg.T)))
+    return adjust
+
+
+def vcov_cr2(fit: OLSFit, codes: np.ndarray, n_clusters: int,
+             adjust: list | None = None) -> np.ndarray:
+    """Bell–McCaffrey CR2: bread · Σ_g X_g' A_g e_g e_g' A_g X_g · bread."""
+    adjust = adjust if adjust is not None else cr2_adjustments(fit, codes, n_clusters)
+    scores = np.vstack([fit.X[idx].T @ (A @ fit.resid[idx]) for idx, A in adjust])
+    return fit.bread @ (scores.T @ scores) @ fit.bread
+
+
+def bm_df(fit: OLSFit, j: int, adjust: list) -> float:
+    """Imbens–Kolesár (2016) / Bell–McCaffrey degrees of freedom for coefficient ``j`` under a
+    homoskedastic working model: (Σλ)² / Σλ², λ the eigenvalues of G'G, whose column g is
+    (I - H)_{·,g} A_g X_g (X'X)^{-1} e_j."""
+    n = fit.n
+    ell = fit.bread[:, j]
+    columns = []
+    for idx, A in adjust:
+        v = A @ (fit.X[idx] @ ell)
+        col = -fit.X @ (fit.bread @ (fit.X[idx].T @ v))
+        col[idx] += v
+        columns.append(col)
+    G = np.column_stack(columns) if columns else np.zeros((n, 0))
+    B = G.T @ G
+    return float(np.trace(B) ** 2 / np.sum(B * B))
+
+
+def vcov_hc1(fit: OLSFit) -> np.ndarray:
+    meat = (fit.X * fit.resid[:, None] ** 2).T @ fit.X
+    return fit.n / (fit.n - fit.k) * fit.bread @ meat @ fit.bread
+
+
+def vcov_iid(fit: OLSFit) -> np.ndarray:
+    sigma2 = fit.resid @ fit.resid / (fit.n - fit.k)
+    return sigma2 * fit.bread
+
+
+WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
+
+
+def wild_cluster_p(fit: OLSFit, j: int, codes: np.ndarray, n_clusters: int, reps: int,
+                   rng: np.random.Generator, weights: str = "auto",
+                   chunk: int = 2000) -> tuple[float, str]:
+    """Wild cluster *restricted* bootstrap p-value for H0: beta_j = 0 (two-sided, symmetric),
+    on the CR1 t statistic, as in Roodman et al.'s boottest.
+
+    Weights: Rademacher, or Webb's six-point weights when there are fewer than 12 clusters
+    (``weights="auto"``). When 2^G ≤ reps, all Rademacher sign vectors are enumerated.
+    Returns (p-value, description of the weights used).
+    """
+    X, y = fit.X, fit.y
+    keep = [c for c in range(fit.k) if c != j]
+    restricted = ols(X[:, keep], y)
+    u = restricted.resid
+    fitted = y - u
+    beta_r = np.zeros(fit.k)
+    beta_r[keep] = restricted.beta
+    # everything per cluster: beta* - beta_r = M v,  cluster score of coef j = c*v - D (M v)
+    M = fit.bread @ group_sum(X * u[:, None], codes, n_clusters).T  # k x G
+    a = X @ fit.bread[j]  # row j of (X'X)^-1 X'
+    c = group_sum(a * u, codes, n_clusters)  # G
+    D = group_sum(a[:, None] * X, codes, n_clusters)  # G x k
+    factor = cr1_factor(fit.n, fit.k, n_clusters)
+    del fitted
+    # observed CR1 t statistic
+    se_obs = np.sqrt(vcov_cr1(fit, codes, n_clusters)[j, j])
+    t_obs = fit.beta[j] / se_obs
+    kind = weights
+    if kind == "auto":
+        kind = "webb" if n_clusters < 12 else "rademacher"
+    enumerate_all = kind == "rademacher" and 2 ** n_clusters <= reps
+    exceed = 0
+    total = 0
+    if enumerate_all:
+        grid = ((np.arange(2 ** n_clusters)[:, None] >> np.arange(n_clusters)) & 1) * 2 - 1
+        batches = [grid.T.astype(float)]
+    else:
+        batches = []
+        left = reps
+        while left > 0:
+            size = min(chunk, left)
+            if kind == "webb":
+                batches.append(rng.choice(WEBB, size=(n_clusters, size)))
+            else:
+                batches.append(rng.choice([-1.0, 1.0], size=(n_clusters, size)))
+            left -= size
+    for V in batches:
+        MV = M @ V  # k x B
+        beta_j = beta_r[j] + MV[j]
+        scores = c[:, None] * V - D @ MV  # G x B
+        se = np.sqrt(factor * np.sum(scores ** 2, axis=0))
+        t = beta_j / se
+        exceed += int(np.sum(np.abs(t) >= abs(t_obs) - 1e-12))
+        total += V.shape[1]
+    label = ("Rademacher, all 2^G sign vectors" if enumerate_all
+             else f"{'Webb six-point' if kind == 'webb' else 'Rademacher'}, {total} draws")
+    return exceed / total, label

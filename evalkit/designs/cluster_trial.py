@@ -1,0 +1,563 @@
+"""Treatment vs control comparisons with honest few-cluster inference.
+
+* :func:`balance_table` — iebaltab-style balance with a randomisation-based omnibus test;
+* :func:`compare_arms` — ITT effect of assignment (ANCOVA, two-period DiD or endline
+  difference) with CR2/Bell–McCaffrey inference, a wild cluster restricted bootstrap p-value
+  and a randomisation-inference p-value;
+* :func:`compare_outcomes` — several outcomes at once with Holm and Benjamini–Hochberg
+  adjustment;
+* :func:`twfe_did` — difference in differences with unit and time fixed effects.
+
+All are pure: DataFrame in, small frozen result out. Rows with a missing value in a column the
+analysis needs are not used; they are counted in ``n_dropped`` and named in ``warnings``.
+"""
+
+from __future__ import annotations
+
+import warnings as _warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from evalkit.designs import _linear as lin
+from evalkit.designs._randomisation import ri_p_value
+from evalkit.designs.multiple import benjamini_hochberg, holm
+from evalkit.errors import DataError
+from evalkit.schema import numbers, require_columns, zero_one
+
+SE_TYPES = ("CR2", "CR1", "HC1", "iid")
+ESTIMATORS = ("ancova", "did", "endline")
+FEW_CLUSTERS = 42  # Angrist and Pischke's rule of thumb for "few" clusters
+FEW_TREATED = 10
+
+
+class DesignWarning(UserWarning):
+    """A design feature that weakens the inference (few clusters, within-cluster variation…)."""
+
+
+@dataclass(frozen=True)
+class EffectResult:
+    """The effect of assignment on one outcome, with every inference reported together.
+
+    ``p_value`` and the confidence interval use ``se_type`` with ``df`` degrees of freedom
+    (CR2: Bell–McCaffrey/Imbens–Kolesár; CR1: G − 1; HC1/iid: n − k). ``p_wild`` is the wild
+    cluster restricted bootstrap p-value and ``p_ri`` the randomisation-inference p-value.
+    """
+
+    outcome: str
+    estimator: str
+    se_type: str
+    estimate: float
+    se: float
+    df: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    p_wild: float
+    p_ri: float
+    n_obs: int
+    n_clusters: int
+    n_treated_clusters: int
+    n_dropped: int = 0
+    control_mean: float = float("nan")
+    control_sd: float = float("nan")
+    wild_method: str = ""
+    ri_method: str = ""
+    seed: int | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def standardised(self) -> tuple[float, float, float]:
+        """Estimate and 95 % CI in control-group standard deviations."""
+        sd = self.control_sd
+        return self.estimate / sd, self.ci_low / sd, self.ci_high / sd
+
+    def to_frame(self) -> pd.DataFrame:
+        row = {name: getattr(self, name) for name in (
+            "outcome", "estimator", "se_type", "estimate", "se", "df", "ci_low", "ci_high",
+            "p_value", "p_wild", "p_ri", "n_obs", "n_clusters", "n_treated_clusters",
+            "n_dropped", "control_mean", "control_sd")}
+        return pd.DataFrame([row])
+
+    def summary(self) -> str:
+        lines = [
+            f"{self.outcome}: {self.estimator} estimate of the effect of assignment",
+            f"  estimate {self.estimate:.4f}   {self.se_type} SE {self.se:.4f}   df {self.df:.1f}",
+            f"  95% CI [{self.ci_low:.4f}, {self.ci_high:.4f}]   p ({self.se_type}) {self.p_value:.4f}",
+            f"  p (wild cluster bootstrap; {self.wild_method}) {self.p_wild:.4f}",
+            f"  p (randomisation inference; {self.ri_method}) {self.p_ri:.4f}",
+            f"  observations {self.n_obs} (dropped for missing values: {self.n_dropped}); "
+            f"clusters {self.n_clusters}, of which treated {self.n_treated_clusters}",
+        ]
+        lines += [f"  warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True, eq=False)
+class EffectsTable:
+    """Effects on a family of outcomes with Holm and Benjamini–Hochberg adjustment."""
+
+    results: tuple[EffectResult, ...]
+    p_holm: tuple[float, ...]
+    q_bh: tuple[float, ...]
+    p_ri_holm: tuple[float, ...]
+
+    def to_frame(self) -> pd.DataFrame:
+        frame = pd.concat([r.to_frame() for r in self.results], ignore_index=True)
+        frame["p_holm"] = self.p_holm
+        frame["q_bh"] = self.q_bh
+        frame["p_ri_holm"] = self.p_ri_holm
+        return frame
+
+    def summary(self) -> str:
+        cols = ["outcome", "estimate", "ci_low", "ci_high", "p_value", "p_wild", "p_ri",
+                "p_holm", "q_bh", "n_obs", "n_clusters"]
+        return self.to_frame()[cols].to_string(index=False, float_format=lambda v: f"{v:.4f}")
+
+
+# --------------------------------------------------------------------------- preparation
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, int]:
+    codes, uniques = pd.factorize(values, sort=True)
+    return codes.astype(np.int64), len(uniques)
+
+
+def _strata_dummies(values: pd.Series, prefix: str) -> tuple[np.ndarray, list[str]]:
+    codes, levels = pd.factorize(values, sort=True)
+    if len(levels) <= 1:
+        return np.zeros((len(values), 0)), []
+    dummies = (codes[:, None] == np.arange(1, len(levels))[None, :]).astype(float)
+    return dummies, [f"{prefix}={lvl}" for lvl in levels[1:]]
+
+
+def _complete_rows(data: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, int]:
+    used = data[columns]
+    complete = used.notna().all(axis=1) & ~(used.astype("string") == "").any(axis=1)
+    kept = data.loc[complete]
+    kept.attrs = dict(data.attrs)
+    return kept, int((~complete).sum())
+
+
+def _cluster_assignment(treat: np.ndarray, codes: np.ndarray, n_clusters: int,
+                        ) -> tuple[np.ndarray | None, bool]:
+    """Cluster-level assignment, and whether treatment varies within any cluster."""
+    sums = lin.group_sum(treat, codes, n_clusters)
+    sizes = np.bincount(codes, minlength=n_clusters)
+    share = sums / sizes
+    varies = bool(np.any((share > 0) & (share < 1)))
+    return (None if varies else share.round()), varies
+
+
+WITHIN_CLUSTER_VARIATION = (
+    "Treatment varies within some {unit}: assignment was not by {one}, so randomisation "
+    "inference (which re-draws whole clusters) is not reported; check that the cluster is the "
+    "unit of assignment.")
+NO_COMMON_START = (
+    "Treatment does not follow one common start in whole {unit}, so randomisation inference "
+    "(which re-draws the treated clusters) is not reported.")
+
+
+def _design_warnings(n_clusters: int, n_treated: int, varies: bool, clustered: bool,
+                     n_dropped: int, unit: str = "clusters",
+                     varies_note: str = WITHIN_CLUSTER_VARIATION) -> list[str]:
+    notes = []
+    if clustered and n_clusters < FEW_CLUSTERS:
+        notes.append(
+            f"Only {n_clusters} {unit}: ordinary clustered standard errors are too small with "
+            f"so few, so CR2 standard errors with small-sample degrees of freedom, the wild "
+            f"cluster bootstrap and randomisation inference are reported; read them together.")
+    n_control = n_clusters - n_treated
+    if clustered and min(n_treated, n_control) < FEW_TREATED:
+        notes.append(
+            f"Only {min(n_treated, n_control)} {unit} are in the "
+            f"{'treatment' if n_treated <= n_control else 'control'} arm: every p-value rests "
+            "on very few units of assignment; treat them with great caution.")
+    if n_clusters and clustered and not 0.2 <= n_treated / n_clusters <= 0.8:
+        notes.append(f"The arms are very unequal ({n_treated} treated of {n_clusters} {unit}); "
+                     "cluster-robust inference is least reliable in this case.")
+    if varies:
+        notes.append(varies_note.format(unit=unit, one=unit[:-1]))
+    if n_dropped:
+        notes.append(f"{n_dropped} row(s) with a missing value in a column the analysis needs "
+                     "were not used.")
+    return notes
+
+
+def _inference(fit: lin.OLSFit, j: int, se_type: str, codes: np.ndarray, n_clusters: int,
+               ) -> tuple[float, float]:
+    """Standard error and degrees of freedom of coefficient ``j``."""
+    if se_type == "CR2":
+        adjust = lin.cr2_adjustments(fit, codes, n_clusters)
+        V = lin.vcov_cr2(fit, codes, n_clusters, adjust)
+        return float(np.sqrt(V[j, j])), lin.bm_df(fit, j, adjust)
+    if se_type == "CR1":
+        return float(np.sqrt(lin.vcov_cr1(fit, codes, n_clusters)[j, j])), float(n_clusters - 1)
+    if se_type == "HC1":
+        return float(np.sqrt(lin.vcov_hc1(fit)[j, j])), float(fit.n - fit.k)
+    return float(np.sqrt(lin.vcov_iid(fit)[j, j])), float(fit.n - fit.k)
+
+
+def _check_options(se: str, estimator: str | None = None) -> None:
+    if se not in SE_TYPES:
+        raise ValueError(f"se must be one of {', '.join(SE_TYPES)}; got {se!r}")
+    if estimator is not None and estimator not in ESTIMATORS:
+        raise ValueError(f"estimator must be one of {', '.join(ESTIMATORS)}; got {estimator!r}")
+
+
+def _emit(notes: list[str]) -> None:
+    for note in notes:
+        _warnings.warn(note, DesignWarning, stacklevel=3)
+
+
+def _effect(fit: lin.OLSFit, j: int, *, outcome: str, estimator: str, se: str, codes, n_clusters,
+            Q: np.ndarray, y_resid: np.ndarray, z, strata_of_cluster, varies: bool,
+            wild_reps: int, ri_reps: int, seed: int | None, n_dropped: int,
+            control: np.ndarray, notes: list[str]) -> EffectResult:
+    se_value, df = _inference(fit, j, se, codes, n_clusters)
+    estimate = float(fit.beta[j])
+    tcrit = stats.t.ppf(0.975, df)
+    p = float(2 * stats.t.sf(abs(estimate / se_value), df))
+    rng = np.random.default_rng(seed)
+    p_wild, wild_method = (float("nan"), "not computed")
+    if wild_reps and n_clusters >= 2:
+        p_wild, wild_method = lin.wild_cluster_p(fit, j, codes, n_clusters, wild_reps, rng)
+    p_ri, ri_method = (float("nan"), "not computed")
+    if ri_reps and z is not None:
+        p_ri, ri_method = ri_p_value(Q, y_resid, z, strata_of_cluster, codes, n_clusters,
+                                     ri_reps, rng)
+    elif varies:
+        ri_method = "not reported: treatment varies within clusters"
+    _emit(notes)
+    return EffectResult(
+        outcome=outcome, estimator=estimator, se_type=se, estimate=estimate, se=se_value, df=df,
+        ci_low=estimate - tcrit * se_value, ci_high=estimate + tcrit * se_value, p_value=p,
+        p_wild=p_wild, p_ri=p_ri, n_obs=fit.n, n_clusters=n_clusters,
+        n_treated_clusters=int(np.sum(z)) if z is not None else int(
+            np.sum(lin.group_sum(fit.X[:, 1], codes, n_clusters) > 0)),
+        n_dropped=n_dropped, control_mean=float(np.mean(control)) if len(control) else float("nan"),
+        control_sd=float(np.std(control, ddof=1)) if len(control) > 1 else float("nan"),
+        wild_method=wild_method, ri_method=ri_method, seed=seed, warnings=tuple(notes),
+    )
+
+
+def _residualise(W: np.ndarray, target: np.ndarray) -> np.ndarray:
+    if W.shape[1] == 0:
+        return target
+    coef, *_ = np.linalg.lstsq(W, target, rcond=None)
+    return target - W @ coef
+
+
+# --------------------------------------------------------------------------- compare_arms
+
+
+def compare_arms(data: pd.DataFrame, outcome: str, treatment: str, cluster: str | None,
+                 baseline: str | None = None, covariates: Sequence[str] = (),
+                 strata: str | None = None, estimator: str | None = None, se: str = "CR2",
+                 wild_reps: int = 9999, ri_reps: int = 10000, seed: int | None = None,
+                 ) -> EffectResult:
+    """Intention-to-treat effect of assignment on ``outcome`` (one row per unit).
+
+    Parameters
+    ----------
+    data : one row per unit (household), with the endline ``outcome`` and, for ANCOVA or DiD,
+        the unit's ``baseline`` outcome.
+    treatment : 0/1 assignment column; ``cluster`` : unit of assignment (None: individuals).
+    estimator : ``"ancova"`` (endline on treatment + baseline + covariates; the default when a
+        baseline is given), ``"did"`` (change from baseline on treatment + covariates: the
+        two-period difference in differences) or ``"endline"`` (difference in endline means,
+        with covariates if given; the default without a baseline).
+    strata : randomisation strata; their fixed effects enter the regression and randomisation
+        inference re-draws the assignment within them.
+    se : ``"CR2"`` (default; Bell–McCaffrey with Imbens–Kolesár df), ``"CR1"`` (Stata/fixest
+        factor, t(G − 1)), ``"HC1"`` or ``"iid"``.
+    """
+    estimator = estimator or ("ancova" if baseline else "endline")
+    _check_options(se, estimator)
+    if estimator in ("ancova", "did") and not baseline:
+        raise ValueError(f"estimator {estimator!r} needs the baseline outcome column (baseline=...)")
+    columns = [outcome, treatment] + ([baseline] if estimator != "endline" else []) + list(covariates)
+    columns += [c for c in (cluster, strata) if c]
+    require_columns(data, columns, "needed for the comparison")
+    kept, dropped = _complete_rows(data, columns)
+    if kept.empty:
+        raise DataError(f"{data.attrs.get('source', 'data frame')}: no row has all of "
+                        f"{', '.join(columns)}; nothing to compare.")
+    treat = zero_one(kept, treatment).to_numpy()
+    y = numbers(kept, outcome).to_numpy()
+    if estimator == "did":
+        y = y - numbers(kept, baseline).to_numpy()
+    parts = [np.ones(len(kept)), treat]
+    names = ["const", treatment]
+    if estimator == "ancova":
+        parts.append(numbers(kept, baseline).to_numpy())
+        names.append(baseline)
+    for cov in covariates:
+        parts.append(numbers(kept, cov).to_numpy())
+        names.append(cov)
+    X = np.column_stack(parts)
+    if strata:
+        dummies, dnames = _strata_dummies(kept[strata], strata)
+        X = np.column_stack([X, dummies])
+        names += dnames
+    clustered = cluster is not None
+    cluster_values = kept[cluster] if clustered else pd.Series(np.arange(len(kept)), index=kept.index)
+    codes, n_clusters = _codes(cluster_values)
+    fit = lin.ols(X, y, names)
+    z, varies = _cluster_assignment(treat, codes, n_clusters)
+    if strata:
+        strata_codes, _ = _codes(kept[strata])
+        strata_of_cluster = np.zeros(n_clusters, dtype=np.int64)
+        strata_of_cluster[codes] = strata_codes
+    else:
+        strata_of_cluster = np.zeros(n_clusters, dtype=np.int64)
+    W = np.delete(X, 1, axis=1)
+    C = (codes[:, None] == np.arange(n_clusters)[None, :]).astype(float)
+    Q = _residualise(W, C)
+    y_resid = _residualise(W, y)
+    n_treated = int(z.sum()) if z is not None else int(np.sum(lin.group_sum(treat, codes, n_clusters) > 0))
+    notes = _design_warnings(n_clusters, n_treated, varies, clustered, dropped,
+                             unit="clusters" if clustered else "units")
+    raw_outcome = numbers(kept, outcome).to_numpy()
+    return _effect(fit, 1, outcome=outcome, estimator=estimator, se=se, codes=codes,
+                   n_clusters=n_clusters, Q=Q, y_resid=y_resid, z=z,
+                   strata_of_cluster=strata_of_cluster, varies=varies, wild_reps=wild_reps,
+                   ri_reps=ri_reps, seed=seed, n_dropped=dropped,
+                   control=raw_outcome[treat == 0], notes=notes)
+
+
+def compare_outcomes(data: pd.DataFrame, outcomes: Sequence[str] | dict[str, str | None],
+                     treatment: str, cluster: str | None, **options) -> EffectsTable:
+    """:func:`compare_arms` for each outcome, with Holm and BH adjustment across the family.
+
+    ``outcomes`` is a list of outcome columns, or a mapping outcome -> its baseline column
+    (None for none). Other keyword options are passed to :func:`compare_arms`; each outcome
+    gets its own stream of random numbers derived from ``seed``.
+    """
+    shared_baseline = options.pop("baseline", None)
+    pairs = (list(outcomes.items()) if isinstance(outcomes, dict)
+             else [(outcome, shared_baseline) for outcome in outcomes])
+    seed = options.pop("seed", None)
+    seeds = np.random.SeedSequence(seed).spawn(len(pairs)) if seed is not None else None
+    results = []
+    for i, (outcome, base) in enumerate(pairs):
+        child_seed = int(seeds[i].generate_state(1)[0]) if seeds is not None else None
+        results.append(compare_arms(data, outcome, treatment, cluster, baseline=base,
+                                    seed=child_seed, **options))
+    p = [r.p_value for r in results]
+    p_ri = [r.p_ri for r in results]
+    return EffectsTable(results=tuple(results), p_holm=tuple(holm(p)),
+                        q_bh=tuple(benjamini_hochberg(p)), p_ri_holm=tuple(holm(p_ri)))
+
+
+# --------------------------------------------------------------------------- twfe_did
+
+
+def twfe_did(data: pd.DataFrame, outcome: str, treatment: str, unit: str, time: str,
+             cluster: str | None = None, se: str = "CR2", covariates: Sequence[str] = (),
+             strata: str | None = None, wild_reps: int = 9999, ri_reps: int = 10000,
+             seed: int | None = None) -> EffectResult:
+    """Difference in differences with unit and time fixed effects (long data).
+
+    ``treatment`` is 1 when the unit is treated in that period. Unit effects are absorbed by
+    demeaning within unit (they must be nested in clusters; ``cluster`` defaults to ``unit``),
+    time effects enter as dummies. For repeated cross-sections pass the cluster (e.g. village)
+    as ``unit``. CR2 uses the within-transformed design (Pustejovsky and Tipton 2018); CR1's
+    k counts the non-absorbed coefficients (fixest's default for nested fixed effects).
+    Randomisation inference re-draws which clusters are treated (within ``strata``) when all
+    treated clusters start treatment in the same period.
+    """
+    _check_options(se)
+    cluster = cluster or unit
+    columns = [outcome, treatment, unit, time, cluster] + list(covariates) + ([strata] if strata else [])
+    require_columns(data, columns, "needed for the difference in differences")
+    kept, dropped = _complete_rows(data, list(dict.fromkeys(columns)))
+    treat = zero_one(kept, treatment).to_numpy()
+    y = numbers(kept, outcome).to_numpy()
+    unit_codes, n_units = _codes(kept[unit])
+    time_codes, n_times = _codes(kept[time])
+    codes, n_clusters = _codes(kept[cluster])
+    nested = pd.DataFrame({"u": unit_codes, "c": codes}).groupby("u")["c"].nunique().max() == 1
+    if not nested:
+        raise DataError(f"{data.attrs.get('source', 'data frame')}: unit {unit!r} is not nested "
+                        f"in cluster {cluster!r} (a unit appears in several clusters); expected "
+                        "each unit to belong to one cluster.")
+    counts = np.bincount(unit_codes, minlength=n_units).astype(float)
+
+    def within(matrix: np.ndarray) -> np.ndarray:
+        matrix = matrix.reshape(len(kept), -1)
+        means = lin.group_sum(matrix, unit_codes, n_units) / counts[:, None]
+        return matrix - means[unit_codes]
+
+    time_dummies = (time_codes[:, None] == np.arange(1, n_times)[None, :]).astype(float)
+    parts = [treat[:, None], time_dummies] + [numbers(kept, c).to_numpy()[:, None] for c in covariates]
+    X = within(np.column_stack(parts))
+    names = [treatment] + [f"{time}={t}" for t in range(1, n_times)] + list(covariates)
+    y_w = within(y)[:, 0]
+    fit = lin.ols(X, y_w, names)
+    # cluster-level treatment paths: treated group x common start
+    group = lin.group_sum(treat, codes, n_clusters) > 0
+    treated_rows = group[codes]
+    starts = pd.Series(kept[time].to_numpy()[treat == 1]).sort_values()
+    z = None
+    varies = False
+    if len(starts):
+        start = starts.iloc[0]
+        post = (kept[time] >= start).to_numpy()
+        common = np.array_equal(treat.astype(bool), treated_rows & post)
+        varies = not common
+        if common:
+            z = group.astype(float)
+            C = ((codes[:, None] == np.arange(n_clusters)[None, :]) & post[:, None]).astype(float)
+            W = X[:, 1:]
+            Q = _residualise(W, within(C))
+            y_resid = _residualise(W, y_w)
+    if z is None:
+        Q = np.zeros((len(kept), n_clusters))
+        y_resid = y_w
+    strata_of_cluster = np.zeros(n_clusters, dtype=np.int64)
+    if strata:
+        strata_codes, _ = _codes(kept[strata])
+        strata_of_cluster[codes] = strata_codes
+    notes = _design_warnings(n_clusters, int(group.sum()), varies, True, dropped,
+                             varies_note=NO_COMMON_START)
+    return _effect(fit, 0, outcome=outcome, estimator="twfe", se=se, codes=codes,
+                   n_clusters=n_clusters, Q=Q, y_resid=y_resid, z=z,
+                   strata_of_cluster=strata_of_cluster, varies=varies, wild_reps=wild_reps,
+                   ri_reps=ri_reps, seed=seed, n_dropped=dropped,
+                   control=y[(~treated_rows)], notes=notes)
+
+
+# --------------------------------------------------------------------------- balance
+
+
+@dataclass(frozen=True, eq=False)
+class BalanceTable:
+    """Balance of baseline characteristics between arms (in the spirit of iebaltab)."""
+
+    table: pd.DataFrame = field(repr=False)
+    treatment: str
+    omnibus_statistic: float
+    omnibus_p: float
+    omnibus_method: str
+    n_clusters_treatment: int
+    n_clusters_control: int
+    se_type: str
+    warnings: tuple[str, ...] = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table.copy()
+
+    def summary(self) -> str:
+        text = self.table.to_string(index=False, float_format=lambda v: f"{v:.3f}")
+        return (f"{text}\nOmnibus balance test (sum of squared studentised differences; "
+                f"{self.omnibus_method}): statistic {self.omnibus_statistic:.3f}, "
+                f"p = {self.omnibus_p:.4f}")
+
+    def to_csv(self, path: str | Path) -> None:
+        self.table.to_csv(path, index=False)
+
+    def to_excel(self, path: str | Path) -> None:
+        with pd.ExcelWriter(path) as writer:
+            self.table.to_excel(writer, sheet_name="balance", index=False)
+            pd.DataFrame({"statistic": [self.omnibus_statistic], "p_value": [self.omnibus_p],
+                          "method": [self.omnibus_method]}).to_excel(
+                writer, sheet_name="omnibus", index=False)
+
+    def to_latex(self) -> str:
+        cols = ["variable", "n_treatment", "mean_treatment", "sd_treatment", "n_control",
+                "mean_control", "sd_control", "difference", "normalised_difference", "p_value"]
+        body = self.table[cols].style.hide(axis="index").format(precision=3).to_latex(
+            hrules=True, caption="Balance between arms")
+        return body + (f"% Omnibus test ({self.omnibus_method}): statistic "
+                       f"{self.omnibus_statistic:.3f}, p = {self.omnibus_p:.4f}\n")
+
+
+def balance_table(data: pd.DataFrame, variables: Sequence[str], treatment: str,
+                  cluster: str | None = None, strata: str | None = None, se: str = "CR2",
+                  ri_reps: int = 10000, seed: int | None = None) -> BalanceTable:
+    """Per variable: n, mean and SD per arm, difference (treatment − control), normalised
+    difference (difference / sqrt((var_t + var_c)/2)), and the p-value of the difference from
+    a regression on treatment (plus strata fixed effects) with ``se`` inference (CR2 with
+    Bell–McCaffrey df by default) clustered at ``cluster``; observation and cluster counts per
+    arm. The omnibus test is randomisation-based: the sum over variables of squared CR1 t
+    statistics of the differences, referred to its distribution over re-drawn assignments
+    (complete randomisation of clusters within strata), which stays valid with few clusters
+    where an F-test on the cluster covariance (rank at most G − 1) does not.
+    """
+    _check_options(se)
+    require_columns(data, [treatment] + list(variables) + [c for c in (cluster, strata) if c])
+    treat_all = zero_one(data, treatment)
+    base = data.loc[treat_all.notna()]
+    treat_all = treat_all.loc[base.index].to_numpy()
+    cluster_all = base[cluster] if cluster else pd.Series(np.arange(len(base)), index=base.index)
+    codes_all, n_clusters = _codes(cluster_all)
+    z, varies = _cluster_assignment(treat_all, codes_all, n_clusters)
+    strata_of_cluster = np.zeros(n_clusters, dtype=np.int64)
+    if strata:
+        sc, _ = _codes(base[strata])
+        strata_of_cluster[codes_all] = sc
+    rows = []
+    stat_parts = []
+    rng = np.random.default_rng(seed)
+    from evalkit.designs._randomisation import (all_assignments, n_assignments,
+                                                random_assignments, t_statistics)
+    total = n_assignments(z, strata_of_cluster) if z is not None else 0
+    if z is not None:
+        Z = (all_assignments(z, strata_of_cluster) if total <= ri_reps
+             else random_assignments(z, strata_of_cluster, ri_reps, rng))
+        Z = np.column_stack([z, Z])
+    for var in variables:
+        values = numbers(base, var).to_numpy()
+        ok = ~np.isnan(values)
+        x, t = values[ok], treat_all[ok]
+        codes_v = codes_all[ok]
+        design = [np.ones(ok.sum()), t]
+        if strata:
+            d, _ = _strata_dummies(base.loc[ok, strata], strata)
+            design.append(d)
+        X = np.column_stack(design)
+        fit = lin.ols(X, x)
+        se_v, df_v = _inference(fit, 1, se, codes_v, n_clusters)
+        diff = x[t == 1].mean() - x[t == 0].mean()
+        var_t, var_c = x[t == 1].var(ddof=1), x[t == 0].var(ddof=1)
+        rows.append({
+            "variable": var,
+            "n_treatment": int((t == 1).sum()), "mean_treatment": x[t == 1].mean(), "sd_treatment": np.sqrt(var_t),
+            "n_control": int((t == 0).sum()), "mean_control": x[t == 0].mean(), "sd_control": np.sqrt(var_c),
+            "difference": diff,
+            "normalised_difference": diff / np.sqrt((var_t + var_c) / 2),
+            "regression_difference": fit.beta[1],
+            "se": se_v,
+            "p_value": float(2 * stats.t.sf(abs(fit.beta[1] / se_v), df_v)),
+            "clusters_treatment": int(np.unique(codes_v[t == 1]).size),
+            "clusters_control": int(np.unique(codes_v[t == 0]).size),
+            "missing": int((~ok).sum()),
+        })
+        if z is not None:
+            W = np.delete(X, 1, axis=1)
+            C = (codes_v[:, None] == np.arange(n_clusters)[None, :]).astype(float)
+            factor = lin.cr1_factor(len(x), X.shape[1], n_clusters)
+            stat_parts.append(t_statistics(_residualise(W, C), _residualise(W, x), Z, codes_v,
+                                           n_clusters, factor) ** 2)
+    if stat_parts:
+        stat = np.sum(stat_parts, axis=0)
+        observed, draws = stat[0], stat[1:]
+        if total <= ri_reps:
+            p = float(np.mean(draws >= observed - 1e-10))
+            method = f"randomisation inference, exact: all {total} possible assignments"
+        else:
+            p = float((1 + np.sum(draws >= observed - 1e-10)) / (1 + len(draws)))
+            method = f"randomisation inference, {len(draws)} random re-draws"
+    else:
+        observed, p, method = float("nan"), float("nan"), "not computed: treatment varies within clusters"
+    n_treated = int(z.sum()) if z is not None else int(np.sum(lin.group_sum(treat_all, codes_all, n_clusters) > 0))
+    notes = _design_warnings(n_clusters, n_treated, varies, cluster is not None, 0)
+    return BalanceTable(table=pd.DataFrame(rows), treatment=treatment,
+                        omnibus_statistic=float(observed), omnibus_p=p, omnibus_method=method,
+                        n_clusters_treatment=n_treated, n_clusters_control=n_clusters - n_treated,
+                        se_type=se, warnings=tuple(notes))
