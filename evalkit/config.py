@@ -34,6 +34,38 @@ class CSIConfig:
 
 
 @dataclass(frozen=True)
+class TrialOutcome:
+    name: str
+    label: str
+    kind: str  # "binary" (0/1, shown in percentage points) or "score"
+
+
+@dataclass(frozen=True)
+class TrialConfig:
+    """A treatment vs control village comparison with baseline and endline surveys."""
+
+    file: str
+    unit: str
+    cluster: str
+    treatment: str
+    round: str
+    baseline: Any
+    endline: Any
+    outcomes: tuple[TrialOutcome, ...]
+    strata: str | None = None
+    balance: tuple[str, ...] = ()
+    balance_labels: dict[str, str] = field(default_factory=dict)
+    estimator: str = "ancova"
+    seed: int = 12345
+    wild_reps: int = 9999
+    ri_reps: int = 10000
+    treatment_label: str = "treatment villages"
+    control_label: str = "control villages"
+    published_finding: str | None = None
+    published_source: str | None = None
+
+
+@dataclass(frozen=True)
 class ProgrammeConfig:
     """A programme's report configuration (see ``data/synthetic/*/programme.yml``)."""
 
@@ -46,11 +78,17 @@ class ProgrammeConfig:
     min_cell: int = 5
     seed: int | None = None
     csi: CSIConfig | None = None
+    trial: TrialConfig | None = None
 
     @property
     def analyses(self) -> list[str]:
         """The report sections this configuration enables, in report order."""
-        return ["CSI change"] if self.csi is not None else []
+        sections = []
+        if self.csi is not None:
+            sections.append("CSI change")
+        if self.trial is not None:
+            sections.append("village trial")
+        return sections
 
 
 def _require(mapping: dict, key: str, path: Path, kind: type, where: str = "") -> Any:
@@ -84,7 +122,7 @@ def load(folder: str | Path) -> ProgrammeConfig:
         raise ConfigError(f"{path}{line}: not valid YAML ({getattr(exc, 'problem', exc)}).") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of keys (name, ngo, province, …).")
-    _known(raw, {"name", "ngo", "province", "source", "privacy", "seed", "csi"}, path)
+    _known(raw, {"name", "ngo", "province", "source", "privacy", "seed", "csi", "trial"}, path)
     privacy = raw.get("privacy", {}) or {}
     if not isinstance(privacy, dict):
         raise ConfigError(f"{path}: key 'privacy' is {privacy!r}; expected a mapping with min_cell.")
@@ -116,6 +154,7 @@ def load(folder: str | Path) -> ProgrammeConfig:
         if not (folder / csi.file).is_file():
             raise ConfigError(f"{path}: key 'csi.file' names {csi.file!r}, which is not in "
                               f"{folder}; expected the CSI assessment export there.")
+    trial = _trial(raw["trial"], folder, path) if "trial" in raw else None
     seed = raw.get("seed")
     if seed is not None and not isinstance(seed, int):
         raise ConfigError(f"{path}: key 'seed' is {seed!r}; expected a whole number.")
@@ -129,7 +168,62 @@ def load(folder: str | Path) -> ProgrammeConfig:
         min_cell=min_cell,
         seed=seed,
         csi=csi,
+        trial=trial,
     )
+
+
+def _trial(section: Any, folder: Path, path: Path) -> TrialConfig:
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: key 'trial' is {section!r}; expected a mapping (file, columns, "
+                          "outcomes, …).")
+    allowed = {"file", "columns", "baseline", "endline", "outcomes", "balance", "balance_labels",
+               "estimator", "seed", "wild_reps", "ri_reps", "treatment_label", "control_label",
+               "published_finding", "published_source"}
+    _known(section, allowed, path, "trial.")
+    columns = _require(section, "columns", path, dict, "trial.")
+    _known(columns, {"unit", "cluster", "strata", "round", "treatment"}, path, "trial.columns.")
+    for key in ("unit", "cluster", "round", "treatment"):
+        _require(columns, key, path, str, "trial.columns.")
+    outcomes_raw = _require(section, "outcomes", path, dict, "trial.")
+    outcomes = []
+    for name, spec in outcomes_raw.items():
+        spec = spec or {}
+        if not isinstance(spec, dict):
+            raise ConfigError(f"{path}: key 'trial.outcomes.{name}' is {spec!r}; expected a "
+                              "mapping with label and kind.")
+        kind = spec.get("kind", "score")
+        if kind not in ("binary", "score"):
+            raise ConfigError(f"{path}: key 'trial.outcomes.{name}.kind' is {kind!r}; expected "
+                              "'binary' or 'score'.")
+        outcomes.append(TrialOutcome(str(name), str(spec.get("label", name)), kind))
+    if not outcomes:
+        raise ConfigError(f"{path}: key 'trial.outcomes' is empty; expected at least one outcome.")
+    estimator = section.get("estimator", "ancova")
+    if estimator not in ("ancova", "did", "endline"):
+        raise ConfigError(f"{path}: key 'trial.estimator' is {estimator!r}; expected 'ancova', "
+                          "'did' or 'endline'.")
+    for key in ("seed", "wild_reps", "ri_reps"):
+        if key in section and (not isinstance(section[key], int) or section[key] < 0):
+            raise ConfigError(f"{path}: key 'trial.{key}' is {section[key]!r}; expected a whole "
+                              "number of at least 0.")
+    trial = TrialConfig(
+        file=_require(section, "file", path, str, "trial."),
+        unit=columns["unit"], cluster=columns["cluster"], treatment=columns["treatment"],
+        round=columns["round"], strata=columns.get("strata"),
+        baseline=section.get("baseline", "baseline"), endline=section.get("endline", "endline"),
+        outcomes=tuple(outcomes), balance=tuple(section.get("balance", []) or []),
+        balance_labels=dict(section.get("balance_labels", {}) or {}),
+        estimator=estimator, seed=section.get("seed", 12345),
+        wild_reps=section.get("wild_reps", 9999), ri_reps=section.get("ri_reps", 10000),
+        treatment_label=section.get("treatment_label", "treatment villages"),
+        control_label=section.get("control_label", "control villages"),
+        published_finding=section.get("published_finding"),
+        published_source=section.get("published_source"),
+    )
+    if not (folder / trial.file).is_file():
+        raise ConfigError(f"{path}: key 'trial.file' names {trial.file!r}, which is not in "
+                          f"{folder}; expected the household survey there.")
+    return trial
 
 
 def discover(root: str | Path) -> list[Path]:

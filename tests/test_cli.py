@@ -48,3 +48,13 @@ def test_config_error_is_one_sentence(tmp_path):
     assert result.returncode == 1
     assert "missing key 'province'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_unknown_trial_key_is_one_sentence(tmp_path):
+    from evalkit import synth
+
+    synth.write_all(tmp_path)
+    config = tmp_path / "cct" / "programme.yml"
+    config.write_text(config.read_text().replace("  estimator: ancova", "  estimater: ancova"))
+    result = run("list", "--data", str(tmp_path))
+    assert "CONFIG ERROR" in result.stdout and "unknown key 'trial.estimater'" in result.stdout

@@ -98,3 +98,51 @@ def test_round_means_recover_the_generating_model(synthetic_root, key):
                 x = values.loc[in_group & (df["assessment_number"] == str(r)), code].dropna()
                 se = x.std(ddof=1) / np.sqrt(len(x))
                 assert abs(x.mean() - mu) < 4 * se + 1e-9, (key, g, code, r, x.mean(), mu)
+
+
+def test_cct_village_trial_design(synthetic_root):
+    villages = read_table(synthetic_root / "cct" / "villages.csv")
+    assert len(villages) == 36 and villages["village"].nunique() == 36
+    assert (villages["campaign"] == "1").sum() == 18
+    per_commune = villages.groupby("commune")["campaign"].apply(lambda s: (s == "1").sum())
+    sizes = villages.groupby("commune").size()
+    assert len(sizes) == 8
+    assert ((per_commune - sizes / 2).abs() <= 0.5).all()  # half of each commune, rounded
+    survey = read_table(synthetic_root / "cct" / "household_survey.csv")
+    base = survey[survey["round"] == "baseline"]
+    end = survey[survey["round"] == "endline"]
+    per_village = base.groupby("village").size()
+    assert 16 <= per_village.min() and per_village.max() <= 24
+    assert 19 <= per_village.mean() <= 21
+    assert set(end["household_id"]) < set(base["household_id"])  # a panel with attrition
+    assert 0.04 <= 1 - len(end) / len(base) <= 0.14
+    # assignment is constant within village and matches villages.csv
+    arm = base.groupby("village")["campaign"].agg(set)
+    assert all(len(a) == 1 for a in arm)
+
+
+def test_cct_trial_recovers_the_documented_truth(synthetic_root):
+    import warnings
+
+    from evalkit.designs import compare_outcomes, icc
+    from evalkit.designs.panel import pair_rounds
+
+    truth = json.loads((synthetic_root / "cct" / "truth.json").read_text())["trial"]
+    survey = read_table(synthetic_root / "cct" / "household_survey.csv")
+    outcomes = list(truth["effects"])
+    for col in outcomes + ["campaign"]:
+        survey[col] = survey[col].astype(float)
+    base = survey[survey["round"] == "baseline"]
+    for name in outcomes:
+        assert 0.02 <= icc(base, name, "village").icc <= 0.2, name
+    paired = pair_rounds(survey, "household_id", "round", "baseline", "endline", outcomes)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = compare_outcomes(paired.wide, {o: f"{o}_before" for o in outcomes}, "campaign",
+                                 "village", strata="commune", wild_reps=0, ri_reps=0, seed=1)
+    for r in table.results:
+        effect = truth["effects"][r.outcome]
+        true_value = effect.get("true_effect_points", 0.0)
+        assert r.ci_low <= true_value <= r.ci_high, (r.outcome, r.ci_low, r.ci_high, true_value)
+    assert truth["effects"]["knowledge_score"]["true_effect_points"] > 0
+    assert all(truth["effects"][o]["true_effect_latent_sd"] == 0 for o in outcomes[:3])

@@ -13,7 +13,7 @@ from evalkit.errors import DataError
 from evalkit.indices import csi
 from evalkit.io import read_table
 from evalkit.report.privacy import public_columns
-from evalkit.schema import dates, require_columns, whole_numbers
+from evalkit.schema import dates, numbers, require_columns, whole_numbers, zero_one
 
 
 @dataclass(frozen=True, eq=False)
@@ -23,6 +23,7 @@ class ProgrammeData:
     config: config_mod.ProgrammeConfig
     csi: pd.DataFrame | None  # standard columns: child, round, date, group?, 1A..6B
     files: dict[str, str]  # data file name -> SHA-256, for the methods appendix
+    trial: pd.DataFrame | None = None  # household survey, long, personal columns dropped
 
 
 def sha256(path: Path) -> str:
@@ -66,6 +67,31 @@ def load_csi(folder: Path, cfg: config_mod.CSIConfig) -> pd.DataFrame:
     return out
 
 
+def load_trial(folder: Path, cfg: config_mod.TrialConfig) -> pd.DataFrame:
+    """Read the trial's household survey, check its columns and values, drop personal data."""
+    raw = read_table(folder / cfg.file, label=f"{folder.name}/{cfg.file}")
+    outcome_cols = [o.name for o in cfg.outcomes]
+    needed = [cfg.unit, cfg.cluster, cfg.treatment, cfg.round, *outcome_cols, *cfg.balance]
+    if cfg.strata:
+        needed.append(cfg.strata)
+    require_columns(raw, needed, "named in programme.yml under trial")
+    safe = public_columns(raw)
+    out = safe[[c for c in dict.fromkeys(needed)]].copy()
+    out[cfg.treatment] = zero_one(raw, cfg.treatment)
+    for column in [*outcome_cols, *cfg.balance]:
+        out[column] = numbers(raw, column)
+    for outcome in cfg.outcomes:
+        if outcome.kind == "binary":
+            zero_one(raw, outcome.name)
+    rounds = set(out[cfg.round])
+    for value in (cfg.baseline, cfg.endline):
+        if value not in rounds:
+            raise DataError(f"{raw.attrs['source']}, column {cfg.round!r}: no row in round "
+                            f"{value!r}, which programme.yml names as trial.baseline/endline.")
+    out.attrs = dict(raw.attrs)
+    return out
+
+
 def load(folder: str | Path) -> ProgrammeData:
     """Load a programme folder: its ``programme.yml`` and every data file it names."""
     folder = Path(folder)
@@ -75,7 +101,11 @@ def load(folder: str | Path) -> ProgrammeData:
     if cfg.csi is not None:
         frame = load_csi(folder, cfg.csi)
         files[cfg.csi.file] = sha256(folder / cfg.csi.file)
-    return ProgrammeData(config=cfg, csi=frame, files=files)
+    trial = None
+    if cfg.trial is not None:
+        trial = load_trial(folder, cfg.trial)
+        files[cfg.trial.file] = sha256(folder / cfg.trial.file)
+    return ProgrammeData(config=cfg, csi=frame, files=files, trial=trial)
 
 
 def personal_source_frames(folder: str | Path) -> list[pd.DataFrame]:
@@ -83,6 +113,7 @@ def personal_source_frames(folder: str | Path) -> list[pd.DataFrame]:
     folder = Path(folder)
     cfg = config_mod.load(folder)
     frames = []
-    if cfg.csi is not None:
-        frames.append(read_table(folder / cfg.csi.file))
+    for section in (cfg.csi, cfg.trial):
+        if section is not None:
+            frames.append(read_table(folder / section.file))
     return frames

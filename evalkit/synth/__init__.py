@@ -18,6 +18,7 @@ import yaml
 
 from evalkit.indices.csi import FACTORS, LABELS, SEED_NAMES
 from evalkit.synth import csi_programmes as cp
+from evalkit.synth import village_trial as vt
 
 DEFAULT_SEED = 20180630  # end of the seed study's data period (30 June 2018)
 MARKER = "truth.json"  # a folder with this file was written by evalkit synth
@@ -142,6 +143,58 @@ def _config(key: str, spec: cp.CSIProgrammeSpec, seed: int) -> dict:
     }
 
 
+TRIAL_SEED_OFFSET = 7
+
+
+def _trial_config(seed: int) -> dict:
+    return {
+        "file": "household_survey.csv",
+        "columns": {"unit": "household_id", "cluster": "village", "strata": "commune",
+                    "round": "round", "treatment": "campaign"},
+        "baseline": "baseline",
+        "endline": "endline",
+        "treatment_label": "campaign villages",
+        "control_label": "comparison villages",
+        "outcomes": {key: {"label": spec["label"], "kind": spec["kind"]}
+                     for key, spec in vt.OUTCOMES.items()},
+        "balance": ["respondent_female", "respondent_age", "household_size", "id_poor"],
+        "balance_labels": {"respondent_female": "Respondent is a woman",
+                           "respondent_age": "Respondent's age (years)",
+                           "household_size": "Household members",
+                           "id_poor": "Holds an ID Poor card"},
+        "estimator": "ancova",
+        "seed": seed,
+        "wild_reps": 9999,
+        "ri_reps": 10000,
+        "published_finding": ("no significant difference between the treatment and control "
+                              "villages in community attitudes and knowledge around RCIs"),
+        "published_source": ("Family preservation study, Cambodia (2020), section 5.2, citing "
+                             "CCT's formative evaluation (2018)"),
+    }
+
+
+def _trial_markdown(seed: int) -> str:
+    lines = [
+        "", "## Village campaign trial (household survey)",
+        "- `villages.csv`: the 36 villages, their commune (randomisation stratum) and whether "
+        "they received the campaign (`campaign` = 1).",
+        "- `household_survey.csv`: one row per household and round (`baseline`, `endline`), "
+        "with a generated respondent name and phone number (privacy canaries).",
+        f"- Design: {vt.VILLAGES_PER_COMMUNE} villages per commune, "
+        f"{vt.TREATED_PER_COMMUNE} of them campaign villages (18 of 36), drawn by complete "
+        "randomisation within commune; 16–24 households per village.",
+        f"- Each outcome's latent score = village effect (latent ICC {vt.ICC}) + persistent "
+        f"household effect (share {vt.PERSISTENCE} of the rest) + noise; binary outcomes "
+        "threshold it at their baseline prevalence.",
+        f"- Households missed at endline independently with probability {vt.ATTRITION}.",
+        "- True effects of the campaign: none on the three attitude outcomes; "
+        f"+{vt.KNOWLEDGE_EFFECT} points on the 0–10 knowledge score "
+        f"(about {vt.KNOWLEDGE_EFFECT / vt.KNOWLEDGE_SD:.2f} SD).",
+        f"- Survey seed: {seed + TRIAL_SEED_OFFSET}.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def write_programme(key: str, root: Path, seed: int = DEFAULT_SEED) -> Path:
     """Write one programme's synthetic folder under ``root`` and return its path."""
     spec = cp.SPECS[key]
@@ -155,10 +208,19 @@ def write_programme(key: str, root: Path, seed: int = DEFAULT_SEED) -> Path:
     export = cp.generate(spec, seed + sum(map(ord, key)))
     _atomic_write(folder / "csi_assessments.csv", lambda p: export.to_csv(p, index=False))
     config = _config(key, spec, seed)
+    model = _model_markdown(key, spec, seed)
+    trial_truth = None
+    if key == "cct":
+        village_frame, survey = vt.generate(seed + TRIAL_SEED_OFFSET)
+        _atomic_write(folder / "villages.csv", lambda p: village_frame.to_csv(p, index=False))
+        _atomic_write(folder / "household_survey.csv", lambda p: survey.to_csv(p, index=False))
+        config["trial"] = _trial_config(seed)
+        model += _trial_markdown(seed)
+        trial_truth = vt.truth(seed + TRIAL_SEED_OFFSET)
     header = (f"# Report configuration for {PROGRAMMES[key]['ngo']} (synthetic data).\n"
               "# Edit labels and rounds here; no Python is needed to add a programme.\n")
     _text(folder / "programme.yml", header + yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
-    _text(folder / "MODEL.md", _model_markdown(key, spec, seed))
+    _text(folder / "MODEL.md", model)
     truth = {
         "seed": seed,
         "groups": spec.groups,
@@ -172,6 +234,7 @@ def write_programme(key: str, root: Path, seed: int = DEFAULT_SEED) -> Path:
         "calibrated_relative_change_pct": {
             code: spec.calibrate_to[SEED_NAMES[code]] for code in FACTORS
         } if spec.calibrate_to else None,
+        "trial": trial_truth,
     }
     _text(folder / MARKER, json.dumps(truth, indent=2) + "\n")
     return folder

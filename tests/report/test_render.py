@@ -117,3 +117,41 @@ def test_privacy_guard_refuses_a_leaking_report(synthetic_root):
         check_html(leaked, "cct", [raw])
     with pytest.raises(ReportError, match="external resource"):
         check_html('<script src="https://cdn.example.org/x.js"></script>', "cct", [])
+
+
+def test_cct_report_has_the_trial_section_with_the_api_numbers(rendered, synthetic_root):
+    import warnings
+
+    from evalkit.report import trial_section
+
+    html = rendered["cct"].read_text()
+    text = text_of(html)
+    data = programme.load(synthetic_root / "cct")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        analysis = trial_section.analyse(data)
+    assert "Village campaign trial" in text
+    assert "18 of 36 villages were chosen at random within each commune" in text
+    for r in analysis.effects.results:
+        outcome = analysis.outcome(r.outcome)
+        scale = 100 if outcome.kind == "binary" else 1
+        assert f"{r.estimate * scale:+.2f}" in text, r.outcome
+        assert f"{r.p_value:.3f}" in text and f"{r.p_ri:.3f}" in text and f"{r.p_wild:.3f}" in text
+        verdict = "a detectable difference" if r.p_value < 0.05 else "no detectable difference"
+        assert f"{outcome.label}: {verdict}" in text
+    assert "no effect." not in text.lower()
+    first = analysis.config.outcomes[0].name
+    assert f"about {analysis.mde_sd[first]:.2f} standard deviations with 80 % power" in text
+    assert f"p = {analysis.balance.omnibus_p:.3f}" in text
+    # households and villages behind every estimate are in the effects table
+    n = analysis.effects.results[0]
+    assert re.search(rf">\s*{n.n_obs}\s*</td>\s*<td[^>]*>\s*{n.n_clusters}\s*</td>", html)
+    # respondents' names and phone numbers never appear
+    raw = read_table(synthetic_root / "cct" / "household_survey.csv")
+    assert not [n for n in set(raw["respondent_name"]) if n in html]
+    assert not [p for p in set(raw["phone"]) if p in html]
+    assert not re.search(r"\bHH-\d{4}\b", html)
+
+
+def test_reports_without_a_trial_have_no_trial_section(rendered):
+    assert "Village campaign trial" not in text_of(rendered["cfi"].read_text())

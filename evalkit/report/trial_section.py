@@ -1,0 +1,372 @@
+"""The "Village campaign trial" section: design, balance, effects, power and findings.
+
+All numbers come from :mod:`evalkit.designs`; this module reshapes, labels and phrases.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+from pandas.io.formats.style import Styler
+
+from evalkit.config import TrialConfig, TrialOutcome
+from evalkit.designs import (BalanceTable, DesignWarning, EffectResult, EffectsTable, ICCResult,
+                             balance_table, cluster_mde, compare_outcomes, icc)
+from evalkit.designs.panel import PairedRounds, pair_rounds
+from evalkit.report.programme import ProgrammeData
+
+ALPHA = 0.05
+
+
+@dataclass(frozen=True, eq=False)
+class TrialAnalysis:
+    config: TrialConfig
+    paired: PairedRounds
+    baseline: pd.DataFrame = field(repr=False)
+    balance: BalanceTable = field(repr=False)
+    effects: EffectsTable = field(repr=False)
+    iccs: dict[str, ICCResult] = field(repr=False)
+    mde_sd: dict[str, float] = field(repr=False)
+    r2: dict[str, float] = field(repr=False)
+    cluster_size: float = 0.0
+    n_clusters: int = 0
+
+    def effect(self, outcome: str) -> EffectResult:
+        return next(r for r in self.effects.results if r.outcome == outcome)
+
+    def outcome(self, name: str) -> TrialOutcome:
+        return next(o for o in self.config.outcomes if o.name == name)
+
+
+def analyse(data: ProgrammeData) -> TrialAnalysis:
+    """Balance at baseline, ITT effects on every outcome, ICCs and minimum detectable effects."""
+    cfg = data.config.trial
+    survey = data.trial
+    outcomes = [o.name for o in cfg.outcomes]
+    paired = pair_rounds(survey, cfg.unit, cfg.round, cfg.baseline, cfg.endline, outcomes)
+    baseline = survey[survey[cfg.round] == cfg.baseline]
+    with warnings.catch_warnings():  # the warnings are carried on the results and shown in words
+        warnings.simplefilter("ignore", DesignWarning)
+        balance = balance_table(baseline, [*cfg.balance, *outcomes], cfg.treatment,
+                                cluster=cfg.cluster, strata=cfg.strata, ri_reps=cfg.ri_reps,
+                                seed=cfg.seed)
+        effects = compare_outcomes(paired.wide, {o: f"{o}_before" for o in outcomes},
+                                   cfg.treatment, cfg.cluster, strata=cfg.strata,
+                                   estimator=cfg.estimator, wild_reps=cfg.wild_reps,
+                                   ri_reps=cfg.ri_reps, seed=cfg.seed)
+    endline = paired.wide
+    sizes = endline.groupby(cfg.cluster).size()
+    n_clusters = int(sizes.size)
+    share = float(endline.groupby(cfg.cluster)[cfg.treatment].first().mean())
+    iccs, mde, r2 = {}, {}, {}
+    for name in outcomes:
+        iccs[name] = icc(baseline, name, cfg.cluster)
+        both = endline[[name, f"{name}_before"]].dropna()
+        r2[name] = float(np.corrcoef(both[name], both[f"{name}_before"])[0, 1] ** 2) \
+            if cfg.estimator == "ancova" else 0.0
+        mde[name] = cluster_mde(n_clusters, float(sizes.mean()), iccs[name].icc, r2=r2[name],
+                                treat_share=share, cv_cluster_size=float(sizes.std(ddof=0) / sizes.mean()))
+    return TrialAnalysis(config=cfg, paired=paired, baseline=baseline, balance=balance,
+                         effects=effects, iccs=iccs, mde_sd=mde, r2=r2,
+                         cluster_size=float(sizes.mean()), n_clusters=n_clusters)
+
+
+# --------------------------------------------------------------------------- words
+
+
+def _scale(outcome: TrialOutcome) -> float:
+    return 100.0 if outcome.kind == "binary" else 1.0
+
+
+def _number(value: float, outcome: TrialOutcome) -> str:
+    return f"{value * 100:+.1f}" if outcome.kind == "binary" else f"{value:+.2f}"
+
+
+def _ci(result: EffectResult, outcome: TrialOutcome) -> str:
+    unit = " percentage points" if outcome.kind == "binary" else " points"
+    return f"95 % CI {_number(result.ci_low, outcome)} to {_number(result.ci_high, outcome)}{unit}"
+
+
+def _amount(value: float, outcome: TrialOutcome, signed: bool = True) -> str:
+    if outcome.kind == "binary":
+        return f"{value * 100:+.1f} percentage points" if signed else f"{value * 100:.1f} percentage points"
+    return f"{value:+.2f} points" if signed else f"{value:.2f} points"
+
+
+def _p(p: float) -> str:
+    if np.isnan(p):
+        return "not available"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def design_summary(analysis: TrialAnalysis) -> str:
+    cfg = analysis.config
+    base = analysis.baseline
+    z = base.groupby(cfg.cluster)[cfg.treatment].first()
+    paired = analysis.paired
+    lost = paired.only_before
+    strata_text = (f" within each {cfg.strata}" if cfg.strata else "")
+    lines = [
+        f"**Design.** {int(z.sum())} of {len(z)} villages were chosen at random{strata_text} to "
+        f"receive the campaign (the {cfg.treatment_label}); the other {int(len(z) - z.sum())} are "
+        f"the {cfg.control_label}. Households were surveyed before the campaign "
+        f"({paired.units_before:,} households) and again afterwards ({paired.units_after:,}); "
+        f"{lost:,} households surveyed at baseline were not found again "
+        f"({lost / paired.units_before * 100:.0f} %).",
+        "",
+        "**Analysis.** Each estimate is the difference between households in "
+        f"{cfg.treatment_label} and in {cfg.control_label} at endline, "
+        + ("adjusting for the household's own baseline answer (ANCOVA)"
+           if cfg.estimator == "ancova" else
+           "in their change since baseline (difference in differences)"
+           if cfg.estimator == "did" else "without baseline adjustment")
+        + f"{' and for the ' + cfg.strata + ' in which villages were randomised' if cfg.strata else ''}. "
+        "It measures the effect of *being in a campaign village* (intention to treat), whether "
+        "or not a household remembers the campaign. Because villages, not households, were "
+        "randomised, uncertainty is computed at village level, in three ways that suit a small "
+        "number of villages: CR2 standard errors with small-sample degrees of freedom, a wild "
+        "cluster bootstrap, and randomisation inference (re-drawing which villages got the "
+        "campaign the way the trial drew them).",
+    ]
+    return "\n".join(lines)
+
+
+def attrition_table(analysis: TrialAnalysis) -> pd.DataFrame:
+    cfg = analysis.config
+    wide = analysis.paired.wide
+    base = analysis.baseline
+    rows = []
+    for arm, label in ((1.0, cfg.treatment_label), (0.0, cfg.control_label)):
+        b = base[base[cfg.treatment] == arm]
+        e = wide[(wide[cfg.treatment] == arm) & wide[f"{cfg.outcomes[0].name}_before"].notna()]
+        rows.append({
+            "Arm": label.capitalize(),
+            "Villages": int(b[cfg.cluster].nunique()),
+            "Households at baseline": len(b),
+            "Re-interviewed at endline": len(e),
+            "Not found at endline (%)": (1 - len(e) / len(b)) * 100 if len(b) else np.nan,
+        })
+    return pd.DataFrame(rows)
+
+
+def attrition_styler(analysis: TrialAnalysis) -> Styler:
+    return (attrition_table(analysis).style.hide(axis="index")
+            .format({"Not found at endline (%)": "{:.1f}"})
+            .set_caption("Villages and households by arm. Households not found at endline cannot "
+                         "enter the effect estimates; similar shares in both arms make bias from "
+                         "their loss less likely."))
+
+
+def balance_frame(analysis: TrialAnalysis) -> pd.DataFrame:
+    cfg = analysis.config
+    table = analysis.balance.to_frame()
+    labels = {**cfg.balance_labels, **{o.name: f"{o.label} (baseline)" for o in cfg.outcomes}}
+    binary = {o.name for o in cfg.outcomes if o.kind == "binary"} | {
+        v for v in cfg.balance if set(analysis.baseline[v].dropna().unique()) <= {0.0, 1.0}}
+    scale = np.array([100.0 if v in binary else 1.0 for v in table["variable"]])
+    return pd.DataFrame({
+        "Characteristic (at baseline)": [labels.get(v, v) + (" (%)" if v in binary else "")
+                                         for v in table["variable"]],
+        f"{cfg.treatment_label.capitalize()}: mean": table["mean_treatment"] * scale,
+        "(SD)": table["sd_treatment"] * scale,
+        f"{cfg.control_label.capitalize()}: mean": table["mean_control"] * scale,
+        "(SD) ": table["sd_control"] * scale,
+        "Difference": table["difference"] * scale,
+        "Normalised difference": table["normalised_difference"],
+        "p-value": table["p_value"],
+        "Households (T / C)": [f"{a:,} / {b:,}" for a, b in zip(table["n_treatment"], table["n_control"])],
+        "Villages (T / C)": [f"{a} / {b}" for a, b in zip(table["clusters_treatment"], table["clusters_control"])],
+    })
+
+
+def balance_styler(analysis: TrialAnalysis) -> Styler:
+    frame = balance_frame(analysis)
+    bal = analysis.balance
+    numeric = [c for c in frame.columns[1:7]]
+    return (frame.style.hide(axis="index")
+            .format("{:.2f}", subset=numeric)
+            .format(_p, subset=["p-value"])
+            .set_caption(
+                "Balance at baseline. Difference = campaign − comparison; normalised difference = "
+                "difference ÷ √((SD²ₜ + SD²꜀)/2) (values beyond ±0.25 deserve attention); p-values "
+                "from a regression on assignment with commune effects, CR2 standard errors "
+                f"clustered by village. Joint test of all characteristics ({bal.omnibus_method}): "
+                f"p = {_p(bal.omnibus_p)}."))
+
+
+def effects_frame(analysis: TrialAnalysis) -> pd.DataFrame:
+    rows = []
+    adjusted = dict(zip([r.outcome for r in analysis.effects.results], analysis.effects.p_holm))
+    for r in analysis.effects.results:
+        o = analysis.outcome(r.outcome)
+        s = _scale(o)
+        treated_mean = analysis.paired.wide.loc[analysis.paired.wide[analysis.config.treatment] == 1, r.outcome].mean()
+        rows.append({
+            "Outcome (at endline)": o.label + (" (%)" if o.kind == "binary" else ""),
+            "Campaign villages: mean": treated_mean * s,
+            "Comparison villages: mean": r.control_mean * s,
+            "Effect": r.estimate * s,
+            "95 % CI": f"{r.ci_low * s:+.1f} to {r.ci_high * s:+.1f}" if o.kind == "binary"
+            else f"{r.ci_low * s:+.2f} to {r.ci_high * s:+.2f}",
+            "p (CR2)": r.p_value,
+            "p (wild bootstrap)": r.p_wild,
+            "p (randomisation)": r.p_ri,
+            "p (Holm, all outcomes)": adjusted[r.outcome],
+            "Households": r.n_obs,
+            "Villages": r.n_clusters,
+        })
+    return pd.DataFrame(rows)
+
+
+def effects_styler(analysis: TrialAnalysis) -> Styler:
+    frame = effects_frame(analysis)
+    pcols = [c for c in frame.columns if c.startswith("p (")]
+    cfg = analysis.config
+    return (frame.style.hide(axis="index")
+            .format("{:.2f}", subset=["Campaign villages: mean", "Comparison villages: mean"])
+            .format("{:+.2f}", subset=["Effect"])
+            .format(_p, subset=pcols)
+            .set_caption(
+                f"Effect of the campaign on each outcome ({cfg.estimator.upper()} estimate of the "
+                "intention-to-treat effect; binary outcomes in percentage points). CR2: "
+                "Bell–McCaffrey standard errors with Imbens–Kolesár degrees of freedom, clustered "
+                "by village; wild bootstrap: restricted, village-level Rademacher weights; "
+                "randomisation: the campaign re-assigned within communes. Holm adjusts the CR2 "
+                f"p-values for testing {len(frame)} outcomes. Seed {cfg.seed}."))
+
+
+def coefficient_chart(analysis: TrialAnalysis) -> Figure:
+    """Effects in comparison-group standard deviations with 95 % CIs."""
+    rows = []
+    for r in analysis.effects.results:
+        est, lo, hi = r.standardised
+        rows.append((analysis.outcome(r.outcome).label, est, lo, hi, r.p_value))
+    frame = pd.DataFrame(rows, columns=["label", "est", "lo", "hi", "p"])
+    fig = Figure(figsize=(8, 0.9 * len(frame) + 1.8), dpi=100)
+    ax = fig.subplots()
+    y = np.arange(len(frame))[::-1]
+    colours = ["#1f5f8b" if p < ALPHA else "#7f8c99" for p in frame["p"]]
+    ax.hlines(y, frame["lo"], frame["hi"], color=colours, linewidth=2.5)
+    ax.scatter(frame["est"], y, color=colours, zorder=3, s=45)
+    ax.axvline(0, color="#333333", linewidth=1, linestyle="--")
+    wrapped = [_wrap(label, 42) for label in frame["label"]]
+    ax.set_yticks(y, wrapped, fontsize=9)
+    ax.set_xlabel("Effect (in SDs of the comparison villages' answers)")
+    n = analysis.effects.results[0]
+    fig.suptitle(f"Effects of the campaign with 95 % confidence intervals "
+                 f"(n = {n.n_obs:,} households in {n.n_clusters} villages)", fontsize=11,
+                 x=0.02, ha="left")
+    sns.despine(ax=ax, left=True)
+    fig.tight_layout()
+    return fig
+
+
+def _wrap(text: str, width: int) -> str:
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        if len(line) + len(word) + 1 > width and line:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    lines.append(line)
+    return "\n".join(lines)
+
+
+def mde_statement(analysis: TrialAnalysis) -> str:
+    cfg = analysis.config
+    first = cfg.outcomes[0].name
+    return (f"**What the trial could detect.** With {analysis.n_clusters} villages, about "
+            f"{analysis.cluster_size:.0f} households per village at endline and the village-level "
+            f"correlation seen at baseline (ICC {analysis.iccs[first].icc:.2f} for "
+            f"“{analysis.outcome(first).label.lower()}”), the trial could detect effects of about "
+            f"**{analysis.mde_sd[first]:.2f} standard deviations** with 80 % power at the 5 % "
+            "level. Smaller effects could exist and go undetected. The table gives the figure "
+            "for every outcome.")
+
+
+def findings(analysis: TrialAnalysis) -> list[str]:
+    """One plain-language sentence per outcome, phrased by what the inference supports."""
+    cfg = analysis.config
+    out = []
+    m = len(analysis.effects.results)
+    for r, p_holm in zip(analysis.effects.results, analysis.effects.p_holm):
+        o = analysis.outcome(r.outcome)
+        mde_natural = analysis.mde_sd[r.outcome] * r.control_sd
+        ci = _ci(r, o)
+        if r.p_value < ALPHA:
+            direction = "higher" if r.estimate > 0 else "lower"
+            text = (f"**{o.label}: a detectable difference.** Answers in {cfg.treatment_label} were "
+                    f"{direction} by {_amount(abs(r.estimate), o, signed=False)} ({ci}; p = "
+                    f"{_p(r.p_value)}; wild bootstrap p = {_p(r.p_wild)}; randomisation p = "
+                    f"{_p(r.p_ri)}).")
+            if p_holm >= ALPHA:
+                text += (f" After allowing for testing {m} outcomes (Holm), p = {_p(p_holm)}, so "
+                         "this difference could be a chance finding among several tests.")
+            else:
+                text += f" It remains below 5 % after allowing for testing {m} outcomes (Holm p = {_p(p_holm)})."
+        else:
+            text = (f"**{o.label}: no detectable difference.** The difference between "
+                    f"{cfg.treatment_label} and {cfg.control_label} was {_amount(r.estimate, o)} "
+                    f"({ci}; p = {_p(r.p_value)}). This is not evidence that the campaign had no "
+                    f"effect: effects smaller than about {_amount(mde_natural, o, signed=False)} "
+                    "could have gone undetected.")
+        out.append(text)
+    return out
+
+
+def headlines(analysis: TrialAnalysis) -> list[str]:
+    """One short line per outcome for the report's key findings."""
+    out = []
+    for r in analysis.effects.results:
+        o = analysis.outcome(r.outcome)
+        verdict = ("a detectable difference" if r.p_value < ALPHA else "no detectable difference")
+        out.append(f"{o.label}: **{verdict}** ({_amount(r.estimate, o)}; {_ci(r, o)}; "
+                   f"p = {_p(r.p_value)}).")
+    return out
+
+
+def mde_frame(analysis: TrialAnalysis) -> pd.DataFrame:
+    rows = []
+    for name, mde in analysis.mde_sd.items():
+        o = analysis.outcome(name)
+        r = analysis.effect(name)
+        rows.append({"Outcome": o.label,
+                     "ICC at baseline": analysis.iccs[name].icc,
+                     "Variation explained by baseline answer (R²)": analysis.r2[name],
+                     "Minimum detectable effect (SD)": mde,
+                     "Minimum detectable effect": _amount(mde * r.control_sd, o, signed=False)})
+    return pd.DataFrame(rows)
+
+
+def mde_styler(analysis: TrialAnalysis) -> Styler:
+    return (mde_frame(analysis).style.hide(axis="index")
+            .format("{:.2f}", subset=["ICC at baseline", "Variation explained by baseline answer (R²)",
+                                      "Minimum detectable effect (SD)"])
+            .set_caption("Minimum detectable effect with 80 % power at the 5 % level, per outcome "
+                         "(design effect with unequal village sizes; t with G − 2 degrees of "
+                         "freedom; ICC from the baseline survey)."))
+
+
+def published_note(analysis: TrialAnalysis) -> str | None:
+    cfg = analysis.config
+    if not cfg.published_finding:
+        return None
+    return (f"**Published finding.** {cfg.published_source or 'The seed report'} reports "
+            f"“{cfg.published_finding}”. These synthetic data were generated with no true effect on "
+            "the attitude outcomes and a modest one on knowledge (see the data folder's MODEL.md).")
+
+
+def design_warnings(analysis: TrialAnalysis) -> list[str]:
+    """The analyses' warnings, once each, with "clusters" named as what they are: villages."""
+    seen: list[str] = []
+    for note in [*analysis.balance.warnings, *(w for r in analysis.effects.results for w in r.warnings)]:
+        note = note.replace(" clusters", " villages").replace(" cluster ", " village ")
+        if note not in seen:
+            seen.append(note)
+    return seen
