@@ -79,6 +79,7 @@ class ProgrammeConfig:
     seed: int | None = None
     csi: CSIConfig | None = None
     trial: TrialConfig | None = None
+    sections: dict[str, Any] = field(default_factory=dict)  # checked mappings, see SECTIONS
 
     @property
     def analyses(self) -> list[str]:
@@ -88,7 +89,50 @@ class ProgrammeConfig:
             sections.append("CSI change")
         if self.trial is not None:
             sections.append("village trial")
+        if self.csi is not None:
+            sections.append("pre/post change")
+        sections += [SECTIONS[name][2] for name in SECTIONS if name in self.sections]
         return sections
+
+
+# Sections checked generically: name -> (required keys, optional keys, what the report shows).
+# Keys naming data files must name files present in the programme folder.
+SECTIONS: dict[str, tuple[set[str], set[str], str]] = {
+    "prepost": ({"title", "file", "unit", "round", "before", "after", "outcomes"},
+                {"group", "higher_is_better", "published", "source", "scale"}, "pre/post change"),
+    "indicators": ({"title", "file", "items"}, {"source", "note"}, "indicators with denominators"),
+    "classifications": ({"title", "file", "criteria", "categories"},
+                        {"unit_label", "note", "source"}, "rule-based categories"),
+    "child_tracking": ({"file", "status", "published"},
+                       {"declared_denominators", "source", "note"}, "Child Tracking Tool status"),
+    "case_closure": ({"cases", "rating", "problems", "problem_type", "resolution"},
+                     {"published", "source", "progress"}, "case-closure ratings and problems"),
+    "residential_care": ({"register", "reintegration", "target_children", "target_share",
+                          "base_year"}, {"source", "published"}, "residential care monitoring"),
+}
+FILE_KEYS = {"file", "cases", "problems", "register", "reintegration"}
+LIST_SECTIONS = {"prepost", "indicators", "classifications"}
+
+
+def _section(name: str, value: Any, folder: Path, path: Path) -> Any:
+    required, optional, _ = SECTIONS[name]
+    entries = value if name in LIST_SECTIONS else [value]
+    if name in LIST_SECTIONS and not isinstance(value, list):
+        raise ConfigError(f"{path}: key '{name}' is {type(value).__name__}; expected a list of "
+                          "tables (each starting with '- title: ...').")
+    for i, entry in enumerate(entries):
+        where = f"{name}[{i}]." if name in LIST_SECTIONS else f"{name}."
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{path}: key '{where[:-1]}' is {entry!r}; expected a mapping.")
+        _known(entry, required | optional, path, where)
+        for key in sorted(required):
+            if key not in entry:
+                raise ConfigError(f"{path}: missing key '{where}{key}'.")
+        for key in FILE_KEYS & set(entry):
+            if not (folder / str(entry[key])).is_file():
+                raise ConfigError(f"{path}: key '{where}{key}' names {entry[key]!r}, which is not "
+                                  f"in {folder}.")
+    return value
 
 
 def _require(mapping: dict, key: str, path: Path, kind: type, where: str = "") -> Any:
@@ -122,7 +166,8 @@ def load(folder: str | Path) -> ProgrammeConfig:
         raise ConfigError(f"{path}{line}: not valid YAML ({getattr(exc, 'problem', exc)}).") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of keys (name, ngo, province, …).")
-    _known(raw, {"name", "ngo", "province", "source", "privacy", "seed", "csi", "trial"}, path)
+    _known(raw, {"name", "ngo", "province", "source", "privacy", "seed", "csi", "trial",
+                 *SECTIONS}, path)
     privacy = raw.get("privacy", {}) or {}
     if not isinstance(privacy, dict):
         raise ConfigError(f"{path}: key 'privacy' is {privacy!r}; expected a mapping with min_cell.")
@@ -169,6 +214,7 @@ def load(folder: str | Path) -> ProgrammeConfig:
         seed=seed,
         csi=csi,
         trial=trial,
+        sections={name: _section(name, raw[name], folder, path) for name in SECTIONS if name in raw},
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -24,6 +24,10 @@ class ProgrammeData:
     csi: pd.DataFrame | None  # standard columns: child, round, date, group?, 1A..6B
     files: dict[str, str]  # data file name -> SHA-256, for the methods appendix
     trial: pd.DataFrame | None = None  # household survey, long, personal columns dropped
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # other sections' files, public
+
+    def table(self, name: str) -> pd.DataFrame:
+        return self.tables[name]
 
 
 def sha256(path: Path) -> str:
@@ -105,7 +109,25 @@ def load(folder: str | Path) -> ProgrammeData:
     if cfg.trial is not None:
         trial = load_trial(folder, cfg.trial)
         files[cfg.trial.file] = sha256(folder / cfg.trial.file)
-    return ProgrammeData(config=cfg, csi=frame, files=files, trial=trial)
+    tables = {}
+    for name in section_files(cfg):
+        raw = read_table(folder / name, label=f"{folder.name}/{name}")
+        tables[name] = public_columns(raw)
+        files[name] = sha256(folder / name)
+    return ProgrammeData(config=cfg, csi=frame, files=files, trial=trial, tables=tables)
+
+
+def section_files(cfg: config_mod.ProgrammeConfig) -> list[str]:
+    """Data files named by the generic report sections (prepost, indicators, …)."""
+    names: list[str] = []
+    for name, value in cfg.sections.items():
+        for entry in (value if isinstance(value, list) else [value]):
+            for key in sorted(config_mod.FILE_KEYS & set(entry)):
+                names.append(str(entry[key]))
+            nested = entry.get("progress")
+            if isinstance(nested, dict) and "file" in nested:
+                names.append(str(nested["file"]))
+    return list(dict.fromkeys(names))
 
 
 def personal_source_frames(folder: str | Path) -> list[pd.DataFrame]:
@@ -116,4 +138,5 @@ def personal_source_frames(folder: str | Path) -> list[pd.DataFrame]:
     for section in (cfg.csi, cfg.trial):
         if section is not None:
             frames.append(read_table(folder / section.file))
+    frames += [read_table(folder / name) for name in section_files(cfg)]
     return frames

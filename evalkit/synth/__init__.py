@@ -18,6 +18,7 @@ import yaml
 
 from evalkit.indices.csi import FACTORS, LABELS, SEED_NAMES
 from evalkit.synth import csi_programmes as cp
+from evalkit.synth import seed_programmes as sp
 from evalkit.synth import village_trial as vt
 
 DEFAULT_SEED = 20180630  # end of the seed study's data period (30 June 2018)
@@ -145,6 +146,31 @@ def _config(key: str, spec: cp.CSIProgrammeSpec, seed: int) -> dict:
 
 TRIAL_SEED_OFFSET = 7
 
+VILLAGE_RISK = {
+    "title": "Village risk categories (red / amber / green)",
+    "file": "villages.csv",
+    "unit_label": "villages",
+    "source": ("Family preservation study, Cambodia (2020), section 5.2: villages within 30 km "
+               "were categorised red, amber or green on access to a primary school, a health "
+               "clinic and other NGO services, proximity to an RCI and the presence of a CCWC"),
+    "note": ("The seed lists CCT's criteria but not their thresholds or how many must be met; "
+             "the thresholds below are declared here, in programme.yml, and can be changed "
+             "without code. The study adds that in retrospect these criteria did not predict "
+             "vulnerability well."),
+    "criteria": [
+        {"column": "km_primary_school", "op": ">", "value": 3, "label": "Primary school more than 3 km away"},
+        {"column": "km_health_clinic", "op": ">", "value": 8, "label": "Health clinic more than 8 km away"},
+        {"column": "km_ngo_services", "op": ">", "value": 15, "label": "Other NGO services more than 15 km away"},
+        {"column": "km_nearest_rci", "op": "<", "value": 5, "label": "Residential care institution within 5 km"},
+        {"column": "ccwc_active", "op": "==", "value": 0, "label": "No active commune committee for women and children"},
+    ],
+    "categories": [
+        {"name": "red", "min_criteria": 3, "meaning": "many families at risk of separation"},
+        {"name": "amber", "min_criteria": 2, "meaning": "some families at risk"},
+        {"name": "green", "min_criteria": 0, "meaning": "lower risk"},
+    ],
+}
+
 
 def _trial_config(seed: int) -> dict:
     return {
@@ -199,12 +225,7 @@ def write_programme(key: str, root: Path, seed: int = DEFAULT_SEED) -> Path:
     """Write one programme's synthetic folder under ``root`` and return its path."""
     spec = cp.SPECS[key]
     folder = Path(root) / key
-    if folder.exists() and any(folder.iterdir()) and not (folder / MARKER).exists():
-        raise FileExistsError(
-            f"{folder} holds files that evalkit synth did not write; refusing to overwrite them "
-            "(move them, or choose another --out folder)."
-        )
-    folder.mkdir(parents=True, exist_ok=True)
+    _prepare_folder(folder)
     export = cp.generate(spec, seed + sum(map(ord, key)))
     _atomic_write(folder / "csi_assessments.csv", lambda p: export.to_csv(p, index=False))
     config = _config(key, spec, seed)
@@ -215,6 +236,7 @@ def write_programme(key: str, root: Path, seed: int = DEFAULT_SEED) -> Path:
         _atomic_write(folder / "villages.csv", lambda p: village_frame.to_csv(p, index=False))
         _atomic_write(folder / "household_survey.csv", lambda p: survey.to_csv(p, index=False))
         config["trial"] = _trial_config(seed)
+        config["classifications"] = [VILLAGE_RISK]
         model += _trial_markdown(seed)
         trial_truth = vt.truth(seed + TRIAL_SEED_OFFSET)
     header = (f"# Report configuration for {PROGRAMMES[key]['ngo']} (synthetic data).\n"
@@ -240,13 +262,56 @@ def write_programme(key: str, root: Path, seed: int = DEFAULT_SEED) -> Path:
     return folder
 
 
+def _prepare_folder(folder: Path) -> None:
+    if folder.exists() and any(folder.iterdir()) and not (folder / MARKER).exists():
+        raise FileExistsError(
+            f"{folder} holds files that evalkit synth did not write; refusing to overwrite them "
+            "(move them, or choose another --out folder)."
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+
+
+def write_other(key: str, root: Path, seed: int = DEFAULT_SEED) -> Path:
+    """Write a seed programme without CSI data (M'Lop Tapang, SKO, CCPCR, national plan)."""
+    from evalkit.synth import other_configs as oc
+
+    spec = oc.PROGRAMMES[key]
+    folder = Path(root) / key
+    _prepare_folder(folder)
+    frames = spec["generate"](seed + sum(map(ord, key)))
+    for name, frame in frames.items():
+        _atomic_write(folder / name, lambda p, f=frame: f.to_csv(p, index=False))
+    config = {k: v for k, v in spec["config"].items()}
+    config["seed"] = seed
+    header = (f"# Report configuration for {config['ngo']} (synthetic data).\n"
+              "# Edit labels, criteria and denominators here; no Python is needed.\n")
+    ordered = {k: config[k] for k in ("name", "ngo", "province", "source", "seed", "privacy")
+               if k in config}
+    ordered.update({k: v for k, v in config.items() if k not in ordered})
+    _text(folder / "programme.yml", header + yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True))
+    _text(folder / "MODEL.md", spec["model"].format(seed=seed))
+    _text(folder / MARKER, json.dumps({"seed": seed, **spec["truth"]}, indent=2) + "\n")
+    return folder
+
+
+def programme_keys() -> list[str]:
+    from evalkit.synth import other_configs as oc
+
+    return [*cp.SPECS, *oc.PROGRAMMES]
+
+
 def write_all(root: str | Path = "data/synthetic", seed: int = DEFAULT_SEED,
               progress: Callable[[str], None] | None = None) -> list[Path]:
     """Write every synthetic programme folder under ``root``."""
+    from evalkit.synth import other_configs as oc
+
     written = []
     for key in cp.SPECS:
-        folder = write_programme(key, Path(root), seed)
+        written.append(write_programme(key, Path(root), seed))
         if progress:
-            progress(f"wrote {folder}")
-        written.append(folder)
+            progress(f"wrote {written[-1]}")
+    for key in oc.PROGRAMMES:
+        written.append(write_other(key, Path(root), seed))
+        if progress:
+            progress(f"wrote {written[-1]}")
     return written

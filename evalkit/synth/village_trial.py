@@ -60,6 +60,13 @@ def village_table(rng: np.random.Generator) -> pd.DataFrame:
         parts.append(in_commune.assign(campaign=treat))
     table = pd.concat(parts, ignore_index=True)
     table.insert(0, "village_id", [f"V{i + 1:02d}" for i in range(len(table))])
+    # access criteria used by CCT to categorise villages (red / amber / green); synthetic values
+    k = len(table)
+    table["km_primary_school"] = np.round(rng.gamma(2.0, 1.3, k), 1)
+    table["km_health_clinic"] = np.round(rng.gamma(2.2, 3.0, k), 1)
+    table["km_ngo_services"] = np.round(rng.gamma(2.0, 6.0, k), 1)
+    table["km_nearest_rci"] = np.round(rng.gamma(2.0, 5.0, k), 1)
+    table["ccwc_active"] = (rng.random(k) < 0.6).astype(int)
     return table
 
 

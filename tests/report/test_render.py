@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_module
 import re
 import shutil
 import subprocess
@@ -17,14 +18,18 @@ from evalkit.report.render import EXTERNAL_REFERENCE, render_programme
 def text_of(html: str) -> str:
     """Visible text, tags removed and whitespace folded."""
     body = re.sub(r"<style.*?</style>|<script.*?</script>", " ", html, flags=re.S)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body))
+    return html_module.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body)))
 
 
 def test_one_report_per_programme(rendered):
-    assert set(rendered) == {"cct", "cfi", "cif"}
+    assert set(rendered) == {"cct", "cfi", "cif", "mlop_tapang", "sko", "ccpcr",
+                             "national_action_plan"}
 
 
-@pytest.mark.parametrize("key", ["cct", "cfi", "cif"])
+ALL = ["cct", "cfi", "cif", "mlop_tapang", "sko", "ccpcr", "national_action_plan"]
+
+
+@pytest.mark.parametrize("key", ALL)
 def test_report_holds_no_code_prompts_or_parameters(rendered, key):
     html = rendered[key].read_text()
     for marker in ("ProgrammeReport", "import ", "programme_dir", "injected-parameters",
@@ -32,12 +37,15 @@ def test_report_holds_no_code_prompts_or_parameters(rendered, key):
         assert marker not in html, marker
 
 
-@pytest.mark.parametrize("key", ["cct", "cfi", "cif"])
+@pytest.mark.parametrize("key", ALL)
 def test_report_is_offline(rendered, key):
     html = rendered[key].read_text()
     assert EXTERNAL_REFERENCE.search(html) is None
     assert "<script" not in html  # nothing to run, nothing to fetch
-    assert re.findall(r'<img[^>]*src="data:image/png;base64,', html), "charts are embedded"
+    images = re.findall(r"<img[^>]*>", html)
+    assert all('src="data:image/png;base64,' in tag for tag in images), "charts are embedded"
+    if key in ("cct", "cfi", "cif"):
+        assert images
 
 
 @pytest.mark.parametrize("key", ["cct", "cfi", "cif"])
@@ -52,6 +60,21 @@ def test_report_has_no_child_names_or_birth_dates(rendered, synthetic_root, key)
     assert "child_name" not in html and "date_of_birth" not in html
     # the pseudonymous ids are not shown either
     assert not re.search(r"\b(CCT|CFI|CIF)-\d{4}\b", html)
+
+
+@pytest.mark.parametrize("key", ALL)
+def test_no_personal_value_of_any_input_file_reaches_the_report(rendered, synthetic_root, key):
+    from evalkit.report.privacy import personal_columns
+
+    html = rendered[key].read_text()
+    checked = 0
+    for path in sorted((synthetic_root / key).glob("*.csv")):
+        raw = read_table(path)
+        for column in personal_columns(raw.columns):
+            values = {v for v in raw[column].dropna().astype(str) if len(v) >= 6}
+            checked += len(values)
+            assert not [v for v in values if v in html], (key, path.name, column)
+    assert checked > 10  # every programme has generated names (and dates or phones)
 
 
 def test_cct_report_shows_the_api_figures(rendered, synthetic_root):
@@ -136,7 +159,8 @@ def test_cct_report_has_the_trial_section_with_the_api_numbers(rendered, synthet
         outcome = analysis.outcome(r.outcome)
         scale = 100 if outcome.kind == "binary" else 1
         assert f"{r.estimate * scale:+.2f}" in text, r.outcome
-        assert f"{r.p_value:.3f}" in text and f"{r.p_ri:.3f}" in text and f"{r.p_wild:.3f}" in text
+        for p in (r.p_value, r.p_ri, r.p_wild):
+            assert trial_section._p(p) in text
         verdict = "a detectable difference" if r.p_value < 0.05 else "no detectable difference"
         assert f"{outcome.label}: {verdict}" in text
     assert "no effect." not in text.lower()
@@ -155,3 +179,32 @@ def test_cct_report_has_the_trial_section_with_the_api_numbers(rendered, synthet
 
 def test_reports_without_a_trial_have_no_trial_section(rendered):
     assert "Village campaign trial" not in text_of(rendered["cfi"].read_text())
+
+
+SEED_FIGURES = {
+    "mlop_tapang": ["32", "50", "64", "81", "66", "7 of 28 (25 %)", "8 of 36 (22 %)",
+                    "8 of 17 (47 %)", "6 of 25 (24 %)", "Alcohol support group", "destitute"],
+    "sko": ["PO+=", "26", "40", "388", "114", "234", "administrative problems (24 % unsolved)",
+            "addiction/substance use problems (25 % unsolved)"],
+    "ccpcr": ["Security", "Access to justice", "Family problem-solving", "20"],
+    "national_action_plan": ["16,579", "6,778", "9,801", "7,579", "11,788", "4,209", "1,419",
+                             "3,500", "1,021", "75.1", "134", "Table 7 is cited"],
+}
+
+
+@pytest.mark.parametrize("key", sorted(SEED_FIGURES))
+def test_every_seed_programme_report_shows_its_seed_figures(rendered, key):
+    text = text_of(rendered[key].read_text())
+    for figure in SEED_FIGURES[key]:
+        assert figure in text, (key, figure)
+    assert "Source:" in text
+
+
+def test_csi_programmes_have_a_prepost_section(rendered):
+    for key in ("cct", "cfi", "cif"):
+        text = text_of(rendered[key].read_text())
+        assert "Pre/post change in each child's CSI" in text
+        assert "not an impact estimate" in text
+    assert "Trajectory over all rounds" in text_of(rendered["cfi"].read_text())
+    cif = text_of(rendered["cif"].read_text())
+    assert "Two groups compared (descriptive)" in cif and "kinship" in cif

@@ -1,0 +1,70 @@
+"""MoSVY's Child Tracking Tool: the status of children supported for reintegration.
+
+Definitions (MoSVY, Action Plan results report 2020):
+
+* green — safe and stable situation;
+* yellow — vulnerable, needs additional attention;
+* red — vulnerable, needs reassessment of risks and essential services;
+* not located — migrated or moved, status cannot be updated;
+* not yet updated — just reunited or placed; first update due later.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from evalkit.errors import DataError
+from evalkit.io import show, where
+
+STATUSES = ("green", "yellow", "red", "not located", "not yet updated")
+MEANING = {
+    "green": "safe and stable",
+    "yellow": "vulnerable, needs additional attention",
+    "red": "vulnerable, needs reassessment",
+    "not located": "moved or migrated; cannot be located",
+    "not yet updated": "recently reunited or placed; not yet updated",
+}
+COLOURS = ("green", "yellow", "red")
+
+
+def status_counts(df: pd.DataFrame, status: str = "status") -> pd.Series:
+    """Children per status, in :data:`STATUSES` order (an unknown status is a DataError)."""
+    values = df[status].astype("string").str.strip().str.lower()
+    bad = (~values.isin(STATUSES)).to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise DataError(f"{where(df, row)}, column {status!r}: {show(df[status].iloc[row])} is not "
+                        f"a Child Tracking Tool status; expected one of {', '.join(STATUSES)}.")
+    return values.value_counts().reindex(list(STATUSES), fill_value=0).astype(int)
+
+
+def denominators(counts: pd.Series, declared: dict[str, int] | None = None) -> dict[str, int]:
+    """Candidate denominators for status percentages, each named by what it counts."""
+    out = {
+        "all children supported": int(counts.sum()),
+        "all except not yet updated": int(counts.sum() - counts["not yet updated"]),
+        "children with a colour status": int(counts[list(COLOURS)].sum()),
+    }
+    out.update(declared or {})
+    return out
+
+
+def status_table(counts: pd.Series, declared: dict[str, int] | None = None) -> pd.DataFrame:
+    """Children per status and their percentage under every candidate denominator."""
+    table = pd.DataFrame({"status": list(STATUSES), "meaning": [MEANING[s] for s in STATUSES],
+                          "children": counts.to_numpy()})
+    for name, d in denominators(counts, declared).items():
+        table[f"% of {name} ({d:,})"] = 100 * table["children"] / d
+    return table
+
+
+def matching_denominators(counts: pd.Series, published: dict[str, float],
+                          declared: dict[str, int] | None = None) -> list[str]:
+    """The denominators under which every published colour percentage is reproduced when
+    rounded to a whole number."""
+    found = []
+    for name, d in denominators(counts, declared).items():
+        if all(round(100 * counts[s] / d) == round(p) for s, p in published.items()):
+            found.append(name)
+    return found
