@@ -30,7 +30,7 @@ synth: $(STAMP)
 
 reports: $(STAMP)
 	$(BIN)/evalkit synth --out $(DATA) --if-missing
-	$(BIN)/evalkit report --all --data $(DATA) --out reports
+	$(BIN)/evalkit report --all --jobs 2 --data $(DATA) --out reports
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

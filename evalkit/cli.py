@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from evalkit import __version__
@@ -51,26 +52,33 @@ def _programme_folders(args: argparse.Namespace) -> list[Path]:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from evalkit.report.render import render_programme
+    from evalkit.report.batch import progress_printer, render_many
 
     folders = _programme_folders(args)
-    failed = 0
-    results = []
-    for i, folder in enumerate(folders, start=1):
-        _say(f"[{i}/{len(folders)}] rendering {folder.name} …")
-        result = render_programme(folder, args.out, timeout=args.timeout)
-        results.append(result)
-        if result.ok:
-            _say(f"[{i}/{len(folders)}] {folder.name}: wrote {result.html} ({result.seconds:.1f} s)")
-        else:
-            failed += 1
-            _say(f"[{i}/{len(folders)}] FAILED {result.error}")
-    if len(results) > 1:
-        _say("\nprogramme        seconds  result")
-        for r in results:
-            _say(f"{r.programme:<16} {r.seconds:7.1f}  {'ok' if r.ok else 'FAILED'}")
+    if args.jobs < 1:
+        raise EvalkitError(f"--jobs is {args.jobs}; expected a whole number of at least 1.")
+    _say(f"rendering {len(folders)} report(s) with {min(args.jobs, len(folders))} worker(s) into {args.out} …")
+    started = time.perf_counter()
+    results = render_many(folders, Path(args.out), jobs=args.jobs, timeout=args.timeout,
+                          on_result=progress_printer())
+    failed = [r for r in results if not r.ok]
+    if args.all:
+        from evalkit.report.collection import write_index, write_synthesis
+
+        synthesis = write_synthesis(folders, Path(args.out), timeout=args.timeout)
+        if synthesis is not None and not synthesis.ok:
+            failed.append(synthesis)
+            _say(f"  FAILED {synthesis.error}")
+        results_for_index = results + ([synthesis] if synthesis is not None else [])
+        index = write_index(results_for_index, Path(args.out))
+        _say(f"index: {index}")
+    _say("\nprogramme                seconds  result")
+    for r in results:
+        _say(f"{r.programme:<24} {r.seconds:7.1f}  {'ok' if r.ok else 'FAILED'}")
+    _say(f"{len(results) - len([r for r in results if not r.ok])} of {len(results)} report(s) "
+         f"rendered in {time.perf_counter() - started:.1f} s.")
     if failed:
-        _say(f"{failed} of {len(results)} report(s) failed; the executed notebooks are in "
+        _say(f"{len(failed)} report(s) failed; executed notebooks for debugging are in "
              f"{Path(args.out) / '_executed'}.")
     return 1 if failed else 0
 
@@ -123,6 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=str(DEFAULT_OUT), help="where reports go (default: %(default)s)")
     p.add_argument("--timeout", type=int, default=600,
                    help="seconds a notebook cell may run before the report fails (default: %(default)s)")
+    p.add_argument("--jobs", "-j", type=int, default=1,
+                   help="reports rendered in parallel, one worker process each (default: %(default)s)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("list", help="list the programmes found and what each report contains",

@@ -48,8 +48,31 @@ class ProgrammeReport:
         return display.markdown(f"# {c.ngo}: {c.name}\n\n**Programme evaluation report** · "
                                 f"{where} · {data_kind}")
 
+    def headline(self) -> str:
+        """One line for reports/index.html."""
+        if self._csi is not None:
+            r = self._csi
+            table = r.to_frame()
+            rose = int(((table["level"] == "factor") & (table["relative_change_pct"] >= 5)).sum())
+            line = (f"CSI: average scores rose on {rose} of 12 factors between "
+                    f"{csi_section.round_label(self.data, r.before)} and "
+                    f"{csi_section.round_label(self.data, r.after)} "
+                    f"({r.children_paired} children; descriptive)")
+            if self._trial is not None:
+                detected = sum(e.p_value < 0.05 for e in self._trial.effects.results)
+                line += (f"; village trial: a detectable difference on {detected} of "
+                         f"{len(self._trial.effects.results)} outcomes")
+            return line + "."
+        others = sections.other_headlines(self.data)
+        if others:
+            return others[0].replace("**", "")
+        return "No analysis configured."
+
     def summary_section(self) -> list:
-        out = [display.markdown("## Key findings")]
+        import html as html_module
+
+        out = [display.markdown("## Key findings"),
+               HTML(f'<p class="evalkit-headline">{html_module.escape(self.headline())}</p>')]
         if self._csi is not None:
             out.append(display.markdown(
                 "**Children's status (Child Status Index).**\n\n"
@@ -62,7 +85,7 @@ class ProgrammeReport:
         others = sections.other_headlines(self.data)
         if others:
             out.append(display.markdown("\n".join(f"- {line}" for line in others)))
-        if len(out) == 1:
+        if len(out) == 2:
             out.append(display.markdown("This programme's configuration enables no analysis yet."))
         return out
 

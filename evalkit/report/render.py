@@ -44,6 +44,8 @@ def _ipc_kernel_manager():
         def __init__(self, **kwargs):
             super().__init__(**kwargs)
             self.transport = "ipc"
+            # sockets in a private folder: never in the working directory, never shared
+            self.ip = os.path.join(tempfile.mkdtemp(prefix="evalkit-kernel-"), "ipc")
 
     return IPCKernelManager
 
@@ -120,44 +122,63 @@ def _execution_error(programme: str, exc: Exception) -> str:
     return f"{programme}: {where} raised {ename}: {str(evalue).splitlines()[0] if evalue else ''}"
 
 
-def render_programme(folder: str | Path, out_dir: str | Path = "reports", *,
-                     notebook: str | Path | None = None, timeout: int = 600) -> RenderResult:
-    """Render one programme folder to ``<out_dir>/<folder name>.html``.
+def render_notebook(notebook: Path, parameters: dict, name: str, out_dir: str | Path, *,
+                    personal_frames: list, timeout: int = 600,
+                    kernel_manager=None) -> RenderResult:
+    """Execute ``notebook`` with ``parameters`` and write ``<out_dir>/<name>.html``.
 
-    Returns a :class:`RenderResult`; errors are caught and reported in ``error`` as one
-    sentence, so that one failing programme never stops the others.
+    The HTML is written (atomically) only if execution succeeded and :func:`check_html`
+    passes; the executed notebook is kept under ``<out_dir>/_executed/`` either way.
     """
     import papermill as pm
 
-    folder = Path(folder).resolve()
     out_dir = Path(out_dir).resolve()
-    programme = folder.name
     started = time.perf_counter()
-    target = out_dir / f"{programme}.html"
-    executed_path = out_dir / "_executed" / f"{programme}.ipynb"
+    target = out_dir / f"{name}.html"
+    executed_path = out_dir / "_executed" / f"{name}.ipynb"
     try:
-        from evalkit.report import programme as programme_mod
-
-        programme_mod.load(folder)  # fail fast, in-process, with the data's own sentence
-        personal = programme_mod.personal_source_frames(folder)
         executed_path.parent.mkdir(parents=True, exist_ok=True)
-        notebook = Path(notebook) if notebook else default_notebook()
+        kernel = ({"km": kernel_manager} if kernel_manager is not None else
+                  {"kernel_manager_class": _ipc_kernel_manager(), "shutdown_kernel": "immediate"})
         try:
             executed = pm.execute_notebook(
-                str(notebook), str(executed_path),
-                parameters={"programme_dir": str(folder)},
+                str(notebook), str(executed_path), parameters=parameters,
                 kernel_name="python3", progress_bar=False, log_output=False,
-                cwd=str(notebook.parent), execution_timeout=timeout,
-                kernel_manager_class=_ipc_kernel_manager(), shutdown_kernel="immediate",
+                cwd=str(Path(notebook).parent), execution_timeout=timeout, **kernel,
             )
         except pm.PapermillExecutionError as exc:
-            raise ReportError(_execution_error(programme, exc)) from None
+            raise ReportError(_execution_error(name, exc)) from None
         except TimeoutError as exc:
-            raise ReportError(f"{programme}: a cell ran longer than {timeout} s and was stopped "
-                              f"({exc}).") from None
+            raise ReportError(f"{name}: a cell ran longer than {timeout} s and was stopped "
+                              f"({str(exc).splitlines()[0] if str(exc) else 'timeout'}).") from None
         html = to_html(executed)
-        check_html(html, programme, personal)
+        check_html(html, name, personal_frames)
         _atomic_write_text(target, html)
-        return RenderResult(programme, target, time.perf_counter() - started)
+        return RenderResult(name, target, time.perf_counter() - started)
     except EvalkitError as exc:
-        return RenderResult(programme, None, time.perf_counter() - started, str(exc))
+        return RenderResult(name, None, time.perf_counter() - started, str(exc))
+
+
+def render_programme(folder: str | Path, out_dir: str | Path = "reports", *,
+                     notebook: str | Path | None = None, timeout: int = 600,
+                     kernel_manager=None) -> RenderResult:
+    """Render one programme folder to ``<out_dir>/<folder name>.html``.
+
+    Returns a :class:`RenderResult`; errors are caught and reported in ``error`` as one
+    sentence, so that one failing programme never stops the others. ``kernel_manager``: a
+    started kernel to run in (see :mod:`evalkit.report.batch`); by default a fresh kernel on
+    IPC transport is started and shut down immediately afterwards.
+    """
+    from evalkit.report import programme as programme_mod
+
+    folder = Path(folder).resolve()
+    started = time.perf_counter()
+    try:
+        programme_mod.load(folder)  # fail fast, in-process, with the data's own sentence
+        personal = programme_mod.personal_source_frames(folder)
+    except EvalkitError as exc:
+        return RenderResult(folder.name, None, time.perf_counter() - started, str(exc))
+    return render_notebook(Path(notebook) if notebook else default_notebook(),
+                           {"programme_dir": str(folder)}, folder.name, out_dir,
+                           personal_frames=personal, timeout=timeout,
+                           kernel_manager=kernel_manager)

@@ -1,0 +1,145 @@
+"""The cross-programme synthesis: CSI change side by side for every CSI programme, in the
+spirit of the seed study's synthesis chapter — descriptive, with the differences between the
+programmes (period, children, caseload) stated next to the numbers."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from IPython.display import HTML, Markdown
+from matplotlib.figure import Figure
+
+from evalkit.indices import csi
+from evalkit.report import csi_section, display
+from evalkit.report.notebook import software_versions
+from evalkit.report.programme import ProgrammeData, load
+
+
+def _short(data: ProgrammeData) -> str:
+    ngo = data.config.ngo
+    return ngo[ngo.rfind("(") + 1:-1] if ngo.endswith(")") and "(" in ngo else ngo
+
+
+class SynthesisReport:
+    """CSI change across programmes (each programme's configured first and last rounds)."""
+
+    def __init__(self, programme_dirs: list[str]):
+        self.programmes = [load(d) for d in programme_dirs]
+        self.programmes = [p for p in self.programmes if p.csi is not None]
+        self.changes = {_short(p): csi_section.change(p) for p in self.programmes}
+        self.data = {_short(p): p for p in self.programmes}
+
+    def factor_table(self) -> pd.DataFrame:
+        rows = []
+        for name, r in self.changes.items():
+            t = r.to_frame()
+            t = t[t["level"] == "factor"]
+            for row in t.itertuples():
+                rows.append({"programme": name, "factor": f"{row.code} {row.name}",
+                             "relative_change_pct": row.relative_change_pct,
+                             "improved_pct": row.improved_pct, "children": row.children_paired})
+        return pd.DataFrame(rows)
+
+    def title(self) -> Markdown:
+        return display.markdown(
+            "# Synthesis: change in children's status across CSI programmes\n\n"
+            f"**Cross-programme report** · {', '.join(self.changes)} · synthetic data generated "
+            "by evalkit")
+
+    def overview(self) -> list:
+        rows = []
+        for name, r in self.changes.items():
+            d = self.data[name]
+            rows.append({
+                "Programme": f"{d.config.ngo}: {d.config.name}",
+                "Province": d.config.province,
+                "Compared": f"{csi_section.round_label(d, r.before)} → {csi_section.round_label(d, r.after)}",
+                "Children assessed at both": r.children_paired,
+                "Assessed first time only": r.only_before,
+                "Mean factors needing services": f"{r.mean_flagged_before:.1f} → {r.mean_flagged_after:.1f}",
+            })
+        table = pd.DataFrame(rows)
+        return [display.markdown("## The programmes compared"),
+                display.table(table.style.hide(axis="index").set_caption(
+                    "Each programme's first and last configured CSI assessment; periods and "
+                    "children differ, so the programmes' figures are not directly comparable.")),
+                display.note(csi.DESCRIPTIVE_CAVEAT)]
+
+    def findings(self) -> Markdown:
+        table = self.factor_table()
+        wide = table.pivot(index="factor", columns="programme", values="relative_change_pct")
+        everywhere = wide[(wide >= 5).all(axis=1)].index.tolist()
+        nowhere = wide[(wide.abs() < 5).all(axis=1)].index.tolist()
+        best = {p: wide[p].idxmax() for p in wide.columns}
+        lines = []
+        if everywhere:
+            lines.append("Average scores rose by 5 % or more in **every** programme on "
+                         + ", ".join(f.split(' ', 1)[1].lower() for f in everywhere) + ".")
+        if nowhere:
+            lines.append("Little changed (under 5 % either way) in every programme on "
+                         + ", ".join(f.split(' ', 1)[1].lower() for f in nowhere) + ".")
+        lines.append("The largest relative change was on "
+                     + "; ".join(f"{f.split(' ', 1)[1].lower()} in {p} ({wide.loc[f, p]:+.0f} %)"
+                                 for p, f in best.items()) + ".")
+        lines.append("The programmes cover different periods (six months to two years), "
+                     "different children and different caseload turnover: a larger change in one "
+                     "programme is not evidence that it works better.")
+        return display.markdown("## Key findings\n\n" + "\n".join(f"- {l}" for l in lines)
+                                + '\n\n<p class="evalkit-headline">CSI change across '
+                                f"{len(self.changes)} programmes: "
+                                + (f"scores rose everywhere on {len(everywhere)} of 12 factors"
+                                   if everywhere else "no factor rose in every programme")
+                                + " (descriptive).</p>")
+
+    def comparison(self) -> list:
+        table = self.factor_table()
+        wide = table.pivot(index="factor", columns="programme", values="relative_change_pct")
+        share = table.pivot(index="factor", columns="programme", values="improved_pct")
+        n = table.groupby("programme")["children"].max()
+        combined = pd.concat({"Relative change of mean (%)": wide, "Children improved (%)": share}, axis=1)
+        combined.columns = [f"{a}: {b} (n = {n[b]})" for a, b in combined.columns]
+        styler = (combined.reset_index().rename(columns={"factor": "Factor"}).style.hide(axis="index")
+                  .format("{:+.1f}", subset=[c for c in combined.columns if c.startswith("Relative")])
+                  .format("{:.0f}", subset=[c for c in combined.columns if c.startswith("Children")])
+                  .set_caption("Per factor and programme: relative change of the mean score and "
+                               "share of paired children whose score went up."))
+        return [display.markdown("## Factor by factor"), display.table(styler),
+                display.figure(self.chart(table), alt="Dot plot of relative change in mean CSI "
+                               "score per factor for each programme",
+                               caption="Each dot is one programme's relative change of the mean "
+                                       "score on that factor; right of zero is improvement.")]
+
+    @staticmethod
+    def chart(table: pd.DataFrame) -> Figure:
+        fig = Figure(figsize=(8, 6), dpi=100)
+        ax = fig.subplots()
+        n = table.groupby("programme")["children"].max()
+        labelled = table.assign(Programme=table["programme"].map(lambda p: f"{p} (n = {n[p]})"))
+        sns.pointplot(data=labelled, y="factor", x="relative_change_pct", hue="Programme",
+                      linestyle="none", dodge=0.4, markers="o", ax=ax, palette="deep")
+        ax.axvline(0, color="#333333", linewidth=1, linestyle="--")
+        ax.set_xlabel("Relative change of the mean CSI score (%)")
+        ax.set_ylabel("")
+        ax.set_title("CSI change by factor across programmes (children assessed at both)", fontsize=11)
+        sns.despine(ax=ax)
+        fig.tight_layout()
+        return fig
+
+    def methods(self) -> list:
+        versions = ", ".join(f"{k} {v}" for k, v in software_versions().items())
+        files = "\n".join(f"  - `{_short(p)}/{name}`: SHA-256 `{digest}`"
+                          for p in self.programmes for name, digest in p.files.items())
+        return [display.markdown("## Methods"), display.markdown(
+            "- Each programme's CSI change is computed exactly as in its own report (paired "
+            "children; relative change of the mean; share improved). No pooling, weighting or "
+            "test across programmes is done: their periods and populations differ.\n"
+            f"- **Data files.**\n{files}\n- **Software.** {versions}.")]
+
+    @staticmethod
+    def rendered_at() -> HTML:
+        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        return HTML(f'<p class="evalkit-rendered">Rendered {stamp}.</p>')
