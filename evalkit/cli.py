@@ -53,25 +53,27 @@ def _programme_folders(args: argparse.Namespace) -> list[Path]:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from evalkit.report.batch import progress_printer, render_many
+    from evalkit.report.collection import render_collection
 
     folders = _programme_folders(args)
     if args.jobs < 1:
         raise EvalkitError(f"--jobs is {args.jobs}; expected a whole number of at least 1.")
     _say(f"rendering {len(folders)} report(s) with {min(args.jobs, len(folders))} worker(s) into {args.out} …")
     started = time.perf_counter()
-    results = render_many(folders, Path(args.out), jobs=args.jobs, timeout=args.timeout,
-                          on_result=progress_printer())
-    failed = [r for r in results if not r.ok]
     if args.all:
-        from evalkit.report.collection import write_index, write_synthesis
-
-        synthesis = write_synthesis(folders, Path(args.out), timeout=args.timeout)
-        if synthesis is not None and not synthesis.ok:
-            failed.append(synthesis)
-            _say(f"  FAILED {synthesis.error}")
-        results_for_index = results + ([synthesis] if synthesis is not None else [])
-        index = write_index(results_for_index, Path(args.out))
+        results, synthesis, index = render_collection(folders, Path(args.out), jobs=args.jobs,
+                                                      timeout=args.timeout,
+                                                      on_result=progress_printer())
+        failed = [r for r in results if not r.ok]
+        if synthesis is not None:
+            _say(f"synthesis: {synthesis.html if synthesis.ok else 'FAILED ' + str(synthesis.error)}")
+            if not synthesis.ok:
+                failed.append(synthesis)
         _say(f"index: {index}")
+    else:
+        results = render_many(folders, Path(args.out), jobs=args.jobs, timeout=args.timeout,
+                              on_result=progress_printer())
+        failed = [r for r in results if not r.ok]
     _say("\nprogramme                seconds  result")
     for r in results:
         _say(f"{r.programme:<24} {r.seconds:7.1f}  {'ok' if r.ok else 'FAILED'}")

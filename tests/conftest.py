@@ -20,14 +20,21 @@ def synthetic_root(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def rendered(synthetic_root, tmp_path_factory) -> dict[str, Path]:
-    """Every synthetic programme rendered to HTML: programme key -> report path."""
-    from evalkit.report.render import render_programme
+def rendered_collection(synthetic_root, tmp_path_factory):
+    """Every synthetic programme rendered as `make reports` does (two worker processes),
+    with the synthesis report and the index."""
+    from evalkit.config import discover
+    from evalkit.report.collection import render_collection
 
     out = tmp_path_factory.mktemp("reports")
-    paths = {}
-    for folder in sorted(p for p in synthetic_root.iterdir() if p.is_dir()):
-        result = render_programme(folder, out)
+    results, synthesis, index = render_collection(discover(synthetic_root), out, jobs=2)
+    for result in results + [synthesis]:
         assert result.ok, result.error
-        paths[folder.name] = result.html
-    return paths
+    return results, synthesis, index
+
+
+@pytest.fixture(scope="session")
+def rendered(rendered_collection) -> dict[str, Path]:
+    """Programme key -> rendered report path."""
+    results, _, _ = rendered_collection
+    return {r.programme: r.html for r in results}

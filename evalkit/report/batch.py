@@ -2,9 +2,11 @@
 
 Each worker process imports papermill, nbconvert and evalkit once and keeps one Jupyter
 kernel (IPC transport, so no TCP ports to race for) in which ``evalkit.report`` is already
-imported. Before every report the kernel's namespace is reset; after a failed or timed-out
-report the kernel is replaced, so no state carries over from a failure. Kernel start is
-retried. One programme failing never stops the others.
+imported. Successful reports share the worker's kernel (the report notebook assigns every
+name it uses and evalkit keeps no global state; a test checks that a batch-rendered report
+equals one rendered in a fresh kernel); after a failed or timed-out report the kernel is
+replaced. Kernel start is retried. One programme failing never stops the others. Work is
+handed out largest programme first, so that two workers finish close together.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from evalkit.report.render import RenderResult, _ipc_kernel_manager, render_prog
 
 START_ATTEMPTS = 3
 _WORKER: dict = {}
-WARM_UP = "%reset -f\nimport evalkit.report.notebook\n"
+WARM_UP = "import evalkit.report.notebook\nimport evalkit.report.synthesis\n"
 
 
 def _run_cell(km, source: str, timeout: int = 120) -> None:
@@ -58,44 +60,109 @@ def _stop(km) -> None:
         pass
 
 
-def _init_worker() -> None:
+THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _init_worker(single_threaded: bool = False) -> None:
+    """Worker start: register the kernel's shutdown, then start the warm kernel at once so
+    that it is ready when the first report arrives (a failure here is retried per report).
+    With several workers, each kernel's linear algebra runs on one thread, so that parallel
+    reports do not oversubscribe the cores."""
+    import os
     from multiprocessing import util
+
+    if single_threaded:
+        for name in THREAD_VARIABLES:
+            os.environ[name] = "1"
 
     _WORKER["km"] = None
     util.Finalize(None, lambda: _stop(_WORKER["km"]) if _WORKER.get("km") else None, exitpriority=10)
+    try:
+        _WORKER["km"] = start_kernel()
+        from evalkit.report.render import _exporter
+
+        _exporter()
+    except Exception:
+        _WORKER["km"] = None
 
 
-def render_in_worker(folder: str, out_dir: str, timeout: int, notebook: str | None) -> RenderResult:
-    """Render one programme in this worker's warm kernel (started on first use)."""
+def _worker_ready() -> int:
+    import os
+
+    time.sleep(0.05)
+    return os.getpid()
+
+
+def _in_warm_kernel(name: str, render: Callable) -> RenderResult:
     started = time.perf_counter()
     try:
         if _WORKER.get("km") is None:
             _WORKER["km"] = start_kernel()
-        else:
-            _run_cell(_WORKER["km"], WARM_UP)
     except Exception as exc:
         _WORKER["km"] = None
-        return RenderResult(Path(folder).name, None, time.perf_counter() - started,
-                            f"{Path(folder).name}: could not start a Jupyter kernel ({exc}).")
-    result = render_programme(folder, out_dir, timeout=timeout, notebook=notebook,
-                              kernel_manager=_WORKER["km"])
+        return RenderResult(name, None, time.perf_counter() - started,
+                            f"{name}: could not start a Jupyter kernel ({exc}).")
+    result = render(_WORKER["km"])
     if not result.ok:  # never reuse a kernel that failed or timed out
         _stop(_WORKER["km"])
         _WORKER["km"] = None
     return result
 
 
-def render_many(folders: list[Path], out_dir: Path, *, jobs: int = 1, timeout: int = 600,
-                notebook: Path | None = None,
-                on_result: Callable[[int, int, RenderResult], None] | None = None) -> list[RenderResult]:
-    """Render ``folders`` with ``jobs`` worker processes; results in the order given."""
-    jobs = max(1, min(jobs, len(folders)))
-    context = multiprocessing.get_context("spawn")
-    results: dict[str, RenderResult] = {}
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context,
-                             initializer=_init_worker) as pool:
-        futures = {pool.submit(render_in_worker, str(f), str(out_dir), timeout,
-                               str(notebook) if notebook else None): f for f in folders}
+def render_in_worker(folder: str, out_dir: str, timeout: int, notebook: str | None) -> RenderResult:
+    """Render one programme in this worker's warm kernel (started on first use)."""
+    return _in_warm_kernel(Path(folder).name, lambda km: render_programme(
+        folder, out_dir, timeout=timeout, notebook=notebook, kernel_manager=km))
+
+
+def synthesis_in_worker(csi_folders: list[str], out_dir: str, timeout: int) -> RenderResult:
+    """Render the cross-programme synthesis in this worker's warm kernel."""
+    from evalkit.report.collection import write_synthesis
+
+    return _in_warm_kernel("synthesis", lambda km: write_synthesis(
+        [Path(f) for f in csi_folders], Path(out_dir), timeout=timeout, kernel_manager=km))
+
+
+def _size(folder: Path) -> int:
+    return sum(p.stat().st_size for p in Path(folder).glob("*") if p.is_file())
+
+
+class ReportPool:
+    """``jobs`` long-lived worker processes, each with a warm kernel, for many batches."""
+
+    def __init__(self, jobs: int = 1):
+        self.jobs = max(1, jobs)
+        self._pool = ProcessPoolExecutor(max_workers=self.jobs,
+                                         mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_init_worker, initargs=(self.jobs > 1,))
+
+    def __enter__(self) -> "ReportPool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._pool.shutdown(wait=True)
+
+    def warm(self) -> None:
+        """Return once every worker has started (and so has its kernel)."""
+        seen: set[int] = set()
+        for _ in range(20 * self.jobs):
+            seen |= {f.result() for f in [self._pool.submit(_worker_ready) for _ in range(self.jobs)]}
+            if len(seen) >= self.jobs:
+                return
+
+    def synthesis(self, csi_folders: list[Path], out_dir: Path, *, timeout: int = 600) -> RenderResult:
+        """The cross-programme synthesis report, rendered in a worker."""
+        return self._pool.submit(synthesis_in_worker, [str(f) for f in csi_folders], str(out_dir),
+                                 timeout).result()
+
+    def render(self, folders: list[Path], out_dir: Path, *, timeout: int = 600,
+               notebook: Path | None = None,
+               on_result: Callable[[int, int, RenderResult], None] | None = None) -> list[RenderResult]:
+        """Render ``folders``; results in the order given."""
+        results: dict[str, RenderResult] = {}
+        largest_first = sorted(folders, key=_size, reverse=True)
+        futures = {self._pool.submit(render_in_worker, str(f), str(out_dir), timeout,
+                                     str(notebook) if notebook else None): f for f in largest_first}
         for done, future in enumerate(as_completed(futures), start=1):
             folder = futures[future]
             try:
@@ -106,7 +173,16 @@ def render_many(folders: list[Path], out_dir: Path, *, jobs: int = 1, timeout: i
             results[str(folder)] = result
             if on_result:
                 on_result(done, len(folders), result)
-    return [results[str(f)] for f in folders]
+        return [results[str(f)] for f in folders]
+
+
+def render_many(folders: list[Path], out_dir: Path, *, jobs: int = 1, timeout: int = 600,
+                notebook: Path | None = None,
+                on_result: Callable[[int, int, RenderResult], None] | None = None) -> list[RenderResult]:
+    """Render ``folders`` with ``jobs`` worker processes started for this batch."""
+    with ReportPool(max(1, min(jobs, len(folders)))) as pool:
+        return pool.render(folders, out_dir, timeout=timeout, notebook=notebook,
+                           on_result=on_result)
 
 
 def progress_printer(stream=sys.stderr) -> Callable[[int, int, RenderResult], None]:

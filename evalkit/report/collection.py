@@ -26,26 +26,31 @@ def synthesis_notebook() -> Path:
     return PACKAGE_DIR.parent / "notebooks" / "synthesis_report.ipynb"
 
 
-def write_synthesis(folders: list[Path], out_dir: Path, timeout: int = 600) -> RenderResult | None:
-    """Render the cross-programme CSI synthesis when at least two programmes have CSI data."""
+def csi_programmes(folders: list[Path]) -> list[Path]:
+    """The folders whose configuration has CSI data (skipping broken configurations)."""
     from evalkit.config import load
     from evalkit.errors import EvalkitError
 
-    csi_folders = []
+    found = []
     for folder in folders:
         try:
             if load(folder).csi is not None:
-                csi_folders.append(folder)
+                found.append(folder)
         except EvalkitError:
             continue
-    if len(csi_folders) < 2:
-        return None
+    return found
+
+
+def write_synthesis(csi_folders: list[Path], out_dir: Path, timeout: int = 600,
+                    kernel_manager=None) -> RenderResult:
+    """Render the cross-programme CSI synthesis of ``csi_folders``."""
     from evalkit.report.programme import personal_source_frames
 
     personal = [frame for f in csi_folders for frame in personal_source_frames(f)]
     return render_notebook(synthesis_notebook(),
                            {"programme_dirs": [str(f.resolve()) for f in csi_folders]},
-                           "synthesis", out_dir, personal_frames=personal, timeout=timeout)
+                           "synthesis", out_dir, personal_frames=personal, timeout=timeout,
+                           kernel_manager=kernel_manager)
 
 
 def write_index(results: list[RenderResult], out_dir: Path) -> Path:
@@ -99,3 +104,19 @@ def _title(report: Path) -> str:
     match = re.search(r"<h1[^>]*>(.*?)</h1>", report.read_text(encoding="utf-8"), re.S)
     text = re.sub(r"<[^>]+>", "", match.group(1)) if match else report.stem
     return html.unescape(text.replace("¶", "")).strip()
+
+
+def render_collection(folders: list[Path], out_dir: Path, *, jobs: int = 1, timeout: int = 600,
+                      on_result=None) -> tuple[list[RenderResult], RenderResult | None, Path]:
+    """Every programme report (in ``jobs`` workers), then the synthesis of the CSI programmes
+    whose reports rendered (when there are at least two), and the index."""
+    from evalkit.report.batch import ReportPool
+
+    with ReportPool(max(1, min(jobs, len(folders)))) as pool:
+        results = pool.render(folders, out_dir, timeout=timeout, on_result=on_result)
+        with_csi = set(csi_programmes(folders))
+        rendered_csi = [f for f, r in zip(folders, results) if r.ok and f in with_csi]
+        synthesis = (pool.synthesis(rendered_csi, out_dir, timeout=timeout)
+                     if len(rendered_csi) >= 2 else None)
+    index = write_index(results + ([synthesis] if synthesis is not None else []), out_dir)
+    return results, synthesis, index

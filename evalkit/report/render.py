@@ -8,6 +8,7 @@ The executed notebook is kept under ``<out>/_executed/`` for debugging.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tempfile
@@ -64,6 +65,13 @@ class RenderResult:
 
 def to_html(executed: nbformat.NotebookNode) -> str:
     """Convert an executed report notebook to self-contained HTML for readers."""
+    body, _ = _exporter().from_notebook_node(executed)
+    return body
+
+
+@functools.lru_cache(maxsize=1)
+def _exporter():
+    """One configured exporter per process (building its template environment is not free)."""
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
 
@@ -77,8 +85,7 @@ def to_html(executed: nbformat.NotebookNode) -> str:
     remover = TagRemovePreprocessor(
         remove_cell_tags={"parameters", "injected-parameters", "remove-cell"}, enabled=True)
     exporter.register_preprocessor(remover, enabled=True)
-    body, _ = exporter.from_notebook_node(executed)
-    return body
+    return exporter
 
 
 def check_html(html: str, programme: str, personal_frames: list) -> None:
@@ -118,7 +125,7 @@ def _execution_error(programme: str, exc: Exception) -> str:
     cell = getattr(exc, "exec_count", None)
     if ename in {"DataError", "ConfigError", "ReportError"}:
         return f"{programme}: {evalue}"
-    where = f"cell {cell}" if cell is not None else "the notebook"
+    where = f"cell {cell} of the executed notebook" if cell is not None else "the notebook"
     return f"{programme}: {where} raised {ename}: {str(evalue).splitlines()[0] if evalue else ''}"
 
 
@@ -144,6 +151,7 @@ def render_notebook(notebook: Path, parameters: dict, name: str, out_dir: str | 
             executed = pm.execute_notebook(
                 str(notebook), str(executed_path), parameters=parameters,
                 kernel_name="python3", progress_bar=False, log_output=False,
+                request_save_on_cell_execute=False,
                 cwd=str(Path(notebook).parent), execution_timeout=timeout, **kernel,
             )
         except pm.PapermillExecutionError as exc:

@@ -1,0 +1,57 @@
+"""Every report opens in a real browser, offline, without console errors, with every image
+rendered. Uses Debian's Chromium through Playwright (no browser download); skipped, with the
+reason, where Chromium is not installed (.ci/run installs it)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        pytest.skip("Chromium is not installed (apt-get install chromium); browser tests skipped")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield instance
+        instance.close()
+
+
+def test_every_report_renders_offline_without_errors(browser, rendered_collection, tmp_path):
+    results, synthesis, index = rendered_collection
+    pages = [r.html for r in results] + [synthesis.html, index]
+    for path in pages:
+        context = browser.new_context(offline=True, viewport={"width": 1150, "height": 900})
+        page = context.new_page()
+        errors, requests = [], []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda r: requests.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
+        page.goto(path.as_uri(), wait_until="load")
+        images = page.evaluate(
+            "Array.from(document.images).map(i => ({ok: i.complete && i.naturalWidth > 0, alt: i.alt}))")
+        shot = tmp_path / f"{path.stem}.png"
+        page.screenshot(path=str(shot), full_page=True)
+        context.close()
+        assert errors == [], (path.name, errors)
+        assert requests == [], (path.name, requests)
+        assert all(i["ok"] for i in images), (path.name, images)
+        assert all(i["alt"] for i in images), (path.name, "every chart has alt text")
+        assert shot.stat().st_size > 10_000
+    assert any(True for _ in pages)
+
+
+def test_index_links_every_report(rendered_collection):
+    results, synthesis, index = rendered_collection
+    html = index.read_text()
+    for r in results + [synthesis]:
+        assert f'href="{r.html.name}"' in html
