@@ -88,10 +88,10 @@ def main() -> None:
     print(f"programmes: {n}")
     print(f"in-process analysis (no kernel), all reports: {analysis:6.2f} s "
           f"(median per report {statistics.median(inproc.values()):.2f} s)")
-    print(f"                        1 job     2 jobs    speed-up (target >= 1.6x)")
+    print("                        1 job     2 jobs    speed-up (target >= 1.6x)")
     print(f"cold suite (startup)  {cold1:6.2f} s  {cold2:6.2f} s   {cold1 / cold2:5.2f}x")
     print(f"warm suite            {warm1:6.2f} s  {warm2:6.2f} s   {warm1 / warm2:5.2f}x")
-    print(f"pipeline overhead per report over the in-process analysis (target < 1 s):")
+    print("pipeline overhead per report over the in-process analysis (target < 1 s):")
     print(f"  warm workers: {(warm1 - analysis) / n:5.2f} s   cold, startup included: "
           f"{(cold1 - analysis) / n:5.2f} s")
 

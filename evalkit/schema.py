@@ -24,15 +24,21 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str], purpose: str = "")
                             f"{', '.join(map(str, df.columns))}.")
 
 
+def raise_first(df: pd.DataFrame, bad, column: str, problem: str) -> None:
+    """Raise one DataError for the first row where ``bad`` is true, naming the file or frame,
+    the line or row, the column and the value: "<where>, column 'c': <value> <problem>"."""
+    bad = np.asarray(bad, dtype=bool)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise DataError(f"{where(df, row)}, column {column!r}: {show(df[column].iloc[row])} {problem}")
+
+
 def whole_numbers(df: pd.DataFrame, column: str) -> pd.Series:
     """Column ``column`` as integers; a blank or non-integer cell is a DataError."""
     raw = df[column]
     number = pd.to_numeric(raw.astype("string").str.strip(), errors="coerce")
-    bad = (number.isna() | (number % 1 != 0)).to_numpy(dtype=bool)
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise DataError(f"{where(df, row)}, column {column!r}: {show(raw.iloc[row])} is not a whole "
-                        "number; expected a whole number in every row.")
+    raise_first(df, (number.isna() | (number % 1 != 0)).to_numpy(dtype=bool), column,
+                "is not a whole number; expected a whole number in every row.")
     return number.astype("int64")
 
 
@@ -40,11 +46,8 @@ def dates(df: pd.DataFrame, column: str) -> pd.Series:
     """Column ``column`` parsed as ISO dates (YYYY-MM-DD); anything else is a DataError."""
     raw = df[column]
     parsed = pd.to_datetime(raw.astype("string").str.strip(), format="%Y-%m-%d", errors="coerce")
-    bad = parsed.isna().to_numpy(dtype=bool)
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise DataError(f"{where(df, row)}, column {column!r}: {show(raw.iloc[row])} is not a date; "
-                        "expected a date written YYYY-MM-DD.")
+    raise_first(df, parsed.isna().to_numpy(dtype=bool), column,
+                "is not a date; expected a date written YYYY-MM-DD.")
     return parsed
 
 
@@ -57,20 +60,14 @@ def numbers(df: pd.DataFrame, column: str) -> pd.Series:
         return raw.astype("float64")
     text = raw.astype("string").str.strip()
     number = pd.to_numeric(text, errors="coerce")
-    bad = (number.isna() & text.notna() & (text != "")).to_numpy(dtype=bool)
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise DataError(f"{where(df, row)}, column {column!r}: {show(raw.iloc[row])} is not a "
-                        "number; expected a number or a blank cell.")
+    raise_first(df, (number.isna() & text.notna() & (text != "")).to_numpy(dtype=bool), column,
+                "is not a number; expected a number or a blank cell.")
     return number.astype("float64")
 
 
 def zero_one(df: pd.DataFrame, column: str) -> pd.Series:
     """Column ``column`` as 0/1 floats (booleans allowed); anything else is a DataError."""
     values = numbers(df, column)
-    bad = (~values.isin([0.0, 1.0]) & values.notna()).to_numpy(dtype=bool)
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise DataError(f"{where(df, row)}, column {column!r}: {show(df[column].iloc[row])} is "
-                        "not a treatment indicator; expected 1 (treatment) or 0 (control).")
+    raise_first(df, (~values.isin([0.0, 1.0]) & values.notna()).to_numpy(dtype=bool), column,
+                "is not a treatment indicator; expected 1 (treatment) or 0 (control).")
     return values

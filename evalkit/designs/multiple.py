@@ -1,36 +1,43 @@
-"""Adjusting p-values across a family of outcomes."""
+"""Adjusting p-values across a family of outcomes (NaN p-values stay NaN and are not counted)."""
 
 from __future__ import annotations
+
+from typing import Callable
 
 import numpy as np
 
 
-def holm(p_values) -> np.ndarray:
-    """Holm (1979) step-down adjusted p-values (family-wise error rate); NaN stays NaN."""
+def _adjust(p_values, rule: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     p = np.asarray(p_values, dtype=float)
     out = np.full_like(p, np.nan)
     ok = ~np.isnan(p)
-    q = p[ok]
-    m = len(q)
-    order = np.argsort(q, kind="stable")
-    adjusted = np.maximum.accumulate((m - np.arange(m)) * q[order])
-    result = np.empty(m)
-    result[order] = np.minimum(adjusted, 1.0)
-    out[ok] = result
+    if ok.any():
+        out[ok] = np.minimum(rule(p[ok]), 1.0)
     return out
 
 
-def benjamini_hochberg(p_values) -> np.ndarray:
-    """Benjamini–Hochberg (1995) q-values (false discovery rate); NaN stays NaN."""
-    p = np.asarray(p_values, dtype=float)
-    out = np.full_like(p, np.nan)
-    ok = ~np.isnan(p)
-    q = p[ok]
+def _holm(q: np.ndarray) -> np.ndarray:
+    m = len(q)
+    order = np.argsort(q, kind="stable")
+    result = np.empty(m)
+    result[order] = np.maximum.accumulate((m - np.arange(m)) * q[order])
+    return result
+
+
+def _bh(q: np.ndarray) -> np.ndarray:
     m = len(q)
     order = np.argsort(q, kind="stable")[::-1]
     ranks = m - np.arange(m)  # rank of each p in descending order
-    adjusted = np.minimum.accumulate(q[order] * m / ranks)
     result = np.empty(m)
-    result[order] = np.minimum(adjusted, 1.0)
-    out[ok] = result
-    return out
+    result[order] = np.minimum.accumulate(q[order] * m / ranks)
+    return result
+
+
+def holm(p_values) -> np.ndarray:
+    """Holm (1979) step-down adjusted p-values (family-wise error rate)."""
+    return _adjust(p_values, _holm)
+
+
+def benjamini_hochberg(p_values) -> np.ndarray:
+    """Benjamini–Hochberg (1995) q-values (false discovery rate)."""
+    return _adjust(p_values, _bh)

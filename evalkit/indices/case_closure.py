@@ -11,11 +11,9 @@ Definitions (family preservation study 2020, SKO):
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from evalkit.errors import DataError
-from evalkit.io import show, where
+from evalkit.schema import raise_first
 
 RATINGS = ("PO++", "PO+", "PO+=", "PO")
 RATING_MEANING = {"PO++": "very successful", "PO+": "successful", "PO+=": "moderate success",
@@ -27,11 +25,8 @@ RESOLUTIONS = ("totally solved", "partially solved", "unsolved")
 
 def _checked(df: pd.DataFrame, column: str, allowed: tuple[str, ...], what: str) -> pd.Series:
     values = df[column].astype("string").str.strip()
-    bad = (~values.isin(allowed)).to_numpy()
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise DataError(f"{where(df, row)}, column {column!r}: {show(df[column].iloc[row])} is not "
-                        f"a {what}; expected one of {', '.join(allowed)}.")
+    raise_first(df, (~values.isin(allowed)).to_numpy(), column,
+                f"is not a {what}; expected one of {', '.join(allowed)}.")
     return values
 
 

@@ -11,11 +11,9 @@ Definitions (MoSVY, Action Plan results report 2020):
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from evalkit.errors import DataError
-from evalkit.io import show, where
+from evalkit.schema import raise_first
 
 STATUSES = ("green", "yellow", "red", "not located", "not yet updated")
 MEANING = {
@@ -31,11 +29,8 @@ COLOURS = ("green", "yellow", "red")
 def status_counts(df: pd.DataFrame, status: str = "status") -> pd.Series:
     """Children per status, in :data:`STATUSES` order (an unknown status is a DataError)."""
     values = df[status].astype("string").str.strip().str.lower()
-    bad = (~values.isin(STATUSES)).to_numpy()
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise DataError(f"{where(df, row)}, column {status!r}: {show(df[status].iloc[row])} is not "
-                        f"a Child Tracking Tool status; expected one of {', '.join(STATUSES)}.")
+    raise_first(df, (~values.isin(STATUSES)).to_numpy(), status,
+                f"is not a Child Tracking Tool status; expected one of {', '.join(STATUSES)}.")
     return values.value_counts().reindex(list(STATUSES), fill_value=0).astype(int)
 
 

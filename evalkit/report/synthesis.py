@@ -5,9 +5,7 @@ programmes (period, children, caseload) stated next to the numbers."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import seaborn as sns
 from IPython.display import HTML, Markdown

@@ -18,7 +18,6 @@ import yaml
 
 from evalkit.indices.csi import FACTORS, LABELS, SEED_NAMES
 from evalkit.synth import csi_programmes as cp
-from evalkit.synth import seed_programmes as sp
 from evalkit.synth import village_trial as vt
 
 DEFAULT_SEED = 20180630  # end of the seed study's data period (30 June 2018)

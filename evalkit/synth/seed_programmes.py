@@ -8,7 +8,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from evalkit.indices.case_closure import PROBLEM_TYPES
 from evalkit.indices.family_assessment import AREAS
 from evalkit.synth.people import names
 

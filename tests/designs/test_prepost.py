@@ -24,7 +24,7 @@ def test_continuous_change_matches_scipy_and_a_hand_ci():
     before = [3.0, 4.0, 2.0, 5.0, 3.5]
     after = [4.0, 4.5, 3.0, 5.0, 5.0]
     r = prepost(long(before, after), "y", "id", "round", "pre", "post", kind="continuous")
-    d = np.array(after) - np.array(before)  # 1, .5, 1, 0, 1.5
+    # differences: 1, .5, 1, 0, 1.5
     assert r.n_pairs == 5 and r.mean_change == pytest.approx(0.8)
     assert r.p_ttest == pytest.approx(stats.ttest_rel(after, before).pvalue, rel=1e-12)
     assert r.p_wilcoxon == pytest.approx(stats.wilcoxon(after, before).pvalue, rel=1e-12)
