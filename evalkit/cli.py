@@ -26,7 +26,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
     from evalkit import synth
 
     out = Path(args.out)
-    if args.if_missing and all((out / key / synth.MARKER).is_file() for key in synth.PROGRAMMES):
+    if args.if_missing and synth.up_to_date(out, args.seed):
         _say(f"synthetic data already in {out}; nothing to do (drop --if-missing to rewrite).")
         return 0
     try:
@@ -114,12 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("synth", help="write the embedded synthetic programme data",
                        description="Write deterministic synthetic data for every seed programme "
-                                   "(CCT, CFI, CIF) into one folder each, with programme.yml, "
-                                   "MODEL.md (the generating model) and truth.json.")
+                                   "(CCT, CFI, CIF, M'Lop Tapang, SKO, CCPCR, national action "
+                                   "plan) into one folder each, with programme.yml, MODEL.md "
+                                   "(the generating model) and truth.json.")
     p.add_argument("--out", default=str(DEFAULT_DATA), help="where to write (default: %(default)s)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: the kit's fixed seed)")
     p.add_argument("--if-missing", action="store_true",
-                   help="do nothing when the synthetic data are already there")
+                   help="do nothing when the synthetic data are already there and current")
     p.set_defaults(func=cmd_synth)
 
     p = sub.add_parser("report", help="render HTML reports for programme folders",

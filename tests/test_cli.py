@@ -58,3 +58,20 @@ def test_unknown_trial_key_is_one_sentence(tmp_path):
     config.write_text(config.read_text().replace("  estimator: ancova", "  estimater: ancova"))
     result = run("list", "--data", str(tmp_path))
     assert "CONFIG ERROR" in result.stdout and "unknown key 'trial.estimater'" in result.stdout
+
+
+def test_synth_if_missing_rewrites_incomplete_or_outdated_data(tmp_path):
+    import json
+    import shutil
+
+    out = tmp_path / "data"
+    assert run("synth", "--out", str(out)).returncode == 0
+    shutil.rmtree(out / "sko")
+    assert "nothing to do" not in run("synth", "--out", str(out), "--if-missing").stderr
+    assert (out / "sko" / "programme.yml").is_file()
+    marker = out / "cfi" / "truth.json"
+    truth = json.loads(marker.read_text())
+    truth["generator_version"] = -1
+    marker.write_text(json.dumps(truth))
+    assert "nothing to do" not in run("synth", "--out", str(out), "--if-missing").stderr
+    assert json.loads(marker.read_text())["generator_version"] != -1

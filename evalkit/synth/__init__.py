@@ -22,6 +22,7 @@ from evalkit.synth import village_trial as vt
 
 DEFAULT_SEED = 20180630  # end of the seed study's data period (30 June 2018)
 MARKER = "truth.json"  # a folder with this file was written by evalkit synth
+GENERATOR_VERSION = 2  # bump when the generated data change, so --if-missing rewrites them
 
 PROGRAMMES: dict[str, dict] = {
     "cct": {
@@ -243,6 +244,7 @@ def write_programme(key: str, root: Path, seed: int = DEFAULT_SEED) -> Path:
     _text(folder / "programme.yml", header + yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     _text(folder / "MODEL.md", model)
     truth = {
+        "generator_version": GENERATOR_VERSION,
         "seed": seed,
         "groups": spec.groups,
         "rounds": spec.rounds,
@@ -289,7 +291,8 @@ def write_other(key: str, root: Path, seed: int = DEFAULT_SEED) -> Path:
     ordered.update({k: v for k, v in config.items() if k not in ordered})
     _text(folder / "programme.yml", header + yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True))
     _text(folder / "MODEL.md", spec["model"].format(seed=seed))
-    _text(folder / MARKER, json.dumps({"seed": seed, **spec["truth"]}, indent=2) + "\n")
+    _text(folder / MARKER, json.dumps({"generator_version": GENERATOR_VERSION, "seed": seed,
+                                       **spec["truth"]}, indent=2) + "\n")
     return folder
 
 
@@ -297,6 +300,21 @@ def programme_keys() -> list[str]:
     from evalkit.synth import other_configs as oc
 
     return [*cp.SPECS, *oc.PROGRAMMES]
+
+
+def up_to_date(root: str | Path, seed: int = DEFAULT_SEED) -> bool:
+    """Whether every synthetic programme folder exists, from this generator and seed."""
+    for key in programme_keys():
+        marker = Path(root) / key / MARKER
+        if not marker.is_file():
+            return False
+        try:
+            truth = json.loads(marker.read_text(encoding="utf-8"))
+        except ValueError:
+            return False
+        if truth.get("generator_version") != GENERATOR_VERSION or truth.get("seed") != seed:
+            return False
+    return True
 
 
 def write_all(root: str | Path = "data/synthetic", seed: int = DEFAULT_SEED,
