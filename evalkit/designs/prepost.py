@@ -277,7 +277,8 @@ class GroupChanges:
 
 
 def compare_changes(data: pd.DataFrame, outcome: str, unit: str, round: str, before: Any,
-                    after: Any, group: str, kind: str = "auto") -> GroupChanges:
+                    after: Any, group: str, kind: str = "auto",
+                    higher_is_better: bool = True) -> GroupChanges:
     """Paired change within each level of ``group`` and the difference between the first two
     groups' mean changes (Welch t interval). Descriptive, not causal."""
     require_columns(data, [group])
@@ -288,7 +289,8 @@ def compare_changes(data: pd.DataFrame, outcome: str, unit: str, round: str, bef
     for level in levels:
         part = data[data[group] == level]
         part.attrs = dict(data.attrs)
-        results[str(level)] = prepost(part, outcome, unit, round, before, after, kind=kind)
+        results[str(level)] = prepost(part, outcome, unit, round, before, after, kind=kind,
+                                      higher_is_better=higher_is_better)
         paired = pair_rounds(part.assign(**{outcome: numbers(part, outcome)}), unit, round,
                              before, after, [outcome]).wide
         changes.append((paired[outcome] - paired[f"{outcome}_before"]).dropna().to_numpy())

@@ -83,6 +83,8 @@ class ProgrammeReport:
                 "**Village campaign trial.**\n\n"
                 + "\n".join(f"- {h}" for h in trial_section.headlines(self._trial))))
         others = sections.other_headlines(self.data)
+        if self._csi is None and self._trial is None:
+            others = others[1:]  # the first is the headline, already shown above
         if others:
             out.append(display.markdown("\n".join(f"- {line}" for line in others)))
         if len(out) == 2:

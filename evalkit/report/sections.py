@@ -190,16 +190,19 @@ def csi_prepost_section(data: ProgrammeData) -> list:
                                        "assessed in that round.")]
     if "group" in frame:
         groups = compare_changes(frame, "flagged", "child", "round", before, after, "group",
-                                 kind="continuous")
+                                 kind="continuous", higher_is_better=False)
         rows = [_prepost_row(r, f"{g.capitalize()}: factors needing services")
                 for g, r in groups.results.items()]
         names = list(groups.results)
         out += [display.markdown("### Two groups compared (descriptive)"),
                 display.table(_prepost_styler(rows, "Paired change by care group.", data.config.min_cell)),
                 display.markdown(
-                    f"The mean change among {names[1]} care children differed from that among "
-                    f"{names[0]} care children by {groups.difference:+.2f} factors (95 % CI "
-                    f"{groups.ci_low:+.2f} to {groups.ci_high:+.2f}; Welch p = {_p(groups.p_value)})."),
+                    "On average the number of factors needing services changed by "
+                    + " and by ".join(f"{groups.results[g].mean_change:+.2f} among {g} care children"
+                                      for g in names[:2])
+                    + f"; the difference between the two changes is {groups.difference:+.2f} "
+                    f"factors (95 % CI {groups.ci_low:+.2f} to {groups.ci_high:+.2f}; Welch p = "
+                    f"{_p(groups.p_value)})."),
                 display.note(groups.caveat)]
     out.append(display.note(CAVEAT))
     return out
@@ -373,7 +376,9 @@ def case_closure_section(data: ProgrammeData) -> list:
                       .format("{:.0f}", subset=["Published (families)"], na_rep="–")
                       .set_caption("Closure rating of each family exiting; denominator: all rated exits.")),
         display.markdown("### Problems identified and whether they were solved"),
-        display.table(problems.style.hide(axis="index").format("{:.0f}", subset=pct)
+        display.table(problems.rename(columns=lambda c: c[:1].upper() + c[1:])
+                      .style.hide(axis="index")
+                      .format("{:.0f}", subset=[c[:1].upper() + c[1:] for c in pct])
                       .set_caption("Problems by type and resolution at closure; percentages are of "
                                    "the problems of that type (the last row: of all problems).")),
     ]
