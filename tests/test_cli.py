@@ -75,3 +75,14 @@ def test_synth_if_missing_rewrites_incomplete_or_outdated_data(tmp_path):
     marker.write_text(json.dumps(truth))
     assert "nothing to do" not in run("synth", "--out", str(out), "--if-missing").stderr
     assert json.loads(marker.read_text())["generator_version"] != -1
+
+
+def test_a_personal_column_used_as_an_id_is_one_sentence(tmp_path):
+    from evalkit import synth
+
+    synth.write_programme("cif", tmp_path)
+    config = tmp_path / "cif" / "programme.yml"
+    config.write_text(config.read_text().replace("child: client_id", "child: child_name"))
+    result = run("report", str(tmp_path / "cif"), "--out", str(tmp_path / "out"))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "uses column 'child_name', which looks like personal data" in result.stderr

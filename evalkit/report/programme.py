@@ -38,6 +38,18 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _not_personal(raw: pd.DataFrame, columns: list, where: str) -> None:
+    """A column the analysis needs must not be one the privacy guard removes."""
+    from evalkit.errors import ConfigError
+    from evalkit.report.privacy import personal_columns
+
+    flagged = personal_columns([c for c in columns if c])
+    if flagged:
+        raise ConfigError(f"{raw.attrs.get('source', 'data')}: programme.yml ({where}) uses column "
+                          f"{flagged[0]!r}, which looks like personal data (a name, birth date, "
+                          "phone, address or note) and never enters a report; use an id column.")
+
+
 def load_csi(folder: Path, cfg: config_mod.CSIConfig) -> pd.DataFrame:
     """Read the CSI export named in the configuration and return it with standard columns
     ``child, round, date[, group]`` and the 12 factor codes; personal columns are dropped.
@@ -49,6 +61,7 @@ def load_csi(folder: Path, cfg: config_mod.CSIConfig) -> pd.DataFrame:
     require_columns(raw, needed, "named in programme.yml under csi.columns")
     factor_cols = csi.factor_columns(raw)
     csi.factor_scores(raw)  # validates every score; raises on the first bad cell
+    _not_personal(raw, [cfg.child, cfg.round, cfg.group], "csi.columns")
     safe = public_columns(raw)
     out = pd.DataFrame({"child": safe[cfg.child].astype("string").str.strip(),
                         "round": whole_numbers(raw, cfg.round)})
@@ -79,6 +92,7 @@ def load_trial(folder: Path, cfg: config_mod.TrialConfig) -> pd.DataFrame:
     if cfg.strata:
         needed.append(cfg.strata)
     require_columns(raw, needed, "named in programme.yml under trial")
+    _not_personal(raw, needed, "trial")
     safe = public_columns(raw)
     out = safe[[c for c in dict.fromkeys(needed)]].copy()
     out[cfg.treatment] = zero_one(raw, cfg.treatment)
