@@ -90,3 +90,19 @@ def compliance_table(register: pd.DataFrame, year: int) -> pd.DataFrame:
                              "rcis": int(counts.iloc[1] + counts.iloc[2])}
     table["percent"] = 100 * table["rcis"] / n
     return table
+
+
+def by_province(register: pd.DataFrame) -> pd.DataFrame:
+    """Working RCIs and the children living in them, by province and year (target provinces
+    first, then the rest by number of RCIs in the first year)."""
+    rows = _working(register)
+    rcis = rows.groupby(["province", "year"]).size().unstack(fill_value=0)
+    children = (rows.assign(children=rows["girls"].fillna(0) + rows["boys"].fillna(0))
+                .groupby(["province", "year"])["children"].sum().unstack(fill_value=0))
+    table = pd.concat({"RCIs": rcis, "children": children}, axis=1).fillna(0).astype(int)
+    first = rcis.columns[0]
+    order = sorted(table.index, key=lambda p: (p not in TARGET_PROVINCES, -rcis.loc[p, first]))
+    table = table.loc[order]
+    table.columns = [f"{kind} {year}" for kind, year in table.columns]
+    table.insert(0, "target province", [p in TARGET_PROVINCES for p in table.index])
+    return table.rename_axis("province").reset_index()

@@ -484,6 +484,8 @@ def residential_care_section(data: ProgrammeData) -> list:
                       .style.hide(axis="index")
                       .format("{:.0f}", subset=["Working RCIs", "Reduced", "% reduction"], na_rep="")
                       .set_caption(f"Working RCIs; the total reduction is a % of the RCIs working in {base}.")),
+        display.markdown("### RCIs and children by province"),
+        display.table(_province_styler(rc.by_province(reg))),
         display.markdown("### What became of the RCIs no longer working (all provinces)"),
         display.table(fates.rename(columns={"status": "Became", "closure_reason": "Reason",
                                             "rcis": "RCIs"}).style.hide(axis="index")
@@ -502,6 +504,17 @@ def residential_care_section(data: ProgrammeData) -> list:
                       .set_caption("The report prints 57 % for the last row; 134 of 232 is 57.8 %.")),
     ]
     return out + _source(entry.get("source"))
+
+
+def _province_styler(table: pd.DataFrame):
+    table = table.copy()
+    table["province"] = [f"{p} (target)" if t else p for p, t in zip(table["province"], table.pop("target province"))]
+    table = table.rename(columns={"province": "Province"})
+    return (table.style.hide(axis="index").format("{:,.0f}", subset=list(table.columns[1:]))
+            .set_caption("Working RCIs and the children living in them by province. The 2015 "
+                         "RCI counts of the nine largest provinces are the 2015 mapping's (family "
+                         "preservation study, section 3); the action-plan report gives no "
+                         "provincial figures, so every other provincial split here is synthetic."))
 
 
 def residential_care_headlines(data: ProgrammeData) -> list[str]:

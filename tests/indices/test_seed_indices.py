@@ -171,3 +171,15 @@ def test_classification_by_hand_and_from_configuration(synthetic_root):
                                  for c in VILLAGE_RISK["criteria"]],
                       [Category(c["name"], c["min_criteria"]) for c in VILLAGE_RISK["categories"]])
     assert result.counts()["units"].sum() == 36
+
+
+def test_rcis_by_province_reproduce_the_2015_mapping(register):
+    table = rc.by_province(register).set_index("province")
+    mapping = {"Phnom Penh": 117, "Siem Reap": 80, "Battambang": 35, "Kampong Thom": 23,
+               "Kandal": 20, "Kampot": 17, "Kampong Chhnang": 16, "Preah Sihanouk": 15,
+               "Kampong Speu": 15}
+    for province, rcis in mapping.items():
+        assert table.loc[province, "RCIs 2015"] == rcis, province
+    assert table["RCIs 2015"].sum() == 406 and table["RCIs 2019"].sum() == 232
+    assert table.loc[list(rc.TARGET_PROVINCES), "children 2019"].sum() == 4209
+    assert list(table.index[:5]) == ["Phnom Penh", "Siem Reap", "Battambang", "Kandal", "Preah Sihanouk"]
