@@ -93,11 +93,16 @@ def vcov_cr2(fit: OLSFit, codes: np.ndarray, n_clusters: int,
     return fit.bread @ (scores.T @ scores) @ fit.bread
 
 
+BM_DF_MAX_CLUSTERS = 1000  # beyond this the n x G matrix is large and df is effectively large
+
+
 def bm_df(fit: OLSFit, j: int, adjust: list) -> float:
     """Imbens–Kolesár (2016) / Bell–McCaffrey degrees of freedom for coefficient ``j`` under a
     homoskedastic working model: (Σλ)² / Σλ², λ the eigenvalues of G'G, whose column g is
     (I - H)_{·,g} A_g X_g (X'X)^{-1} e_j."""
     n = fit.n
+    if len(adjust) > BM_DF_MAX_CLUSTERS:
+        return float(len(adjust) - 1)
     ell = fit.bread[:, j]
     columns = []
     for idx, A in adjust:
@@ -110,13 +115,14 @@ def bm_df(fit: OLSFit, j: int, adjust: list) -> float:
     return float(np.trace(B) ** 2 / np.sum(B * B))
 
 
-def vcov_hc1(fit: OLSFit) -> np.ndarray:
+def vcov_hc1(fit: OLSFit, absorbed: int = 0) -> np.ndarray:
+    """HC1; ``absorbed`` counts parameters removed by demeaning (e.g. unit effects)."""
     meat = (fit.X * fit.resid[:, None] ** 2).T @ fit.X
-    return fit.n / (fit.n - fit.k) * fit.bread @ meat @ fit.bread
+    return fit.n / (fit.n - fit.k - absorbed) * fit.bread @ meat @ fit.bread
 
 
-def vcov_iid(fit: OLSFit) -> np.ndarray:
-    sigma2 = fit.resid @ fit.resid / (fit.n - fit.k)
+def vcov_iid(fit: OLSFit, absorbed: int = 0) -> np.ndarray:
+    sigma2 = fit.resid @ fit.resid / (fit.n - fit.k - absorbed)
     return sigma2 * fit.bread
 
 

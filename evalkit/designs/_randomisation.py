@@ -1,16 +1,17 @@
 """Randomisation inference: re-draw the assignment the way the design drew it (complete
 randomisation of clusters, within strata when given) and recompute a studentised statistic.
 
-The statistic for every draw comes from one matrix product: with the other regressors W
-partialled out (Frisch–Waugh–Lovell), the treatment column of draw b is Q z_b, where z_b is
-the cluster-level assignment and Q = M_W C (C maps clusters to rows, possibly times a period
-indicator). The coefficient and its CR1 standard error then follow in closed form.
+The statistic for every draw follows in closed form: with the other regressors W partialled
+out (Frisch–Waugh–Lovell), the treatment column of draw b is ``project(z_b)`` — the
+cluster-level assignment spread to rows (possibly times a period indicator, and demeaned
+within units) and residualised on W. The coefficient and its CR1 standard error follow.
 """
 
 from __future__ import annotations
 
 import itertools
 from math import comb, prod
+from typing import Callable
 
 import numpy as np
 
@@ -50,13 +51,27 @@ def random_assignments(z: np.ndarray, strata: np.ndarray, reps: int,
     return Z
 
 
-def t_statistics(Q: np.ndarray, y_resid: np.ndarray, Z: np.ndarray, codes: np.ndarray,
-                 n_clusters: int, factor: float = 1.0, chunk: int = 1000) -> np.ndarray:
+def projector(W: np.ndarray, rows: Callable[[np.ndarray], np.ndarray]) -> Callable:
+    """``project(Z)``: rows(Z) (n x B) residualised on the columns of W, without ever forming
+    an n x n or n x G matrix."""
+    if W.shape[1] == 0:
+        return rows
+    coef_map = np.linalg.pinv(W)  # p x n
+
+    def project(Z: np.ndarray) -> np.ndarray:
+        D = rows(Z)
+        return D - W @ (coef_map @ D)
+
+    return project
+
+
+def t_statistics(project: Callable, y_resid: np.ndarray, Z: np.ndarray, codes: np.ndarray,
+                 n_clusters: int, factor: float = 1.0, chunk: int = 500) -> np.ndarray:
     """Studentised coefficient for each column of Z: CR1 when ``factor`` is the CR1
     small-sample factor (a constant factor does not change a randomisation p-value)."""
     out = np.empty(Z.shape[1])
     for start in range(0, Z.shape[1], chunk):
-        Dm = Q @ Z[:, start:start + chunk]
+        Dm = project(Z[:, start:start + chunk])
         dd = np.einsum("ij,ij->j", Dm, Dm)
         beta = (Dm.T @ y_resid) / dd
         E = y_resid[:, None] - Dm * beta
@@ -66,7 +81,7 @@ def t_statistics(Q: np.ndarray, y_resid: np.ndarray, Z: np.ndarray, codes: np.nd
     return out
 
 
-def ri_p_value(Q: np.ndarray, y_resid: np.ndarray, z: np.ndarray, strata: np.ndarray,
+def ri_p_value(project: Callable, y_resid: np.ndarray, z: np.ndarray, strata: np.ndarray,
                codes: np.ndarray, n_clusters: int, reps: int,
                rng: np.random.Generator) -> tuple[float, str]:
     """Two-sided randomisation p-value of the studentised statistic.
@@ -75,12 +90,12 @@ def ri_p_value(Q: np.ndarray, y_resid: np.ndarray, z: np.ndarray, strata: np.nda
     design has at most ``reps`` possible assignments; otherwise (1 + count) / (1 + reps) over
     ``reps`` random re-draws.
     """
-    t_obs = t_statistics(Q, y_resid, z[:, None], codes, n_clusters)[0]
+    t_obs = t_statistics(project, y_resid, z[:, None], codes, n_clusters)[0]
     total = n_assignments(z, strata)
     if total <= reps:
-        t = t_statistics(Q, y_resid, all_assignments(z, strata), codes, n_clusters)
+        t = t_statistics(project, y_resid, all_assignments(z, strata), codes, n_clusters)
         count = int(np.sum(np.abs(t) >= abs(t_obs) - 1e-10))
         return count / total, f"exact: all {total} possible assignments"
-    t = t_statistics(Q, y_resid, random_assignments(z, strata, reps, rng), codes, n_clusters)
+    t = t_statistics(project, y_resid, random_assignments(z, strata, reps, rng), codes, n_clusters)
     count = int(np.sum(np.abs(t) >= abs(t_obs) - 1e-10))
     return (1 + count) / (1 + reps), f"{reps} random re-draws of the assignment"

@@ -24,7 +24,7 @@ import pandas as pd
 from scipy import stats
 
 from evalkit.designs import _linear as lin
-from evalkit.designs._randomisation import ri_p_value
+from evalkit.designs._randomisation import projector, ri_p_value
 from evalkit.designs.multiple import benjamini_hochberg, holm
 from evalkit.errors import DataError
 from evalkit.schema import numbers, require_columns, zero_one
@@ -137,7 +137,8 @@ def _strata_dummies(values: pd.Series, prefix: str) -> tuple[np.ndarray, list[st
 
 def _complete_rows(data: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, int]:
     used = data[columns]
-    complete = used.notna().all(axis=1) & ~(used.astype("string") == "").any(axis=1)
+    blank = used.apply(lambda c: c.astype("string").str.strip() == "").fillna(False)
+    complete = used.notna().all(axis=1) & ~blank.any(axis=1)
     kept = data.loc[complete]
     kept.attrs = dict(data.attrs)
     return kept, int((~complete).sum())
@@ -189,8 +190,9 @@ def _design_warnings(n_clusters: int, n_treated: int, varies: bool, clustered: b
 
 
 def _inference(fit: lin.OLSFit, j: int, se_type: str, codes: np.ndarray, n_clusters: int,
-               ) -> tuple[float, float]:
-    """Standard error and degrees of freedom of coefficient ``j``."""
+               absorbed: int = 0) -> tuple[float, float]:
+    """Standard error and degrees of freedom of coefficient ``j``; ``absorbed`` counts the
+    parameters removed by demeaning (unit effects), which iid and HC1 must count."""
     if se_type == "CR2":
         adjust = lin.cr2_adjustments(fit, codes, n_clusters)
         V = lin.vcov_cr2(fit, codes, n_clusters, adjust)
@@ -198,8 +200,22 @@ def _inference(fit: lin.OLSFit, j: int, se_type: str, codes: np.ndarray, n_clust
     if se_type == "CR1":
         return float(np.sqrt(lin.vcov_cr1(fit, codes, n_clusters)[j, j])), float(n_clusters - 1)
     if se_type == "HC1":
-        return float(np.sqrt(lin.vcov_hc1(fit)[j, j])), float(fit.n - fit.k)
-    return float(np.sqrt(lin.vcov_iid(fit)[j, j])), float(fit.n - fit.k)
+        return float(np.sqrt(lin.vcov_hc1(fit, absorbed)[j, j])), float(fit.n - fit.k - absorbed)
+    return float(np.sqrt(lin.vcov_iid(fit, absorbed)[j, j])), float(fit.n - fit.k - absorbed)
+
+
+def _require_clusters(n_clusters: int, clustered: bool, data: pd.DataFrame, cluster) -> None:
+    if clustered and n_clusters < 2:
+        raise DataError(f"{data.attrs.get('source', 'data frame')}, column {cluster!r}: only "
+                        f"{n_clusters} cluster; expected at least two clusters (units of "
+                        "assignment) to compare.")
+
+
+def _ordered(values: pd.Series) -> pd.Series:
+    """Time values in their natural order: numbers when every value is one (CSV text '10' after
+    '9'), else as given."""
+    number = pd.to_numeric(values.astype("string").str.strip(), errors="coerce")
+    return number if number.notna().all() else values
 
 
 def _check_options(se: str, estimator: str | None = None) -> None:
@@ -215,10 +231,10 @@ def _emit(notes: list[str]) -> None:
 
 
 def _effect(fit: lin.OLSFit, j: int, *, outcome: str, estimator: str, se: str, codes, n_clusters,
-            Q: np.ndarray, y_resid: np.ndarray, z, strata_of_cluster, varies: bool,
+            project, y_resid: np.ndarray, z, strata_of_cluster, varies: bool,
             wild_reps: int, ri_reps: int, seed: int | None, n_dropped: int,
-            control: np.ndarray, notes: list[str]) -> EffectResult:
-    se_value, df = _inference(fit, j, se, codes, n_clusters)
+            control: np.ndarray, notes: list[str], absorbed: int = 0) -> EffectResult:
+    se_value, df = _inference(fit, j, se, codes, n_clusters, absorbed)
     estimate = float(fit.beta[j])
     tcrit = stats.t.ppf(0.975, df)
     p = float(2 * stats.t.sf(abs(estimate / se_value), df))
@@ -228,7 +244,7 @@ def _effect(fit: lin.OLSFit, j: int, *, outcome: str, estimator: str, se: str, c
         p_wild, wild_method = lin.wild_cluster_p(fit, j, codes, n_clusters, wild_reps, rng)
     p_ri, ri_method = (float("nan"), "not computed")
     if ri_reps and z is not None:
-        p_ri, ri_method = ri_p_value(Q, y_resid, z, strata_of_cluster, codes, n_clusters,
+        p_ri, ri_method = ri_p_value(project, y_resid, z, strata_of_cluster, codes, n_clusters,
                                      ri_reps, rng)
     elif varies:
         ri_method = "not reported: treatment varies within clusters"
@@ -307,6 +323,7 @@ def compare_arms(data: pd.DataFrame, outcome: str, treatment: str, cluster: str 
     clustered = cluster is not None
     cluster_values = kept[cluster] if clustered else pd.Series(np.arange(len(kept)), index=kept.index)
     codes, n_clusters = _codes(cluster_values)
+    _require_clusters(n_clusters, clustered, data, cluster)
     fit = lin.ols(X, y, names)
     z, varies = _cluster_assignment(treat, codes, n_clusters)
     if strata:
@@ -316,15 +333,14 @@ def compare_arms(data: pd.DataFrame, outcome: str, treatment: str, cluster: str 
     else:
         strata_of_cluster = np.zeros(n_clusters, dtype=np.int64)
     W = np.delete(X, 1, axis=1)
-    C = (codes[:, None] == np.arange(n_clusters)[None, :]).astype(float)
-    Q = _residualise(W, C)
+    project = projector(W, lambda Z: Z[codes])
     y_resid = _residualise(W, y)
     n_treated = int(z.sum()) if z is not None else int(np.sum(lin.group_sum(treat, codes, n_clusters) > 0))
     notes = _design_warnings(n_clusters, n_treated, varies, clustered, dropped,
                              unit="clusters" if clustered else "units")
     raw_outcome = numbers(kept, outcome).to_numpy()
     return _effect(fit, 1, outcome=outcome, estimator=estimator, se=se, codes=codes,
-                   n_clusters=n_clusters, Q=Q, y_resid=y_resid, z=z,
+                   n_clusters=n_clusters, project=project, y_resid=y_resid, z=z,
                    strata_of_cluster=strata_of_cluster, varies=varies, wild_reps=wild_reps,
                    ri_reps=ri_reps, seed=seed, n_dropped=dropped,
                    control=raw_outcome[treat == 0], notes=notes)
@@ -379,8 +395,10 @@ def twfe_did(data: pd.DataFrame, outcome: str, treatment: str, unit: str, time: 
     treat = zero_one(kept, treatment).to_numpy()
     y = numbers(kept, outcome).to_numpy()
     unit_codes, n_units = _codes(kept[unit])
-    time_codes, n_times = _codes(kept[time])
+    times = _ordered(kept[time])
+    time_codes, n_times = _codes(times)
     codes, n_clusters = _codes(kept[cluster])
+    _require_clusters(n_clusters, True, data, cluster)
     nested = pd.DataFrame({"u": unit_codes, "c": codes}).groupby("u")["c"].nunique().max() == 1
     if not nested:
         raise DataError(f"{data.attrs.get('source', 'data frame')}: unit {unit!r} is not nested "
@@ -389,7 +407,7 @@ def twfe_did(data: pd.DataFrame, outcome: str, treatment: str, unit: str, time: 
     counts = np.bincount(unit_codes, minlength=n_units).astype(float)
 
     def within(matrix: np.ndarray) -> np.ndarray:
-        matrix = matrix.reshape(len(kept), -1)
+        matrix = np.asarray(matrix, dtype=float).reshape(len(kept), -1)
         means = lin.group_sum(matrix, unit_codes, n_units) / counts[:, None]
         return matrix - means[unit_codes]
 
@@ -402,23 +420,18 @@ def twfe_did(data: pd.DataFrame, outcome: str, treatment: str, unit: str, time: 
     # cluster-level treatment paths: treated group x common start
     group = lin.group_sum(treat, codes, n_clusters) > 0
     treated_rows = group[codes]
-    starts = pd.Series(kept[time].to_numpy()[treat == 1]).sort_values()
     z = None
     varies = False
-    if len(starts):
-        start = starts.iloc[0]
-        post = (kept[time] >= start).to_numpy()
+    project, y_resid = None, y_w
+    if treat.any():
+        start = time_codes[treat == 1].min()
+        post = time_codes >= start
         common = np.array_equal(treat.astype(bool), treated_rows & post)
         varies = not common
         if common:
             z = group.astype(float)
-            C = ((codes[:, None] == np.arange(n_clusters)[None, :]) & post[:, None]).astype(float)
-            W = X[:, 1:]
-            Q = _residualise(W, within(C))
-            y_resid = _residualise(W, y_w)
-    if z is None:
-        Q = np.zeros((len(kept), n_clusters))
-        y_resid = y_w
+            project = projector(X[:, 1:], lambda Z: within(Z[codes] * post[:, None]))
+            y_resid = _residualise(X[:, 1:], y_w)
     strata_of_cluster = np.zeros(n_clusters, dtype=np.int64)
     if strata:
         strata_codes, _ = _codes(kept[strata])
@@ -426,10 +439,10 @@ def twfe_did(data: pd.DataFrame, outcome: str, treatment: str, unit: str, time: 
     notes = _design_warnings(n_clusters, int(group.sum()), varies, True, dropped,
                              varies_note=NO_COMMON_START)
     return _effect(fit, 0, outcome=outcome, estimator="twfe", se=se, codes=codes,
-                   n_clusters=n_clusters, Q=Q, y_resid=y_resid, z=z,
+                   n_clusters=n_clusters, project=project, y_resid=y_resid, z=z,
                    strata_of_cluster=strata_of_cluster, varies=varies, wild_reps=wild_reps,
                    ri_reps=ri_reps, seed=seed, n_dropped=dropped,
-                   control=y[(~treated_rows)], notes=notes)
+                   control=y[(~treated_rows)], notes=notes, absorbed=n_units)
 
 
 # --------------------------------------------------------------------------- balance
@@ -491,11 +504,12 @@ def balance_table(data: pd.DataFrame, variables: Sequence[str], treatment: str,
     """
     _check_options(se)
     require_columns(data, [treatment] + list(variables) + [c for c in (cluster, strata) if c])
-    treat_all = zero_one(data, treatment)
-    base = data.loc[treat_all.notna()]
-    treat_all = treat_all.loc[base.index].to_numpy()
+    # rows without assignment, cluster or stratum cannot be placed in the design: not used
+    base, dropped = _complete_rows(data, [treatment] + [c for c in (cluster, strata) if c])
+    treat_all = zero_one(base, treatment).to_numpy()
     cluster_all = base[cluster] if cluster else pd.Series(np.arange(len(base)), index=base.index)
     codes_all, n_clusters = _codes(cluster_all)
+    _require_clusters(n_clusters, cluster is not None, data, cluster)
     z, varies = _cluster_assignment(treat_all, codes_all, n_clusters)
     strata_of_cluster = np.zeros(n_clusters, dtype=np.int64)
     if strata:
@@ -522,7 +536,8 @@ def balance_table(data: pd.DataFrame, variables: Sequence[str], treatment: str,
             design.append(d)
         X = np.column_stack(design)
         fit = lin.ols(X, x)
-        se_v, df_v = _inference(fit, 1, se, codes_v, n_clusters)
+        local_codes, g_v = _codes(pd.Series(codes_v))  # clusters with data on this variable
+        se_v, df_v = _inference(fit, 1, se, local_codes, g_v)
         diff = x[t == 1].mean() - x[t == 0].mean()
         var_t, var_c = x[t == 1].var(ddof=1), x[t == 0].var(ddof=1)
         rows.append({
@@ -540,9 +555,9 @@ def balance_table(data: pd.DataFrame, variables: Sequence[str], treatment: str,
         })
         if z is not None:
             W = np.delete(X, 1, axis=1)
-            C = (codes_v[:, None] == np.arange(n_clusters)[None, :]).astype(float)
-            factor = lin.cr1_factor(len(x), X.shape[1], n_clusters)
-            stat_parts.append(t_statistics(_residualise(W, C), _residualise(W, x), Z, codes_v,
+            factor = lin.cr1_factor(len(x), X.shape[1], g_v)
+            project = projector(W, lambda Zc, codes_v=codes_v: Zc[codes_v])
+            stat_parts.append(t_statistics(project, _residualise(W, x), Z, codes_v,
                                            n_clusters, factor) ** 2)
     if stat_parts:
         stat = np.sum(stat_parts, axis=0)
@@ -556,7 +571,7 @@ def balance_table(data: pd.DataFrame, variables: Sequence[str], treatment: str,
     else:
         observed, p, method = float("nan"), float("nan"), "not computed: treatment varies within clusters"
     n_treated = int(z.sum()) if z is not None else int(np.sum(lin.group_sum(treat_all, codes_all, n_clusters) > 0))
-    notes = _design_warnings(n_clusters, n_treated, varies, cluster is not None, 0)
+    notes = _design_warnings(n_clusters, n_treated, varies, cluster is not None, dropped)
     return BalanceTable(table=pd.DataFrame(rows), treatment=treatment,
                         omnibus_statistic=float(observed), omnibus_p=p, omnibus_method=method,
                         n_clusters_treatment=n_treated, n_clusters_control=n_clusters - n_treated,

@@ -387,3 +387,71 @@ def test_twfe_on_repeated_cross_sections_uses_village_effects():
     ref = sm.OLS(rcs["y"].to_numpy(), X).fit()
     assert ours.estimate == pytest.approx(ref.params[1], abs=1e-10)
     assert ours.n_clusters == 36 and ours.ri_method == "99 random re-draws of the assignment"
+
+
+# ------------------------------------------------------------------ edge cases found in review
+
+
+def test_twfe_iid_and_hc1_count_the_absorbed_unit_effects():
+    panel = long_panel(seed=15, attrition=0.0)
+    dummies = pd.get_dummies(panel["household"], drop_first=True).to_numpy(float)
+    X = np.column_stack([np.ones(len(panel)), panel["d"], panel["period"], dummies])
+    for se, cov in (("iid", "nonrobust"), ("HC1", "HC1")):
+        ours = twfe_did(panel, "y", "d", unit="household", time="period", cluster="village",
+                        se=se, wild_reps=0, ri_reps=0)
+        ref = sm.OLS(panel["y"].to_numpy(), X).fit(cov_type=cov)
+        assert ours.se == pytest.approx(ref.bse[1], rel=1e-8), se
+        assert ours.df == len(panel) - X.shape[1]
+
+
+def test_a_single_cluster_is_an_error_not_a_significant_result():
+    df = tiny_design().assign(village=0)
+    with pytest.raises(DataError, match="only 1 cluster; expected at least two"):
+        compare_arms(df, "endline", "treated", "village", wild_reps=0, ri_reps=0)
+    with pytest.raises(DataError, match="only 1 cluster"):
+        balance_table(df, ["endline"], "treated", cluster="village", ri_reps=10)
+
+
+def test_whitespace_only_cells_are_blank_and_counted():
+    df = cluster_trial(seed=16).astype({"endline": object})
+    df.loc[3, "endline"] = "  "
+    r = compare_arms(df, "endline", "treated", "village", wild_reps=0, ri_reps=0)
+    assert r.n_dropped == 1 and np.isfinite(r.estimate) and np.isfinite(r.se)
+
+
+def test_balance_drops_rows_without_a_cluster_and_counts_clusters_per_variable():
+    df = cluster_trial(seed=17, n_clusters=12, size=6, strata_size=4)
+    df["x"] = np.random.default_rng(2).normal(size=len(df))
+    df.loc[df["village"] == 0, "x"] = np.nan  # one village has no data on x
+    df = df.astype({"village": object})
+    df.loc[5, "village"] = None  # one household without a village
+    bal = balance_table(df, ["x"], "treated", cluster="village", se="CR1", ri_reps=99, seed=1)
+    used = df[df["village"].notna() & df["x"].notna()]
+    ref = sm.OLS(used["x"], sm.add_constant(used["treated"])).fit(
+        cov_type="cluster", cov_kwds={"groups": used["village"].astype(int)}, use_t=True)
+    assert bal.to_frame().loc[0, "p_value"] == pytest.approx(ref.pvalues["treated"], rel=1e-9)
+    assert any("1 row(s) with a missing value" in w for w in bal.warnings)
+
+
+def test_twfe_orders_text_periods_as_numbers():
+    rng = np.random.default_rng(4)
+    rows = []
+    for v in range(12):
+        treated = v < 6
+        for h in range(5):
+            for t in (8, 9, 10, 11):
+                rows.append((v, f"{v}-{h}", t, float(treated and t >= 10), rng.normal() + (t >= 10) * treated))
+    df = pd.DataFrame(rows, columns=["village", "hh", "t", "d", "y"])
+    as_text = df.assign(t=df["t"].astype(str))
+    a = twfe_did(df, "y", "d", "hh", "t", cluster="village", wild_reps=0, ri_reps=500, seed=1)
+    b = twfe_did(as_text, "y", "d", "hh", "t", cluster="village", wild_reps=0, ri_reps=500, seed=1)
+    assert np.isfinite(b.p_ri) and b.p_ri == a.p_ri and b.estimate == pytest.approx(a.estimate)
+
+
+def test_individually_randomised_trials_do_not_build_n_by_n_matrices():
+    rng = np.random.default_rng(5)
+    n = 20000
+    t = rng.permutation(np.repeat([0.0, 1.0], n // 2))
+    df = pd.DataFrame({"treated": t, "y": 0.05 * t + rng.normal(size=n)})
+    r = compare_arms(df, "y", "treated", None, se="HC1", wild_reps=199, ri_reps=199, seed=1)
+    assert r.n_clusters == n and np.isfinite(r.p_ri) and np.isfinite(r.p_wild)
