@@ -36,6 +36,11 @@ def pair_rounds(data: pd.DataFrame, unit: str, round: str, before: Any, after: A
                 columns: Sequence[str]) -> PairedRounds:
     """Pair rounds ``before`` and ``after`` of long data (one row per unit and round)."""
     require_columns(data, [unit, round, *columns])
+    if isinstance(before, (int, float)) and isinstance(after, (int, float)) \
+            and not pd.api.types.is_numeric_dtype(data[round]):
+        as_number = pd.to_numeric(data[round].astype("string").str.strip(), errors="coerce")
+        if as_number.notna().all():  # rounds written as text in a CSV, asked for as numbers
+            data = data.assign(**{round: as_number})
     in_rounds = data[round].isin([before, after]).to_numpy()
     keys = data[[unit, round]]
     duplicated = keys.duplicated(keep="first").to_numpy() & in_rounds

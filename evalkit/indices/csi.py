@@ -303,8 +303,11 @@ def change(df: pd.DataFrame, child: str = "child_id", round: str = "round",
     child, round : columns identifying the child and the assessment round.
     before, after : the round values to compare (default: the first and last round present).
 
-    A factor counts for a child only when it is rated (not missing, not n/a) in both rounds,
-    so ``children_paired`` can differ between factors. Rows of other rounds are ignored.
+    A factor counts for a child only when it is rated (not missing, not n/a) in both rounds —
+    for the factor, its domain, the total and the counts of factors needing services — so
+    ``children_paired`` can differ between factors. Rows of other rounds are ignored. Without
+    ``before``/``after`` the first and last rounds in sort order are used (numbers sort as
+    numbers; text rounds such as "baseline"/"endline" should be named explicitly).
     """
     source = df.attrs.get("source", "data frame")
     for column in (child, round):
@@ -341,6 +344,10 @@ def change(df: pd.DataFrame, child: str = "child_id", round: str = "round",
     ids_b, ids_a = vb.index, va.index
     both = ids_b.intersection(ids_a, sort=False)
     vb, va = vb.loc[both], va.loc[both]
+    # a factor counts for a child only where it is rated at both assessments, also inside
+    # domains, totals and flag counts (else a rating missing in one round looks like change)
+    rated_both = vb.notna() & va.notna()
+    vb, va = vb.where(rated_both), va.where(rated_both)
 
     factors = _change_rows(vb, va, (vb <= FLAG_AT_OR_BELOW).astype(float),
                            (va <= FLAG_AT_OR_BELOW).astype(float))

@@ -102,7 +102,11 @@ def _in_warm_kernel(name: str, render: Callable) -> RenderResult:
         _WORKER["km"] = None
         return RenderResult(name, None, time.perf_counter() - started,
                             f"{name}: could not start a Jupyter kernel ({exc}).")
-    result = render(_WORKER["km"])
+    try:
+        result = render(_WORKER["km"])
+    except Exception as exc:  # anything unforeseen: fail this report, replace the kernel
+        result = RenderResult(name, None, time.perf_counter() - started,
+                              f"{name}: the report could not be rendered ({type(exc).__name__}: {exc}).")
     if not result.ok:  # never reuse a kernel that failed or timed out
         _stop(_WORKER["km"])
         _WORKER["km"] = None

@@ -14,20 +14,36 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-PERSONAL_COLUMN = re.compile(
-    r"(^|_)(name|first_?name|last_?name|full_?name|dob|birth|date_of_birth|birth_?date|phone|"
-    r"tel|telephone|mobile|address|street|house|gps|latitude|longitude|note|notes|comment|"
-    r"comments|remark|remarks|free_?text|description|narrative)($|_)",
-    re.IGNORECASE,
+PERSONAL_WORDS = (
+    "name", "names", "firstname", "lastname", "fullname", "surname", "familyname", "givenname",
+    "nickname", "dob", "birth", "birthdate", "birthday", "dateofbirth", "phone", "tel",
+    "telephone", "mobile", "cell", "email", "mail", "contact", "address", "street", "house",
+    "gps", "latitude", "longitude", "lat", "lon", "lng", "nationalid", "idcard", "passport",
+    "note", "notes", "comment", "comments", "remark", "remarks", "freetext", "description",
+    "narrative", "story",
 )
-"""Column names treated as personal data (matched on whole words of snake_case names)."""
+"""Words that mark a column as personal data, matched on the column name's words (split at
+case changes, digits, spaces, hyphens and underscores) and on adjacent pairs run together
+("first_name" and "FirstName" both give "firstname")."""
+
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+
+
+def _words(column: str) -> set[str]:
+    words = [w.lower() for w in _WORD.findall(str(column))]
+    words = [w for w in words if not w.isdigit()]
+    joined = {a + b for a, b in zip(words, words[1:])}
+    joined |= {a + b + c for a, b, c in zip(words, words[1:], words[2:])}
+    return set(words) | joined
+
 
 SUPPRESSED = "suppressed"
 
 
 def personal_columns(columns: Iterable[str]) -> list[str]:
     """The columns whose names mark them as personal data."""
-    return [c for c in columns if PERSONAL_COLUMN.search(str(c).strip().replace(" ", "_"))]
+    personal = set(PERSONAL_WORDS)
+    return [c for c in columns if _words(c) & personal]
 
 
 def public_columns(df: pd.DataFrame) -> pd.DataFrame:

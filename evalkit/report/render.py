@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass
@@ -135,16 +136,18 @@ def render_notebook(notebook: Path, parameters: dict, name: str, out_dir: str | 
     """Execute ``notebook`` with ``parameters`` and write ``<out_dir>/<name>.html``.
 
     The HTML is written (atomically) only if execution succeeded and :func:`check_html`
-    passes; the executed notebook is kept under ``<out_dir>/_executed/`` either way.
+    passes. The executed notebook is kept under ``<out_dir>/_executed/`` for debugging unless
+    it holds personal data from the inputs (then it is deleted and the reason says so).
     """
     import papermill as pm
 
     out_dir = Path(out_dir).resolve()
     started = time.perf_counter()
     target = out_dir / f"{name}.html"
-    executed_path = out_dir / "_executed" / f"{name}.ipynb"
+    kept = out_dir / "_executed" / f"{name}.ipynb"
+    private = Path(tempfile.mkdtemp(prefix="evalkit-run-"))
+    executed_path = private / f"{name}.ipynb"
     try:
-        executed_path.parent.mkdir(parents=True, exist_ok=True)
         kernel = ({"km": kernel_manager} if kernel_manager is not None else
                   {"kernel_manager_class": _ipc_kernel_manager(), "shutdown_kernel": "immediate"})
         try:
@@ -159,12 +162,38 @@ def render_notebook(notebook: Path, parameters: dict, name: str, out_dir: str | 
         except TimeoutError as exc:
             raise ReportError(f"{name}: a cell ran longer than {timeout} s and was stopped "
                               f"({str(exc).splitlines()[0] if str(exc) else 'timeout'}).") from None
+        except EvalkitError:
+            raise
+        except Exception as exc:  # the kernel died, a socket failed, …: one line, not a traceback
+            raise ReportError(f"{name}: the notebook could not be run ({type(exc).__name__}: "
+                              f"{str(exc).splitlines()[0] if str(exc) else 'no detail'}).") from None
         html = to_html(executed)
         check_html(html, name, personal_frames)
         _atomic_write_text(target, html)
         return RenderResult(name, target, time.perf_counter() - started)
     except EvalkitError as exc:
-        return RenderResult(name, None, time.perf_counter() - started, str(exc))
+        return RenderResult(name, None, time.perf_counter() - started,
+                            str(exc) + _keep_executed(executed_path, kept, personal_frames, failed=True))
+    finally:
+        if executed_path.exists():
+            _keep_executed(executed_path, kept, personal_frames)
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def _keep_executed(source: Path, kept: Path, personal_frames: list, failed: bool = False) -> str:
+    """Move the executed notebook next to the reports unless it holds personal data; returns a
+    note for the failure message."""
+    from evalkit.report.privacy import leaked_values
+
+    if not source.exists():
+        return ""
+    text = source.read_text(encoding="utf-8")
+    if any(leaked_values(text, frame) for frame in personal_frames):
+        source.unlink()
+        return " (the executed notebook was not kept: it contained personal data)" if failed else ""
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(source), str(kept))
+    return ""
 
 
 def render_programme(folder: str | Path, out_dir: str | Path = "reports", *,

@@ -108,3 +108,9 @@ def test_group_changes_are_descriptive_with_a_welch_interval():
     assert out.p_value == pytest.approx(stats.ttest_ind(k, f, equal_var=False).pvalue)
     assert set(out.results) == {"foster", "kinship"}
     assert "not assigned at random" in out.caveat
+
+
+def test_numeric_rounds_match_rounds_read_as_text():
+    df = long([1.0, 2.0, 3.0], [2.0, 2.0, 4.0]).replace({"round": {"pre": "1", "post": "2"}})
+    r = prepost(df, "y", "id", "round", 1, 2)
+    assert r.n_pairs == 3 and r.mean_change == pytest.approx(2 / 3)

@@ -196,3 +196,16 @@ def test_change_at_scale_matches_direct_means():
     t = result.to_frame().set_index("code")
     assert result.children_paired == n
     assert t.loc["1A", "mean_before"] == pytest.approx(df.loc[df["round"] == 1, "1A"].mean())
+
+
+def test_a_rating_missing_in_one_round_is_not_change():
+    # 6A rated 1 before and blank after; 6B 4 at both: nothing changed for this child
+    df = wide([{"6A": 1, "6B": 4}, {"6A": None, "6B": 4}])
+    df["child_id"] = ["a", "a"]
+    df["round"] = [1, 2]
+    result = csi.change(df)
+    t = result.to_frame().set_index("code")
+    assert t.loc["6A+6B", "mean_change"] == 0
+    assert t.loc["6A+6B", "flagged_before_pct"] == t.loc["6A+6B", "flagged_after_pct"] == 0
+    assert result.mean_flagged_before == result.mean_flagged_after == 0
+    assert t.loc["6A", "children_paired"] == 0

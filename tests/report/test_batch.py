@@ -85,3 +85,35 @@ def test_two_runs_give_the_same_html_apart_from_the_rendering_time(rendered, syn
     first, second = rendered["cct"].read_text(), again.html.read_text()
     assert first.count("Rendered ") == 1
     assert stable(first) == stable(second)
+
+
+def test_an_executed_notebook_with_personal_data_is_not_kept(tmp_path):
+    import pandas as pd
+
+    frame = pd.DataFrame({"child_name": ["Sok Dara Vanna"]})
+    path = _notebook(tmp_path, "print('Sok Dara Vanna')")
+    result = render_notebook(path, {"x": 2}, "leak", tmp_path / "out", personal_frames=[frame])
+    assert not result.ok and "personal data" in result.error
+    assert "the executed notebook was not kept" in result.error
+    assert not (tmp_path / "out" / "_executed" / "leak.ipynb").exists()
+    assert not (tmp_path / "out" / "leak.html").exists()
+
+
+def test_a_dead_kernel_fails_one_report_and_the_next_gets_a_new_kernel(synthetic_root, tmp_path):
+    from evalkit.report.batch import ReportPool
+
+    dying = _notebook(tmp_path, "import os\nos._exit(1)")
+    with ReportPool(1) as pool:
+        first = pool._pool.submit(_render_custom, str(dying), str(tmp_path / "out")).result()
+        second = pool.render([synthetic_root / "sko"], tmp_path / "out")[0]
+    assert not first.ok and first.error.startswith("dying: ")
+    assert second.ok, second.error
+
+
+def _render_custom(notebook: str, out: str):
+    from pathlib import Path
+
+    from evalkit.report.batch import _in_warm_kernel
+
+    return _in_warm_kernel("dying", lambda km: render_notebook(
+        Path(notebook), {"x": 2}, "dying", out, personal_frames=[], kernel_manager=km))
