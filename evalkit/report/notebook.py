@@ -87,7 +87,7 @@ class ProgrammeReport:
             others = others[1:]  # the first is the headline, already shown above
         if others:
             out.append(display.markdown("\n".join(f"- {line}" for line in others)))
-        if len(out) == 2:
+        if not self.config.analyses:
             out.append(display.markdown("This programme's configuration enables no analysis yet."))
         return out
 

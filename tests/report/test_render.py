@@ -199,6 +199,7 @@ def test_every_seed_programme_report_shows_its_seed_figures(rendered, key):
     for figure in SEED_FIGURES[key]:
         assert figure in text, (key, figure)
     assert "Source:" in text
+    assert "enables no analysis" not in text
 
 
 def test_csi_programmes_have_a_prepost_section(rendered):
