@@ -163,6 +163,14 @@ NO_COMMON_START = (
     "(which re-draws the treated clusters) is not reported.")
 
 
+def _treated_clusters(z: np.ndarray | None, treat: np.ndarray, codes: np.ndarray,
+                      n_clusters: int) -> int:
+    """Clusters assigned to treatment (any treated row, when treatment varies within one)."""
+    if z is not None:
+        return int(z.sum())
+    return int(np.sum(lin.group_sum(treat, codes, n_clusters) > 0))
+
+
 def _design_warnings(n_clusters: int, n_treated: int, varies: bool, clustered: bool,
                      n_dropped: int, unit: str = "clusters",
                      varies_note: str = WITHIN_CLUSTER_VARIATION) -> list[str]:
@@ -233,7 +241,8 @@ def _emit(notes: list[str]) -> None:
 def _effect(fit: lin.OLSFit, j: int, *, outcome: str, estimator: str, se: str, codes, n_clusters,
             project, y_resid: np.ndarray, z, strata_of_cluster, varies: bool,
             wild_reps: int, ri_reps: int, seed: int | None, n_dropped: int,
-            control: np.ndarray, notes: list[str], absorbed: int = 0) -> EffectResult:
+            control: np.ndarray, notes: list[str], n_treated: int,
+            absorbed: int = 0) -> EffectResult:
     se_value, df = _inference(fit, j, se, codes, n_clusters, absorbed)
     estimate = float(fit.beta[j])
     tcrit = stats.t.ppf(0.975, df)
@@ -253,8 +262,7 @@ def _effect(fit: lin.OLSFit, j: int, *, outcome: str, estimator: str, se: str, c
         outcome=outcome, estimator=estimator, se_type=se, estimate=estimate, se=se_value, df=df,
         ci_low=estimate - tcrit * se_value, ci_high=estimate + tcrit * se_value, p_value=p,
         p_wild=p_wild, p_ri=p_ri, n_obs=fit.n, n_clusters=n_clusters,
-        n_treated_clusters=int(np.sum(z)) if z is not None else int(
-            np.sum(lin.group_sum(fit.X[:, 1], codes, n_clusters) > 0)),
+        n_treated_clusters=n_treated,
         n_dropped=n_dropped, control_mean=float(np.mean(control)) if len(control) else float("nan"),
         control_sd=float(np.std(control, ddof=1)) if len(control) > 1 else float("nan"),
         wild_method=wild_method, ri_method=ri_method, seed=seed, warnings=tuple(notes),
@@ -335,7 +343,7 @@ def compare_arms(data: pd.DataFrame, outcome: str, treatment: str, cluster: str 
     W = np.delete(X, 1, axis=1)
     project = projector(W, lambda Z: Z[codes])
     y_resid = _residualise(W, y)
-    n_treated = int(z.sum()) if z is not None else int(np.sum(lin.group_sum(treat, codes, n_clusters) > 0))
+    n_treated = _treated_clusters(z, treat, codes, n_clusters)
     notes = _design_warnings(n_clusters, n_treated, varies, clustered, dropped,
                              unit="clusters" if clustered else "units")
     raw_outcome = numbers(kept, outcome).to_numpy()
@@ -343,7 +351,7 @@ def compare_arms(data: pd.DataFrame, outcome: str, treatment: str, cluster: str 
                    n_clusters=n_clusters, project=project, y_resid=y_resid, z=z,
                    strata_of_cluster=strata_of_cluster, varies=varies, wild_reps=wild_reps,
                    ri_reps=ri_reps, seed=seed, n_dropped=dropped,
-                   control=raw_outcome[treat == 0], notes=notes)
+                   control=raw_outcome[treat == 0], notes=notes, n_treated=n_treated)
 
 
 def compare_outcomes(data: pd.DataFrame, outcomes: Sequence[str] | dict[str, str | None],
@@ -442,7 +450,8 @@ def twfe_did(data: pd.DataFrame, outcome: str, treatment: str, unit: str, time: 
                    n_clusters=n_clusters, project=project, y_resid=y_resid, z=z,
                    strata_of_cluster=strata_of_cluster, varies=varies, wild_reps=wild_reps,
                    ri_reps=ri_reps, seed=seed, n_dropped=dropped,
-                   control=y[(~treated_rows)], notes=notes, absorbed=n_units)
+                   control=y[(~treated_rows)], notes=notes, n_treated=int(group.sum()),
+                   absorbed=n_units)
 
 
 # --------------------------------------------------------------------------- balance
@@ -570,7 +579,7 @@ def balance_table(data: pd.DataFrame, variables: Sequence[str], treatment: str,
             method = f"randomisation inference, {len(draws)} random re-draws"
     else:
         observed, p, method = float("nan"), float("nan"), "not computed: treatment varies within clusters"
-    n_treated = int(z.sum()) if z is not None else int(np.sum(lin.group_sum(treat_all, codes_all, n_clusters) > 0))
+    n_treated = _treated_clusters(z, treat_all, codes_all, n_clusters)
     notes = _design_warnings(n_clusters, n_treated, varies, cluster is not None, dropped)
     return BalanceTable(table=pd.DataFrame(rows), treatment=treatment,
                         omnibus_statistic=float(observed), omnibus_p=p, omnibus_method=method,

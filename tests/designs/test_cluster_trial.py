@@ -455,3 +455,17 @@ def test_individually_randomised_trials_do_not_build_n_by_n_matrices():
     df = pd.DataFrame({"treated": t, "y": 0.05 * t + rng.normal(size=n)})
     r = compare_arms(df, "y", "treated", None, se="HC1", wild_reps=199, ri_reps=199, seed=1)
     assert r.n_clusters == n and np.isfinite(r.p_ri) and np.isfinite(r.p_wild)
+
+
+def test_twfe_counts_treated_clusters_when_starts_differ():
+    rng = np.random.default_rng(6)
+    rows = []
+    for v in range(10):
+        start = {0: 1, 1: 1, 2: 2, 3: 2}.get(v)  # four treated villages, staggered
+        for h in range(4):
+            for t in (0, 1, 2):
+                d = float(start is not None and t >= start)
+                rows.append((v, f"{v}-{h}", t, d, rng.normal() + d))
+    df = pd.DataFrame(rows, columns=["village", "hh", "t", "d", "y"])
+    r = twfe_did(df, "y", "d", "hh", "t", cluster="village", wild_reps=0, ri_reps=100)
+    assert r.n_treated_clusters == 4 and np.isnan(r.p_ri)
