@@ -114,6 +114,12 @@ FILE_KEYS = {"file", "cases", "problems", "register", "reintegration"}
 LIST_SECTIONS = {"prepost", "indicators", "classifications"}
 
 
+def _data_file(folder: Path, name: Any, path: Path, key: str) -> None:
+    if not (folder / str(name)).is_file():
+        raise ConfigError(f"{path}: key '{key}' names {name!r}, which is not in {folder}; "
+                          "expected the data file there.")
+
+
 def _section(name: str, value: Any, folder: Path, path: Path) -> Any:
     required, optional, _ = SECTIONS[name]
     entries = value if name in LIST_SECTIONS else [value]
@@ -129,9 +135,7 @@ def _section(name: str, value: Any, folder: Path, path: Path) -> Any:
             if key not in entry:
                 raise ConfigError(f"{path}: missing key '{where}{key}'.")
         for key in FILE_KEYS & set(entry):
-            if not (folder / str(entry[key])).is_file():
-                raise ConfigError(f"{path}: key '{where}{key}' names {entry[key]!r}, which is not "
-                                  f"in {folder}.")
+            _data_file(folder, entry[key], path, f"{where}{key}")
     return value
 
 
@@ -196,9 +200,7 @@ def load(folder: str | Path) -> ProgrammeConfig:
             published_improvement=dict(section.get("published_improvement", {}) or {}),
             published_source=section.get("published_source"),
         )
-        if not (folder / csi.file).is_file():
-            raise ConfigError(f"{path}: key 'csi.file' names {csi.file!r}, which is not in "
-                              f"{folder}; expected the CSI assessment export there.")
+        _data_file(folder, csi.file, path, "csi.file")
     trial = _trial(raw["trial"], folder, path) if "trial" in raw else None
     seed = raw.get("seed")
     if seed is not None and not isinstance(seed, int):
@@ -266,9 +268,7 @@ def _trial(section: Any, folder: Path, path: Path) -> TrialConfig:
         published_finding=section.get("published_finding"),
         published_source=section.get("published_source"),
     )
-    if not (folder / trial.file).is_file():
-        raise ConfigError(f"{path}: key 'trial.file' names {trial.file!r}, which is not in "
-                          f"{folder}; expected the household survey there.")
+    _data_file(folder, trial.file, path, "trial.file")
     return trial
 
 

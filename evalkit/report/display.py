@@ -26,6 +26,13 @@ def table(styler: Styler) -> HTML:
     return HTML(styler.set_uuid("t").to_html())
 
 
+def p_value(p: float | None, missing: str = "–") -> str:
+    """A p-value as a reader sees it: three decimals, "< 0.001", or ``missing``."""
+    if p is None or p != p:  # None or NaN
+        return missing
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
 def markdown(text: str) -> Markdown:
     return Markdown(text)
 

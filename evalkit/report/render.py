@@ -37,6 +37,7 @@ EXTERNAL_REFERENCE = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=1)
 def _ipc_kernel_manager():
     """A kernel manager on IPC transport: no TCP ports to race for when reports render in
     parallel, and no "running over TCP without encryption" warning from the kernel."""

@@ -28,10 +28,7 @@ from evalkit.report.programme import ProgrammeData
 from evalkit.schema import numbers
 
 
-def _p(p: float) -> str:
-    if p is None or np.isnan(p):
-        return "–"
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+_p = display.p_value
 
 
 def _source(text: str | None) -> list:

@@ -18,6 +18,7 @@ from evalkit.config import TrialConfig, TrialOutcome
 from evalkit.designs import (BalanceTable, DesignWarning, EffectResult, EffectsTable, ICCResult,
                              balance_table, cluster_mde, compare_outcomes, icc)
 from evalkit.designs.panel import PairedRounds, pair_rounds
+from evalkit.report import display
 from evalkit.report.programme import ProgrammeData
 
 ALPHA = 0.05
@@ -99,9 +100,7 @@ def _amount(value: float, outcome: TrialOutcome, signed: bool = True) -> str:
 
 
 def _p(p: float) -> str:
-    if np.isnan(p):
-        return "not available"
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+    return display.p_value(p, missing="not available")
 
 
 def design_summary(analysis: TrialAnalysis) -> str:

@@ -160,7 +160,7 @@ def test_cct_report_has_the_trial_section_with_the_api_numbers(rendered, synthet
         scale = 100 if outcome.kind == "binary" else 1
         assert f"{r.estimate * scale:+.2f}" in text, r.outcome
         for p in (r.p_value, r.p_ri, r.p_wild):
-            assert trial_section._p(p) in text
+            assert trial_section._p(p) in text  # the report's own formatting
         verdict = "a detectable difference" if r.p_value < 0.05 else "no detectable difference"
         assert f"{outcome.label}: {verdict}" in text
     assert "no effect." not in text.lower()
