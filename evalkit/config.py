@@ -6,6 +6,8 @@ configuration error is one sentence naming the file, the key and what was expect
 
 from __future__ import annotations
 
+import difflib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,43 @@ import yaml
 from evalkit.errors import ConfigError
 
 CONFIG_NAME = "programme.yml"
+FILL_IN = "FILL-IN"
+"""What ``evalkit new`` writes where it could not decide; ``evalkit report`` refuses it."""
+
+READ_KEYS = {"sheet", "header_row", "encoding", "sep"}
+"""How to read one file (see :class:`FileSpec`)."""
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    """One data file and how to read it; every option is found automatically when absent."""
+
+    path: str
+    sheet: str | int | None = None
+    header_row: int | None = None
+    encoding: str | None = None
+    sep: str | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a section's table comes from: one file, several files stacked (``rounds`` gives
+    the round each file holds), a wide sheet to unfold (``wide_pattern``), and the value maps
+    applied before validation."""
+
+    files: tuple[FileSpec, ...]
+    rounds: tuple[Any, ...] | None = None
+    layout: str = "long"
+    wide_pattern: str | None = None
+    wide_rounds: dict[str, Any] = field(default_factory=dict)
+    date_format: str | None = None
+    values: dict[str, dict] = field(default_factory=dict)
+    not_applicable: tuple = ()
+    ignore_leading_zeros: bool = False
+
+    @property
+    def paths(self) -> list[str]:
+        return [f.path for f in self.files]
 
 
 @dataclass(frozen=True)
@@ -31,6 +70,8 @@ class CSIConfig:
     after: Any = None
     published_improvement: dict[str, float] = field(default_factory=dict)
     published_source: str | None = None
+    factors: dict[str, str] = field(default_factory=dict)  # factor code -> the user's column
+    source: Source | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +104,7 @@ class TrialConfig:
     control_label: str = "control villages"
     published_finding: str | None = None
     published_source: str | None = None
+    source: Source | None = None
 
 
 @dataclass(frozen=True)
@@ -72,14 +114,18 @@ class ProgrammeConfig:
     key: str
     folder: Path
     name: str
-    ngo: str
-    province: str
+    ngo: str = ""
+    province: str = ""
     source: str = ""
     min_cell: int = 5
     seed: int | None = None
     csi: CSIConfig | None = None
     trial: TrialConfig | None = None
     sections: dict[str, Any] = field(default_factory=dict)  # checked mappings, see SECTIONS
+    files: dict[str, FileSpec] = field(default_factory=dict)  # the sections' files, by path
+    personal: tuple[str, ...] = ()  # columns declared personal (privacy.personal)
+    keep: tuple[str, ...] = ()  # columns declared not personal (privacy.keep)
+    on_invalid: str = "stop"  # or "set_aside"
 
     @property
     def analyses(self) -> list[str]:
@@ -112,20 +158,120 @@ SECTIONS: dict[str, tuple[set[str], set[str], str]] = {
 }
 FILE_KEYS = {"file", "cases", "problems", "register", "reintegration"}
 LIST_SECTIONS = {"prepost", "indicators", "classifications"}
+SOURCE_KEYS = READ_KEYS | {"file", "files", "layout", "wide", "date_format", "values",
+                           "ignore_leading_zeros"}
+"""Keys of csi and trial that say where the table comes from (see docs/config.md)."""
+TOP_KEYS = {"name", "ngo", "province", "source", "privacy", "seed", "on_invalid", "csi", "trial",
+            *SECTIONS}
 
 
-def _data_file(folder: Path, name: Any, path: Path, key: str) -> None:
-    if not (folder / str(name)).is_file():
-        raise ConfigError(f"{path}: key '{key}' names {name!r}, which is not in {folder}; "
-                          "expected the data file there.")
+def _option(value: Any, choices: tuple[str, ...], path: Path, key: str) -> str:
+    """An option string, matched in any case; anything else refused with the valid values."""
+    text = str(value).strip().lower()
+    if text in choices:
+        return text
+    near = difflib.get_close_matches(text, choices, n=1)
+    hint = f" (did you mean {near[0]!r}?)" if near else ""
+    raise ConfigError(f"{path}: key '{key}' is {value!r}{hint}; expected one of "
+                      f"{', '.join(repr(c) for c in choices)}.")
 
 
-def _section(name: str, value: Any, folder: Path, path: Path) -> Any:
+def inside(folder: Path, name: Any, path: Path, key: str) -> Path:
+    """The data file ``name`` resolved inside ``folder`` (symlinks resolved); a path that leads
+    outside the programme folder, or an absolute path, is refused."""
+    text = str(name)
+    if not text.strip():
+        raise ConfigError(f"{path}: key '{key}' is empty; expected a data file's name.")
+    candidate = Path(text)
+    home = folder.resolve()
+    if candidate.is_absolute():
+        raise ConfigError(f"{path}: key '{key}' is an absolute path; expected a file inside the "
+                          "programme folder, named relative to it (e.g. 'csi_assessments.csv').")
+    resolved = (folder / candidate).resolve()
+    if resolved != home and home not in resolved.parents:
+        raise ConfigError(f"{path}: key '{key}' leads outside the programme folder; expected a "
+                          "file inside it (copy the data into the folder).")
+    if not resolved.is_file():
+        raise ConfigError(f"{path}: key '{key}' names {text!r}, which is not in the programme "
+                          "folder; expected the data file there.")
+    return resolved
+
+
+def _file_spec(value: Any, folder: Path, path: Path, key: str, extra: dict | None = None) -> FileSpec:
+    """A file named by a string, or by a mapping {path, sheet, header_row, encoding, sep}."""
+    options = dict(extra or {})
+    if isinstance(value, dict):
+        _known(value, {"path"} | READ_KEYS, path, f"{key}.")
+        options.update({k: v for k, v in value.items() if k in READ_KEYS})
+        value = _require(value, "path", path, str, f"{key}.")
+    if not isinstance(value, str):
+        raise ConfigError(f"{path}: key '{key}' is {value!r}; expected a file name or a mapping "
+                          "with path (and sheet, header_row, encoding, sep).")
+    inside(folder, value, path, key)
+    header_row = options.get("header_row")
+    if header_row is not None and (not isinstance(header_row, int) or isinstance(header_row, bool)
+                                   or header_row < 1):
+        raise ConfigError(f"{path}: key '{key}.header_row' is {header_row!r}; expected the row "
+                          "number (1 or more) that holds the column names.")
+    sheet = options.get("sheet")
+    if sheet is not None and not isinstance(sheet, (str, int)):
+        raise ConfigError(f"{path}: key '{key}.sheet' is {sheet!r}; expected a sheet name or number.")
+    return FileSpec(value, sheet, header_row, options.get("encoding"), options.get("sep"))
+
+
+def _source(section: dict, folder: Path, path: Path, where: str) -> Source:
+    """The ``file``/``files`` and reading keys of a csi or trial section."""
+    read = {k: section[k] for k in READ_KEYS if k in section}
+    if "file" in section and "files" in section:
+        raise ConfigError(f"{path}: keys '{where}file' and '{where}files' are both set; expected "
+                          "one ('files' maps each round to its own file).")
+    rounds = None
+    if "files" in section:
+        files_raw = section["files"]
+        if not isinstance(files_raw, dict) or not files_raw:
+            raise ConfigError(f"{path}: key '{where}files' is {files_raw!r}; expected a mapping of "
+                              "round -> file, e.g. {baseline: survey_2018.xlsx, endline: survey_2020.xlsx}.")
+        rounds = tuple(files_raw)
+        files = tuple(_file_spec(v, folder, path, f"{where}files.{k}", read) for k, v in files_raw.items())
+    elif "file" in section:
+        value = section["file"]
+        values = value if isinstance(value, list) else [value]
+        files = tuple(_file_spec(v, folder, path, f"{where}file", read) for v in values)
+    else:
+        raise ConfigError(f"{path}: missing key '{where}file'; expected the data file's name.")
+    layout = _option(section.get("layout", "long"), ("long", "wide"), path, f"{where}layout")
+    wide = section.get("wide", {}) or {}
+    if not isinstance(wide, dict):
+        raise ConfigError(f"{path}: key '{where}wide' is {wide!r}; expected a mapping with "
+                          "pattern (and rounds).")
+    _known(wide, {"pattern", "rounds"}, path, f"{where}wide.")
+    values = section.get("values", {}) or {}
+    if not isinstance(values, dict) or any(not isinstance(v, (dict, list)) for v in values.values()):
+        raise ConfigError(f"{path}: key '{where}values' must map a column (or role) to a mapping "
+                          "of its values, e.g. {treatment: {Yes: 1, No: 0}}.")
+    not_applicable = values.get("not_applicable", [])
+    if not isinstance(not_applicable, list):
+        not_applicable = [not_applicable]
+    date_format = section.get("date_format")
+    if date_format is not None and "%" not in str(date_format):
+        raise ConfigError(f"{path}: key '{where}date_format' is {date_format!r}; expected a "
+                          "format such as '%d/%m/%Y'.")
+    return Source(files=files, rounds=rounds, layout=layout, wide_pattern=wide.get("pattern"),
+                  wide_rounds=dict(wide.get("rounds", {}) or {}), date_format=date_format,
+                  values={k: v for k, v in values.items() if isinstance(v, dict)},
+                  not_applicable=tuple(not_applicable),
+                  ignore_leading_zeros=bool(section.get("ignore_leading_zeros", False)))
+
+
+def _section(name: str, value: Any, folder: Path, path: Path, files: dict[str, FileSpec]) -> Any:
+    """Check a generic section; file keys given as mappings are recorded in ``files`` and
+    replaced by their path, so that sections look their tables up by path."""
     required, optional, _ = SECTIONS[name]
-    entries = value if name in LIST_SECTIONS else [value]
     if name in LIST_SECTIONS and not isinstance(value, list):
         raise ConfigError(f"{path}: key '{name}' is {type(value).__name__}; expected a list of "
                           "tables (each starting with '- title: ...').")
+    entries = value if name in LIST_SECTIONS else [value]
+    out = []
     for i, entry in enumerate(entries):
         where = f"{name}[{i}]." if name in LIST_SECTIONS else f"{name}."
         if not isinstance(entry, dict):
@@ -134,9 +280,20 @@ def _section(name: str, value: Any, folder: Path, path: Path) -> Any:
         for key in sorted(required):
             if key not in entry:
                 raise ConfigError(f"{path}: missing key '{where}{key}'.")
-        for key in FILE_KEYS & set(entry):
-            _data_file(folder, entry[key], path, f"{where}{key}")
-    return value
+        entry = dict(entry)
+        for key in sorted(FILE_KEYS & set(entry)):
+            spec = _file_spec(entry[key], folder, path, f"{where}{key}")
+            files[spec.path] = spec
+            entry[key] = spec.path
+        nested = entry.get("progress")
+        if isinstance(nested, dict) and "file" in nested:
+            nested = dict(nested)
+            spec = _file_spec(nested["file"], folder, path, f"{where}progress.file")
+            files[spec.path] = spec
+            nested["file"] = spec.path
+            entry["progress"] = nested
+        out.append(entry)
+    return out if name in LIST_SECTIONS else out[0]
 
 
 def _require(mapping: dict, key: str, path: Path, kind: type, where: str = "") -> Any:
@@ -149,10 +306,31 @@ def _require(mapping: dict, key: str, path: Path, kind: type, where: str = "") -
 
 
 def _known(mapping: dict, allowed: set[str], path: Path, where: str = "") -> None:
-    unknown = sorted(set(mapping) - allowed)
+    unknown = sorted(set(map(str, mapping)) - allowed)
     if unknown:
-        raise ConfigError(f"{path}: unknown key '{where}{unknown[0]}'; expected one of "
+        near = difflib.get_close_matches(unknown[0], sorted(allowed), n=1)
+        hint = f" (did you mean '{where}{near[0]}'?)" if near else ""
+        raise ConfigError(f"{path}: unknown key '{where}{unknown[0]}'{hint}; expected one of "
                           f"{', '.join(sorted(allowed))}.")
+
+
+def _fill_in(text: str, path: Path) -> None:
+    """Refuse a configuration that still holds a FILL-IN left by ``evalkit new``."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        code = line.split("#", 1)[0]
+        if FILL_IN in code:
+            hint = line.split("#", 1)[1].strip() if "#" in line else ""
+            key = code.split(":", 1)[0].strip()
+            raise ConfigError(f"{path}, line {number}: '{key}' is still {FILL_IN}; fill it in "
+                              f"before rendering" + (f" ({hint})." if hint else "."))
+
+
+def _words_list(value: Any, path: Path, key: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{path}: key '{key}' is {value!r}; expected a list of column names.")
+    return tuple(value)
 
 
 def load(folder: str | Path) -> ProgrammeConfig:
@@ -163,60 +341,92 @@ def load(folder: str | Path) -> ProgrammeConfig:
         raise ConfigError(f"{folder}: no {CONFIG_NAME}; expected a programme configuration "
                           "file in every programme folder (see README, 'Adding a programme').")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        raw = yaml.safe_load(text)
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text; expected a YAML file saved as UTF-8.") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" line {mark.line + 1}" if mark is not None else ""
         raise ConfigError(f"{path}{line}: not valid YAML ({getattr(exc, 'problem', exc)}).") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of keys (name, ngo, province, …).")
-    _known(raw, {"name", "ngo", "province", "source", "privacy", "seed", "csi", "trial",
-                 *SECTIONS}, path)
+    _known(raw, TOP_KEYS, path)
+    _fill_in(text, path)
     privacy = raw.get("privacy", {}) or {}
     if not isinstance(privacy, dict):
         raise ConfigError(f"{path}: key 'privacy' is {privacy!r}; expected a mapping with min_cell.")
-    _known(privacy, {"min_cell"}, path, "privacy.")
+    _known(privacy, {"min_cell", "personal", "keep"}, path, "privacy.")
     min_cell = privacy.get("min_cell", 5)
-    if not isinstance(min_cell, int) or min_cell < 1:
+    if not isinstance(min_cell, int) or isinstance(min_cell, bool) or min_cell < 1:
         raise ConfigError(f"{path}: key 'privacy.min_cell' is {min_cell!r}; expected a whole "
                           "number of children of at least 1 (default 5).")
-    csi = None
-    if "csi" in raw:
-        section = _require(raw, "csi", path, dict)
-        allowed = {"file", "columns", "round_labels", "before", "after",
-                   "published_improvement", "published_source"}
-        _known(section, allowed, path, "csi.")
-        columns = section.get("columns", {}) or {}
-        _known(columns, {"child", "round", "date", "group"}, path, "csi.columns.")
-        csi = CSIConfig(
-            file=_require(section, "file", path, str, "csi."),
-            child=columns.get("child", "child_id"),
-            round=columns.get("round", "round"),
-            date=columns.get("date"),
-            group=columns.get("group"),
-            round_labels=dict(section.get("round_labels", {}) or {}),
-            before=section.get("before"),
-            after=section.get("after"),
-            published_improvement=dict(section.get("published_improvement", {}) or {}),
-            published_source=section.get("published_source"),
-        )
-        _data_file(folder, csi.file, path, "csi.file")
+    if not ({"csi", "trial"} | set(SECTIONS)) & set(raw):
+        raise ConfigError(f"{path}: no analysis is configured; expected at least one of the "
+                          f"sections csi, trial, {', '.join(SECTIONS)} (see docs/config.md).")
+    on_invalid = _option(raw.get("on_invalid", "stop"), ("stop", "set_aside"), path, "on_invalid")
+    files: dict[str, FileSpec] = {}
+    csi = _csi(raw["csi"], folder, path) if "csi" in raw else None
     trial = _trial(raw["trial"], folder, path) if "trial" in raw else None
     seed = raw.get("seed")
-    if seed is not None and not isinstance(seed, int):
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
         raise ConfigError(f"{path}: key 'seed' is {seed!r}; expected a whole number.")
+    for key in ("ngo", "province", "source"):
+        if key in raw and raw[key] is not None and not isinstance(raw[key], (str, int, float)):
+            raise ConfigError(f"{path}: key '{key}' is {raw[key]!r}; expected text.")
     return ProgrammeConfig(
         key=folder.name,
         folder=folder,
         name=_require(raw, "name", path, str),
-        ngo=_require(raw, "ngo", path, str),
-        province=_require(raw, "province", path, str),
-        source=str(raw.get("source", "")),
+        ngo=str(raw.get("ngo") or ""),
+        province=str(raw.get("province") or ""),
+        source=str(raw.get("source") or ""),
         min_cell=min_cell,
         seed=seed,
         csi=csi,
         trial=trial,
-        sections={name: _section(name, raw[name], folder, path) for name in SECTIONS if name in raw},
+        sections={name: _section(name, raw[name], folder, path, files)
+                  for name in SECTIONS if name in raw},
+        files=files,
+        personal=_words_list(privacy.get("personal"), path, "privacy.personal"),
+        keep=_words_list(privacy.get("keep"), path, "privacy.keep"),
+        on_invalid=on_invalid,
+    )
+
+
+def _csi(section: Any, folder: Path, path: Path) -> CSIConfig:
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: key 'csi' is {section!r}; expected a mapping (file, columns, …).")
+    allowed = {"columns", "round_labels", "before", "after", "published_improvement",
+               "published_source", *SOURCE_KEYS}
+    _known(section, allowed, path, "csi.")
+    columns = section.get("columns", {}) or {}
+    if not isinstance(columns, dict):
+        raise ConfigError(f"{path}: key 'csi.columns' is {columns!r}; expected a mapping of role "
+                          "-> your column's name.")
+    from evalkit.instruments.csi import FACTORS
+
+    roles = {"child", "round", "date", "group"}
+    factor_keys = {str(k) for k in columns} - roles
+    _known({k: 1 for k in factor_keys if str(k).upper() not in FACTORS}, roles | set(FACTORS), path,
+           "csi.columns.")
+    for key, value in columns.items():
+        if not isinstance(value, (str, int)):
+            raise ConfigError(f"{path}: key 'csi.columns.{key}' is {value!r}; expected your column's name.")
+    source = _source(section, folder, path, "csi.")
+    return CSIConfig(
+        file=source.paths[0],
+        child=str(columns.get("child", "child_id")),
+        round=str(columns.get("round", "round")),
+        date=None if columns.get("date") is None else str(columns["date"]),
+        group=None if columns.get("group") is None else str(columns["group"]),
+        round_labels=dict(section.get("round_labels", {}) or {}),
+        before=section.get("before"),
+        after=section.get("after"),
+        published_improvement=dict(section.get("published_improvement", {}) or {}),
+        published_source=section.get("published_source"),
+        factors={str(k).upper(): str(v) for k, v in columns.items() if str(k).upper() in FACTORS},
+        source=source,
     )
 
 
@@ -224,9 +434,9 @@ def _trial(section: Any, folder: Path, path: Path) -> TrialConfig:
     if not isinstance(section, dict):
         raise ConfigError(f"{path}: key 'trial' is {section!r}; expected a mapping (file, columns, "
                           "outcomes, …).")
-    allowed = {"file", "columns", "baseline", "endline", "outcomes", "balance", "balance_labels",
+    allowed = {"columns", "baseline", "endline", "outcomes", "balance", "balance_labels",
                "estimator", "seed", "wild_reps", "ri_reps", "treatment_label", "control_label",
-               "published_finding", "published_source"}
+               "published_finding", "published_source", *SOURCE_KEYS}
     _known(section, allowed, path, "trial.")
     columns = _require(section, "columns", path, dict, "trial.")
     _known(columns, {"unit", "cluster", "strata", "round", "treatment"}, path, "trial.columns.")
@@ -239,23 +449,20 @@ def _trial(section: Any, folder: Path, path: Path) -> TrialConfig:
         if not isinstance(spec, dict):
             raise ConfigError(f"{path}: key 'trial.outcomes.{name}' is {spec!r}; expected a "
                               "mapping with label and kind.")
-        kind = spec.get("kind", "score")
-        if kind not in ("binary", "score"):
-            raise ConfigError(f"{path}: key 'trial.outcomes.{name}.kind' is {kind!r}; expected "
-                              "'binary' or 'score'.")
+        _known(spec, {"label", "kind"}, path, f"trial.outcomes.{name}.")
+        kind = _option(spec.get("kind", "score"), ("binary", "score"), path, f"trial.outcomes.{name}.kind")
         outcomes.append(TrialOutcome(str(name), str(spec.get("label", name)), kind))
     if not outcomes:
         raise ConfigError(f"{path}: key 'trial.outcomes' is empty; expected at least one outcome.")
-    estimator = section.get("estimator", "ancova")
-    if estimator not in ("ancova", "did", "endline"):
-        raise ConfigError(f"{path}: key 'trial.estimator' is {estimator!r}; expected 'ancova', "
-                          "'did' or 'endline'.")
+    estimator = _option(section.get("estimator", "ancova"), ("ancova", "did", "endline"), path,
+                        "trial.estimator")
     for key in ("seed", "wild_reps", "ri_reps"):
         if key in section and (not isinstance(section[key], int) or section[key] < 0):
             raise ConfigError(f"{path}: key 'trial.{key}' is {section[key]!r}; expected a whole "
                               "number of at least 0.")
-    trial = TrialConfig(
-        file=_require(section, "file", path, str, "trial."),
+    source = _source(section, folder, path, "trial.")
+    return TrialConfig(
+        file=source.paths[0],
         unit=columns["unit"], cluster=columns["cluster"], treatment=columns["treatment"],
         round=columns["round"], strata=columns.get("strata"),
         baseline=section.get("baseline", "baseline"), endline=section.get("endline", "endline"),
@@ -267,9 +474,8 @@ def _trial(section: Any, folder: Path, path: Path) -> TrialConfig:
         control_label=section.get("control_label", "control villages"),
         published_finding=section.get("published_finding"),
         published_source=section.get("published_source"),
+        source=source,
     )
-    _data_file(folder, trial.file, path, "trial.file")
-    return trial
 
 
 def discover(root: str | Path) -> list[Path]:

@@ -46,7 +46,7 @@ def test_config_error_is_one_sentence(tmp_path):
     (folder / "programme.yml").write_text("name: X\nngo: Y\n")
     result = run("report", str(folder), "--out", str(tmp_path / "out"))
     assert result.returncode == 1
-    assert "missing key 'province'" in result.stderr
+    assert "no analysis is configured" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -58,6 +58,7 @@ def test_unknown_trial_key_is_one_sentence(tmp_path):
     config.write_text(config.read_text().replace("  estimator: ancova", "  estimater: ancova"))
     result = run("list", "--data", str(tmp_path))
     assert "CONFIG ERROR" in result.stdout and "unknown key 'trial.estimater'" in result.stdout
+    assert "did you mean 'trial.estimator'?" in result.stdout
 
 
 def test_synth_if_missing_rewrites_incomplete_or_outdated_data(tmp_path):
@@ -85,4 +86,4 @@ def test_a_personal_column_used_as_an_id_is_one_sentence(tmp_path):
     config.write_text(config.read_text().replace("child: client_id", "child: child_name"))
     result = run("report", str(tmp_path / "cif"), "--out", str(tmp_path / "out"))
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert "uses column 'child_name', which looks like personal data" in result.stderr
+    assert "names column 'child_name', which looks like personal data" in result.stderr

@@ -10,7 +10,7 @@ import pytest
 
 from evalkit import synth
 from evalkit.indices import csi
-from evalkit.io import read_table
+from evalkit.data.read import read_table
 from evalkit.synth.csi_programmes import CCT_PUBLISHED_IMPROVEMENT
 
 

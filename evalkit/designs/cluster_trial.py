@@ -27,7 +27,7 @@ from evalkit.designs import _linear as lin
 from evalkit.designs._randomisation import projector, ri_p_value
 from evalkit.designs.multiple import benjamini_hochberg, holm
 from evalkit.errors import DataError
-from evalkit.schema import numbers, require_columns, zero_one
+from evalkit.data.columns import numbers, require_columns, zero_one
 
 SE_TYPES = ("CR2", "CR1", "HC1", "iid")
 ESTIMATORS = ("ancova", "did", "endline")

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from evalkit.errors import DataError
-from evalkit.io import show, where
-from evalkit.schema import require_columns
+from evalkit.data.columns import show, where
+from evalkit.data.columns import require_columns
 
 
 @dataclass(frozen=True, eq=False)

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from evalkit.schema import numbers, require_columns
+from evalkit.data.columns import numbers, require_columns
 
 
 def _standard_error(n_clusters: int, cluster_size: float, icc: float, r2: float,

@@ -22,7 +22,7 @@ from scipy import stats
 
 from evalkit.designs.panel import pair_rounds
 from evalkit.errors import DataError
-from evalkit.schema import numbers, require_columns
+from evalkit.data.columns import numbers, require_columns
 
 CAVEAT = ("A change between two assessments of the same people, without a comparison group, "
           "is not an impact estimate: it may reflect the programme, but also time, other "

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from evalkit.schema import raise_first
+from evalkit.data.columns import raise_first
 
 STATUSES = ("green", "yellow", "red", "not located", "not yet updated")
 MEANING = {

@@ -19,51 +19,15 @@ import numpy as np
 import pandas as pd
 
 from evalkit.errors import DataError
-from evalkit.io import show, where
+from evalkit.data.columns import show, where
 
-FACTORS: tuple[str, ...] = ("1A", "1B", "2A", "2B", "3A", "3B", "4A", "4B", "5A", "5B", "6A", "6B")
-"""The 12 CSI factor codes in the manual's order."""
+from evalkit.instruments.csi import (DOMAIN_OF, DOMAINS, FACTORS, FLAG_AT_OR_BELOW, LABELS,
+                                     NOT_APPLICABLE, SEED_NAMES)
+from evalkit.instruments.csi import factor_code as _recognise
 
-DOMAINS: dict[str, tuple[str, ...]] = {
-    "Food and nutrition": ("1A", "1B"),
-    "Shelter and care": ("2A", "2B"),
-    "Protection": ("3A", "3B"),
-    "Health": ("4A", "4B"),
-    "Psychosocial": ("5A", "5B"),
-    "Education and skills": ("6A", "6B"),
-}
-"""Domain name -> its two factor codes."""
-
-LABELS: dict[str, str] = {
-    "1A": "Food security",
-    "1B": "Nutrition and growth",
-    "2A": "Shelter",
-    "2B": "Care",
-    "3A": "Abuse and exploitation",
-    "3B": "Legal protection",
-    "4A": "Wellness",
-    "4B": "Health care services",
-    "5A": "Emotional health",
-    "5B": "Social behaviour",
-    "6A": "Performance",
-    "6B": "Education and work",
-}
-"""Factor code -> the manual's label."""
-
-SEED_NAMES: dict[str, str] = {
-    **LABELS,
-    "3A": "Protection from abuse and exploitation",
-    "6B": "Work and education",
-}
-"""Factor code -> the name used in the seed study's CCT table and in OSCaR exports."""
-
-DOMAIN_OF: dict[str, str] = {code: domain for domain, codes in DOMAINS.items() for code in codes}
-
-NOT_APPLICABLE = ("n/a", "not applicable")
-"""Cell texts (any case) meaning the factor does not apply to this child."""
-
-FLAG_AT_OR_BELOW = 2
-"""A factor scored at or below this needs services (1 very bad, 2 bad)."""
+__all__ = ["FACTORS", "DOMAINS", "LABELS", "SEED_NAMES", "DOMAIN_OF", "NOT_APPLICABLE",
+           "FLAG_AT_OR_BELOW", "CSIChange", "FactorScores", "factor_code", "factor_columns",
+           "factor_scores", "score", "change", "flagged_by_round"]
 
 DESCRIPTIVE_CAVEAT = (
     "CSI change is descriptive case-management information, not an impact estimate: the CSI "
@@ -72,33 +36,22 @@ DESCRIPTIVE_CAVEAT = (
 )
 
 
-def _alias_table() -> dict[str, str]:
-    table: dict[str, str] = {}
-    for code in FACTORS:
-        for name in (code, LABELS[code], SEED_NAMES[code]):
-            table[name.strip().lower()] = code
-    return table
-
-
-_ALIASES = _alias_table()
-
-
 def factor_code(name: str) -> str:
-    """Return the factor code for a code, manual label or seed-table name (any case)."""
-    try:
-        return _ALIASES[str(name).strip().lower()]
-    except KeyError:
+    """Return the factor code for a code, manual label or the 2020 study's name (any case)."""
+    code = _recognise(name)
+    if code is None:
         raise DataError(
             f"{name!r} is not a CSI factor; expected one of the codes {', '.join(FACTORS)} "
             "or a factor name such as 'Food security'."
-        ) from None
+        )
+    return code
 
 
 def factor_columns(df: pd.DataFrame) -> dict[str, Any]:
     """Map each factor code to the column of ``df`` that holds it (by code or name, any case)."""
     found: dict[str, Any] = {}
     for column in df.columns:
-        code = _ALIASES.get(str(column).strip().lower())
+        code = _recognise(column)
         if code is not None and code not in found:
             found[code] = column
     missing = [code for code in FACTORS if code not in found]

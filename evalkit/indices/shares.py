@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit.errors import ConfigError
-from evalkit.schema import require_columns
+from evalkit.data.columns import require_columns
 
 
 @dataclass(frozen=True)

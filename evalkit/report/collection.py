@@ -44,12 +44,12 @@ def csi_programmes(folders: list[Path]) -> list[Path]:
 def write_synthesis(csi_folders: list[Path], out_dir: Path, timeout: int = 600,
                     kernel_manager=None) -> RenderResult:
     """Render the cross-programme CSI synthesis of ``csi_folders``."""
-    from evalkit.report.programme import personal_source_frames
+    from evalkit.data.programme import load
 
-    personal = [frame for f in csi_folders for frame in personal_source_frames(f)]
+    personal = frozenset().union(*(load(f, use_cache=False).canaries for f in csi_folders))
     return render_notebook(synthesis_notebook(),
                            {"programme_dirs": [str(f.resolve()) for f in csi_folders]},
-                           "synthesis", out_dir, personal_frames=personal, timeout=timeout,
+                           "synthesis", out_dir, canaries=personal, timeout=timeout,
                            kernel_manager=kernel_manager)
 
 

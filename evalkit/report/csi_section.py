@@ -14,7 +14,7 @@ from pandas.io.formats.style import Styler
 
 from evalkit.indices import csi
 from evalkit.report.privacy import suppress_small
-from evalkit.report.programme import ProgrammeData
+from evalkit.data.programme import ProgrammeData
 
 RELATIVE_CHANGE_DEFINITION = (
     "“% improvement” is read as the relative change of the mean score: (mean score at the "

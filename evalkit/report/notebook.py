@@ -13,7 +13,7 @@ from IPython.display import HTML, Markdown
 
 from evalkit.indices import csi
 from evalkit.report import csi_section, display, sections, trial_section
-from evalkit.report.programme import ProgrammeData, load
+from evalkit.data.programme import ProgrammeData, load
 
 PACKAGES = ("evalkit", "pandas", "numpy", "scipy", "statsmodels", "linearmodels", "seaborn",
             "matplotlib", "papermill", "nbconvert")

@@ -90,20 +90,18 @@ def _exporter():
     return exporter
 
 
-def check_html(html: str, programme: str, personal_frames: list) -> None:
+def check_html(html: str, programme: str, canaries) -> None:
     """Refuse HTML that loads anything from the network or contains personal data."""
-    from evalkit.report.privacy import leaked_values
+    from evalkit.report.privacy import leaked
 
     external = EXTERNAL_REFERENCE.search(html)
     if external:
         raise ReportError(f"{programme}: the rendered HTML refers to an external resource "
                           f"({external.group(0)!r}); reports must be self-contained.")
-    for frame in personal_frames:
-        leaked = leaked_values(html, frame)
-        if leaked:
-            raise ReportError(f"{programme}: the rendered HTML contains personal data from "
-                              f"{frame.attrs.get('source', 'the input')} ({len(leaked)} value(s), "
-                              f"e.g. column {leaked[0].split('=')[0]!r}); the report was not written.")
+    found = leaked(html, canaries)
+    if found:
+        raise ReportError(f"{programme}: the rendered HTML contains personal data from the "
+                          f"input ({len(found)} value(s)); the report was not written.")
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
@@ -132,7 +130,7 @@ def _execution_error(programme: str, exc: Exception) -> str:
 
 
 def render_notebook(notebook: Path, parameters: dict, name: str, out_dir: str | Path, *,
-                    personal_frames: list, timeout: int = 600,
+                    canaries=frozenset(), timeout: int = 600,
                     kernel_manager=None) -> RenderResult:
     """Execute ``notebook`` with ``parameters`` and write ``<out_dir>/<name>.html``.
 
@@ -169,27 +167,27 @@ def render_notebook(notebook: Path, parameters: dict, name: str, out_dir: str | 
             raise ReportError(f"{name}: the notebook could not be run ({type(exc).__name__}: "
                               f"{str(exc).splitlines()[0] if str(exc) else 'no detail'}).") from None
         html = to_html(executed)
-        check_html(html, name, personal_frames)
+        check_html(html, name, canaries)
         _atomic_write_text(target, html)
         return RenderResult(name, target, time.perf_counter() - started)
     except EvalkitError as exc:
         return RenderResult(name, None, time.perf_counter() - started,
-                            str(exc) + _keep_executed(executed_path, kept, personal_frames, failed=True))
+                            str(exc) + _keep_executed(executed_path, kept, canaries, failed=True))
     finally:
         if executed_path.exists():
-            _keep_executed(executed_path, kept, personal_frames)
+            _keep_executed(executed_path, kept, canaries)
         shutil.rmtree(private, ignore_errors=True)
 
 
-def _keep_executed(source: Path, kept: Path, personal_frames: list, failed: bool = False) -> str:
+def _keep_executed(source: Path, kept: Path, canaries, failed: bool = False) -> str:
     """Move the executed notebook next to the reports unless it holds personal data; returns a
     note for the failure message."""
-    from evalkit.report.privacy import leaked_values
+    from evalkit.report.privacy import leaked
 
     if not source.exists():
         return ""
     text = source.read_text(encoding="utf-8")
-    if any(leaked_values(text, frame) for frame in personal_frames):
+    if leaked(text, canaries):
         source.unlink()
         return " (the executed notebook was not kept: it contained personal data)" if failed else ""
     kept.parent.mkdir(parents=True, exist_ok=True)
@@ -207,16 +205,17 @@ def render_programme(folder: str | Path, out_dir: str | Path = "reports", *,
     started kernel to run in (see :mod:`evalkit.report.batch`); by default a fresh kernel on
     IPC transport is started and shut down immediately afterwards.
     """
-    from evalkit.report import programme as programme_mod
+    from evalkit.data.programme import load
 
     folder = Path(folder).resolve()
     started = time.perf_counter()
     try:
-        programme_mod.load(folder)  # fail fast, in-process, with the data's own sentence
-        personal = programme_mod.personal_source_frames(folder)
+        # every file read once, here: validated, pseudonymised, cached for the kernel; the
+        # personal values stay in this process, to scan what the kernel writes
+        personal = load(folder, use_cache=False).canaries
     except EvalkitError as exc:
         return RenderResult(folder.name, None, time.perf_counter() - started, str(exc))
     return render_notebook(Path(notebook) if notebook else default_notebook(),
                            {"programme_dir": str(folder)}, folder.name, out_dir,
-                           personal_frames=personal, timeout=timeout,
+                           canaries=personal, timeout=timeout,
                            kernel_manager=kernel_manager)

@@ -24,8 +24,7 @@ from evalkit.indices.shares import Indicator, share_table
 from evalkit.report import display
 from evalkit.report.csi_section import round_label
 from evalkit.report.privacy import suppress_small
-from evalkit.report.programme import ProgrammeData
-from evalkit.schema import numbers
+from evalkit.data.programme import ProgrammeData
 
 
 _p = display.p_value
@@ -33,14 +32,6 @@ _p = display.p_value
 
 def _source(text: str | None) -> list:
     return [display.markdown(f"*Source: {text}*")] if text else []
-
-
-def _numeric(df: pd.DataFrame, columns) -> pd.DataFrame:
-    out = df.copy()
-    for c in columns:
-        out[c] = numbers(df, c)
-    out.attrs = dict(df.attrs)
-    return out
 
 
 # ----------------------------------------------------------------------------- pre/post
@@ -418,7 +409,7 @@ def case_closure_headlines(data: ProgrammeData) -> list[str]:
 
 
 def _register(data: ProgrammeData, entry: dict) -> pd.DataFrame:
-    reg = _numeric(data.table(entry["register"]), ["girls", "boys", "year"])
+    reg = data.table(entry["register"])
     reg["year"] = reg["year"].astype(int)
     return reg
 

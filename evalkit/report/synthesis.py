@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from evalkit.indices import csi
 from evalkit.report import csi_section, display
 from evalkit.report.notebook import software_versions
-from evalkit.report.programme import ProgrammeData, load
+from evalkit.data.programme import ProgrammeData, load
 
 
 def _short(data: ProgrammeData) -> str:

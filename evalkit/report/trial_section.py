@@ -19,7 +19,7 @@ from evalkit.designs import (BalanceTable, DesignWarning, EffectResult, EffectsT
                              balance_table, cluster_mde, compare_outcomes, icc)
 from evalkit.designs.panel import PairedRounds, pair_rounds
 from evalkit.report import display
-from evalkit.report.programme import ProgrammeData
+from evalkit.data.programme import ProgrammeData
 
 ALPHA = 0.05
 

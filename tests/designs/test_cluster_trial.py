@@ -310,10 +310,10 @@ def test_bad_treatment_value_is_one_sentence():
     df = cluster_trial(seed=1)
     df["treated"] = df["treated"].astype(object)
     df.loc[5, "treated"] = "yes"
-    with pytest.raises(DataError, match=r"row index 5, column 'treated': 'yes' is not a number"):
+    with pytest.raises(DataError, match=r"row index 5, column 'treated': the value is not a number"):
         compare_arms(df, "endline", "treated", "village", wild_reps=0, ri_reps=0)
     df.loc[5, "treated"] = 2
-    with pytest.raises(DataError, match=r"2 is not a treatment indicator"):
+    with pytest.raises(DataError, match=r"the value is not a treatment indicator"):
         compare_arms(df, "endline", "treated", "village", wild_reps=0, ri_reps=0)
 
 

@@ -14,8 +14,8 @@ from evalkit.indices import residential_care as rc
 from evalkit.indices.classification import Category, Criterion, classify
 from evalkit.indices.family_assessment import AREAS, area_changes
 from evalkit.indices.shares import Indicator, share_table
-from evalkit.io import read_table
-from evalkit.schema import numbers
+from evalkit.data.read import read_table
+from evalkit.data.columns import numbers
 
 
 def table(root, key, name):
@@ -40,7 +40,7 @@ def test_child_tracking_counts_and_the_denominator_behind_75_6_3(synthetic_root)
 
 def test_unknown_tracking_status_is_one_sentence():
     df = pd.DataFrame({"s": ["green", "purple"]})
-    with pytest.raises(DataError, match=r"row index 1, column 's': 'purple' is not a Child Tracking"):
+    with pytest.raises(DataError, match=r"row index 1, column 's': the value is not a Child Tracking"):
         ct.status_counts(df, "s")
 
 

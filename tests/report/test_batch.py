@@ -19,7 +19,7 @@ def _break_score(folder):
     lines = path.read_text().splitlines()
     header = lines[0].split(",")
     cells = lines[5].split(",")
-    cells[header.index("2B")] = "good"
+    cells[header.index("2B")] = "excellent"
     lines[5] = ",".join(cells)
     path.write_text("\n".join(lines) + "\n")
 
@@ -35,9 +35,11 @@ def test_parallel_batch_isolates_a_broken_programme(synthetic_root, tmp_path):
     assert cli.returncode == 1
     assert "Traceback" not in cli.stderr
     failed = [line for line in cli.stderr.splitlines() if "FAILED cif" in line]
-    assert failed == ["  FAILED cif/csi_assessments.csv, line 6, column '2B': 'good' is not a CSI "
-                      "score; expected a whole number from 1 (very bad) to 4 (good), 'n/a' where "
-                      "the factor does not apply, or a blank cell where it was not rated."]
+    assert failed == ["  FAILED cif/csi_assessments.csv, line 6, column '2B': the value is not a "
+                      "CSI score; expected a whole number from 1 (very bad) to 4 (good), a scale "
+                      "word (Very bad, Bad, Fair, Good), 'n/a' where the factor does not apply, "
+                      "or a blank cell where it was not rated."]
+    assert "excellent" not in (out / "index.html").read_text()  # no cell value in a file
     assert (out / "cfi.html").is_file() and (out / "sko.html").is_file()
     assert not (out / "cif.html").exists()
     assert re.search(r"^cif\s+[\d.]+\s+FAILED$", cli.stderr, re.M)
@@ -59,7 +61,7 @@ def _notebook(tmp_path, source: str):
 
 def test_a_cell_timeout_is_a_failure_and_writes_no_html(tmp_path):
     path = _notebook(tmp_path, "import time\ntime.sleep(30)")
-    result = render_notebook(path, {"x": 2}, "slow", tmp_path / "out", personal_frames=[], timeout=2)
+    result = render_notebook(path, {"x": 2}, "slow", tmp_path / "out", canaries=frozenset(), timeout=2)
     assert not result.ok
     assert result.error.startswith("slow: a cell ran longer than 2 s and was stopped")
     assert not (tmp_path / "out" / "slow.html").exists()
@@ -67,7 +69,7 @@ def test_a_cell_timeout_is_a_failure_and_writes_no_html(tmp_path):
 
 def test_an_error_names_the_cell_and_keeps_the_executed_notebook(tmp_path):
     path = _notebook(tmp_path, "raise ValueError('no such column')")
-    result = render_notebook(path, {"x": 2}, "broken", tmp_path / "out", personal_frames=[])
+    result = render_notebook(path, {"x": 2}, "broken", tmp_path / "out", canaries=frozenset())
     # cell 4: papermill's injected-parameters cell comes before the code cells
     assert result.error == "broken: cell 4 of the executed notebook raised ValueError: no such column"
     executed = json.loads((tmp_path / "out" / "_executed" / "broken.ipynb").read_text())
@@ -88,11 +90,8 @@ def test_two_runs_give_the_same_html_apart_from_the_rendering_time(rendered, syn
 
 
 def test_an_executed_notebook_with_personal_data_is_not_kept(tmp_path):
-    import pandas as pd
-
-    frame = pd.DataFrame({"child_name": ["Sok Dara Vanna"]})
     path = _notebook(tmp_path, "print('Sok Dara Vanna')")
-    result = render_notebook(path, {"x": 2}, "leak", tmp_path / "out", personal_frames=[frame])
+    result = render_notebook(path, {"x": 2}, "leak", tmp_path / "out", canaries=frozenset({"Sok Dara Vanna"}))
     assert not result.ok and "personal data" in result.error
     assert "the executed notebook was not kept" in result.error
     assert not (tmp_path / "out" / "_executed" / "leak.ipynb").exists()
@@ -116,4 +115,4 @@ def _render_custom(notebook: str, out: str):
     from evalkit.report.batch import _in_warm_kernel
 
     return _in_warm_kernel("dying", lambda km: render_notebook(
-        Path(notebook), {"x": 2}, "dying", out, personal_frames=[], kernel_manager=km))
+        Path(notebook), {"x": 2}, "dying", out, canaries=frozenset(), kernel_manager=km))

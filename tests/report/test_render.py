@@ -10,8 +10,9 @@ import sys
 
 import pytest
 
-from evalkit.io import read_table
-from evalkit.report import csi_section, programme
+from evalkit.data.read import read_table
+from evalkit.data import programme
+from evalkit.report import csi_section
 from evalkit.report.render import EXTERNAL_REFERENCE, render_programme
 
 
@@ -64,7 +65,7 @@ def test_report_has_no_child_names_or_birth_dates(rendered, synthetic_root, key)
 
 @pytest.mark.parametrize("key", ALL)
 def test_no_personal_value_of_any_input_file_reaches_the_report(rendered, synthetic_root, key):
-    from evalkit.report.privacy import personal_columns
+    from evalkit.data.personal import personal_columns
 
     html = rendered[key].read_text()
     checked = 0
@@ -118,16 +119,17 @@ def test_bad_score_fails_with_one_sentence_and_writes_no_report(synthetic_root, 
     result = render_programme(folder, tmp_path / "out")
     assert not result.ok
     assert result.error == (
-        "broken/csi_assessments.csv, line 14, column '3B': '5' is not a CSI score; "
-        "expected a whole number from 1 (very bad) to 4 (good), 'n/a' where the factor does "
-        "not apply, or a blank cell where it was not rated.")
+        "broken/csi_assessments.csv, line 14, column '3B': the value is not a CSI score; "
+        "expected a whole number from 1 (very bad) to 4 (good), a scale word (Very bad, Bad, "
+        "Fair, Good), 'n/a' where the factor does not apply, or a blank cell where it was not "
+        "rated.")
     assert not (tmp_path / "out" / "broken.html").exists()
 
     cli = subprocess.run([sys.executable, "-m", "evalkit", "report", str(folder), "--out",
                           str(tmp_path / "out")], capture_output=True, text=True)
     assert cli.returncode == 1
     assert "Traceback" not in cli.stderr
-    assert "line 14, column '3B': '5' is not a CSI score" in cli.stderr
+    assert "line 14, column '3B': the value is not a CSI score" in cli.stderr
 
 
 def test_privacy_guard_refuses_a_leaking_report(synthetic_root):
@@ -137,7 +139,7 @@ def test_privacy_guard_refuses_a_leaking_report(synthetic_root):
     raw = read_table(synthetic_root / "cct" / "csi_assessments.csv")
     leaked = f"<p>{raw['child_name'].iloc[3]}</p>"
     with pytest.raises(ReportError, match="personal data"):
-        check_html(leaked, "cct", [raw])
+        check_html(leaked, "cct", programme.load(synthetic_root / "cct", use_cache=False).canaries)
     with pytest.raises(ReportError, match="external resource"):
         check_html('<script src="https://cdn.example.org/x.js"></script>', "cct", [])
 

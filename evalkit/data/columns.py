@@ -1,6 +1,10 @@
-"""Validation of input frames: clear one-sentence errors, never mutating the input.
+"""Column checks for DataFrames handed to the kit's functions: one clear sentence per error,
+never mutating the input.
 
-Each function returns a new object (Series or frame) and leaves its argument untouched.
+The statistics in :mod:`evalkit.indices` and :mod:`evalkit.designs` take DataFrames; these
+helpers check the columns they need. Each returns a new object and leaves its argument
+untouched. Messages name the file (or frame), the row and the column, never the cell's value,
+because they can end up in a written file (a notebook, a report, a log).
 """
 
 from __future__ import annotations
@@ -11,7 +15,33 @@ import numpy as np
 import pandas as pd
 
 from evalkit.errors import DataError
-from evalkit.io import show, where
+
+
+def where(frame: pd.DataFrame, position: int) -> str:
+    """Describe row ``position`` (0-based) of ``frame`` for an error message.
+
+    Frames from the data-in layer carry ``attrs["rows"]`` (the row as the user sees it, e.g.
+    "cif/csi.xlsx, sheet 'Data', row 27"); other frames read with a ``source`` give
+    "file.csv, line N"; a frame built in Python gives "data frame, row index 13".
+    """
+    rows = frame.attrs.get("rows")
+    if rows is not None and position < len(rows):
+        return str(rows[position])
+    source = frame.attrs.get("source")
+    if source is not None:
+        return f"{source}, line {position + frame.attrs.get('first_line', 2)}"
+    return f"data frame, row index {frame.index[position]!r}"
+
+
+def show(value: object) -> str:
+    """A value as a reader should see it in a message: text quoted, numbers plain (``'good'``,
+    ``5``, ``2.5``), never numpy's ``np.int64(5)``. Use only for values that are not personal
+    data (round numbers, configuration values), never for a data cell."""
+    if isinstance(value, str):
+        return repr(value)
+    if hasattr(value, "item"):
+        value = value.item()
+    return str(value)
 
 
 def require_columns(df: pd.DataFrame, columns: Iterable[str], purpose: str = "") -> None:
@@ -26,11 +56,13 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str], purpose: str = "")
 
 def raise_first(df: pd.DataFrame, bad, column: str, problem: str) -> None:
     """Raise one DataError for the first row where ``bad`` is true, naming the file or frame,
-    the line or row, the column and the value: "<where>, column 'c': <value> <problem>"."""
+    the line or row and the column, not the value: "<where>, column 'c': the value <problem>"."""
     bad = np.asarray(bad, dtype=bool)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise DataError(f"{where(df, row)}, column {column!r}: {show(df[column].iloc[row])} {problem}")
+        count = int(bad.sum())
+        more = f" ({count - 1} more row(s) like it)" if count > 1 else ""
+        raise DataError(f"{where(df, row)}, column {column!r}: the value {problem}{more}")
 
 
 def whole_numbers(df: pd.DataFrame, column: str) -> pd.Series:

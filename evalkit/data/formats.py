@@ -1,0 +1,159 @@
+"""Recognising the exports users actually send: OSCaR's CSI report, KoBoToolbox and ODK
+Central submissions, labelled Stata/SPSS files and wide one-row-per-child sheets.
+
+Reading (finding the sheet and the header row) is :mod:`evalkit.data.read`'s job; this
+module says what a table *is*: which columns are survey meta data, which hold the 12 CSI
+factors, whether the rounds run across the columns, and which export made it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from evalkit.data.read import ROW, RawTable
+from evalkit.errors import DataError
+from evalkit.instruments.csi import FACTORS, factor_code
+
+KOBO_META = frozenset((
+    "start", "end", "today", "deviceid", "simserial", "subscriberid", "phonenumber", "username",
+    "audit", "_id", "_uuid", "_submission_time", "_validation_status", "_notes", "_status",
+    "_submitted_by", "__version__", "_tags", "_index", "_parent_index", "_parent_table_name",
+    "_submission__id", "_submission__uuid", "_submission__submission_time",
+    "_submission__validation_status", "_submission__notes", "_submission__status",
+    "_submission__submitted_by", "_submission___version__", "_submission__tags", "_xform_id_string",
+    "_attachments", "_geolocation", "formhub/uuid", "meta/instanceID", "meta/rootUuid",
+    "meta/deprecatedID", "meta/instanceName",
+))
+"""KoBoToolbox's meta columns (after the documented export defaults)."""
+
+ODK_META = frozenset((
+    "SubmissionDate", "ReviewState", "meta-instanceID", "meta-instanceName", "meta-audit",
+    "KEY", "PARENT_KEY", "SubmitterID", "SubmitterName", "AttachmentsPresent",
+    "AttachmentsExpected", "Status", "DeviceID", "Edits", "FormVersion", "instanceID",
+    "deviceid", "start", "end", "today",
+))
+"""ODK Central's meta columns (CSV export)."""
+
+OSCAR_COLUMNS = ("Client ID", "Client Name", "Assessment Number", "Assessment Date", "Average Score")
+
+
+@dataclass
+class Layout:
+    """What a raw table is: its export ``kind`` ('oscar', 'kobo', 'odk', 'stata', 'spss',
+    'wide', 'csi' or 'table'), its meta columns, the CSI factor columns found (code ->
+    column; for a wide sheet: round prefix -> code -> column) and the wide pattern."""
+
+    kind: str
+    meta: list[str] = field(default_factory=list)
+    factors: dict[str, str] = field(default_factory=dict)
+    wide_rounds: dict[str, dict[str, str]] = field(default_factory=dict)
+    wide_pattern: str | None = None
+
+
+def meta_columns(columns: list[str]) -> list[str]:
+    """The KoBoToolbox / ODK Central meta columns among ``columns``."""
+    return [c for c in columns if c in KOBO_META or c in ODK_META
+            or c.startswith("_submission_") or c.startswith("meta-") or c.startswith("meta/")]
+
+
+def factor_columns(columns: list[str], source: str, explicit: dict[str, str] | None = None) -> dict[str, str]:
+    """CSI factor code -> the column holding it, by code, decorated code, name or group path.
+
+    ``explicit`` (from programme.yml) wins. Two columns recognised as the same factor are an
+    error naming both, never a silent choice.
+    """
+    explicit = {str(k).upper(): v for k, v in (explicit or {}).items()}
+    found: dict[str, str] = {}
+    for column in columns:
+        if column in explicit.values():
+            continue
+        code = factor_code(column)
+        if code is None or code in explicit:
+            continue
+        if code in found:
+            raise DataError(f"{source}: columns {found[code]!r} and {column!r} both hold CSI factor "
+                            f"{code}; expected one column per factor (name the right one under "
+                            f"csi.columns.{code} in programme.yml).")
+        found[code] = column
+    found.update(explicit)
+    return {code: found[code] for code in FACTORS if code in found}
+
+
+_PREFIX = re.compile(r"^(?P<round>.+?)[\s_.:/-]+(?P<rest>.+)$")
+
+
+def wide_rounds(columns: list[str]) -> dict[str, dict[str, str]]:
+    """For a one-row-per-child sheet (``baseline_1A … followup_6B``): round prefix -> factor
+    code -> column, for prefixes carrying at least 6 of the 12 factors; empty otherwise."""
+    rounds: dict[str, dict[str, str]] = {}
+    for column in columns:
+        for match in _prefix_splits(column):
+            code = factor_code(match[1])
+            if code is not None:
+                rounds.setdefault(match[0], {}).setdefault(code, column)
+                break
+    return {prefix: codes for prefix, codes in rounds.items() if len(codes) >= 6}
+
+
+def _prefix_splits(column: str):
+    """Every (prefix, rest) split of ``column`` at a separator, shortest prefix first; also a
+    suffixed form ('1A_baseline')."""
+    text = str(column)
+    for i, ch in enumerate(text):
+        if ch in " _.:/-" and 0 < i < len(text) - 1:
+            yield text[:i].strip(" _.:/-"), text[i + 1:].strip(" _.:/-")
+    for i in range(len(text) - 1, 0, -1):
+        if text[i] in " _.:/-":
+            yield text[i + 1:], text[:i]
+
+
+def recognise(table: RawTable) -> Layout:
+    """Say what ``table`` is (see :class:`Layout`)."""
+    columns = table.columns
+    meta = meta_columns(columns)
+    simple = {c.strip().lower() for c in columns}
+    if {"KEY", "SubmissionDate"} & set(columns) or "meta-instanceID" in columns or "PARENT_KEY" in columns:
+        kind = "odk"
+    elif {"_uuid", "_submission_time", "_index", "_parent_index"} & set(columns):
+        kind = "kobo"
+    elif table.detected.get("format") in ("stata", "spss"):
+        kind = table.detected["format"]
+    elif {c.lower() for c in OSCAR_COLUMNS if c != "Client Name"} <= simple:
+        kind = "oscar"
+    else:
+        kind = "table"
+    data_columns = [c for c in columns if c not in meta]
+    rounds = wide_rounds(data_columns)
+    if len(rounds) >= 2:
+        return Layout("wide" if kind == "table" else kind, meta, {}, rounds)
+    try:
+        factors = factor_columns(data_columns, table.source)
+    except DataError:
+        factors = {}
+    if kind == "table" and len(factors) >= 6:
+        kind = "csi"
+    return Layout(kind, meta, factors)
+
+
+def drop_meta(table: RawTable, keep: set[str]) -> RawTable:
+    """``table`` without its survey meta columns, except those in ``keep``."""
+    meta = [c for c in meta_columns(table.columns) if c not in keep]
+    if meta:
+        table.frame = table.frame.drop(columns=meta)
+    return table
+
+
+def select_multiple(frame, column: str):
+    """A KoBoToolbox select_multiple column (space-separated choice names) as one 0/1 column
+    per choice, named ``column/choice`` like KoBo's own one-hot export."""
+    import pandas as pd
+
+    chosen = frame[column].astype("string").str.split()
+    choices = sorted({c for row in chosen.dropna() for c in row})
+    out = pd.DataFrame({f"{column}/{c}": chosen.map(lambda r, c=c: float(c in r) if isinstance(r, list)
+                                                    else float("nan")) for c in choices},
+                       index=frame.index)
+    if ROW in frame.columns:
+        out[ROW] = frame[ROW]
+    return out

@@ -1,0 +1,241 @@
+"""Mapping a table to what the analysis needs: stacking round files, wide sheets to one row per
+child and round, value maps (labels to codes, Yes/No to 1/0), IDs carried between rounds,
+and the order of text rounds.
+
+Every function returns new objects; the ``ROW`` and ``SRC`` columns (row in the file, which
+file) travel with each record so that a message can always point at the user's own row.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evalkit.data.read import ROW, RawTable
+from evalkit.errors import DataError
+
+SRC = "__src__"
+"""Column holding the index of the record's file in the list of tables read."""
+
+ROUND_WORDS: dict[str, float] = {
+    "baseline": 0, "base line": 0, "base": 0, "intake": 0, "enrolment": 0, "enrollment": 0,
+    "pre": 0, "before": 0, "admission": 0, "start": 0, "initial": 0, "first": 0,
+    "midline": 5e5, "mid line": 5e5, "midterm": 5e5, "mid term": 5e5, "interim": 5e5,
+    "follow up": 8e5, "followup": 8e5, "second": 8e5,
+    "endline": 1e6, "end line": 1e6, "final": 1e6, "exit": 1e6, "closure": 1e6, "close": 1e6,
+    "completion": 1e6, "post": 1e6, "after": 1e6, "end": 1e6,
+}
+"""Round names whose order is known (baseline < midline < follow-up < endline); 'N months',
+'month N', 'round N', 'wave N', 'visit N', 'time N', 'tN' are ordered by N."""
+
+_NUMBERED = re.compile(r"^(?:(?:round|wave|visit|time|assessment|phase|t|r|survey)\s*(\d+(?:\.\d+)?)"
+                       r"|(\d+(?:\.\d+)?)\s*(?:months?|mo|m)|(?:month)\s*(\d+(?:\.\d+)?)"
+                       r"|(\d+(?:\.\d+)?))$")
+KHMER_DIGITS = str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789")
+
+
+def simple(text: object) -> str:
+    """Lower case, runs of non-letters as one space: 'Follow-up ' -> 'follow up'."""
+    return " ".join(re.findall(r"[^\W_]+", str(text).translate(KHMER_DIGITS).lower()))
+
+
+def located(tables: Sequence[RawTable], frames: Sequence[pd.DataFrame] | None = None) -> pd.DataFrame:
+    """Stack the tables' frames (columns united), tagging each record with its file (``SRC``)."""
+    frames = frames if frames is not None else [t.frame for t in tables]
+    parts = []
+    for i, frame in enumerate(frames):
+        part = frame.copy()
+        part[SRC] = i
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True, sort=False) if len(parts) > 1 else parts[0]
+
+
+def where(tables: Sequence[RawTable], frame: pd.DataFrame, position: int) -> str:
+    """The user's view of record ``position`` of ``frame``: "file, sheet 'S', row N"."""
+    return tables[int(frame[SRC].iloc[position])].where(int(frame[ROW].iloc[position]))
+
+
+def add_round(frame: pd.DataFrame, column: str, value: Any) -> pd.DataFrame:
+    """The records of one round file, with the round written in ``column``."""
+    out = frame.copy()
+    out[column] = value
+    return out
+
+
+def wide_to_long(frame: pd.DataFrame, rounds: Mapping[str, Mapping[str, str]],
+                 round_column: str) -> pd.DataFrame:
+    """One row per child and round from a one-row-per-child sheet.
+
+    ``rounds``: round prefix -> target column -> sheet column (``{'baseline': {'1A':
+    'baseline_1A', …}}``). Columns not named in ``rounds`` are copied to every round. A round in
+    which all of a row's cells are blank is left out (the child was not assessed then).
+    """
+    used = {c for columns in rounds.values() for c in columns.values()}
+    common = [c for c in frame.columns if c not in used]
+    parts = []
+    for prefix, columns in rounds.items():
+        part = frame[common].copy()
+        for target, source in columns.items():
+            part[target] = frame[source].to_numpy()
+        assessed = frame[list(columns.values())].notna().any(axis=1).to_numpy()
+        part[round_column] = prefix
+        parts.append(part[assessed])
+    out = pd.concat(parts, ignore_index=False, sort=False)
+    order = np.argsort(out.index.to_numpy(), kind="stable")
+    return out.iloc[order].reset_index(drop=True)
+
+
+def wide_columns(columns: Sequence[str], pattern: str, source: str) -> dict[str, dict[str, str]]:
+    """Round -> target -> column for the columns matching ``pattern`` (a regular expression with
+    groups ``round`` and ``column``, e.g. ``'(?P<round>baseline|followup)_(?P<column>.+)'``)."""
+    from evalkit.instruments.csi import factor_code
+
+    try:
+        regex = re.compile(pattern)
+    except re.error as exc:
+        raise DataError(f"{source}: wide.pattern is not a valid regular expression ({exc}).") from None
+    if not {"round", "column"} <= set(regex.groupindex):
+        raise DataError(f"{source}: wide.pattern must have the groups (?P<round>…) and "
+                        "(?P<column>…), e.g. '(?P<round>baseline|followup)_(?P<column>.+)'.")
+    rounds: dict[str, dict[str, str]] = {}
+    for column in columns:
+        match = regex.fullmatch(str(column))
+        if match:
+            target = match.group("column")
+            target = factor_code(target) or target
+            rounds.setdefault(match.group("round"), {})[target] = column
+    if not rounds:
+        raise DataError(f"{source}: no column matches wide.pattern {pattern!r}; expected columns "
+                        "such as 'baseline_1A' … 'followup_6B'.")
+    return rounds
+
+
+def _lookup(mapping: Mapping[Any, Any]) -> dict[str, Any]:
+    return {simple(k) if not isinstance(k, (int, float)) or isinstance(k, bool) else _number_key(k): v
+            for k, v in mapping.items()}
+
+
+def _number_key(value: Any) -> str:
+    number = float(value)
+    return str(int(number)) if number.is_integer() else str(number)
+
+
+def cell_key(value: Any) -> str | None:
+    """The key a cell is looked up under in a value map: numbers as numbers ('1', '1.0' and 1
+    alike), text in simple form ('Very  bad' and 'very_bad' alike)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return "1" if value else "0"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return _number_key(value)
+    text = str(value).strip().translate(KHMER_DIGITS)
+    if re.fullmatch(r"[-+]?\d+(\.\d+)?", text):
+        return _number_key(text)
+    return simple(text)
+
+
+def recode(values: pd.Series, mapping: Mapping[Any, Any]) -> pd.Series:
+    """``values`` with each cell found in ``mapping`` (any case, numbers as numbers) replaced;
+    other cells unchanged."""
+    table = _lookup(mapping)
+    keys = values.map(cell_key)
+    hit = keys.isin(list(table))
+    if not hit.any():
+        return values
+    out = values.astype(object).copy()
+    out[hit.to_numpy()] = keys[hit].map(table).to_numpy()
+    return out
+
+
+def carry_by_id(frame: pd.DataFrame, unit: str, columns: Sequence[str]) -> pd.DataFrame:
+    """Fill ``columns`` where blank from another row of the same ``unit`` (a treatment or
+    village column that only the baseline file has, carried to the endline rows)."""
+    out = frame.copy()
+    for column in columns:
+        if column not in out.columns:
+            continue
+        known = out[[unit, column]].dropna().drop_duplicates(unit)
+        lookup = pd.Series(known[column].to_numpy(), index=known[unit].to_numpy())
+        blank = out[column].isna()
+        if blank.any():
+            out.loc[blank, column] = out.loc[blank, unit].map(lookup)
+    return out
+
+
+def normalise_ids(values: pd.Series, ignore_leading_zeros: bool = False) -> pd.Series:
+    """IDs as text: Excel's 1001.0 as '1001', spaces trimmed; with ``ignore_leading_zeros``
+    '00123' and '123' are the same ID (Excel drops leading zeros between rounds)."""
+    text = values.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
+                      else (_number_key(v) if isinstance(v, (int, float, np.integer, np.floating))
+                            and not isinstance(v, bool) else str(v).strip()))
+    text = text.astype("string").replace("", pd.NA)
+    if ignore_leading_zeros:
+        text = text.str.replace(r"^0+(?=\d)", "", regex=True)
+    return text
+
+
+def round_order(label: Any) -> float | None:
+    """A sort key for a round label known by its words or number, or None."""
+    key = simple(label)
+    if key in ROUND_WORDS:
+        return ROUND_WORDS[key]
+    match = _NUMBERED.match(key.replace(" ", "") if key.startswith(("t", "r")) and len(key) <= 4 else key)
+    if match:
+        return float(next(g for g in match.groups() if g is not None))
+    return None
+
+
+def order_rounds(values: pd.Series, dates: pd.Series | None, declared: Mapping[Any, Any] | None,
+                 source: str, column: str) -> tuple[pd.Series, dict[int, str]]:
+    """Rounds as 1, 2, 3 … in time order, and their labels.
+
+    The order is, in this priority: ``declared`` (programme.yml's ``values.round``: label ->
+    order number); numbers (rounds held as numbers order as numbers, '10' after '2'); the
+    rounds' dates (median assessment date); known words (baseline < midline < endline,
+    '6 months' < '12 months'). Anything else is refused: guessing would pair the wrong rounds.
+    """
+    present = values.dropna()
+    keys = present.map(cell_key)
+    distinct = list(dict.fromkeys(keys))
+    labels_of = {k: str(present[keys == k].iloc[0]).strip() for k in distinct}
+    if declared:
+        table = _lookup(declared)
+        missing = [k for k in distinct if k not in table]
+        if missing:
+            raise DataError(f"{source}, column {column!r}: {len(missing)} round label(s) are not "
+                            "listed under values.round in programme.yml; expected every round there "
+                            "with its order number.")
+        rank = {k: float(table[k]) for k in distinct}
+    elif all(re.fullmatch(r"[-+]?\d+(\.\d+)?", k) for k in distinct):
+        rank = {k: float(k) for k in distinct}
+    elif dates is not None and dates.notna().any():
+        medians = pd.Series(dates.to_numpy(), index=values.index).groupby(values.map(cell_key)).median()
+        rank = {k: medians.get(k).value if pd.notna(medians.get(k)) else np.nan for k in distinct}
+        if any(np.isnan(v) for v in rank.values()):
+            rank = {}
+    else:
+        rank = {}
+    if not rank:
+        known = {k: round_order(labels_of[k]) for k in distinct}
+        if any(v is None for v in known.values()):
+            raise DataError(f"{source}, column {column!r}: the order of the {len(distinct)} rounds "
+                            "cannot be told (no dates, and not all are words such as baseline, "
+                            "midline, endline or '6 months'); expected their order under "
+                            "values.round in programme.yml, e.g. {Baseline: 1, Endline: 2}.")
+        rank = known
+    ordered = sorted(distinct, key=lambda k: rank[k])
+    if len({rank[k] for k in distinct}) < len(distinct):
+        raise DataError(f"{source}, column {column!r}: two round labels have the same place in "
+                        "time; expected one order number per round under values.round.")
+    number = {k: i + 1 for i, k in enumerate(ordered)}
+    numeric = all(re.fullmatch(r"[-+]?\d+(\.\d+)?", k) for k in distinct) and not declared
+    if numeric:  # rounds given as numbers keep their own numbers
+        number = {k: int(float(k)) if float(k).is_integer() else i + 1 for i, k in enumerate(ordered)}
+    codes = values.map(cell_key).map(number)
+    labels = {number[k]: labels_of[k] for k in ordered}
+    return codes, labels

@@ -1,0 +1,171 @@
+"""Personal data at the door: which columns identify a person, and keyed hashes for IDs.
+
+* :func:`personal_columns` finds columns holding names, birth dates, phone numbers,
+  addresses, free text or usernames, from their headers in English, French, Spanish and
+  Khmer (Latin headers by word, Khmer headers by substring), plus the programme's own
+  ``privacy.personal`` and ``privacy.keep`` lists. These columns are dropped as the data are
+  read; their values are kept in memory only, to scan outputs for leaks.
+* :func:`id_columns` finds person-level IDs (child, client, household, caregiver, case …);
+  :class:`Pseudonymiser` replaces them by keyed hashes. The key lives in the programme
+  folder (``.evalkit/key``), never in an output; results do not depend on it.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import re
+import secrets
+from collections.abc import Iterable
+from hashlib import sha256
+from pathlib import Path
+
+import pandas as pd
+
+PERSONAL_WORDS = frozenset((
+    # English
+    "name", "names", "firstname", "lastname", "fullname", "surname", "familyname", "givenname",
+    "middlename", "nickname", "dob", "birth", "birthdate", "birthday", "dateofbirth", "phone",
+    "tel", "telephone", "mobile", "cell", "cellphone", "email", "mail", "contact", "address",
+    "street", "house", "gps", "geopoint", "latitude", "longitude", "lat", "lon", "lng",
+    "nationalid", "idcard", "passport", "note", "notes", "comment", "comments", "remark",
+    "remarks", "freetext", "description", "narrative", "story", "whatsapp", "telegram",
+    "facebook", "signature", "photo", "picture", "username", "submittedby", "submittername",
+    "submitterid", "deviceid", "imei", "phonenumber", "simserial", "subscriberid",
+    # French
+    "nom", "noms", "prenom", "prénom", "prenoms", "prénoms", "naissance", "datedenaissance",
+    "telephone", "téléphone", "portable", "courriel", "adresse", "domicile", "commentaire",
+    "commentaires", "remarque", "remarques", "observation", "observations",
+    # Spanish
+    "nombre", "nombres", "apellido", "apellidos", "nacimiento", "fechadenacimiento",
+    "telefono", "teléfono", "celular", "movil", "móvil", "correo", "direccion", "dirección",
+    "domicilio", "comentario", "comentarios", "observacion", "observación", "observaciones", "nota", "notas",
+))
+"""Words that mark a column as personal, matched on the header's words (split at case changes,
+digits, spaces and punctuation) and on adjacent words run together ("first_name")."""
+
+PERSON_ROLES = frozenset((
+    "caregiver", "guardian", "mother", "father", "parent", "parents", "head", "hhhead",
+    "householdhead", "respondent", "interviewer", "enumerator", "informant", "tuteur", "mere",
+    "mère", "pere", "père", "madre", "padre", "tutor", "encuestador",
+))
+"""Words naming a person: a header made of these alone ("caregiver", "hh_head", "mother")
+holds a person's name; with another word ("caregiver_type", "mother_alive") it does not."""
+
+KHMER_PERSONAL = ("ឈ្មោះ", "កំណើត", "ទូរស័ព្ទ", "អាសយដ្ឋាន", "អាស័យដ្ឋាន", "កំណត់សម្គាល់",
+                  "មតិយោបល់", "អ៊ីមែល", "ទីលំនៅ")
+"""Khmer substrings: name, birth, telephone, address (two spellings), note, comment, e-mail,
+residence."""
+
+ID_OWNERS = frozenset((
+    "child", "children", "client", "case", "household", "hh", "family", "caregiver", "person",
+    "beneficiary", "respondent", "member", "participant", "student", "patient", "individual",
+    "youth", "kid", "enfant", "menage", "ménage", "famille", "nino", "niño", "hogar", "familia",
+))
+ID_WORDS = frozenset(("id", "ids", "code", "number", "no", "num", "key", "uuid", "identifier"))
+NOT_PERSON = frozenset(("village", "commune", "district", "province", "cluster", "strata",
+                        "stratum", "school", "group", "round", "assessment", "form", "version"))
+
+META_IDS = frozenset(("_uuid", "_id", "KEY", "meta-instanceID", "instanceID", "meta/instanceID",
+                      "_submission__uuid"))
+
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-zà-ÿ]+|\d+|[^\W\d_]+")
+
+
+def _words(column: object) -> list[str]:
+    words = [w.lower() for w in _WORD.findall(str(column))]
+    return [w for w in words if not w.isdigit()]
+
+
+def _joined(words: list[str]) -> set[str]:
+    out = set(words)
+    out |= {a + b for a, b in zip(words, words[1:])}
+    out |= {a + b + c for a, b, c in zip(words, words[1:], words[2:])}
+    out |= {a + b + c + d for a, b, c, d in zip(words, words[1:], words[2:], words[3:])}
+    return out
+
+
+def _fold(text: str) -> str:
+    return str(text).strip().casefold()
+
+
+def is_personal(column: object) -> bool:
+    """True when the header marks the column as personal data (see the module docstring)."""
+    text = str(column)
+    if any(k in text for k in KHMER_PERSONAL):
+        return True
+    words = _words(text.rsplit("/", 1)[-1]) or _words(text)
+    if _joined(words) & PERSONAL_WORDS:
+        return True
+    rest = [w for w in words if w not in {"hh", "household", "of", "the", "du", "de", "del"}]
+    return bool(rest) and all(w in PERSON_ROLES for w in rest)
+
+
+def personal_columns(columns: Iterable[object], personal: Iterable[str] = (),
+                     keep: Iterable[str] = ()) -> list:
+    """Columns that identify a person: detected by header, plus ``personal``, minus ``keep``
+    (both matched in any case)."""
+    declared = {_fold(c) for c in personal}
+    kept = {_fold(c) for c in keep}
+    return [c for c in columns
+            if _fold(c) not in kept and (_fold(c) in declared or is_personal(c))]
+
+
+def is_person_id(column: object) -> bool:
+    """True for a person-level ID column: child_id, Client ID, hh_id, KEY, _uuid …; a village,
+    commune or school code is not one."""
+    text = str(column)
+    if text in META_IDS:
+        return True
+    words = _words(text.rsplit("/", 1)[-1])
+    if not words or set(words) & NOT_PERSON:
+        return False
+    return bool(set(words) & ID_WORDS) and bool(_joined(words) & ID_OWNERS)
+
+
+class Pseudonymiser:
+    """Keyed hashes of person IDs: ``hash(id)`` is the same for the same key and ID, and cannot
+    be reversed without the key. The key is created on first use in ``key_file`` (mode 600)."""
+
+    def __init__(self, key: bytes):
+        self._key = key
+
+    @classmethod
+    def for_folder(cls, private_dir: Path) -> "Pseudonymiser":
+        key_file = private_dir / "key"
+        try:
+            if key_file.is_file():
+                return cls(bytes.fromhex(key_file.read_text().strip()))
+            private_dir.mkdir(parents=True, exist_ok=True)
+            key = secrets.token_bytes(32)
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(key.hex())
+            return cls(key)
+        except FileExistsError:
+            return cls(bytes.fromhex(key_file.read_text().strip()))
+        except (OSError, ValueError):  # a read-only folder: a key for this run only
+            return cls(secrets.token_bytes(32))
+
+    def hash(self, values: pd.Series) -> pd.Series:
+        """Each ID replaced by 'P' + 12 hex digits of its keyed hash; blanks stay blank."""
+        text = values.astype("string")
+        unique = pd.unique(text.dropna())
+        table = {v: "P" + hmac.new(self._key, str(v).encode("utf-8"), sha256).hexdigest()[:12]
+                 for v in unique}
+        return text.map(table).astype("string")
+
+
+def canaries(frame: pd.DataFrame, columns: Iterable[object], min_length: int = 4) -> set[str]:
+    """The distinct texts of ``columns`` long enough to search for in outputs."""
+    found: set[str] = set()
+    for column in columns:
+        if column not in frame.columns:
+            continue
+        for value in pd.unique(frame[column].dropna()):
+            text = value.strftime("%Y-%m-%d") if hasattr(value, "strftime") else str(value).strip()
+            if isinstance(value, float) and value.is_integer():
+                text = str(int(value))
+            if len(text) >= min_length:
+                found.add(text)
+    return found

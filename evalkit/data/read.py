@@ -1,0 +1,559 @@
+"""Reading data files as exported, read-only: one reader per format, nothing written back.
+
+Every reader returns a :class:`RawTable`: the table as the user sees it in their file (header
+found past title rows, the right sheet, the right encoding and separator), with the row
+number each record has in the file (the spreadsheet row, counting the rows above the header,
+or the CSV line where the record starts), so that every later message can point at it.
+
+Formats: CSV/TSV/TXT (UTF-8 with or without BOM, UTF-16 "Unicode Text", Windows-1252; comma,
+semicolon, tab or pipe), Excel .xlsx/.xls/.ods (python-calamine; real date cells kept as
+dates), Stata .dta and SPSS .sav (pyreadstat; codes kept, value labels returned beside
+them), Parquet, and ODK Central's .zip of CSVs (one per repeat group).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from evalkit.errors import DataError
+
+ROW = "__row__"
+"""Column holding each record's row number as the user sees it (an int)."""
+
+SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".ods", ".dta", ".sav", ".zsav",
+            ".parquet", ".zip")
+_SEPARATORS = (",", ";", "\t", "|")
+_SCAN_ROWS = 50
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read one file; every field is optional and found automatically when absent.
+
+    sheet : sheet name (or 1-based number) of a workbook; also the repeat group's sheet of a
+        KoBoToolbox workbook, or the CSV name inside an ODK Central zip.
+    header_row : row (1-based, as the spreadsheet shows it) holding the column names.
+    encoding : text encoding of a CSV ('utf-8', 'utf-16', 'cp1252', …).
+    sep : CSV separator.
+    """
+
+    sheet: str | int | None = None
+    header_row: int | None = None
+    encoding: str | None = None
+    sep: str | None = None
+
+
+@dataclass(eq=False)
+class RawTable:
+    """A table as read from a file, before any mapping.
+
+    frame : the columns as named in the file, plus ``ROW`` (the user's row number).
+    source : the file's name as shown in messages (relative to the programme folder).
+    sheet : the sheet read, for workbooks.
+    unit : 'line' (CSV), 'row' (workbooks, Parquet) or 'observation' (Stata, SPSS).
+    value_labels : column -> {code: label}, from Stata/SPSS value labels.
+    missing_codes : column -> codes declared user-missing (SPSS).
+    sha256 : digest of the file's bytes.
+    detected : what was found automatically (encoding, sep, sheet, header_row, format), for
+        ``evalkit new`` and ``evalkit check``.
+    """
+
+    frame: pd.DataFrame
+    source: str
+    sheet: str | None = None
+    unit: str = "row"
+    value_labels: dict[str, dict[Any, str]] = field(default_factory=dict)
+    missing_codes: dict[str, set] = field(default_factory=dict)
+    sha256: str = ""
+    detected: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def columns(self) -> list[str]:
+        return [c for c in self.frame.columns if c != ROW]
+
+    def where(self, row: int) -> str:
+        """"file, sheet 'S', row N" / "file, line N" / "file, observation N"."""
+        sheet = f", sheet {self.sheet!r}" if self.sheet is not None else ""
+        return f"{self.source}{sheet}, {self.unit} {int(row)}"
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read(path: str | Path, label: str | None = None, options: ReadOptions | None = None,
+         expect: Iterable[str] = ()) -> RawTable:
+    """Read ``path`` as exported; ``expect``: column names the caller will look for (they help
+    to find the sheet and the header row when these are not given)."""
+    path = Path(path)
+    shown = label or path.name
+    options = options or ReadOptions()
+    if not path.is_file():
+        raise DataError(f"{shown}: file not found; expected a data file at this path.")
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise DataError(f"{shown}: cannot read files ending in '{suffix or '(none)'}'; expected "
+                        f"one of {', '.join(SUFFIXES)}.")
+    expect = {_simple(e) for e in expect if e}
+    try:
+        if suffix in (".dta", ".sav", ".zsav"):
+            return _read_labelled(path, shown, suffix)
+        data = path.read_bytes()
+        if suffix in (".csv", ".tsv", ".txt"):
+            table = _read_text(data, shown, options, expect)
+        elif suffix == ".parquet":
+            table = _read_parquet(data, shown)
+        elif suffix == ".zip":
+            table = _read_zip(data, shown, options, expect)
+        else:
+            table = _read_workbook(data, shown, options, expect)
+    except DataError:
+        raise
+    except (ValueError, OSError, KeyError, IndexError, zipfile.BadZipFile, UnicodeError,
+            csv.Error) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DataError(f"{shown}: could not be read as a {suffix} file ({first}).") from None
+    except Exception as exc:  # a format library's own error type: one sentence, no traceback
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DataError(f"{shown}: could not be read as a {suffix} file ({type(exc).__name__}: "
+                        f"{first}).") from None
+    table.sha256 = digest(data)
+    return table
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def _simple(text: object) -> str:
+    return " ".join(re.findall(r"[^\W_]+", str(text).lower()))
+
+
+def _is_blank(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and np.isnan(value):
+        return True
+    return isinstance(value, str) and value.strip() == ""
+
+
+def _looks_numeric(value: object) -> bool:
+    if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
+        return True
+    return isinstance(value, str) and re.fullmatch(r"\s*[-+]?\d+([.,]\d+)?\s*", value) is not None
+
+
+def _header_text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def find_header(rows: list[list[Any]], expect: set[str]) -> int:
+    """Index (0-based) of the header row among ``rows`` (the first rows of a sheet).
+
+    The row naming most of the expected columns (or CSI factors) wins; otherwise the first row
+    as wide as the table whose cells are all text (title and filter lines above a header are
+    narrower, data rows below it hold numbers).
+    """
+    from evalkit.instruments.csi import factor_code
+
+    scores = []
+    widths = []
+    for row in rows:
+        cells = [c for c in row if not _is_blank(c)]
+        widths.append(len(cells))
+        named = {_simple(c) for c in cells if isinstance(c, str)}
+        matches = len(named & expect) + sum(factor_code(c) is not None for c in cells
+                                            if isinstance(c, str))
+        scores.append(matches)
+    if not widths or max(widths) == 0:
+        return 0
+    best = max(scores)
+    if best >= 2:
+        return scores.index(best)
+    wide = max(widths)
+    for i, row in enumerate(rows):
+        cells = [c for c in row if not _is_blank(c)]
+        if len(cells) >= max(2, 0.6 * wide) and all(isinstance(c, str) and not _looks_numeric(c)
+                                                     for c in cells):
+            return i
+    return next(i for i, w in enumerate(widths) if w > 0)
+
+
+def _column_names(header: list[Any], source: str, sheet: str | None, row: int) -> list[str]:
+    names = []
+    for i, cell in enumerate(header):
+        name = "" if _is_blank(cell) else _header_text(cell)
+        names.append(name or f"column {_letters(i)}")
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name in seen:
+            where = f"{source}" + (f", sheet {sheet!r}" if sheet else "") + f", row {row}"
+            raise DataError(f"{where}: two columns are named {name!r} (columns "
+                            f"{_letters(seen[name])} and {_letters(i)}); expected each column "
+                            "name once, so that no column is silently ignored.")
+        seen[name] = i
+    return names
+
+
+def _letters(index: int) -> str:
+    """0 -> 'A', 26 -> 'AA': the spreadsheet's own name for a column position."""
+    out = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def _grid_to_frame(rows: list[list[Any]], header_index: int, first_row_number: int,
+                   source: str, sheet: str | None) -> pd.DataFrame:
+    """Rows below ``header_index`` as a frame named by the header; blank rows dropped; the
+    ``ROW`` column gives each record's number (``first_row_number`` is the header's)."""
+    header = list(rows[header_index]) if rows else []
+    body = rows[header_index + 1:]
+    width = len(header)
+    while width and _is_blank(header[width - 1]) and all(
+            len(r) < width or _is_blank(r[width - 1]) for r in body):
+        width -= 1
+    names = _column_names(header[:width], source, sheet, first_row_number)
+    frame = pd.DataFrame([list(r[:width]) + [""] * (width - len(r)) for r in body],
+                         columns=names, dtype=object) if body else pd.DataFrame(columns=names)
+    frame[ROW] = np.arange(first_row_number + 1, first_row_number + 1 + len(frame))
+    return _drop_blank_rows(frame)
+
+
+def _drop_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Drop rows with no value at all; text cells are trimmed and empty text becomes missing."""
+    out = frame.copy()
+    for column in out.columns:
+        if column == ROW or out[column].dtype != object:
+            continue
+        values = out[column]
+        if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+            stripped = values.str.strip()
+            out[column] = stripped.where(stripped != "", None)
+        else:
+            out[column] = values.map(lambda v: None if _is_blank(v) else
+                                     (v.strip() if isinstance(v, str) else v))
+    data = out.drop(columns=[ROW])
+    if data.empty and len(data.columns) == 0:
+        return out.reset_index(drop=True)
+    keep = data.notna().any(axis=1).to_numpy()
+    return out[keep].reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------ text files
+
+
+def decode(data: bytes, encoding: str | None, source: str) -> tuple[str, str]:
+    """Decode ``data``: a byte-order mark decides; else UTF-8; else Windows-1252."""
+    if encoding:
+        try:
+            return data.decode(encoding), encoding
+        except LookupError:
+            raise DataError(f"{source}: encoding {encoding!r} is unknown; expected e.g. utf-8, "
+                            "utf-16 or cp1252.") from None
+        except UnicodeDecodeError as exc:
+            raise DataError(f"{source}: byte {exc.start} cannot be read as {encoding}; expected "
+                            "the file's real encoding (or leave 'encoding' out to detect it).") from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8"), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    if len(data) >= 4 and data[1:2] == b"\x00" and data[3:4] == b"\x00":
+        return data.decode("utf-16-le"), "utf-16-le"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="strict" if _cp1252_ok(data) else "replace"), "cp1252"
+
+
+def _cp1252_ok(data: bytes) -> bool:
+    return not any(b in data for b in (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d"))
+
+
+def _sniff_sep(lines: list[str]) -> str:
+    """The separator that splits the sample into the most consistent, widest rows."""
+    best, best_score = ",", -1.0
+    for sep in _SEPARATORS:
+        widths = [len(row) for row in csv.reader(lines, delimiter=sep) if any(c.strip() for c in row)]
+        if not widths:
+            continue
+        common = max(set(widths), key=widths.count)
+        if common < 2:
+            continue
+        score = widths.count(common) * common
+        if score > best_score:
+            best, best_score = sep, score
+    return best
+
+
+def _read_text(data: bytes, source: str, options: ReadOptions, expect: set[str]) -> RawTable:
+    text, encoding = decode(data, options.encoding, source)
+    sample_lines = text.splitlines()[:_SCAN_ROWS]
+    sep = options.sep or ("\t" if encoding.startswith("utf-16") and "\t" in text[:4096]
+                          else _sniff_sep(sample_lines))
+    sample = list(csv.reader(sample_lines, delimiter=sep))
+    if options.header_row is not None:
+        header_index = options.header_row - 1
+        if not 0 <= header_index < len(text.splitlines()):
+            raise DataError(f"{source}: header_row is {options.header_row}, but the file has "
+                            f"{len(text.splitlines())} line(s); expected the line with the "
+                            "column names.")
+    else:
+        header_index = find_header(sample, expect)
+    # header_index counts records of the sample; records before the header are one line each
+    # (title lines), so the header's physical line is header_index + 1.
+    body = io.StringIO(text)
+    for _ in range(header_index):
+        body.readline()
+    reader_text = body.read()
+    frame = pd.read_csv(io.StringIO(reader_text), sep=sep, dtype=str, keep_default_na=False,
+                        na_values=[""], skip_blank_lines=False, engine="python" if len(sep) > 1 else "c",
+                        header=None)
+    if frame.empty:
+        names = _column_names([], source, None, header_index + 1)
+        out = pd.DataFrame(columns=names)
+        out[ROW] = np.array([], dtype=int)
+    else:
+        header = frame.iloc[0].tolist()
+        width = len(header)
+        while width and _is_blank(header[width - 1]) and frame.iloc[1:, width - 1].isna().all():
+            width -= 1
+        names = _column_names(header[:width], source, None, header_index + 1)
+        out = frame.iloc[1:, :width].copy()
+        out.columns = names
+        out[ROW] = _line_numbers(reader_text, sep, len(out)) + header_index
+        out = out.reset_index(drop=True)
+        out = _drop_blank_rows(out)
+    return RawTable(out, source, None, "line",
+                    detected={"format": "csv", "encoding": encoding, "sep": sep,
+                              "header_row": header_index + 1})
+
+
+def _line_numbers(text: str, sep: str, n_records: int) -> np.ndarray:
+    """Physical line (1-based, within ``text``) where each data record after the header starts."""
+    if '"' not in text:
+        return np.arange(2, 2 + n_records)
+    starts = []
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    line = 1
+    for i, _ in enumerate(reader):
+        if i > 0:
+            starts.append(line)
+        line = reader.line_num + 1
+    return np.asarray(starts[:n_records], dtype=int)
+
+
+# ------------------------------------------------------------------------------ workbooks
+
+
+def _workbook(data: bytes):
+    import python_calamine
+
+    return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+
+
+def _sheet_grid(book, name: str) -> list[list[Any]]:
+    return book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+
+
+def _choose_sheet(book, options: ReadOptions, source: str, expect: set[str]) -> str:
+    names = list(book.sheet_names)
+    if options.sheet is not None:
+        if isinstance(options.sheet, int) and not isinstance(options.sheet, bool):
+            if 1 <= options.sheet <= len(names):
+                return names[options.sheet - 1]
+            raise DataError(f"{source}: sheet {options.sheet} does not exist; the workbook has "
+                            f"{len(names)} sheet(s): {', '.join(names)}.")
+        for name in names:
+            if name == options.sheet or name.strip().lower() == str(options.sheet).strip().lower():
+                return name
+        raise DataError(f"{source}: no sheet named {options.sheet!r}; sheets present: "
+                        f"{', '.join(names)}.")
+    if len(names) == 1:
+        return names[0]
+    from evalkit.instruments.csi import factor_code
+
+    best, best_key = names[0], (-1, -1)
+    for name in names:
+        grid = book.get_sheet_by_name(name).to_python(nrows=_SCAN_ROWS)
+        cells = [c for row in grid for c in row if not _is_blank(c)]
+        named = {_simple(c) for c in cells if isinstance(c, str)}
+        matches = len(named & expect) + len({factor_code(c) for c in cells
+                                             if isinstance(c, str)} - {None})
+        key = (matches, len(cells))
+        if key > best_key:
+            best, best_key = name, key
+    return best
+
+
+def _read_workbook(data: bytes, source: str, options: ReadOptions, expect: set[str],
+                   sheet: str | None = None) -> RawTable:
+    book = _workbook(data)
+    sheet = sheet or _choose_sheet(book, options, source, expect)
+    grid = _sheet_grid(book, sheet)
+    if options.header_row is not None:
+        header_index = options.header_row - 1
+        if not 0 <= header_index < len(grid):
+            raise DataError(f"{source}, sheet {sheet!r}: header_row is {options.header_row}, but "
+                            f"the sheet has {len(grid)} row(s); expected the row with the column names.")
+    else:
+        header_index = find_header(grid[:_SCAN_ROWS], expect)
+    frame = _grid_to_frame(grid, header_index, header_index + 1, source, sheet)
+    table = RawTable(frame, source, sheet, "row",
+                     detected={"format": "workbook", "sheet": sheet, "header_row": header_index + 1,
+                               "sheets": list(book.sheet_names)})
+    return _join_repeat(table, lambda name: _read_workbook(data, source, ReadOptions(), set(), name)
+                        if name in book.sheet_names else None, list(book.sheet_names))
+
+
+# ------------------------------------------------------------------------------ repeats
+
+
+def _join_repeat(table: RawTable, read_table, tables: list[str]) -> RawTable:
+    """A KoBoToolbox repeat sheet (``_parent_index``) or an ODK Central repeat CSV
+    (``PARENT_KEY``) gets its parent's columns, joined row by row, so that each repeat row is
+    a complete record (a child's assessment with its household's village and date)."""
+    frame = table.frame
+    if "_parent_index" in frame.columns:
+        parent_name = None
+        if "_parent_table_name" in frame.columns and frame["_parent_table_name"].notna().any():
+            parent_name = str(frame["_parent_table_name"].dropna().iloc[0])
+        parent_name = parent_name if parent_name in tables else tables[0]
+        if parent_name == table.sheet:
+            return table
+        parent = read_table(parent_name)
+        left, right = "_parent_index", "_index"
+    elif "PARENT_KEY" in frame.columns:
+        parent = None
+        for name in tables:
+            candidate = read_table(name)
+            if candidate is not None and "KEY" in candidate.frame.columns and \
+                    frame["PARENT_KEY"].isin(candidate.frame["KEY"]).any():
+                parent = candidate
+                break
+        if parent is None:
+            return table
+        left, right = "PARENT_KEY", "KEY"
+    else:
+        return table
+    if parent is None or right not in parent.frame.columns:
+        return table
+    extra = [c for c in parent.frame.columns if c not in frame.columns and c != ROW]
+    lookup = parent.frame.drop_duplicates(right).set_index(parent.frame.drop_duplicates(right)[right].astype(str))
+    keys = frame[left].map(lambda v: _header_text(v) if not _is_blank(v) else None)
+    joined = frame.copy()
+    for column in extra:
+        joined[column] = keys.map(lookup[column]).to_numpy()
+    table.frame = joined
+    table.detected["parent"] = parent.sheet or parent.source
+    return table
+
+
+# ------------------------------------------------------------------------------ zip, parquet
+
+
+def _read_zip(data: bytes, source: str, options: ReadOptions, expect: set[str]) -> RawTable:
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    members = [m for m in archive.namelist() if m.lower().endswith(".csv") and not m.endswith("/")]
+    if not members:
+        raise DataError(f"{source}: the zip holds no CSV file; expected an ODK Central export "
+                        "(a zip of CSV files).")
+    short = {Path(m).name: m for m in members}
+
+    def load(name: str) -> RawTable | None:
+        member = short.get(name, name)
+        if member not in members:
+            return None
+        table = _read_text(archive.read(member), f"{source}/{Path(member).name}", ReadOptions(), expect)
+        table.sheet = None
+        return table
+
+    if options.sheet is not None:
+        wanted = str(options.sheet)
+        match = [m for m in short if m == wanted or m.lower() == wanted.lower()
+                 or Path(m).stem.lower() == wanted.lower()]
+        if not match:
+            raise DataError(f"{source}: no file {wanted!r} in the zip; files present: "
+                            f"{', '.join(short)}.")
+        chosen = match[0]
+    else:  # the submissions table: the one without PARENT_KEY, the shortest name
+        tops = [m for m in short if "PARENT_KEY" not in archive.read(short[m])[:4096].decode(
+            "utf-8", "replace")]
+        chosen = min(tops or list(short), key=len)
+    table = load(chosen)
+    table.detected.update({"format": "odk-zip", "member": chosen, "members": list(short)})
+    return _join_repeat(table, load, [m for m in short if m != chosen])
+
+
+def _read_parquet(data: bytes, source: str) -> RawTable:
+    frame = pd.read_parquet(io.BytesIO(data))
+    if len(set(frame.columns)) != len(frame.columns):
+        raise DataError(f"{source}: two columns share a name; expected each column name once.")
+    frame = frame.reset_index(drop=True)
+    frame.columns = [str(c) for c in frame.columns]
+    frame[ROW] = np.arange(1, len(frame) + 1)
+    return RawTable(frame, source, None, "row", detected={"format": "parquet"})
+
+
+# ------------------------------------------------------------------------------ Stata, SPSS
+
+
+def _read_labelled(path: Path, source: str, suffix: str) -> RawTable:
+    try:
+        import pyreadstat
+    except ImportError:  # pragma: no cover - a declared dependency
+        raise DataError(f"{source}: reading {suffix} files needs pyreadstat, which evalkit "
+                        "installs; reinstall evalkit ('make setup').") from None
+    data = path.read_bytes()
+    try:
+        if suffix == ".dta":
+            frame, meta = pyreadstat.read_dta(str(path))
+        else:
+            frame, meta = pyreadstat.read_sav(str(path), user_missing=True)
+    except Exception as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DataError(f"{source}: could not be read as a {suffix} file ({first}).") from None
+    missing: dict[str, set] = {}
+    for column, ranges in (getattr(meta, "missing_ranges", None) or {}).items():
+        codes = set()
+        for r in ranges:
+            lo, hi = r.get("lo"), r.get("hi")
+            if lo == hi:
+                codes.add(lo)
+            else:
+                codes.add((lo, hi))
+        missing[column] = codes
+    frame = frame.reset_index(drop=True)
+    frame[ROW] = np.arange(1, len(frame) + 1)
+    return RawTable(frame, source, None, "observation",
+                    value_labels={k: dict(v) for k, v in (meta.variable_value_labels or {}).items()},
+                    missing_codes=missing, sha256=digest(data),
+                    detected={"format": "stata" if suffix == ".dta" else "spss",
+                              "variable_labels": dict(zip(meta.column_names,
+                                                          meta.column_labels or []))})
+
+
+def read_table(path: str | Path, *, label: str | None = None, **options: Any) -> pd.DataFrame:
+    """A data file as a DataFrame of the file's own columns (for notebooks and tests).
+
+    ``attrs["rows"]`` holds where each row is in the file, for messages; ``options`` are those of
+    :class:`ReadOptions`.
+    """
+    table = read(path, label or str(path), ReadOptions(**options))
+    frame = table.frame.drop(columns=[ROW])
+    frame.attrs["source"] = table.source
+    frame.attrs["rows"] = [table.where(r) for r in table.frame[ROW]]
+    return frame

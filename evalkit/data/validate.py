@@ -1,0 +1,319 @@
+"""Validation of mapped tables with pandera, lazily: every problem in one run, not the first.
+
+A table is checked against a list of :class:`Field` rules (what each column must hold). Each
+problem names the file, the row as the user sees it (spreadsheet row with its sheet, or CSV
+line), the column as the user named it, and the rule; the cell's value travels beside it for
+the terminal only (:attr:`Problem.value`) and never enters a message that can be written to a
+file. :func:`summarise` groups problems ("3B: 14 cells not a CSI score, first at row 27").
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import warnings
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evalkit.data.mapping import KHMER_DIGITS, SRC, cell_key, normalise_ids, where
+from evalkit.data.read import ROW, RawTable
+from evalkit.errors import DataError
+from evalkit.instruments.csi import NOT_APPLICABLE, SCORE_LABELS
+
+KINDS = ("id", "text", "round", "date", "factor", "binary", "number", "whole")
+
+RULES = {
+    "id": "is blank; expected an id in every row",
+    "round": "is blank; expected the assessment round in every row",
+    "date": "is not a date; expected a date cell or a date written YYYY-MM-DD or DD/MM/YYYY",
+    "factor": ("is not a CSI score; expected a whole number from 1 (very bad) to 4 (good), a "
+               "scale word (Very bad, Bad, Fair, Good), 'n/a' where the factor does not apply, "
+               "or a blank cell where it was not rated"),
+    "binary": "is not 0/1; expected 1 or 0 (or Yes/No, True/False)",
+    "number": "is not a finite number; expected a number or a blank cell",
+    "whole": "is not a whole number; expected a whole number",
+    "range": "is outside the range declared in programme.yml",
+    "required": "is blank; expected a value in every row",
+    "duplicate": "repeats an earlier row's child and round; expected one assessment per child and round",
+}
+
+_BINARY_WORDS = {"yes": 1.0, "y": 1.0, "true": 1.0, "no": 0.0, "n": 0.0, "false": 0.0,
+                 "treatment": 1.0, "treated": 1.0, "control": 0.0, "comparison": 0.0,
+                 "1": 1.0, "0": 0.0}
+
+
+@dataclass(frozen=True)
+class Field:
+    """A rule for one column: ``column`` in the mapped frame, ``shown`` as the user named it,
+    ``kind`` (one of :data:`KINDS`), ``required`` (blank not allowed), ``bounds`` (min, max)."""
+
+    column: str
+    shown: str
+    kind: str
+    required: bool = False
+    bounds: tuple[float | None, float | None] | None = None
+    date_format: str | None = None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One bad cell (or row): where it is as the user sees it, the column, the rule broken."""
+
+    where: str
+    row: int
+    file: str
+    column: str
+    rule: str
+    value: Any = None
+
+    def sentence(self) -> str:
+        """The problem without the cell's value: safe for any file."""
+        return f"{self.where}, column {self.column!r}: the value {RULES.get(self.rule, self.rule)}."
+
+    def with_value(self) -> str:
+        """The problem with the cell's value, for the data owner's terminal only."""
+        value = "" if self.value is None else f" ({self.value!r})"
+        return f"{self.where}, column {self.column!r}{value}: {RULES.get(self.rule, self.rule)}."
+
+
+# ------------------------------------------------------------------------------ parsing
+
+
+def _text(values: pd.Series) -> pd.Series:
+    def one(v):
+        if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+            return None
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        if isinstance(v, (_dt.date, pd.Timestamp)):
+            return v.isoformat()[:10] if not isinstance(v, _dt.datetime) or v.time() == _dt.time() \
+                else v.isoformat()
+        return str(v).strip()
+
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        text = values.astype("string").str.strip()
+    else:
+        text = values.map(one).astype("string")
+    return text.replace("", pd.NA)
+
+
+def parse_numbers(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Numbers (Khmer digits and a decimal comma allowed); ok where a number or blank."""
+    if pd.api.types.is_bool_dtype(values):
+        return values.astype("float64"), np.ones(len(values), bool)
+    if pd.api.types.is_numeric_dtype(values):
+        number = values.astype("float64")
+        return number, np.isfinite(number.to_numpy()) | number.isna().to_numpy()
+    text = _text(values)
+    cleaned = text.str.translate(KHMER_DIGITS).str.replace(r"^([-+]?\d+),(\d+)$", r"\1.\2", regex=True)
+    number = pd.to_numeric(cleaned, errors="coerce").astype("float64")
+    finite = np.isfinite(number.to_numpy(na_value=np.nan))
+    ok = finite | text.isna().to_numpy()
+    return number.where(pd.Series(finite, index=number.index)), ok
+
+
+def parse_factor(values: pd.Series, not_applicable: Sequence[Any] = ()) -> tuple[pd.Series, np.ndarray]:
+    """CSI scores as canonical text ('1'…'4', 'n/a', missing); ok where valid."""
+    na_keys = {cell_key(v) for v in (*NOT_APPLICABLE, *not_applicable)}
+    if pd.api.types.is_numeric_dtype(values) and not not_applicable:
+        number = values.astype("float64")
+        ok = number.isin([1.0, 2.0, 3.0, 4.0]).to_numpy() | number.isna().to_numpy()
+        out = number.where(ok).map(lambda v: None if np.isnan(v) else str(int(v))).astype("string")
+        return out, ok
+    keys = values.map(cell_key)
+    score = keys.map({"1": "1", "2": "2", "3": "3", "4": "4",
+                      **{k: str(v) for k, v in SCORE_LABELS.items()}})
+    is_na = keys.isin(na_keys)
+    out = score.where(~is_na, "n/a").astype("string")
+    ok = (score.notna() | is_na | keys.isna()).to_numpy()
+    return out.where(pd.Series(ok, index=out.index)), ok
+
+
+def parse_binary(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    keys = values.map(cell_key)
+    out = keys.map(_BINARY_WORDS).astype("float64")
+    ok = out.notna().to_numpy() | keys.isna().to_numpy()
+    return out, ok
+
+
+_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y", "%d %b %Y",
+                 "%d %B %Y", "%Y/%m/%d", "%b %d, %Y")
+
+
+def parse_dates(values: pd.Series, date_format: str | None = None) -> tuple[pd.Series, np.ndarray]:
+    """Dates from date cells, ISO text, day-first text (01/09/2021 is 1 September) or
+    ``date_format``; ok where a date or blank."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        out = pd.to_datetime(values).astype("datetime64[ns]")
+        return out, np.ones(len(values), bool)
+    is_date = values.map(lambda v: isinstance(v, (_dt.date, pd.Timestamp))).to_numpy(dtype=bool)
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    if is_date.any():
+        out[is_date] = pd.to_datetime(values[is_date].map(lambda v: pd.Timestamp(v))).to_numpy()
+    text = _text(values.where(~pd.Series(is_date, index=values.index)))
+    todo = text.notna().to_numpy().copy()
+    formats = (date_format,) if date_format else _DATE_FORMATS
+    for fmt in formats:
+        if not todo.any():
+            break
+        chunk = text[todo].str.replace(r"[ T]00:00(:00)?$", "", regex=True)
+        parsed = pd.to_datetime(chunk, format=fmt, errors="coerce")
+        got = parsed.notna().to_numpy()
+        idx = np.flatnonzero(todo)[got]
+        out.iloc[idx] = parsed[got].to_numpy()
+        todo[idx] = False
+    ok = ~todo
+    return out, ok
+
+
+def parse(field: Field, values: pd.Series, not_applicable: Sequence[Any] = ()) -> tuple[pd.Series, np.ndarray]:
+    """The column parsed for its kind and a mask of cells that break no rule."""
+    kind = field.kind
+    if kind in ("id", "text", "round"):
+        out = normalise_ids(values) if kind == "id" else (_text(values) if kind == "text" else values)
+        ok = np.ones(len(values), bool)
+    elif kind == "factor":
+        out, ok = parse_factor(values, not_applicable)
+    elif kind == "binary":
+        out, ok = parse_binary(values)
+    elif kind in ("number", "whole"):
+        out, ok = parse_numbers(values)
+        if kind == "whole":
+            whole = (out % 1 == 0).to_numpy(na_value=True)
+            ok = ok & whole
+    elif kind == "date":
+        out, ok = parse_dates(values, field.date_format)
+    else:  # pragma: no cover - Field kinds are fixed in code
+        raise ValueError(f"unknown kind {kind!r}")
+    return out, ok
+
+
+# ------------------------------------------------------------------------------ checking
+
+
+@dataclass
+class Checked:
+    """A table after validation: ``frame`` holds the parsed columns; ``problems`` every broken
+    rule; ``bad_rows`` the positions of rows with at least one problem."""
+
+    frame: pd.DataFrame
+    problems: list[Problem]
+    bad_rows: np.ndarray
+
+
+def check(frame: pd.DataFrame, fields: Sequence[Field], tables: Sequence[RawTable], *,
+          unique: Sequence[str] = (), not_applicable: Sequence[Any] = ()) -> Checked:
+    """Parse and check every field of ``frame`` at once (pandera, lazy), and the ``unique``
+    combination of columns; returns the parsed frame and all problems."""
+    import pandera.pandas as pa
+
+    parsed = frame.copy()
+    masks: list[tuple[str, np.ndarray, str]] = []
+    for field in fields:
+        values, ok = parse(field, frame[field.column], not_applicable)
+        blank = values.isna().to_numpy() & ok
+        if field.kind in ("id", "round"):
+            ok = ok & ~blank
+        elif field.required:
+            masks.append((field.column, ~blank, "required"))
+        if field.bounds is not None and field.kind in ("number", "whole"):
+            lo, hi = field.bounds
+            number = values.to_numpy(dtype="float64", na_value=np.nan)
+            inside = np.ones(len(number), bool)
+            if lo is not None:
+                inside &= ~(number < lo)
+            if hi is not None:
+                inside &= ~(number > hi)
+            masks.append((field.column, inside, "range"))
+        parsed[field.column] = values
+        masks.append((field.column, ok, field.kind))
+    checks: dict[str, list] = {}
+    for column, ok, rule in masks:
+        if ok.all():
+            continue
+        series_ok = pd.Series(ok, index=frame.index)
+        checks.setdefault(column, []).append(pa.Check(lambda s, m=series_ok: m, name=rule, error=rule, ignore_na=False))
+    schema = pa.DataFrameSchema(
+        {column: pa.Column(checks=c, nullable=True, coerce=False) for column, c in checks.items()},
+        unique=list(unique) or None, report_duplicates="exclude_first")
+    problems: list[Problem] = []
+    bad = np.zeros(len(frame), bool)
+    probe = frame[[c for c in dict.fromkeys([*checks, *unique])]].copy()
+    for column in unique:
+        probe[column] = parsed[column]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            schema.validate(probe, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+        shown = {f.column: f.shown for f in fields}
+        for case in cases.itertuples(index=False):
+            index = case.index
+            if index is None or (isinstance(index, float) and np.isnan(index)):
+                continue
+            position = frame.index.get_loc(index)
+            check_name = str(case.check)
+            if "unique" in check_name or case.schema_context == "DataFrameSchema":
+                rule, column = "duplicate", "/".join(shown.get(c, c) for c in unique)
+            else:
+                rule = check_name if check_name in RULES else check_name.split("(")[0]
+                column = shown.get(case.column, case.column)
+            bad[position] = True
+            problems.append(Problem(where(tables, frame, position), int(frame[ROW].iloc[position]),
+                                    tables[int(frame[SRC].iloc[position])].source, str(column),
+                                    rule, _raw_value(frame, case.column, position)))
+    problems.sort(key=lambda p: (p.file, p.row, p.column))
+    seen = set()
+    unique_problems = []
+    for p in problems:
+        key = (p.file, p.row, p.column, p.rule)
+        if key not in seen:
+            seen.add(key)
+            unique_problems.append(p)
+    return Checked(parsed, unique_problems, np.flatnonzero(bad))
+
+
+def _raw_value(frame: pd.DataFrame, column: Any, position: int) -> Any:
+    if column in frame.columns:
+        value = frame[column].iloc[position]
+        return None if value is None or (isinstance(value, float) and np.isnan(value)) else value
+    return None
+
+
+def summarise(problems: Sequence[Problem], limit: int = 6) -> list[str]:
+    """Problems grouped per file, column and rule: "x.csv, column '3B': 14 cells are not a CSI
+    score …, first at line 27". No values."""
+    groups: dict[tuple[str, str, str], list[Problem]] = {}
+    for p in problems:
+        groups.setdefault((p.file, p.column, p.rule), []).append(p)
+    lines = []
+    for (file, column, rule), items in groups.items():
+        first = items[0].where.split(", ", 1)[1] if ", " in items[0].where else items[0].where
+        count = len(items)
+        noun = "rows" if rule == "duplicate" else "cells"
+        what = RULES.get(rule, rule)
+        what = re.sub(r"^(is|repeats)", lambda m: {"is": "are" if count > 1 else "is",
+                                                   "repeats": "repeat" if count > 1 else "repeats"}[m.group(1)], what)
+        lines.append(f"{file}, column {column!r}: {count} {noun if count > 1 else noun[:-1]} {what}, "
+                     f"first at {first}")
+    if len(lines) > limit:
+        lines = lines[:limit] + [f"and {len(lines) - limit} more kind(s) of problem"]
+    return lines
+
+
+def error_for(problems: Sequence[Problem]) -> DataError:
+    """One DataError for ``problems``: the problem itself when there is one, else a grouped
+    summary. Never a cell's value."""
+    if len(problems) == 1:
+        return DataError(problems[0].sentence())
+    return DataError(f"{len(problems)} problems in the data: " + "; ".join(summarise(problems)) + ".")
+
+
+def rule_counts(problems: Sequence[Problem]) -> Counter:
+    return Counter((p.column, p.rule) for p in problems)

@@ -1,0 +1,114 @@
+"""The Child Status Index as an instrument: factors, domains, labels, scale and the names
+under which real exports carry them. No computation lives here.
+
+The CSI (MEASURE Evaluation, O'Donnell et al. 2008/2009) rates a child on 12 factors in 6
+domains, each from 4 (good) to 1 (very bad). A factor may be *not applicable* (for example
+school performance for a baby), which is different from *missing* (not rated).
+"""
+
+from __future__ import annotations
+
+import re
+
+FACTORS: tuple[str, ...] = ("1A", "1B", "2A", "2B", "3A", "3B", "4A", "4B", "5A", "5B", "6A", "6B")
+"""The 12 CSI factor codes in the manual's order."""
+
+DOMAINS: dict[str, tuple[str, ...]] = {
+    "Food and nutrition": ("1A", "1B"),
+    "Shelter and care": ("2A", "2B"),
+    "Protection": ("3A", "3B"),
+    "Health": ("4A", "4B"),
+    "Psychosocial": ("5A", "5B"),
+    "Education and skills": ("6A", "6B"),
+}
+"""Domain name -> its two factor codes."""
+
+LABELS: dict[str, str] = {
+    "1A": "Food security",
+    "1B": "Nutrition and growth",
+    "2A": "Shelter",
+    "2B": "Care",
+    "3A": "Abuse and exploitation",
+    "3B": "Legal protection",
+    "4A": "Wellness",
+    "4B": "Health care services",
+    "5A": "Emotional health",
+    "5B": "Social behaviour",
+    "6A": "Performance",
+    "6B": "Education and work",
+}
+"""Factor code -> the manual's label."""
+
+SEED_NAMES: dict[str, str] = {
+    **LABELS,
+    "3A": "Protection from abuse and exploitation",
+    "6B": "Work and education",
+}
+"""Factor code -> the name used in the 2020 study's CCT table and in OSCaR exports."""
+
+DOMAIN_OF: dict[str, str] = {code: domain for domain, codes in DOMAINS.items() for code in codes}
+
+NOT_APPLICABLE = ("n/a", "not applicable")
+"""Cell texts (any case) meaning the factor does not apply to this child."""
+
+FLAG_AT_OR_BELOW = 2
+"""A factor scored at or below this needs services (1 very bad, 2 bad)."""
+
+SCORE_LABELS: dict[str, int] = {
+    "very bad": 1, "very poor": 1, "bad": 2, "poor": 2, "fair": 3, "good": 4,
+}
+"""The CSI's own words for its scale, as label exports (KoBoToolbox, SPSS, Stata) carry them;
+matched in any case, with underscores or hyphens for spaces ("very_bad")."""
+
+
+def _simple(text: str) -> str:
+    """Lower case, every run of non-letters/digits as one space: 'Food_Security ' -> 'food security'."""
+    return " ".join(re.findall(r"[^\W_]+", str(text).lower()))
+
+
+def _alias_table() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for code in FACTORS:
+        for name in (code, LABELS[code], SEED_NAMES[code]):
+            table[_simple(name)] = code
+        table[_simple(LABELS[code]).replace(" ", "")] = code
+        table[_simple(SEED_NAMES[code]).replace(" ", "")] = code
+    table["protection from abuse"] = "3A"
+    table["social behavior"] = "5B"
+    table["emotional wellbeing"] = "5A"
+    return table
+
+
+_ALIASES = _alias_table()
+_CODE = re.compile(r"^(?:(?:csi|factor|f|q|item|goal) ?)?([1-6]) ?([ab])(?: (.+))?$")
+
+
+def factor_code(name: object) -> str | None:
+    """The factor code a column name stands for, or None.
+
+    Recognised: the code itself with common decorations (``1A``, ``csi_1a``, ``f1a``, ``q1a``,
+    ``1a_food_security``), the manual's label or the 2020 study's / OSCaR's name in any case
+    with spaces or underscores (``Food security``, ``food_security``), and either of those at
+    the end of a KoBoToolbox/ODK group path (``csi/food_security``, ``csi-1a``).
+    """
+    text = str(name)
+    candidates = [text]
+    for sep in ("/", "-", ":"):
+        if sep in text:
+            candidates.append(text.rsplit(sep, 1)[-1])
+    for candidate in candidates:
+        simple = _simple(candidate)
+        if simple in _ALIASES:
+            return _ALIASES[simple]
+        match = _CODE.match(simple)
+        if match is not None:
+            code = (match.group(1) + match.group(2)).upper()
+            rest = match.group(3)
+            if rest is None or _ALIASES.get(rest) == code or _ALIASES.get(rest.replace(" ", "")) == code:
+                return code
+    return None
+
+
+def score_label(text: object) -> int | None:
+    """The score a CSI scale word stands for ('Very bad' -> 1 … 'Good' -> 4), or None."""
+    return SCORE_LABELS.get(_simple(text))
