@@ -77,6 +77,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     _say("\nprogramme                seconds  result")
     for r in results:
         _say(f"{r.programme:<24} {r.seconds:7.1f}  {'ok' if r.ok else 'FAILED'}")
+        for line in r.rows:
+            _say(f"    {line}")
     _say(f"{len(results) - len([r for r in results if not r.ok])} of {len(results)} report(s) "
          f"rendered in {time.perf_counter() - started:.1f} s.")
     if failed:
@@ -95,11 +97,56 @@ def cmd_list(args: argparse.Namespace) -> int:
     for folder in folders:
         try:
             cfg = load(folder)
-            print(f"{folder.name:<12} {cfg.ngo} — {cfg.name} ({cfg.province}); report: "
+            who = " — ".join(x for x in (cfg.ngo, cfg.name) if x)
+            where = f" ({cfg.province})" if cfg.province else ""
+            print(f"{folder.name:<12} {who}{where}; report: "
                   f"{', '.join(cfg.analyses) or 'nothing configured'}")
         except EvalkitError as exc:
             print(f"{folder.name:<12} CONFIG ERROR: {exc}")
+    _say("(configurations checked; the data were not read: 'evalkit check --all' validates them)")
     return 0
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from evalkit.data.scaffold import new
+
+    plan = new(args.folder, args.sources)
+    target = Path(args.folder) / "programme.yml"
+    for line in plan.found:
+        _say(f"  {line}")
+    if plan.todo:
+        _say(f"wrote {target}; fill in {len(plan.todo)} line(s) marked FILL-IN before rendering: "
+             f"{', '.join(plan.todo)}.")
+    else:
+        _say(f"wrote {target}; next: 'evalkit check {args.folder}' and "
+             f"'evalkit report {args.folder}'.")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from evalkit.config import discover
+    from evalkit.data.check import check, terminal_lines, write_page
+
+    if args.all:
+        folders = discover(args.data)
+        if not folders:
+            raise EvalkitError(f"{args.data}: no programme folders (folders with a programme.yml) found.")
+    elif args.folders:
+        folders = [Path(f) for f in args.folders]
+    else:
+        raise EvalkitError("name a programme folder (e.g. data/my-ngo) or pass --all.")
+    failed = 0
+    for folder in folders:
+        result = check(folder)
+        for line in terminal_lines(result):
+            print(line)
+        page = write_page(result)
+        if page is not None:
+            print(f"  data-quality page: {page}")
+        failed += not result.ok
+    if len(folders) > 1:
+        print(f"{len(folders) - failed} of {len(folders)} programme(s) passed the check.")
+    return 1 if failed else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -137,6 +184,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", "-j", type=int, default=1,
                    help="reports rendered in parallel, one worker process each (default: %(default)s)")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("new", help="start a programme folder from data exports",
+                       description="Copy the export(s) into FOLDER, recognise their layout (OSCaR, "
+                                   "KoBoToolbox, ODK Central, Stata/SPSS, wide sheets; encoding, "
+                                   "separator, sheet and header row) and write FOLDER/programme.yml. "
+                                   "What could not be decided is marked FILL-IN, one line each.")
+    p.add_argument("folder", help="the programme folder to create (or the one holding the file)")
+    p.add_argument("--from", dest="sources", nargs="+", required=True, metavar="FILE",
+                   help="the data export(s) to copy in")
+    p.set_defaults(func=cmd_new)
+
+    p = sub.add_parser("check", help="load and validate programme data without rendering",
+                       description="Read every file a programme.yml names, validate every cell and "
+                                   "print rows read, used and set aside, children and rounds, "
+                                   "duplicates, children assessed once, missing values and dates "
+                                   "out of order. Writes FOLDER/.evalkit/check.html (no personal "
+                                   "data). Exit status 0 when no problem was found, 1 otherwise.")
+    p.add_argument("folders", nargs="*", help="programme folder(s)")
+    p.add_argument("--all", action="store_true", help="check every programme folder under --data")
+    p.add_argument("--data", default=str(DEFAULT_DATA), help="where --all looks (default: %(default)s)")
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("list", help="list the programmes found and what each report contains",
                        description="List programme folders under --data and their report sections.")

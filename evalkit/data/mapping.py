@@ -202,7 +202,8 @@ def order_rounds(values: pd.Series, dates: pd.Series | None, declared: Mapping[A
     present = values.dropna()
     keys = present.map(cell_key)
     distinct = list(dict.fromkeys(keys))
-    labels_of = {k: str(present[keys == k].iloc[0]).strip() for k in distinct}
+    labels_of = {k: (k if re.fullmatch(r"[-+]?\d+(\.\d+)?", k) else str(present[keys == k].iloc[0]).strip())
+                 for k in distinct}
     if declared:
         table = _lookup(declared)
         missing = [k for k in distinct if k not in table]

@@ -452,8 +452,12 @@ def _join_repeat(table: RawTable, read_table, tables: list[str]) -> RawTable:
     if parent is None or right not in parent.frame.columns:
         return table
     extra = [c for c in parent.frame.columns if c not in frame.columns and c != ROW]
-    lookup = parent.frame.drop_duplicates(right).set_index(parent.frame.drop_duplicates(right)[right].astype(str))
-    keys = frame[left].map(lambda v: _header_text(v) if not _is_blank(v) else None)
+    def key(v):
+        return None if _is_blank(v) else _header_text(v)
+
+    parents = parent.frame.drop_duplicates(right)
+    lookup = parents.set_index(parents[right].map(key))
+    keys = frame[left].map(key)
     joined = frame.copy()
     for column in extra:
         joined[column] = keys.map(lookup[column]).to_numpy()
@@ -489,10 +493,17 @@ def _read_zip(data: bytes, source: str, options: ReadOptions, expect: set[str]) 
             raise DataError(f"{source}: no file {wanted!r} in the zip; files present: "
                             f"{', '.join(short)}.")
         chosen = match[0]
-    else:  # the submissions table: the one without PARENT_KEY, the shortest name
-        tops = [m for m in short if "PARENT_KEY" not in archive.read(short[m])[:4096].decode(
-            "utf-8", "replace")]
-        chosen = min(tops or list(short), key=len)
+    else:  # the table naming most of what is looked for; else the submissions table
+        from evalkit.instruments.csi import factor_code
+
+        def score(name: str) -> tuple[int, int]:
+            head = archive.read(short[name])[:8192].decode("utf-8", "replace").splitlines()[:1]
+            cells = next(csv.reader(head), []) if head else []
+            matches = len({_simple(c) for c in cells} & expect) + len(
+                {factor_code(c) for c in cells} - {None})
+            return matches, -len(name) - (1000 if "PARENT_KEY" in cells else 0)
+
+        chosen = max(short, key=score)
     table = load(chosen)
     table.detected.update({"format": "odk-zip", "member": chosen, "members": list(short)})
     return _join_repeat(table, load, [m for m in short if m != chosen])

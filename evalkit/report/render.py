@@ -8,6 +8,8 @@ The executed notebook is kept under ``<out>/_executed/`` for debugging.
 
 from __future__ import annotations
 
+import dataclasses
+
 import functools
 import os
 import re
@@ -59,6 +61,7 @@ class RenderResult:
     html: Path | None
     seconds: float
     error: str | None = None
+    rows: tuple[str, ...] = ()  # rows read, used and set aside per file
 
     @property
     def ok(self) -> bool:
@@ -212,10 +215,11 @@ def render_programme(folder: str | Path, out_dir: str | Path = "reports", *,
     try:
         # every file read once, here: validated, pseudonymised, cached for the kernel; the
         # personal values stay in this process, to scan what the kernel writes
-        personal = load(folder, use_cache=False).canaries
+        data = load(folder, use_cache=False)
     except EvalkitError as exc:
         return RenderResult(folder.name, None, time.perf_counter() - started, str(exc))
-    return render_notebook(Path(notebook) if notebook else default_notebook(),
-                           {"programme_dir": str(folder)}, folder.name, out_dir,
-                           canaries=personal, timeout=timeout,
-                           kernel_manager=kernel_manager)
+    result = render_notebook(Path(notebook) if notebook else default_notebook(),
+                             {"programme_dir": str(folder)}, folder.name, out_dir,
+                             canaries=data.canaries, timeout=timeout,
+                             kernel_manager=kernel_manager)
+    return dataclasses.replace(result, rows=tuple(a.line() for a in data.accounts))

@@ -1,0 +1,156 @@
+"""``evalkit check``: load and validate a programme folder without rendering, and say what
+was found — rows read, used and set aside (and why), children and rounds, duplicates,
+children assessed once, missing and out-of-range values per column, dates out of order.
+
+The terminal may show bad cells' values to the person who owns the data; the data-quality
+page (``DIR/.evalkit/check.html``) holds counts and positions only, never a value or an ID.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from evalkit.data.programme import PRIVATE, ProgrammeData, load
+from evalkit.data.validate import Problem, summarise
+from evalkit.errors import EvalkitError
+from evalkit.instruments.csi import FACTORS, factor_code
+
+
+@dataclass
+class CheckResult:
+    """What ``evalkit check`` found for one programme folder."""
+
+    folder: Path
+    error: str | None = None
+    data: ProgrammeData | None = None
+    facts: list[tuple[str, str]] = field(default_factory=list)
+    columns: pd.DataFrame | None = None  # per CSI column: rated, n/a, blank, outside 1–4
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        return self.data.problems if self.data is not None else ()
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.problems
+
+
+def _csi_facts(data: ProgrammeData) -> tuple[list[tuple[str, str]], pd.DataFrame]:
+    frame = data.csi
+    labels = data.config.csi.round_labels
+    facts = [("children", f"{frame['child'].nunique():,}"),
+             ("assessments", f"{len(frame):,}"),
+             ("rounds", ", ".join(f"{labels.get(r, r)} ({n:,} children)" for r, n in
+                                  frame.groupby("round")["child"].nunique().items()))]
+    duplicates = sum(1 for p in data.problems if p.rule == "duplicate")
+    facts.append(("duplicate child-round rows (set aside)", f"{duplicates:,}"))
+    per_child = frame.groupby("child")["round"].nunique()
+    facts.append(("children assessed once", f"{int((per_child == 1).sum()):,}"))
+    if "date" in frame:
+        ordered = frame.sort_values(["child", "round"])
+        went_back = ordered.groupby("child")["date"].diff() < pd.Timedelta(0)
+        facts.append(("assessments dated before the child's previous round",
+                      f"{int(went_back.sum()):,}"))
+        facts.append(("assessment dates", f"{frame['date'].min():%b %Y} to {frame['date'].max():%b %Y}"
+                      if frame["date"].notna().any() else "none"))
+    rows = []
+    outside: dict[str, int] = {}
+    for p in data.problems:
+        if p.rule == "factor":
+            outside[p.column] = outside.get(p.column, 0) + 1
+    for code in FACTORS:
+        values = frame[code]
+        rows.append({"column": code, "rated 1–4": int(values.isin(["1", "2", "3", "4"]).sum()),
+                     "not applicable": int((values == "n/a").sum()),
+                     "blank": int(values.isna().sum()),
+                     "not a score (rows set aside)": sum(n for c, n in outside.items()
+                                                         if factor_code(c) == code)})
+    return facts, pd.DataFrame(rows)
+
+
+def check(folder: str | Path) -> CheckResult:
+    """Load ``folder`` collecting every problem (rows with problems set aside, not stopped)."""
+    folder = Path(folder)
+    result = CheckResult(folder)
+    try:
+        data = load(folder, on_invalid="set_aside")
+    except EvalkitError as exc:
+        result.error = str(exc)
+        return result
+    result.data = data
+    if data.csi is not None and len(data.csi):
+        result.facts, result.columns = _csi_facts(data)
+    if data.trial is not None:
+        cfg = data.config.trial
+        result.facts.append(("trial households", f"{data.trial[cfg.unit].nunique():,}"))
+        result.facts.append(("trial villages", f"{data.trial[cfg.cluster].nunique():,}"))
+    return result
+
+
+def terminal_lines(result: CheckResult, limit: int = 20) -> list[str]:
+    """The check for the data owner's terminal (values of bad cells included)."""
+    name = result.folder.name
+    if result.error:
+        return [f"{name}: {result.error}"]
+    lines = [f"{name}: " + ("no problems found" if result.ok else
+                            f"{len(result.problems)} problem(s); rows with problems are set aside")]
+    lines += [f"  {a.line()}" for a in result.data.accounts]
+    lines += [f"  {label}: {value}" for label, value in result.facts]
+    if result.problems:
+        lines.append("  problems by column and rule:")
+        lines += [f"    {line}" for line in summarise(result.problems, limit=12)]
+        lines.append(f"  first {min(limit, len(result.problems))} problem(s), with the values found:")
+        lines += [f"    {p.with_value()}" for p in result.problems[:limit]]
+    return lines
+
+
+_STYLE = ("body{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}"
+          "table{border-collapse:collapse}td,th{border-bottom:1px solid #ccc;padding:.2rem .6rem;"
+          "text-align:left}.bad{color:#a00}")
+
+
+def write_page(result: CheckResult) -> Path | None:
+    """``DIR/.evalkit/check.html``: counts and positions only, no value, no ID."""
+    target = result.folder / PRIVATE / "check.html"
+    esc = html.escape
+    parts = [f"<h1>Data check: {esc(result.folder.name)}</h1>"]
+    if result.error:
+        parts.append(f"<p class='bad'>{esc(result.error)}</p>")
+    else:
+        parts.append("<p>" + ("No problems found." if result.ok else
+                              f"{len(result.problems)} problem(s); the rows holding them are set "
+                              "aside.") + "</p>")
+        parts.append("<h2>Rows</h2><table><tr><th>file</th><th>read</th><th>used</th>"
+                     "<th>set aside</th><th>why</th></tr>")
+        for a in result.data.accounts:
+            why = "; ".join(f"{n} {rule}" for rule, n in a.set_aside.items())
+            parts.append(f"<tr><td>{esc(a.file)}</td><td>{a.read}</td><td>{a.used}</td>"
+                         f"<td>{a.rows_set_aside}</td><td>{esc(why)}</td></tr>")
+        parts.append("</table>")
+        if result.facts:
+            parts.append("<h2>What the data hold</h2><ul>" + "".join(
+                f"<li>{esc(label)}: {esc(value)}</li>" for label, value in result.facts) + "</ul>")
+        if result.columns is not None:
+            parts.append("<h2>CSI factor columns</h2>" +
+                         result.columns.to_html(index=False, escape=True, border=0))
+        if result.problems:
+            parts.append("<h2>Problems</h2><ul>" + "".join(
+                f"<li>{esc(line)}</li>" for line in summarise(result.problems, limit=50)) + "</ul>")
+            parts.append("<table><tr><th>where</th><th>column</th><th>problem</th></tr>" + "".join(
+                f"<tr><td>{esc(p.where)}</td><td>{esc(p.column)}</td><td>{esc(p.sentence())}</td></tr>"
+                for p in result.problems[:500]) + "</table>")
+    page = ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+            "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; "
+            "style-src 'unsafe-inline'\">"
+            f"<title>Data check: {esc(result.folder.name)}</title><style>{_STYLE}</style></head>"
+            "<body>" + "\n".join(parts) + "</body></html>")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(page, encoding="utf-8")
+    except OSError:
+        return None
+    return target

@@ -1,0 +1,221 @@
+"""``evalkit new``: recognise an export's layout and write a programme.yml that renders as is.
+
+The files are copied into the programme folder (never linked), read once, and recognised:
+OSCaR's CSI report, KoBoToolbox and ODK Central exports, labelled Stata/SPSS files, wide
+one-row-per-child sheets and plain CSI tables (factors named by code or by English name),
+with the encoding, separator, sheet and header row found. What could not be decided is one
+``FILL-IN`` line each, with a comment saying what to write; ``evalkit report`` refuses such a
+configuration with one sentence naming the line.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from evalkit.config import CONFIG_NAME, FILL_IN
+from evalkit.data import formats, mapping, personal
+from evalkit.data.read import RawTable, read
+from evalkit.data.validate import parse_dates
+from evalkit.errors import ConfigError
+
+_ROUND_WORDS = ("round", "assessment number", "assessment no", "assessment", "wave", "visit",
+                "period", "time point", "timepoint", "phase", "survey round", "rnd")
+_CLUSTER_WORDS = ("village", "cluster", "phum", "community")
+_TREATMENT_WORDS = ("treatment", "treated", "arm", "campaign", "intervention", "group")
+
+
+@dataclass
+class Plan:
+    """What ``evalkit new`` decided (``lines`` of YAML) and what it could not (``todo``)."""
+
+    lines: list[str] = field(default_factory=list)
+    todo: list[str] = field(default_factory=list)
+    found: list[str] = field(default_factory=list)
+
+
+def _yaml(value: object) -> str:
+    text = str(value)
+    if re.fullmatch(r"[A-Za-z_][\w .()-]*", text) and text.strip() == text and \
+            text.lower() not in ("yes", "no", "true", "false", "null", "on", "off", "y", "n"):
+        return text
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _pick(columns: list[str], words: tuple[str, ...], exclude: set[str] = frozenset()) -> str | None:
+    for word in words:
+        for column in columns:
+            short = mapping.simple(str(column).rsplit("/", 1)[-1])
+            if column not in exclude and (short == word or short.endswith(" " + word)
+                                          or short.startswith(word + " ")):
+                return column
+    return None
+
+
+def _child_column(columns: list[str]) -> str | None:
+    ids = [c for c in columns if personal.is_person_id(c) and c not in formats.KOBO_META
+           and c not in formats.ODK_META]
+    for preferred in ("child", "client", "case", "beneficiary", "person"):
+        for column in ids:
+            if preferred in mapping.simple(column):
+                return column
+    return ids[0] if ids else None
+
+
+def _date_column(frame: pd.DataFrame, columns: list[str]) -> str | None:
+    for column in columns:
+        words = mapping.simple(column)
+        if "date" in words and not personal.is_personal(column) and "submission" not in words:
+            values = frame[column].dropna()
+            if len(values) and parse_dates(values)[1].mean() >= 0.9:
+                return column
+    return None
+
+
+def _read_options(table: RawTable) -> list[str]:
+    found = table.detected
+    out = []
+    if found.get("sheets") and len(found["sheets"]) > 1:
+        out.append(f"  sheet: {_yaml(found['sheet'])}            # found: the sheet with the data")
+    if found.get("header_row", 1) != 1:
+        out.append(f"  header_row: {found['header_row']}          # found: the rows above are titles")
+    if found.get("encoding") not in (None, "utf-8", "utf-8-sig"):
+        out.append(f"  encoding: {found['encoding']}")
+    if found.get("sep") not in (None, ","):
+        out.append("  sep: " + ('"\\t"             # tab' if found["sep"] == "\t" else _yaml(found["sep"])))
+    return out
+
+
+def _csi_plan(name: str, table: RawTable, layout: formats.Layout, plan: Plan) -> None:
+    frame = table.frame
+    columns = [c for c in table.columns if c not in layout.meta]
+    plan.found.append(f"{name}: {layout.kind} export, {len(frame)} row(s), the 12 CSI factors found")
+    lines = ["csi:", f"  file: {_yaml(name)}", *_read_options(table)]
+    child = _child_column(columns)
+    cols = []
+    cols.append(f"    child: {_yaml(child)}" if child else
+                f"    child: {FILL_IN}    # the column identifying each child; one of: "
+                f"{', '.join(columns[:8])}")
+    if child is None:
+        plan.todo.append("csi.columns.child")
+    if layout.wide_rounds:
+        prefixes = list(layout.wide_rounds)
+        lines.append("  layout: wide                # one row per child, one block of factors per round")
+        known = [mapping.round_order(p) for p in prefixes]
+        lines.append("  wide:")
+        pattern = "(?P<round>" + "|".join(re.escape(p) for p in prefixes) + r")[\s_.:/-]+(?P<column>.+)"
+        lines.append(f"    pattern: {_yaml(pattern)}")
+        if any(k is None for k in known):
+            lines.append("    rounds:")
+            for i, prefix in enumerate(prefixes, start=1):
+                lines.append(f"      {_yaml(prefix)}: {FILL_IN}    # order number of this round (1, 2, …); "
+                             f"in the sheet it is block {i}")
+            plan.todo.append("csi.wide.rounds")
+        round_column = "round"
+        cols.append("    round: round               # made from the column blocks")
+    else:
+        round_column = _pick(columns, _ROUND_WORDS, {child} if child else set())
+        if round_column is None:
+            cols.append(f"    round: {FILL_IN}    # the column giving the assessment round "
+                        "(1, 2, … or Baseline, Endline)")
+            plan.todo.append("csi.columns.round")
+        else:
+            cols.append(f"    round: {_yaml(round_column)}")
+    date = _date_column(frame, columns)
+    if date:
+        cols.append(f"    date: {_yaml(date)}")
+    if not layout.wide_rounds:
+        for code, column in layout.factors.items():
+            if column != code:
+                cols.append(f"    {code}: {_yaml(column)}")
+    lines += ["  columns:", *cols]
+    if round_column and not layout.wide_rounds:
+        values = frame[round_column].dropna()
+        keys = list(dict.fromkeys(values.map(mapping.cell_key)))
+        numeric = all(re.fullmatch(r"-?\d+(\.\d+)?", k) for k in keys)
+        labels = table.value_labels.get(round_column, {})
+        if not numeric and not date and any(mapping.round_order(v) is None for v in
+                                            dict.fromkeys(values.astype(str))):
+            lines.append("  values:")
+            lines.append(f"    round:                    # the order of the rounds")
+            for label in dict.fromkeys(values.astype(str).str.strip()):
+                lines.append(f"      {_yaml(label)}: {FILL_IN}    # 1 for the first round, 2 for the next, …")
+            plan.todo.append("csi.values.round")
+        elif labels:
+            lines.append("  round_labels:               # from the file's value labels")
+            for code, label in labels.items():
+                if float(code).is_integer():
+                    lines.append(f"    {int(code)}: {_yaml(label)}")
+    plan.lines += lines
+
+
+def _trial_plan(name: str, table: RawTable, plan: Plan) -> None:
+    columns = table.columns
+    unit = next((c for c in columns if personal.is_person_id(c)), None)
+    cluster = _pick(columns, _CLUSTER_WORDS)
+    treatment = _pick(columns, _TREATMENT_WORDS)
+    round_column = _pick(columns, _ROUND_WORDS)
+    plan.found.append(f"{name}: {len(table.frame)} row(s); no CSI factors, so a village comparison "
+                      "is sketched")
+    role = {"unit": unit, "cluster": cluster, "treatment": treatment, "round": round_column}
+    lines = ["trial:", f"  file: {_yaml(name)}", *_read_options(table), "  columns:"]
+    hints = {"unit": "the household (or person) id", "cluster": "the village (unit of assignment)",
+             "treatment": "1/0 or Yes/No: in a treatment village?",
+             "round": "baseline or endline"}
+    for key, value in role.items():
+        if value is None:
+            lines.append(f"    {key}: {FILL_IN}    # {hints[key]}; one of: {', '.join(columns[:8])}")
+            plan.todo.append(f"trial.columns.{key}")
+        else:
+            lines.append(f"    {key}: {_yaml(value)}")
+    lines += ["  baseline: baseline", "  endline: endline", "  outcomes:",
+              f"    {FILL_IN}:    # an outcome column, with its label and kind (binary or score)",
+              "      label: Outcome", "      kind: score"]
+    plan.todo.append("trial.outcomes")
+    plan.lines += lines
+
+
+def new(target: str | Path, sources: list[str | Path]) -> Plan:
+    """Copy ``sources`` into ``target`` and write ``target/programme.yml``."""
+    target = Path(target)
+    if (target / CONFIG_NAME).exists():
+        raise ConfigError(f"{target / CONFIG_NAME} already exists; expected a new programme "
+                          "folder (remove or rename the old programme.yml first).")
+    if not sources:
+        raise ConfigError("name at least one data file after --from.")
+    target.mkdir(parents=True, exist_ok=True)
+    names = []
+    for source in sources:
+        source = Path(source)
+        if not source.is_file():
+            raise ConfigError(f"{source}: file not found; expected a data export to copy in.")
+        destination = target / source.name
+        if not (destination.exists() and destination.resolve() == source.resolve()):
+            shutil.copyfile(source, destination)  # a copy, never a link; the source untouched
+        names.append(source.name)
+    plan = Plan()
+    plan.lines += [f"# programme.yml written by 'evalkit new' from {', '.join(names)}.",
+                   "# Every key is documented in docs/config.md.",
+                   f"name: {_yaml(target.resolve().name)}",
+                   "# ngo: the organisation's name (optional)",
+                   "# province: where the programme works (optional)",
+                   "privacy:", "  min_cell: 5                 # figures on fewer children are suppressed"]
+    csi_done = False
+    for name in names:
+        table = read(target / name, f"{target.name}/{name}")
+        layout = formats.recognise(table)
+        if not csi_done and (len(layout.factors) == 12 or len(layout.wide_rounds) >= 2):
+            _csi_plan(name, table, layout, plan)
+            csi_done = True
+        elif not csi_done and len(names) == 1:
+            _trial_plan(name, table, plan)
+        else:
+            plan.found.append(f"{name}: copied; not used by the configuration")
+    text = "\n".join(plan.lines) + "\n"
+    (target / CONFIG_NAME).write_text(text, encoding="utf-8")
+    return plan
+
