@@ -170,9 +170,14 @@ def carry_by_id(frame: pd.DataFrame, unit: str, columns: Sequence[str]) -> pd.Da
 def normalise_ids(values: pd.Series, ignore_leading_zeros: bool = False) -> pd.Series:
     """IDs as text: Excel's 1001.0 as '1001', spaces trimmed; with ``ignore_leading_zeros``
     '00123' and '123' are the same ID (Excel drops leading zeros between rounds)."""
-    text = values.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
-                      else (_number_key(v) if isinstance(v, (int, float, np.integer, np.floating))
-                            and not isinstance(v, bool) else str(v).strip()))
+    def one(v):
+        if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+            return None
+        if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
+            return _number_key(v)
+        return str(v).strip()
+
+    text = values.astype(object).map(one)
     text = text.astype("string").replace("", pd.NA)
     if ignore_leading_zeros:
         text = text.str.replace(r"^0+(?=\d)", "", regex=True)

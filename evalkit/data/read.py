@@ -301,6 +301,8 @@ def _sniff_sep(lines: list[str]) -> str:
 
 def _read_text(data: bytes, source: str, options: ReadOptions, expect: set[str]) -> RawTable:
     text, encoding = decode(data, options.encoding, source)
+    if not text.strip():
+        raise DataError(f"{source}: the file is empty; expected a header row and rows of data.")
     sample_lines = text.splitlines()[:_SCAN_ROWS]
     sep = options.sep or ("\t" if encoding.startswith("utf-16") and "\t" in text[:4096]
                           else _sniff_sep(sample_lines))
