@@ -103,13 +103,15 @@ def _text(values: pd.Series) -> pd.Series:
 
 
 def parse_numbers(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Numbers (Khmer digits and a decimal comma allowed); ok where a number or blank."""
+    """Numbers (Khmer digits and a decimal comma allowed); ok where a number, blank or 'n/a'
+    (not applicable: no value, as in the pre/post outcomes of a child the item does not fit)."""
     if pd.api.types.is_bool_dtype(values):
         return values.astype("float64"), np.ones(len(values), bool)
     if pd.api.types.is_numeric_dtype(values):
         number = values.astype("float64")
         return number, np.isfinite(number.to_numpy()) | number.isna().to_numpy()
     text = _text(values)
+    text = text.where(~text.str.lower().isin(NOT_APPLICABLE).fillna(False))  # n/a: not a value
     cleaned = text.str.translate(KHMER_DIGITS).str.replace(r"^([-+]?\d+),(\d+)$", r"\1.\2", regex=True)
     number = pd.to_numeric(cleaned, errors="coerce").astype("float64")
     finite = np.isfinite(number.to_numpy(na_value=np.nan))

@@ -39,9 +39,12 @@ def ols(X: np.ndarray, y: np.ndarray, names: list[str] | None = None) -> OLSFit:
         # find the first column that adds nothing
         for j in range(1, X.shape[1] + 1):
             if np.linalg.matrix_rank(X[:, :j]) < j:
-                name = names[j - 1] if names else f"column {j - 1}"
-                raise DataError(f"the regressors are collinear: {name!r} is a combination of the "
-                                "others (e.g. a covariate constant within the comparison); drop it.")
+                if names:
+                    raise DataError(f"the regressors are collinear: {names[j - 1]!r} is a "
+                                    "combination of the others (for example a covariate that is "
+                                    "constant within the comparison); drop it.")
+                raise DataError("the regressors are collinear (for example a covariate that is "
+                                "constant within the comparison); drop it.")
     bread = np.linalg.inv(XtX)
     beta = bread @ (X.T @ y)
     return OLSFit(X=X, y=y, beta=beta, resid=y - X @ beta, bread=bread)

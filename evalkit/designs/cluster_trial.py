@@ -127,6 +127,17 @@ def _codes(values: pd.Series) -> tuple[np.ndarray, int]:
     return codes.astype(np.int64), len(uniques)
 
 
+def _strata_identify(values: pd.Series, treat: np.ndarray, strata: str, cluster: str) -> None:
+    """Refuse strata within which no stratum holds both arms: the effect is not identified."""
+    frame = pd.DataFrame({"s": values.to_numpy(), "t": treat})
+    mixed = frame.groupby("s", sort=True)["t"].agg(lambda t: t.min() != t.max())
+    if len(mixed) and not mixed.any():
+        example = mixed.index[0]
+        raise DataError(f"column {strata!r}: every {cluster} of {strata} {example!r} (and of every "
+                        f"other {strata}) is in one arm, so strata: {strata} cannot be used; the "
+                        f"comparison needs {strata}s holding both treatment and control.")
+
+
 def _strata_dummies(values: pd.Series, prefix: str) -> tuple[np.ndarray, list[str]]:
     codes, levels = pd.factorize(values, sort=True)
     if len(levels) <= 1:
@@ -325,6 +336,7 @@ def compare_arms(data: pd.DataFrame, outcome: str, treatment: str, cluster: str 
         names.append(cov)
     X = np.column_stack(parts)
     if strata:
+        _strata_identify(kept[strata], treat, strata, cluster or "unit")
         dummies, dnames = _strata_dummies(kept[strata], strata)
         X = np.column_stack([X, dummies])
         names += dnames

@@ -91,7 +91,7 @@ class ProgrammeReport:
             out.append(display.markdown("\n".join(f"- {line}" for line in others)))
         if not self.config.analyses:
             out.append(display.markdown("This programme's configuration enables no analysis yet."))
-        return out
+        return out + self.set_aside_note()
 
     def csi_prepost_section(self) -> list:
         return sections.csi_prepost_section(self.data)
@@ -182,6 +182,37 @@ class ProgrammeReport:
 
     # ------------------------------------------------------------------ methods
 
+    RULE_WORDS = {"factor": "a CSI score outside 1–4", "date": "a date that could not be read",
+                  "id": "a blank id", "round": "a blank round", "duplicate": "a repeated child and round",
+                  "binary": "a value that is not 0/1", "number": "a value that is not a number",
+                  "required": "a blank required value", "range": "a value outside its range",
+                  "whole": "a value that is not a whole number"}
+
+    def _count(self, n: int) -> str:
+        return f"fewer than {self.config.min_cell}" if 0 < n < self.config.min_cell else f"{n:,}"
+
+    def row_accounts(self) -> list[str]:
+        """Rows read, used and set aside per file (counts under min_cell are not shown)."""
+        out = []
+        for a in self.data.accounts:
+            name = a.file.split("/", 1)[-1]
+            text = f"`{name}`: {self._count(a.read)} rows read, {self._count(a.used)} used"
+            if a.rows_set_aside:
+                why = ", ".join(f"{self._count(n)} for {self.RULE_WORDS.get(rule, rule)}"
+                                for rule, n in a.set_aside.items())
+                text += f", {self._count(a.rows_set_aside)} set aside ({why})"
+            out.append(text)
+        return out
+
+    def set_aside_note(self) -> list:
+        total = self.data.rows_set_aside
+        if not total:
+            return []
+        return [display.note(f"{self._count(total)} rows of the programme's data broke a "
+                             "validation rule and were set aside: they are not in any figure of "
+                             "this report. The Methods section says which rules; 'evalkit check' "
+                             "shows the programme's staff where they are.", kind="info")]
+
     def methods_section(self) -> list:
         c = self.config
         versions = ", ".join(f"{k} {v}" for k, v in software_versions().items())
@@ -217,6 +248,7 @@ class ProgrammeReport:
                 "m − 1) ICC, t with G − 2 df, ICC by one-way ANOVA on baseline data.",
                 f"- **Random seed** of the trial inference: {t.seed}.",
             ]
+        lines.append("- **Rows used.** " + "; ".join(self.row_accounts()) + ".")
         lines += [
             f"- **Privacy.** Names, dates of birth, phone numbers and other personal columns are "
             f"removed before any table is built, and the rendered report is checked for them. "

@@ -193,3 +193,12 @@ def test_text_rounds_are_ordered_by_their_dates_when_there_are_any():
     dates = pd.Series(pd.to_datetime(["2020-03-01", "2019-08-01", "2020-03-05"]))
     codes, names = order_rounds(values, dates, None, "x.csv", "round")
     assert names == {1: "Wet season", 2: "Dry season"} and codes.tolist() == [2, 1, 2]
+
+
+def test_numbers_accept_khmer_digits_decimal_commas_and_not_applicable():
+    from evalkit.data.validate import parse_numbers
+
+    values, ok = parse_numbers(pd.Series(["៣", "2,5", "n/a", "N/A", "", "abc", "1e309"]))
+    assert values.tolist()[:2] == [3.0, 2.5]
+    assert values.iloc[2:5].isna().all()
+    assert ok.tolist() == [True, True, True, True, True, False, False]

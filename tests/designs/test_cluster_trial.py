@@ -469,3 +469,11 @@ def test_twfe_counts_treated_clusters_when_starts_differ():
     df = pd.DataFrame(rows, columns=["village", "hh", "t", "d", "y"])
     r = twfe_did(df, "y", "d", "hh", "t", cluster="village", wild_reps=0, ri_reps=100)
     assert r.n_treated_clusters == 4 and np.isnan(r.p_ri)
+
+
+def test_strata_that_hold_one_arm_each_are_refused_naming_the_column():
+    df = cluster_trial(seed=2)
+    df["commune"] = np.where(df["treated"] == 1, "North", "South")
+    with pytest.raises(DataError, match=r"column 'commune': every village of commune 'North' .* "
+                                        r"is in one arm, so strata: commune cannot be used"):
+        compare_arms(df, "endline", "treated", "village", strata="commune", wild_reps=0, ri_reps=0)
