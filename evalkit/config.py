@@ -163,6 +163,28 @@ SOURCE_KEYS = READ_KEYS | {"file", "files", "layout", "wide", "date_format", "va
 """Keys of csi and trial that say where the table comes from (see docs/config.md)."""
 TOP_KEYS = {"name", "ngo", "province", "source", "privacy", "seed", "on_invalid", "csi", "trial",
             *SECTIONS}
+PRIVACY_KEYS = {"min_cell", "personal", "keep"}
+CSI_KEYS = {"columns", "round_labels", "before", "after", "published_improvement",
+            "published_source", *SOURCE_KEYS}
+CSI_ROLES = {"child", "round", "date", "group"}
+TRIAL_KEYS = {"columns", "baseline", "endline", "outcomes", "balance", "balance_labels",
+              "estimator", "seed", "wild_reps", "ri_reps", "treatment_label", "control_label",
+              "published_finding", "published_source", *SOURCE_KEYS}
+TRIAL_ROLES = {"unit", "cluster", "strata", "round", "treatment"}
+OUTCOME_KEYS = {"label", "kind"}
+WIDE_KEYS = {"pattern", "rounds"}
+FILE_MAPPING_KEYS = {"path"} | READ_KEYS
+VALUE_MAP_KEYS = {"scores", "not_applicable", "round"}
+"""Special keys under ``values`` (besides a column's or role's name)."""
+
+
+def documented_keys() -> set[str]:
+    """Every key a programme.yml accepts (docs/config.md documents each; a test checks it)."""
+    keys = TOP_KEYS | PRIVACY_KEYS | CSI_KEYS | CSI_ROLES | TRIAL_KEYS | TRIAL_ROLES | \
+        OUTCOME_KEYS | WIDE_KEYS | FILE_MAPPING_KEYS | VALUE_MAP_KEYS
+    for required, optional, _ in SECTIONS.values():
+        keys |= required | optional
+    return keys | {"unit", "round", "before", "after", "areas"}  # case_closure.progress
 
 
 def _option(value: Any, choices: tuple[str, ...], path: Path, key: str) -> str:
@@ -201,7 +223,7 @@ def _file_spec(value: Any, folder: Path, path: Path, key: str, extra: dict | Non
     """A file named by a string, or by a mapping {path, sheet, header_row, encoding, sep}."""
     options = dict(extra or {})
     if isinstance(value, dict):
-        _known(value, {"path"} | READ_KEYS, path, f"{key}.")
+        _known(value, FILE_MAPPING_KEYS, path, f"{key}.")
         options.update({k: v for k, v in value.items() if k in READ_KEYS})
         value = _require(value, "path", path, str, f"{key}.")
     if not isinstance(value, str):
@@ -244,7 +266,7 @@ def _source(section: dict, folder: Path, path: Path, where: str) -> Source:
     if not isinstance(wide, dict):
         raise ConfigError(f"{path}: key '{where}wide' is {wide!r}; expected a mapping with "
                           "pattern (and rounds).")
-    _known(wide, {"pattern", "rounds"}, path, f"{where}wide.")
+    _known(wide, WIDE_KEYS, path, f"{where}wide.")
     values = section.get("values", {}) or {}
     if not isinstance(values, dict) or any(not isinstance(v, (dict, list)) for v in values.values()):
         raise ConfigError(f"{path}: key '{where}values' must map a column (or role) to a mapping "
@@ -356,7 +378,7 @@ def load(folder: str | Path) -> ProgrammeConfig:
     privacy = raw.get("privacy", {}) or {}
     if not isinstance(privacy, dict):
         raise ConfigError(f"{path}: key 'privacy' is {privacy!r}; expected a mapping with min_cell.")
-    _known(privacy, {"min_cell", "personal", "keep"}, path, "privacy.")
+    _known(privacy, PRIVACY_KEYS, path, "privacy.")
     min_cell = privacy.get("min_cell", 5)
     if not isinstance(min_cell, int) or isinstance(min_cell, bool) or min_cell < 1:
         raise ConfigError(f"{path}: key 'privacy.min_cell' is {min_cell!r}; expected a whole "
@@ -397,19 +419,16 @@ def load(folder: str | Path) -> ProgrammeConfig:
 def _csi(section: Any, folder: Path, path: Path) -> CSIConfig:
     if not isinstance(section, dict):
         raise ConfigError(f"{path}: key 'csi' is {section!r}; expected a mapping (file, columns, …).")
-    allowed = {"columns", "round_labels", "before", "after", "published_improvement",
-               "published_source", *SOURCE_KEYS}
-    _known(section, allowed, path, "csi.")
+    _known(section, CSI_KEYS, path, "csi.")
     columns = section.get("columns", {}) or {}
     if not isinstance(columns, dict):
         raise ConfigError(f"{path}: key 'csi.columns' is {columns!r}; expected a mapping of role "
                           "-> your column's name.")
     from evalkit.instruments.csi import FACTORS
 
-    roles = {"child", "round", "date", "group"}
-    factor_keys = {str(k) for k in columns} - roles
-    _known({k: 1 for k in factor_keys if str(k).upper() not in FACTORS}, roles | set(FACTORS), path,
-           "csi.columns.")
+    factor_keys = {str(k) for k in columns} - CSI_ROLES
+    _known({k: 1 for k in factor_keys if str(k).upper() not in FACTORS}, CSI_ROLES | set(FACTORS),
+           path, "csi.columns.")
     for key, value in columns.items():
         if not isinstance(value, (str, int)):
             raise ConfigError(f"{path}: key 'csi.columns.{key}' is {value!r}; expected your column's name.")
@@ -434,12 +453,9 @@ def _trial(section: Any, folder: Path, path: Path) -> TrialConfig:
     if not isinstance(section, dict):
         raise ConfigError(f"{path}: key 'trial' is {section!r}; expected a mapping (file, columns, "
                           "outcomes, …).")
-    allowed = {"columns", "baseline", "endline", "outcomes", "balance", "balance_labels",
-               "estimator", "seed", "wild_reps", "ri_reps", "treatment_label", "control_label",
-               "published_finding", "published_source", *SOURCE_KEYS}
-    _known(section, allowed, path, "trial.")
+    _known(section, TRIAL_KEYS, path, "trial.")
     columns = _require(section, "columns", path, dict, "trial.")
-    _known(columns, {"unit", "cluster", "strata", "round", "treatment"}, path, "trial.columns.")
+    _known(columns, TRIAL_ROLES, path, "trial.columns.")
     for key in ("unit", "cluster", "round", "treatment"):
         _require(columns, key, path, str, "trial.columns.")
     outcomes_raw = _require(section, "outcomes", path, dict, "trial.")
@@ -449,7 +465,7 @@ def _trial(section: Any, folder: Path, path: Path) -> TrialConfig:
         if not isinstance(spec, dict):
             raise ConfigError(f"{path}: key 'trial.outcomes.{name}' is {spec!r}; expected a "
                               "mapping with label and kind.")
-        _known(spec, {"label", "kind"}, path, f"trial.outcomes.{name}.")
+        _known(spec, OUTCOME_KEYS, path, f"trial.outcomes.{name}.")
         kind = _option(spec.get("kind", "score"), ("binary", "score"), path, f"trial.outcomes.{name}.kind")
         outcomes.append(TrialOutcome(str(name), str(spec.get("label", name)), kind))
     if not outcomes:

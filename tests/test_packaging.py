@@ -56,3 +56,11 @@ def test_notebooks_are_committed_without_outputs():
                 assert cell["execution_count"] is None, f"{path.name} has execution counts"
         tagged = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
         assert len(tagged) == 1, f"{path.name} needs exactly one parameters cell"
+
+
+def test_every_programme_yml_key_is_documented():
+    from evalkit.config import documented_keys
+
+    text = (ROOT / "docs" / "config.md").read_text()
+    missing = sorted(k for k in documented_keys() if f"`{k}`" not in text)
+    assert not missing, f"keys missing from docs/config.md: {missing}"

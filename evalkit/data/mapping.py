@@ -139,11 +139,24 @@ def cell_key(value: Any) -> str | None:
     return simple(text)
 
 
+def map_unique(values: pd.Series, function) -> pd.Series:
+    """``values.map(function)``, calling ``function`` once per distinct value (exports repeat the
+    same few labels and codes across hundreds of thousands of rows)."""
+    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    mapped = np.array([function(u) for u in uniques] + [function(None)], dtype=object)
+    return pd.Series(mapped[codes], index=values.index, dtype=object)
+
+
+def keys_of(values: pd.Series) -> pd.Series:
+    """:func:`cell_key` of every cell, computed once per distinct value."""
+    return map_unique(values, cell_key)
+
+
 def recode(values: pd.Series, mapping: Mapping[Any, Any]) -> pd.Series:
     """``values`` with each cell found in ``mapping`` (any case, numbers as numbers) replaced;
     other cells unchanged."""
     table = _lookup(mapping)
-    keys = values.map(cell_key)
+    keys = keys_of(values)
     hit = keys.isin(list(table))
     if not hit.any():
         return values
@@ -177,7 +190,10 @@ def normalise_ids(values: pd.Series, ignore_leading_zeros: bool = False) -> pd.S
             return _number_key(v)
         return str(v).strip()
 
-    text = values.astype(object).map(one)
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        text = values.astype("string").str.strip()
+    else:
+        text = map_unique(values, one)
     text = text.astype("string").replace("", pd.NA)
     if ignore_leading_zeros:
         text = text.str.replace(r"^0+(?=\d)", "", regex=True)
@@ -205,7 +221,7 @@ def order_rounds(values: pd.Series, dates: pd.Series | None, declared: Mapping[A
     '6 months' < '12 months'). Anything else is refused: guessing would pair the wrong rounds.
     """
     present = values.dropna()
-    keys = present.map(cell_key)
+    keys = keys_of(present)
     distinct = list(dict.fromkeys(keys))
     labels_of = {k: (k if re.fullmatch(r"[-+]?\d+(\.\d+)?", k) else str(present[keys == k].iloc[0]).strip())
                  for k in distinct}
@@ -220,7 +236,7 @@ def order_rounds(values: pd.Series, dates: pd.Series | None, declared: Mapping[A
     elif all(re.fullmatch(r"[-+]?\d+(\.\d+)?", k) for k in distinct):
         rank = {k: float(k) for k in distinct}
     elif dates is not None and dates.notna().any():
-        medians = pd.Series(dates.to_numpy(), index=values.index).groupby(values.map(cell_key)).median()
+        medians = pd.Series(dates.to_numpy(), index=values.index).groupby(keys_of(values)).median()
         rank = {k: medians.get(k).value if pd.notna(medians.get(k)) else np.nan for k in distinct}
         if any(np.isnan(v) for v in rank.values()):
             rank = {}
@@ -242,6 +258,6 @@ def order_rounds(values: pd.Series, dates: pd.Series | None, declared: Mapping[A
     numeric = all(re.fullmatch(r"[-+]?\d+(\.\d+)?", k) for k in distinct) and not declared
     if numeric:  # rounds given as numbers keep their own numbers
         number = {k: int(float(k)) if float(k).is_integer() else i + 1 for i, k in enumerate(ordered)}
-    codes = values.map(cell_key).map(number)
+    codes = keys_of(values).map(number)
     labels = {number[k]: labels_of[k] for k in ordered}
     return codes, labels

@@ -169,7 +169,8 @@ class _Loader:
         for column in dict.fromkeys(columns):
             if column in out.columns:
                 raw = mapping.normalise_ids(out[column])
-                self.canaries |= {v for v in raw.dropna().unique() if len(v) >= 5}
+                distinct = pd.Series(raw.dropna().unique(), dtype="string")
+                self.canaries |= set(distinct[distinct.str.len() >= 5].tolist())
                 out[column] = self.hasher.hash(raw)
         return out
 

@@ -227,27 +227,48 @@ def _grid_to_frame(rows: list[list[Any]], header_index: int, first_row_number: i
             len(r) < width or _is_blank(r[width - 1]) for r in body):
         width -= 1
     names = _column_names(header[:width], source, sheet, first_row_number)
-    frame = pd.DataFrame([list(r[:width]) + [""] * (width - len(r)) for r in body],
-                         columns=names, dtype=object) if body else pd.DataFrame(columns=names)
-    frame[ROW] = np.arange(first_row_number + 1, first_row_number + 1 + len(frame))
-    return _drop_blank_rows(frame)
+    if not all(len(r) == width for r in body):
+        body = [list(r[:width]) + [""] * (width - len(r)) for r in body]
+    grid = np.empty((len(body), width), dtype=object)
+    if body:
+        grid[:] = body  # one C-level copy; columns below are views
+    frame = pd.DataFrame({name: _tidy_column(grid[:, j]) for j, name in enumerate(names)})
+    frame[ROW] = np.arange(first_row_number + 1, first_row_number + 1 + len(body))
+    return _drop_blank_rows(frame, tidy=False)
 
 
-def _drop_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
-    """Drop rows with no value at all; text cells are trimmed and empty text becomes missing."""
-    out = frame.copy()
-    for column in out.columns:
-        if column == ROW or out[column].dtype != object:
-            continue
-        values = out[column]
-        if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
-            stripped = values.str.strip()
-            out[column] = stripped.where(stripped != "", None)
-        else:
-            out[column] = values.map(lambda v: None if _is_blank(v) else
-                                     (v.strip() if isinstance(v, str) else v))
+def _tidy_column(values) -> pd.Series:
+    """One column as read: blanks (empty or space-only text) missing, text trimmed, a column of
+    numbers (Excel's blanks aside) as float64, dates and mixed columns left as objects."""
+    if isinstance(values, pd.Series):
+        if values.dtype != object:
+            return values
+        array = values.to_numpy(dtype=object)
+    else:
+        array = values
+    blank = pd.isna(array) | (array == "")
+    kind = pd.api.types.infer_dtype(array[~blank], skipna=True)
+    if kind in ("floating", "integer", "mixed-integer-float"):
+        out = np.full(len(array), np.nan)
+        out[~blank] = array[~blank].astype("float64")
+        return pd.Series(out)
+    if kind in ("date", "datetime"):  # date cells: kept as dates, blanks missing
+        return pd.Series(np.where(blank, None, array), dtype=object)
+    if kind in ("string", "empty"):
+        text = pd.Series(np.where(blank, None, array), dtype=object)
+        stripped = text.str.strip()
+        return stripped.where(stripped != "", None)
+    cleaned = [None if _is_blank(v) else (v.strip() if isinstance(v, str) else v) for v in array]
+    return pd.Series(cleaned, dtype=object)
+
+
+def _drop_blank_rows(frame: pd.DataFrame, tidy: bool = True) -> pd.DataFrame:
+    """Drop rows with no value at all, after :func:`_tidy_column` on every column."""
+    out = frame.reset_index(drop=True)
+    if tidy:
+        out = pd.DataFrame({c: (out[c] if c == ROW else _tidy_column(out[c])) for c in out.columns})
     data = out.drop(columns=[ROW])
-    if data.empty and len(data.columns) == 0:
+    if len(data.columns) == 0:
         return out.reset_index(drop=True)
     keep = data.notna().any(axis=1).to_numpy()
     return out[keep].reset_index(drop=True)

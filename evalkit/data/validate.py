@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evalkit.data.mapping import KHMER_DIGITS, SRC, cell_key, normalise_ids, where
+from evalkit.data.mapping import KHMER_DIGITS, SRC, cell_key, keys_of, normalise_ids, where
 from evalkit.data.read import ROW, RawTable
 from evalkit.errors import DataError
 from evalkit.instruments.csi import NOT_APPLICABLE, SCORE_LABELS
@@ -122,12 +122,17 @@ def parse_numbers(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
 def parse_factor(values: pd.Series, not_applicable: Sequence[Any] = ()) -> tuple[pd.Series, np.ndarray]:
     """CSI scores as canonical text ('1'…'4', 'n/a', missing); ok where valid."""
     na_keys = {cell_key(v) for v in (*NOT_APPLICABLE, *not_applicable)}
-    if pd.api.types.is_numeric_dtype(values) and not not_applicable:
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         number = values.astype("float64")
-        ok = number.isin([1.0, 2.0, 3.0, 4.0]).to_numpy() | number.isna().to_numpy()
-        out = number.where(ok).map(lambda v: None if np.isnan(v) else str(int(v))).astype("string")
+        na_codes = [float(k) for k in na_keys if re.fullmatch(r"-?\d+(\.\d+)?", k)]
+        is_na = number.isin(na_codes).to_numpy()
+        ok = number.isin([1.0, 2.0, 3.0, 4.0]).to_numpy() | number.isna().to_numpy() | is_na
+        text = np.array([None, "1", "2", "3", "4"], dtype=object)
+        index = np.where(number.isin([1.0, 2.0, 3.0, 4.0]), number.fillna(0), 0).astype(int)
+        out = pd.Series(text[index], index=values.index).astype("string")
+        out[is_na] = "n/a"
         return out, ok
-    keys = values.map(cell_key)
+    keys = keys_of(values)
     score = keys.map({"1": "1", "2": "2", "3": "3", "4": "4",
                       **{k: str(v) for k, v in SCORE_LABELS.items()}})
     is_na = keys.isin(na_keys)
@@ -137,7 +142,7 @@ def parse_factor(values: pd.Series, not_applicable: Sequence[Any] = ()) -> tuple
 
 
 def parse_binary(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    keys = values.map(cell_key)
+    keys = keys_of(values)
     out = keys.map(_BINARY_WORDS).astype("float64")
     ok = out.notna().to_numpy() | keys.isna().to_numpy()
     return out, ok
@@ -152,6 +157,10 @@ def parse_dates(values: pd.Series, date_format: str | None = None) -> tuple[pd.S
     ``date_format``; ok where a date or blank."""
     if pd.api.types.is_datetime64_any_dtype(values):
         out = pd.to_datetime(values).astype("datetime64[ns]")
+        return out, np.ones(len(values), bool)
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    if kind in ("date", "datetime"):  # date cells only (Excel, ODS)
+        out = pd.to_datetime(values.astype(object)).astype("datetime64[ns]")
         return out, np.ones(len(values), bool)
     is_date = values.map(lambda v: isinstance(v, (_dt.date, pd.Timestamp))).to_numpy(dtype=bool)
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
