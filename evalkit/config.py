@@ -72,6 +72,7 @@ class CSIConfig:
     published_source: str | None = None
     factors: dict[str, str] = field(default_factory=dict)  # factor code -> the user's column
     source: Source | None = None
+    rounds_from: str | None = None  # "date": number each child's assessments in date order
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,7 @@ TOP_KEYS = {"name", "ngo", "province", "source", "privacy", "seed", "on_invalid"
             *SECTIONS}
 PRIVACY_KEYS = {"min_cell", "personal", "keep"}
 CSI_KEYS = {"columns", "round_labels", "before", "after", "published_improvement",
-            "published_source", *SOURCE_KEYS}
+            "published_source", "rounds_from", *SOURCE_KEYS}
 CSI_ROLES = {"child", "round", "date", "group"}
 TRIAL_KEYS = {"columns", "baseline", "endline", "outcomes", "balance", "balance_labels",
               "estimator", "seed", "wild_reps", "ri_reps", "treatment_label", "control_label",
@@ -416,6 +417,13 @@ def load(folder: str | Path) -> ProgrammeConfig:
     )
 
 
+def _rounds_from_check(section: dict, columns: dict, path: Path) -> dict:
+    if section.get("rounds_from") is not None and not columns.get("date"):
+        raise ConfigError(f"{path}: key 'csi.rounds_from' numbers each child's assessments by "
+                          "date, but csi.columns.date is not set; expected the date column there.")
+    return {}
+
+
 def _csi(section: Any, folder: Path, path: Path) -> CSIConfig:
     if not isinstance(section, dict):
         raise ConfigError(f"{path}: key 'csi' is {section!r}; expected a mapping (file, columns, …).")
@@ -436,10 +444,13 @@ def _csi(section: Any, folder: Path, path: Path) -> CSIConfig:
     return CSIConfig(
         file=source.paths[0],
         child=str(columns.get("child", "child_id")),
+        **_rounds_from_check(section, columns, path),
         round=str(columns.get("round", "round")),
         date=None if columns.get("date") is None else str(columns["date"]),
         group=None if columns.get("group") is None else str(columns["group"]),
         round_labels=dict(section.get("round_labels", {}) or {}),
+        rounds_from=(_option(section["rounds_from"], ("date",), path, "csi.rounds_from")
+                     if section.get("rounds_from") is not None else None),
         before=section.get("before"),
         after=section.get("after"),
         published_improvement=dict(section.get("published_improvement", {}) or {}),

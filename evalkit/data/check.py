@@ -100,6 +100,9 @@ def terminal_lines(result: CheckResult, limit: int = 20) -> list[str]:
                             f"{len(result.problems)} problem(s); rows with problems are set aside")]
     lines += [f"  {a.line()}" for a in result.data.accounts]
     lines += [f"  {label}: {value}" for label, value in result.facts]
+    if result.columns is not None:
+        lines.append("  CSI factor columns (cells):")
+        lines += ["    " + line for line in result.columns.to_string(index=False).splitlines()]
     if result.problems:
         lines.append("  problems by column and rule:")
         lines += [f"    {line}" for line in summarise(result.problems, limit=12)]

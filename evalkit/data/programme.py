@@ -212,12 +212,16 @@ class _Loader:
                             "q1a …) or its name (e.g. 'Food security'), or name it under "
                             f"csi.columns.{missing[0]} in programme.yml.")
         defaults = {"child": "child_id", "round": "round"}
+        if cfg.rounds_from == "date":
+            roles = {**roles, "round": None}
         for role, column in roles.items():
             if column is not None and column not in frame.columns:
                 default = f", where it defaults to {column!r}" if defaults.get(role) == column else ""
                 raise DataError(f"{shown_source}: no column {column!r} for the {role} "
                                 f"(csi.columns.{role} in programme.yml{default}); columns present: "
                                 f"{', '.join(map(str, columns))}.")
+        if cfg.rounds_from == "date":  # each child's assessments numbered in date order, below
+            frame = frame.assign(**{cfg.round: 0})
         work = pd.DataFrame({"child": frame[cfg.child], "round": frame[cfg.round]})
         if cfg.date:
             work["date"] = frame[cfg.date]
@@ -245,14 +249,17 @@ class _Loader:
                 work[role] = mapping.recode(work[role], mapped)
         fields = [Field("child", cfg.child, "id"), Field("round", cfg.round, "round")]
         if cfg.date:
-            fields.append(Field("date", cfg.date, "date", date_format=src.date_format))
+            fields.append(Field("date", cfg.date, "date", required=cfg.rounds_from == "date",
+                                date_format=src.date_format))
         if cfg.group:
             fields.append(Field("group", cfg.group, "text"))
         fields += [Field(code, factor_cols[code], "factor") for code in FACTORS]
         work["child"] = mapping.normalise_ids(work["child"], src.ignore_leading_zeros)
-        checked = check(work, fields, tables, unique=["child", "round"],
-                        not_applicable=src.not_applicable)
+        unique = ["child", "date"] if cfg.rounds_from == "date" else ["child", "round"]
+        checked = check(work, fields, tables, unique=unique, not_applicable=src.not_applicable)
         out = self.settle("csi", tables, work, checked)
+        if cfg.rounds_from == "date":
+            out["round"] = out.groupby("child")["date"].rank(method="first").astype("int64")
         declared = self.values_for(src, "round", cfg.round)
         round_labels_file = self.round_value_labels(tables, cfg.round)
         codes, labels = mapping.order_rounds(out["round"], out.get("date"), declared,
@@ -260,7 +267,8 @@ class _Loader:
         out["round"] = codes.astype("int64")
         numeric = all(str(k).lstrip("-").isdigit() for k in labels.values()) and not declared
         if numeric:
-            labels = {n: str(cfg.round_labels.get(n, round_labels_file.get(n, f"Round {n}")))
+            default = "Assessment {}" if cfg.rounds_from == "date" else "Round {}"
+            labels = {n: str(cfg.round_labels.get(n, round_labels_file.get(n, default.format(n))))
                       for n in labels}
         else:
             labels = {**labels, **{k: v for k, v in cfg.round_labels.items() if k in labels}}

@@ -118,8 +118,14 @@ def _csi_plan(name: str, table: RawTable, layout: formats.Layout, plan: Plan) ->
         round_column = "round"
         cols.append("    round: round               # made from the column blocks")
     else:
-        round_column = _pick(columns, _ROUND_WORDS, {child} if child else set())
-        if round_column is None:
+        dated = {c for c in columns if "date" in mapping.simple(c).split()}
+        round_column = _pick(columns, _ROUND_WORDS, ({child} if child else set()) | dated)
+        date = _date_column(frame, columns)
+        repeated = child is not None and frame[child].duplicated().any()
+        if round_column is None and date and repeated:
+            lines.append("  rounds_from: date           # no round column: each child's "
+                         "assessments are numbered 1, 2, … by date")
+        elif round_column is None:
             cols.append(f"    round: {FILL_IN}    # the column giving the assessment round "
                         "(1, 2, … or Baseline, Endline)")
             plan.todo.append("csi.columns.round")

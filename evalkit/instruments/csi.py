@@ -80,7 +80,8 @@ def _alias_table() -> dict[str, str]:
 
 
 _ALIASES = _alias_table()
-_CODE = re.compile(r"^(?:(?:csi|factor|f|q|item|goal) ?)?([1-6]) ?([ab])(?: (.+))?$")
+_CODE = re.compile(r"^(?:(?:csi|factor|domain|dom|f|q|item|goal) ?)?([1-6]) ?([ab])(?: (.+))?$")
+_QUESTION = re.compile(r"^\s*(?:[1-6]\s?[abAB][\s.:)-]+)?([^:?(]+?)\s*[:?(]")
 
 
 def factor_code(name: object) -> str | None:
@@ -104,8 +105,13 @@ def factor_code(name: object) -> str | None:
         if match is not None:
             code = (match.group(1) + match.group(2)).upper()
             rest = match.group(3)
-            if rest is None or _ALIASES.get(rest) == code or _ALIASES.get(rest.replace(" ", "")) == code:
-                return code
+            if rest is None or _ALIASES.get(rest) == code or _ALIASES.get(rest.replace(" ", "")) == code \
+                    or any(rest.startswith(name + " ") for name, c in _ALIASES.items()
+                           if c == code and " " in name):
+                return code  # '1A', 'csi_1a', '1a_food_security', '1A Food security: does …'
+    question = _QUESTION.match(text)  # a label export's question text: 'Food security: …?'
+    if question is not None:
+        return _ALIASES.get(_simple(question.group(1)))
     return None
 
 

@@ -119,12 +119,14 @@ def render_in_worker(folder: str, out_dir: str, timeout: int, notebook: str | No
         folder, out_dir, timeout=timeout, notebook=notebook, kernel_manager=km))
 
 
-def synthesis_in_worker(csi_folders: list[str], out_dir: str, timeout: int) -> RenderResult:
+def synthesis_in_worker(csi_folders: list[str], out_dir: str, timeout: int,
+                        canaries: frozenset | None = None) -> RenderResult:
     """Render the cross-programme synthesis in this worker's warm kernel."""
     from evalkit.report.collection import write_synthesis
 
     return _in_warm_kernel("synthesis", lambda km: write_synthesis(
-        [Path(f) for f in csi_folders], Path(out_dir), timeout=timeout, kernel_manager=km))
+        [Path(f) for f in csi_folders], Path(out_dir), timeout=timeout, kernel_manager=km,
+        canaries=canaries))
 
 
 def _size(folder: Path) -> int:
@@ -154,10 +156,12 @@ class ReportPool:
             if len(seen) >= self.jobs:
                 return
 
-    def synthesis(self, csi_folders: list[Path], out_dir: Path, *, timeout: int = 600) -> RenderResult:
-        """The cross-programme synthesis report, rendered in a worker."""
+    def synthesis(self, csi_folders: list[Path], out_dir: Path, *, timeout: int = 600,
+                  canaries: frozenset | None = None) -> RenderResult:
+        """The cross-programme synthesis report, rendered in a worker (``canaries``: the
+        programmes' personal values, when their reports already read them)."""
         return self._pool.submit(synthesis_in_worker, [str(f) for f in csi_folders], str(out_dir),
-                                 timeout).result()
+                                 timeout, canaries).result()
 
     def render(self, folders: list[Path], out_dir: Path, *, timeout: int = 600,
                notebook: Path | None = None,

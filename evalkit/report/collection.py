@@ -42,11 +42,14 @@ def csi_programmes(folders: list[Path]) -> list[Path]:
 
 
 def write_synthesis(csi_folders: list[Path], out_dir: Path, timeout: int = 600,
-                    kernel_manager=None) -> RenderResult:
-    """Render the cross-programme CSI synthesis of ``csi_folders``."""
+                    kernel_manager=None, canaries: frozenset | None = None) -> RenderResult:
+    """Render the cross-programme CSI synthesis of ``csi_folders``. ``canaries``: the
+    programmes' personal values from the loads that rendered their reports (each file is read
+    once per run); without them the folders are loaded here."""
     from evalkit.data.programme import load
 
-    personal = frozenset().union(*(load(f, use_cache=False).canaries for f in csi_folders))
+    personal = canaries if canaries is not None else frozenset().union(
+        *(load(f, use_cache=False).canaries for f in csi_folders))
     return render_notebook(synthesis_notebook(),
                            {"programme_dirs": [str(f.resolve()) for f in csi_folders]},
                            "synthesis", out_dir, canaries=personal, timeout=timeout,
@@ -116,7 +119,9 @@ def render_collection(folders: list[Path], out_dir: Path, *, jobs: int = 1, time
         results = pool.render(folders, out_dir, timeout=timeout, on_result=on_result)
         with_csi = set(csi_programmes(folders))
         rendered_csi = [f for f, r in zip(folders, results) if r.ok and f in with_csi]
-        synthesis = (pool.synthesis(rendered_csi, out_dir, timeout=timeout)
+        canaries = frozenset().union(*(r.canaries for f, r in zip(folders, results)
+                                       if f in rendered_csi))
+        synthesis = (pool.synthesis(rendered_csi, out_dir, timeout=timeout, canaries=canaries)
                      if len(rendered_csi) >= 2 else None)
     index = write_index(results + ([synthesis] if synthesis is not None else []), out_dir)
     return results, synthesis, index

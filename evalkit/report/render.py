@@ -16,7 +16,7 @@ import re
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -62,6 +62,7 @@ class RenderResult:
     seconds: float
     error: str | None = None
     rows: tuple[str, ...] = ()  # rows read, used and set aside per file
+    canaries: frozenset = field(default=frozenset(), repr=False, compare=False)  # memory only
 
     @property
     def ok(self) -> bool:
@@ -222,4 +223,5 @@ def render_programme(folder: str | Path, out_dir: str | Path = "reports", *,
                              {"programme_dir": str(folder)}, folder.name, out_dir,
                              canaries=data.canaries, timeout=timeout,
                              kernel_manager=kernel_manager)
-    return dataclasses.replace(result, rows=tuple(a.line() for a in data.accounts))
+    return dataclasses.replace(result, rows=tuple(a.line() for a in data.accounts),
+                               canaries=data.canaries)

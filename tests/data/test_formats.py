@@ -202,3 +202,28 @@ def test_numbers_accept_khmer_digits_decimal_commas_and_not_applicable():
     assert values.tolist()[:2] == [3.0, 2.5]
     assert values.iloc[2:5].isna().all()
     assert ok.tolist() == [True, True, True, True, True, False, False]
+
+
+def test_kobo_export_without_a_round_column_numbers_assessments_by_date(tmp_path, truth):
+    import csv as csv_module
+
+    source = exports.kobo_csv(truth, tmp_path / "kobo.csv")
+    rows = list(csv_module.DictReader(source.open(encoding="utf-8"), delimiter=";"))
+    for row in rows:
+        del row["assessment/round"]
+        row["1A. Food security: does the child have enough food?"] = row.pop("csi/food_security")
+    with (tmp_path / "noround.csv").open("w", newline="", encoding="utf-8") as out:
+        writer = csv_module.DictWriter(out, fieldnames=list(rows[0]), delimiter=";")
+        writer.writeheader()
+        writer.writerows(rows)
+    folder = tmp_path / "programme"
+    assert cli.main(["new", str(folder), "--from", str(tmp_path / "noround.csv")]) == 0
+    assert "rounds_from: date" in (folder / "programme.yml").read_text()
+    data = programme.load(folder)
+    result = csi.change(data.csi, child="child", round="round")
+    want = exports.expected(truth)
+    assert (result.children_before, result.children_after) == (want["children_first"],
+                                                               want["children_last"])
+    assert result.to_frame().set_index("code").loc["1A", "mean_after"] == \
+        pytest.approx(want["means"]["1A"][1], abs=1e-12)
+    assert data.config.csi.round_labels == {1: "Assessment 1", 2: "Assessment 2"}
