@@ -58,8 +58,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     folders = _programme_folders(args)
     if args.jobs < 1:
         raise EvalkitError(f"--jobs is {args.jobs}; expected a whole number of at least 1.")
+    _writable(Path(args.out))
     _say(f"rendering {len(folders)} report(s) with {min(args.jobs, len(folders))} worker(s) into {args.out} …")
     started = time.perf_counter()
+    synthesis = None
     if args.all:
         results, synthesis, index = render_collection(folders, Path(args.out), jobs=args.jobs,
                                                       timeout=args.timeout,
@@ -79,12 +81,32 @@ def cmd_report(args: argparse.Namespace) -> int:
         _say(f"{r.programme:<24} {r.seconds:7.1f}  {'ok' if r.ok else 'FAILED'}")
         for line in r.rows:
             _say(f"    {line}")
-    _say(f"{len(results) - len([r for r in results if not r.ok])} of {len(results)} report(s) "
-         f"rendered in {time.perf_counter() - started:.1f} s.")
-    if failed:
-        _say(f"{len(failed)} report(s) failed; executed notebooks for debugging are in "
-             f"{Path(args.out) / '_executed'}.")
+    _say(f"{len(results) - len([r for r in results if not r.ok])} of {len(results)} programme "
+         f"report(s) rendered in {time.perf_counter() - started:.1f} s"
+         + ("; the synthesis report rendered too." if synthesis is not None and synthesis.ok
+            else "."))
+    failed_programmes = [r for r in results if not r.ok]
+    if failed_programmes:
+        _say(f"{len(failed_programmes)} of {len(results)} programme report(s) failed.")
+    if args.all and synthesis is not None and not synthesis.ok:
+        _say("The synthesis report failed.")
+    kept = [Path(args.out) / "_executed" / f"{r.programme}.ipynb" for r in failed]
+    if any(path.exists() for path in kept):
+        _say(f"Executed notebooks of the failed reports, for debugging: {Path(args.out) / '_executed'}.")
     return 1 if failed else 0
+
+
+def _writable(out: Path) -> None:
+    """Refuse, in one sentence, an output folder that cannot be written."""
+    import tempfile
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".evalkit-probe-"):
+            pass
+    except OSError as exc:
+        raise EvalkitError(f"{out}: reports cannot be written there ({exc.strerror or exc}); "
+                           "expected a folder you can write to (--out).") from None
 
 
 def cmd_list(args: argparse.Namespace) -> int:

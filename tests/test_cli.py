@@ -87,3 +87,11 @@ def test_a_personal_column_used_as_an_id_is_one_sentence(tmp_path):
     result = run("report", str(tmp_path / "cif"), "--out", str(tmp_path / "out"))
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "names column 'child_name', which looks like personal data" in result.stderr
+
+
+def test_an_output_folder_that_cannot_be_written_is_one_sentence(tmp_path, synthetic_root):
+    out = tmp_path / "out"
+    out.write_text("a file where the reports folder should be")  # fails even for root
+    result = run("report", str(synthetic_root / "sko"), "--out", str(out))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "reports cannot be written there" in result.stderr

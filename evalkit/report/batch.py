@@ -12,6 +12,7 @@ handed out largest programme first, so that two workers finish close together.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -51,6 +52,8 @@ def start_kernel():
 
 
 def _stop(km) -> None:
+    import shutil
+
     from jupyter_core.utils import run_sync
 
     try:
@@ -58,6 +61,9 @@ def _stop(km) -> None:
             run_sync(km.shutdown_kernel)(now=True)
     except Exception:
         pass
+    folder = os.path.dirname(getattr(km, "ip", "") or "")
+    if os.path.basename(folder).startswith("evalkit-kernel-"):
+        shutil.rmtree(folder, ignore_errors=True)  # the kernel's private socket folder
 
 
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")

@@ -75,6 +75,7 @@ def write_index(results: list[RenderResult], out_dir: Path) -> Path:
     page = f"""<!DOCTYPE html>
 <html lang="en">
 <head>
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'">
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <title>Programme evaluation reports</title>

@@ -1,4 +1,11 @@
-"""Turning results into self-contained HTML fragments for the notebook's outputs."""
+"""Turning results into self-contained HTML fragments for the notebook's outputs.
+
+This is the one escaping path of the reports: text from programme.yml and from data cells is
+text, never markup. :func:`markdown` escapes ``<``, ``>`` and ``&`` (our own Markdown syntax
+still renders), :func:`table` escapes every cell, header and caption of a table, and
+:func:`figure` and :func:`note` escape their text. Rendered pages also carry a
+Content-Security-Policy that forbids scripts (see the report template).
+"""
 
 from __future__ import annotations
 
@@ -21,9 +28,31 @@ def figure(fig: Figure, alt: str, caption: str | None = None) -> HTML:
                 f'alt="{html.escape(alt)}" width="{int(fig.get_figwidth() * 100)}">{cap}</figure>')
 
 
+def _escape_cell(value):
+    return html.escape(value, quote=True) if isinstance(value, str) else value
+
+
 def table(styler: Styler) -> HTML:
-    """A pandas Styler as HTML with stable element ids (so two runs give the same HTML)."""
+    """A pandas Styler as HTML with stable element ids (so two runs give the same HTML); text
+    in cells, column and row labels and the caption is escaped."""
+    data = styler.data
+    styler.data = data.map(_escape_cell) if hasattr(data, "map") else data
+    styler.data.columns = _escaped_labels(data.columns)
+    styler.data.index = _escaped_labels(data.index)
+    styler.columns = styler.data.columns
+    styler.index = styler.data.index
+    if styler.caption is not None:
+        styler.caption = html.escape(str(styler.caption), quote=False)
     return HTML(styler.set_uuid("t").to_html())
+
+
+def _escaped_labels(labels):
+    import pandas as pd
+
+    if isinstance(labels, pd.MultiIndex):
+        return pd.MultiIndex.from_tuples([tuple(_escape_cell(v) for v in t) for t in labels],
+                                         names=labels.names)
+    return pd.Index([_escape_cell(v) for v in labels], name=labels.name)
 
 
 def p_value(p: float | None, missing: str = "–") -> str:
@@ -34,6 +63,9 @@ def p_value(p: float | None, missing: str = "–") -> str:
 
 
 def markdown(text: str) -> Markdown:
+    """Our Markdown with any HTML in it (from a config or data value) shown as text; reports
+    hold no links, so a '[text](url)' or a bare URL from a config is shown as text too."""
+    text = html.escape(text, quote=True).replace("](", "]\\(").replace("://", "&#58;//")
     return Markdown(text)
 
 

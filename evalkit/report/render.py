@@ -17,6 +17,7 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
@@ -33,10 +34,45 @@ def default_notebook() -> Path:
     return PACKAGE_DIR.parent / "notebooks" / "programme_report.ipynb"
 
 
-EXTERNAL_REFERENCE = re.compile(
-    r"""(?:\bsrc|\bhref)\s*=\s*["']?\s*(?:https?:)?//|@import\s+(?:url\()?\s*["']?\s*(?:https?:)?//""",
-    re.IGNORECASE,
-)
+_REMOTE = re.compile(r"^\s*(?:https?:)?//", re.IGNORECASE)
+_IMPORT = re.compile(r"""@import\s+(?:url\()?\s*["']?\s*(?:https?:)?//|url\(\s*["']?\s*(?:https?:)?//""",
+                     re.IGNORECASE)
+
+
+class _ExternalReferences(HTMLParser):
+    """Remote resources a page would load: src/href/srcset/poster/data attributes that are
+    URLs of another host, and @import or url() in style elements. Text content is text."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag, attrs):
+        self._in_style = tag == "style"
+        for name, value in attrs:
+            if name in ("src", "href", "srcset", "poster", "data", "action") and value \
+                    and _REMOTE.match(value):
+                self.found.append(f'{name}="{value[:12]}')
+            if name == "style" and value and _IMPORT.search(value):
+                self.found.append("style url(")
+
+    def handle_endtag(self, tag):
+        if tag == "style":
+            self._in_style = False
+
+    def handle_data(self, data):
+        if self._in_style:
+            match = _IMPORT.search(data)
+            if match:
+                self.found.append(match.group(0))
+
+
+def external_references(html: str) -> list[str]:
+    """The remote resources ``html`` would load (empty for a self-contained page)."""
+    parser = _ExternalReferences()
+    parser.feed(html)
+    return parser.found
 
 
 @functools.lru_cache(maxsize=1)
@@ -51,6 +87,13 @@ def _ipc_kernel_manager():
             self.transport = "ipc"
             # sockets in a private folder: never in the working directory, never shared
             self.ip = os.path.join(tempfile.mkdtemp(prefix="evalkit-kernel-"), "ipc")
+
+        async def _async_cleanup_resources(self, restart: bool = False) -> None:
+            await super()._async_cleanup_resources(restart=restart)
+            if not restart:  # the private socket folder goes with the kernel
+                shutil.rmtree(os.path.dirname(self.ip), ignore_errors=True)
+
+        cleanup_resources = _async_cleanup_resources
 
     return IPCKernelManager
 
@@ -98,10 +141,10 @@ def check_html(html: str, programme: str, canaries) -> None:
     """Refuse HTML that loads anything from the network or contains personal data."""
     from evalkit.report.privacy import leaked
 
-    external = EXTERNAL_REFERENCE.search(html)
+    external = external_references(html)
     if external:
         raise ReportError(f"{programme}: the rendered HTML refers to an external resource "
-                          f"({external.group(0)!r}); reports must be self-contained.")
+                          f"({external[0]!r}); reports must be self-contained.")
     found = leaked(html, canaries)
     if found:
         raise ReportError(f"{programme}: the rendered HTML contains personal data from the "
@@ -172,7 +215,11 @@ def render_notebook(notebook: Path, parameters: dict, name: str, out_dir: str | 
                               f"{str(exc).splitlines()[0] if str(exc) else 'no detail'}).") from None
         html = to_html(executed)
         check_html(html, name, canaries)
-        _atomic_write_text(target, html)
+        try:
+            _atomic_write_text(target, html)
+        except OSError as exc:
+            raise ReportError(f"{name}: the report could not be written to {target.parent} "
+                              f"({exc.strerror or type(exc).__name__}).") from None
         return RenderResult(name, target, time.perf_counter() - started)
     except EvalkitError as exc:
         return RenderResult(name, None, time.perf_counter() - started,
