@@ -200,14 +200,27 @@ def normalise_ids(values: pd.Series, ignore_leading_zeros: bool = False) -> pd.S
     return text
 
 
+_ORDINAL = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b")
+
+
 def round_order(label: Any) -> float | None:
-    """A sort key for a round label known by its words or number, or None."""
-    key = simple(label)
+    """A sort key for a round label known by its words or number, or None: 'Baseline' <
+    'Midline' < 'Follow-up 1' < 'Follow-up 2' < 'Endline'; '6 months' < '12 months';
+    'Round 2', 'T1', '2nd assessment' by their number."""
+    key = _ORDINAL.sub(r"\1", simple(label))
     if key in ROUND_WORDS:
         return ROUND_WORDS[key]
     match = _NUMBERED.match(key.replace(" ", "") if key.startswith(("t", "r")) and len(key) <= 4 else key)
     if match:
         return float(next(g for g in match.groups() if g is not None))
+    number = re.findall(r"\d+(?:\.\d+)?", key)
+    words = re.sub(r"\d+(?:\.\d+)?", " ", key).split()
+    word = " ".join(words)
+    if len(number) == 1 and word in ROUND_WORDS:  # 'follow up 2', 'endline 2021'? (a word and a number)
+        return ROUND_WORDS[word] + float(number[0]) / 1e4
+    if len(number) == 1 and word in ("assessment", "visit", "round", "wave", "survey", "time",
+                                     "month", "months", "assessment number"):
+        return float(number[0])
     return None
 
 

@@ -221,6 +221,8 @@ def _grid_to_frame(rows: list[list[Any]], header_index: int, first_row_number: i
     """Rows below ``header_index`` as a frame named by the header; blank rows dropped; the
     ``ROW`` column gives each record's number (``first_row_number`` is the header's)."""
     header = list(rows[header_index]) if rows else []
+    if header_index > 0:
+        header = _two_header_rows(list(rows[header_index - 1]), header)
     body = rows[header_index + 1:]
     width = len(header)
     while width and _is_blank(header[width - 1]) and all(
@@ -235,6 +237,25 @@ def _grid_to_frame(rows: list[list[Any]], header_index: int, first_row_number: i
     frame = pd.DataFrame({name: _tidy_column(grid[:, j]) for j, name in enumerate(names)})
     frame[ROW] = np.arange(first_row_number + 1, first_row_number + 1 + len(body))
     return _drop_blank_rows(frame, tidy=False)
+
+
+def _two_header_rows(above: list[Any], header: list[Any]) -> list[Any]:
+    """A sheet with two header rows (a round over its block of factor columns, in merged
+    cells): where the lower row repeats names, each is prefixed with the label above it,
+    carried right across the merged cells ('Baseline' over '1A' … gives 'Baseline_1A')."""
+    names = [None if _is_blank(c) else _header_text(c) for c in header]
+    present = [n for n in names if n]
+    if len(set(present)) == len(present) or not any(not _is_blank(c) for c in above):
+        return header
+    carried, current = [], None
+    for i in range(len(header)):
+        cell = above[i] if i < len(above) else None
+        if not _is_blank(cell):
+            current = _header_text(cell)
+        carried.append(current)
+    first = next((i for i, c in enumerate(carried) if c is not None), len(header))
+    return [f"{carried[i]}_{names[i]}" if names[i] and carried[i] and i >= first else header[i]
+            for i in range(len(header))]
 
 
 def _tidy_column(values) -> pd.Series:

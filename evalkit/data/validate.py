@@ -112,6 +112,7 @@ def parse_numbers(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
         return number, np.isfinite(number.to_numpy()) | number.isna().to_numpy()
     text = _text(values)
     text = text.where(~text.str.lower().isin(NOT_APPLICABLE).fillna(False))  # n/a: not a value
+    text = text.where(~text.str.fullmatch(r"[\W_]+").fillna(False))  # '-', '.': nothing entered
     cleaned = text.str.translate(KHMER_DIGITS).str.replace(r"^([-+]?\d+),(\d+)$", r"\1.\2", regex=True)
     number = pd.to_numeric(cleaned, errors="coerce").astype("float64")
     finite = np.isfinite(number.to_numpy(na_value=np.nan))
@@ -133,11 +134,15 @@ def parse_factor(values: pd.Series, not_applicable: Sequence[Any] = ()) -> tuple
         out[is_na] = "n/a"
         return out, ok
     keys = keys_of(values)
+    marks = {str(v).strip() for v in not_applicable if cell_key(v) == ""}  # e.g. '-' declared n/a
+    is_na = keys.isin(na_keys - {""}).to_numpy().copy()
+    if marks:
+        is_na |= values.astype(object).map(lambda v: str(v).strip() in marks).to_numpy(dtype=bool)
+    keys = keys.where(keys != "", None)  # punctuation only ('-', '.'): nothing entered
     score = keys.map({"1": "1", "2": "2", "3": "3", "4": "4",
                       **{k: str(v) for k, v in SCORE_LABELS.items()}})
-    is_na = keys.isin(na_keys)
     out = score.where(~is_na, "n/a").astype("string")
-    ok = (score.notna() | is_na | keys.isna()).to_numpy()
+    ok = score.notna().to_numpy() | is_na | keys.isna().to_numpy()
     return out.where(pd.Series(ok, index=out.index)), ok
 
 
@@ -149,7 +154,8 @@ def parse_binary(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y", "%d %b %Y",
-                 "%d %B %Y", "%Y/%m/%d", "%b %d, %Y")
+                 "%d %B %Y", "%d-%b-%Y", "%d-%b-%y", "%d %b %y", "%Y/%m/%d", "%b %d, %Y",
+                 "%B %d, %Y", "ISO8601")
 
 
 def parse_dates(values: pd.Series, date_format: str | None = None) -> tuple[pd.Series, np.ndarray]:
@@ -172,8 +178,10 @@ def parse_dates(values: pd.Series, date_format: str | None = None) -> tuple[pd.S
     for fmt in formats:
         if not todo.any():
             break
-        chunk = text[todo].str.replace(r"[ T]00:00(:00)?$", "", regex=True)
-        parsed = pd.to_datetime(chunk, format=fmt, errors="coerce")
+        chunk = text[todo].str.replace(r"[ T]00:00(:00(\.0+)?)?$", "", regex=True)
+        parsed = pd.to_datetime(chunk, format=fmt, errors="coerce", utc=fmt == "ISO8601")
+        if fmt == "ISO8601":  # timestamps with a zone (KoBo's start/end): the local day
+            parsed = pd.to_datetime(chunk.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
         got = parsed.notna().to_numpy()
         idx = np.flatnonzero(todo)[got]
         out.iloc[idx] = parsed[got].to_numpy()

@@ -48,8 +48,9 @@ SEED_NAMES: dict[str, str] = {
 
 DOMAIN_OF: dict[str, str] = {code: domain for domain, codes in DOMAINS.items() for code in codes}
 
-NOT_APPLICABLE = ("n/a", "not applicable")
-"""Cell texts (any case) meaning the factor does not apply to this child."""
+NOT_APPLICABLE = ("n/a", "not applicable", "na", "n.a.", "n a")
+"""Cell texts (any case) meaning the factor does not apply to this child. Cells holding only
+punctuation ('-', '.', '—') mean nothing was entered: not rated."""
 
 FLAG_AT_OR_BELOW = 2
 """A factor scored at or below this needs services (1 very bad, 2 bad)."""
@@ -107,7 +108,8 @@ def factor_code(name: object) -> str | None:
             rest = match.group(3)
             if rest is None or _ALIASES.get(rest) == code or _ALIASES.get(rest.replace(" ", "")) == code \
                     or any(rest.startswith(name + " ") for name, c in _ALIASES.items()
-                           if c == code and " " in name):
+                           if c == code and " " in name) \
+                    or not rest.isascii():  # a local (e.g. Khmer) label after the code
                 return code  # '1A', 'csi_1a', '1a_food_security', '1A Food security: does …'
     question = _QUESTION.match(text)  # a label export's question text: 'Food security: …?'
     if question is not None:

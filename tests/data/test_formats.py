@@ -227,3 +227,58 @@ def test_kobo_export_without_a_round_column_numbers_assessments_by_date(tmp_path
     assert result.to_frame().set_index("code").loc["1A", "mean_after"] == \
         pytest.approx(want["means"]["1A"][1], abs=1e-12)
     assert data.config.csi.round_labels == {1: "Assessment 1", 2: "Assessment 2"}
+
+
+def test_wide_sheet_with_two_header_rows_and_merged_round_cells(tmp_path, truth):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["", "", "Baseline", *[None] * 11, "Follow-up", *[None] * 11])
+    sheet.merge_cells(start_row=1, start_column=3, end_row=1, end_column=14)
+    sheet.merge_cells(start_row=1, start_column=15, end_row=1, end_column=26)
+    sheet.append(["Child ID", "Name", *exports.CODES, *exports.CODES])
+    wide = {}
+    for row in truth.itertuples(index=False):
+        record = wide.setdefault(row.child_id, [row.child_id, row.name] + [None] * 24)
+        offset = 2 + 12 * (row.round - 1)
+        for j in range(12):
+            value = getattr(row, f"_{6 + j}")
+            record[offset + j] = None if isinstance(value, float) and np.isnan(value) else value
+    for record in wide.values():
+        sheet.append(record)
+    book.save(tmp_path / "two_rows.xlsx")
+    folder = tmp_path / "programme"
+    assert cli.main(["new", str(folder), "--from", str(tmp_path / "two_rows.xlsx")]) == 0
+    assert "FILL-IN" not in (folder / "programme.yml").read_text()
+    data = programme.load(folder)
+    result = csi.change(data.csi, child="child", round="round")
+    want = exports.expected(truth)
+    assert (result.children_before, result.children_after) == (want["children_first"],
+                                                               want["children_last"])
+    table = result.to_frame().set_index("code")
+    for code, (mean_b, mean_a, n) in want["means"].items():
+        assert table.loc[code, "mean_before"] == pytest.approx(mean_b, abs=1e-12)
+        assert table.loc[code, "mean_after"] == pytest.approx(mean_a, abs=1e-12)
+    assert data.config.csi.round_labels == {1: "Baseline", 2: "Follow-up"}
+
+
+@pytest.mark.parametrize("labels,order", [
+    (["Follow-up 2", "Baseline", "Follow-up 1"], ["Baseline", "Follow-up 1", "Follow-up 2"]),
+    (["2nd assessment", "1st assessment"], ["1st assessment", "2nd assessment"]),
+    (["T1", "T0"], ["T0", "T1"]),
+])
+def test_more_round_names_are_ordered(labels, order):
+    from evalkit.data.mapping import order_rounds
+
+    codes, names = order_rounds(pd.Series(labels), None, None, "x.csv", "round")
+    assert [names[c] for c in sorted(names)] == order
+
+
+def test_hand_kept_not_applicable_and_blank_marks():
+    from evalkit.data.validate import parse_factor
+
+    values, ok = parse_factor(pd.Series(["NA", "N/A", "n.a.", "-", ".", "—", "3", "Good"]))
+    assert ok.all()
+    assert values.tolist()[:3] == ["n/a"] * 3 and values.iloc[3:6].isna().all()
+    assert values.tolist()[6:] == ["3", "4"]
