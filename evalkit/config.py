@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from evalkit.errors import ConfigError
+from evalkit.options import choose, refusal
 
 CONFIG_NAME = "programme.yml"
 FILL_IN = "FILL-IN"
@@ -190,13 +191,10 @@ def documented_keys() -> set[str]:
 
 def _option(value: Any, choices: tuple[str, ...], path: Path, key: str) -> str:
     """An option string, matched in any case; anything else refused with the valid values."""
-    text = str(value).strip().lower()
-    if text in choices:
-        return text
-    near = difflib.get_close_matches(text, choices, n=1)
-    hint = f" (did you mean {near[0]!r}?)" if near else ""
-    raise ConfigError(f"{path}: key '{key}' is {value!r}{hint}; expected one of "
-                      f"{', '.join(repr(c) for c in choices)}.")
+    chosen = choose(value, choices)
+    if chosen is None:
+        raise ConfigError(f"{path}: key '{key}' {refusal(value, choices)}.")
+    return chosen
 
 
 def inside(folder: Path, name: Any, path: Path, key: str) -> Path:

@@ -103,6 +103,10 @@ def terminal_lines(result: CheckResult, limit: int = 20) -> list[str]:
     if result.columns is not None:
         lines.append("  CSI factor columns (cells):")
         lines += ["    " + line for line in result.columns.to_string(index=False).splitlines()]
+    for column, counts in result.data.undeclared.items():
+        lines.append(f"  column {column!r}: {sum(counts.values())} row(s) hold values not declared "
+                     "under values in programme.yml, shown in reports as 'other': "
+                     + ", ".join(f"{v!r} ({n})" for v, n in counts.most_common(10)))
     if result.problems:
         lines.append("  problems by column and rule:")
         lines += [f"    {line}" for line in summarise(result.problems, limit=12)]

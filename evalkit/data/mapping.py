@@ -165,6 +165,21 @@ def recode(values: pd.Series, mapping: Mapping[Any, Any]) -> pd.Series:
     return out
 
 
+OTHER = "other"
+"""What an undeclared category is shown as."""
+
+
+def declared_categories(values: pd.Series, declared: Mapping[Any, Any] | None) -> pd.Series:
+    """A category column as a report may show it: values declared in programme.yml (a value
+    map: your value -> the label to show) by their label, any other value as 'other', blanks
+    blank. A category typed by hand can hold anything, a child's name included: only what the
+    programme declared is ever shown by name (``evalkit check`` lists the rest to the owner)."""
+    keys = keys_of(values)
+    table = _lookup(declared or {})
+    labels = keys.map(lambda k: None if k is None else str(table.get(k, OTHER)))
+    return labels.astype("string")
+
+
 def carry_by_id(frame: pd.DataFrame, unit: str, columns: Sequence[str]) -> pd.DataFrame:
     """Fill ``columns`` where blank from another row of the same ``unit`` (a treatment or
     village column that only the baseline file has, carried to the endline rows)."""
@@ -225,7 +240,7 @@ def round_order(label: Any) -> float | None:
 
 
 def order_rounds(values: pd.Series, dates: pd.Series | None, declared: Mapping[Any, Any] | None,
-                 source: str, column: str) -> tuple[pd.Series, dict[int, str]]:
+                 source: str, column: str, hint: str | None = None) -> tuple[pd.Series, dict[int, str]]:
     """Rounds as 1, 2, 3 … in time order, and their labels.
 
     The order is, in this priority: ``declared`` (programme.yml's ``values.round``: label ->
@@ -260,8 +275,9 @@ def order_rounds(values: pd.Series, dates: pd.Series | None, declared: Mapping[A
         if any(v is None for v in known.values()):
             raise DataError(f"{source}, column {column!r}: the order of the {len(distinct)} rounds "
                             "cannot be told (no dates, and not all are words such as baseline, "
-                            "midline, endline or '6 months'); expected their order under "
-                            "values.round in programme.yml, e.g. {Baseline: 1, Endline: 2}.")
+                            "midline, endline or '6 months'); "
+                            + (hint or "expected their order under values.round in programme.yml, "
+                               "e.g. {Baseline: 1, Endline: 2}") + ".")
         rank = known
     ordered = sorted(distinct, key=lambda k: rank[k])
     if len({rank[k] for k in distinct}) < len(distinct):

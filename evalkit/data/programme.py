@@ -71,6 +71,7 @@ class ProgrammeData:
     accounts: tuple[RowAccount, ...] = ()
     problems: tuple[Problem, ...] = field(default=(), repr=False)  # set aside (in memory only)
     canaries: frozenset[str] = field(default=frozenset(), repr=False)  # personal values, memory only
+    undeclared: dict = field(default_factory=dict, repr=False)  # column -> Counter, memory only
 
     def table(self, name: str) -> pd.DataFrame:
         return self.tables[name]
@@ -94,6 +95,7 @@ class _Loader:
         self.accounts: list[RowAccount] = []
         self.problems: list[Problem] = []
         self.canaries: set[str] = set()
+        self.undeclared: dict[str, Counter] = {}  # column -> values shown as 'other' (memory only)
         self.hasher = personal.Pseudonymiser.for_folder(private)
 
     # --- reading
@@ -243,10 +245,17 @@ class _Loader:
                 work[code] = mapping.recode(work[code], scores)
             if mapped:
                 work[code] = mapping.recode(work[code], mapped)
-        for role in ("child", "group", "date"):
+        for role in ("child", "date"):
             mapped = self.values_for(src, role, roles[role])
             if mapped and role in work:
                 work[role] = mapping.recode(work[role], mapped)
+        if "group" in work:
+            declared = self.values_for(src, "group", cfg.group)
+            shown = mapping.declared_categories(work["group"], declared)
+            undeclared = work["group"][(shown == mapping.OTHER).fillna(False).to_numpy()]
+            if len(undeclared):
+                self.undeclared[cfg.group] = Counter(map(str, undeclared))
+            work["group"] = shown
         fields = [Field("child", cfg.child, "id"), Field("round", cfg.round, "round")]
         if cfg.date:
             fields.append(Field("date", cfg.date, "date", required=cfg.rounds_from == "date",
@@ -452,7 +461,7 @@ def load(folder: str | Path, *, use_cache: bool = True, on_invalid: str | None =
         files[name] = raw.sha256
     data = ProgrammeData(config=resolved, csi=csi_frame, files=files, trial=trial, tables=tables,
                          accounts=tuple(loader.accounts), problems=tuple(loader.problems),
-                         canaries=frozenset(loader.canaries))
+                         canaries=frozenset(loader.canaries), undeclared=loader.undeclared)
     if not override:
         _write_private(private, data, stamp)
     return data

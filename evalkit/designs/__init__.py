@@ -1,11 +1,19 @@
-"""Designs: pure statistical analyses of evaluation designs (DataFrame in, result out)."""
+"""Designs: pure statistical analyses of evaluation designs (DataFrame in, result out).
+
+Everything the README names is importable from here. Option strings (``se="cr2"``,
+``estimator="ANCOVA"``, ``kind="Binary"``) are matched in any case.
+"""
 
 from evalkit.designs.cluster_trial import (BalanceTable, DesignWarning, EffectResult,
                                            EffectsTable, balance_table, compare_arms,
                                            compare_outcomes, twfe_did)
 from evalkit.designs.multiple import benjamini_hochberg, holm
+from evalkit.designs.paired import (CAVEAT, GroupChanges, PrePostResult, TrajectoryResult,
+                                    compare_changes, prepost, trajectory)
 from evalkit.designs.power import ICCResult, cluster_mde, cluster_power, icc
 
-__all__ = ["BalanceTable", "DesignWarning", "EffectResult", "EffectsTable", "ICCResult",
-           "balance_table", "benjamini_hochberg", "cluster_mde", "cluster_power",
-           "compare_arms", "compare_outcomes", "holm", "icc", "twfe_did"]
+__all__ = ["BalanceTable", "CAVEAT", "DesignWarning", "EffectResult", "EffectsTable",
+           "GroupChanges", "ICCResult", "PrePostResult", "TrajectoryResult", "balance_table",
+           "benjamini_hochberg", "cluster_mde", "cluster_power", "compare_arms",
+           "compare_changes", "compare_outcomes", "holm", "icc", "prepost", "trajectory",
+           "twfe_did"]

@@ -139,8 +139,9 @@ def wild_cluster_p(fit: OLSFit, j: int, codes: np.ndarray, n_clusters: int, reps
     on the CR1 t statistic, as in Roodman et al.'s boottest.
 
     Weights: Rademacher, or Webb's six-point weights when there are fewer than 12 clusters
-    (``weights="auto"``). When 2^G ≤ reps, all Rademacher sign vectors are enumerated.
-    Returns (p-value, description of the weights used).
+    (``weights="auto"``). When 2^G ≤ reps, all Rademacher sign vectors are enumerated and the
+    p-value is exact; otherwise it is (1 + count) / (1 + B) over B random draws, which counts
+    the observed statistic and is never zero. Returns (p-value, description of the weights).
     """
     X, y = fit.X, fit.y
     keep = [c for c in range(fit.k) if c != j]
@@ -188,4 +189,7 @@ def wild_cluster_p(fit: OLSFit, j: int, codes: np.ndarray, n_clusters: int, reps
         total += V.shape[1]
     label = ("Rademacher, all 2^G sign vectors" if enumerate_all
              else f"{'Webb six-point' if kind == 'webb' else 'Rademacher'}, {total} draws")
-    return exceed / total, label
+    if enumerate_all:  # exact: the observed sign vector is among them, so p >= 1 / 2^G
+        return exceed / total, label
+    # random draws: (1 + count) / (1 + B), counting the observed statistic, so never 0
+    return (1 + exceed) / (1 + total), label

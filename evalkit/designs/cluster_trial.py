@@ -27,6 +27,7 @@ from evalkit.designs import _linear as lin
 from evalkit.designs._randomisation import projector, ri_p_value
 from evalkit.designs.multiple import benjamini_hochberg, holm
 from evalkit.errors import DataError
+from evalkit.options import option
 from evalkit.data.columns import numbers, require_columns, zero_one
 
 SE_TYPES = ("CR2", "CR1", "HC1", "iid")
@@ -138,6 +139,27 @@ def _strata_identify(values: pd.Series, treat: np.ndarray, strata: str, cluster:
                         f"comparison needs {strata}s holding both treatment and control.")
 
 
+def _strata_warnings(values: pd.Series, treat: np.ndarray, clusters: pd.Series | None,
+                     strata: str, unit: str) -> list[str]:
+    """Strata that add nothing to the comparison, said out loud: one unit of assignment, or
+    units of one arm only (their fixed effect absorbs them)."""
+    frame = pd.DataFrame({"s": values.to_numpy(), "t": treat,
+                          "c": clusters.to_numpy() if clusters is not None else np.arange(len(treat))})
+    per = frame.groupby("s", sort=True).agg(units=("c", "nunique"), low=("t", "min"), high=("t", "max"))
+    single = per.index[per["units"] == 1].tolist()
+    one_arm = per.index[(per["units"] > 1) & (per["low"] == per["high"])].tolist()
+    notes = []
+    if single:
+        notes.append(f"{len(single)} {strata}(s) hold a single {unit} ({', '.join(map(str, single[:5]))}"
+                     f"{' …' if len(single) > 5 else ''}): they contribute nothing to the "
+                     "treatment–control comparison.")
+    if one_arm:
+        notes.append(f"{len(one_arm)} {strata}(s) hold {unit}s of one arm only "
+                     f"({', '.join(map(str, one_arm[:5]))}{' …' if len(one_arm) > 5 else ''}): "
+                     "they contribute nothing to the treatment–control comparison.")
+    return notes
+
+
 def _strata_dummies(values: pd.Series, prefix: str) -> tuple[np.ndarray, list[str]]:
     codes, levels = pd.factorize(values, sort=True)
     if len(levels) <= 1:
@@ -230,18 +252,27 @@ def _require_clusters(n_clusters: int, clustered: bool, data: pd.DataFrame, clus
                         "assignment) to compare.")
 
 
-def _ordered(values: pd.Series) -> pd.Series:
-    """Time values in their natural order: numbers when every value is one (CSV text '10' after
-    '9'), else as given."""
+def _ordered(values: pd.Series, column: str = "time", source: str = "data frame") -> pd.Series:
+    """Time values as numbers in time order: numbers as numbers (CSV text '10' after '9'),
+    dates as dates, period names by their words ('Baseline' < 'Midline' < 'Endline'); text
+    whose order cannot be told is refused with a sentence, never sorted alphabetically."""
     number = pd.to_numeric(values.astype("string").str.strip(), errors="coerce")
-    return number if number.notna().all() else values
+    if number.notna().all():
+        return number
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values
+    from evalkit.data.mapping import order_rounds
+
+    codes, _ = order_rounds(values, None, None, source, column,
+                            hint="write the periods as numbers (1, 2, 3) or dates")
+    return codes.astype("int64")
 
 
-def _check_options(se: str, estimator: str | None = None) -> None:
-    if se not in SE_TYPES:
-        raise ValueError(f"se must be one of {', '.join(SE_TYPES)}; got {se!r}")
-    if estimator is not None and estimator not in ESTIMATORS:
-        raise ValueError(f"estimator must be one of {', '.join(ESTIMATORS)}; got {estimator!r}")
+def _check_options(se: str, estimator: str | None = None) -> tuple[str, str | None]:
+    """The options in their canonical spelling (matched in any case), or a ValueError listing
+    the valid values."""
+    return (option(se, SE_TYPES, "se"),
+            None if estimator is None else option(estimator, ESTIMATORS, "estimator"))
 
 
 def _emit(notes: list[str]) -> None:
@@ -254,6 +285,20 @@ def _effect(fit: lin.OLSFit, j: int, *, outcome: str, estimator: str, se: str, c
             wild_reps: int, ri_reps: int, seed: int | None, n_dropped: int,
             control: np.ndarray, notes: list[str], n_treated: int,
             absorbed: int = 0) -> EffectResult:
+    if np.ptp(fit.y) == 0:  # a constant outcome: any p-value would be rounding noise
+        notes.append(f"The outcome {outcome!r} does not vary (every unit has the same value), so "
+                     "there is no difference to estimate; estimate, standard error and p-values "
+                     "are not computed (NaN).")
+        _emit(notes)
+        nan = float("nan")
+        return EffectResult(
+            outcome=outcome, estimator=estimator, se_type=se, estimate=nan, se=nan, df=nan,
+            ci_low=nan, ci_high=nan, p_value=nan, p_wild=nan, p_ri=nan, n_obs=fit.n,
+            n_clusters=n_clusters, n_treated_clusters=n_treated, n_dropped=n_dropped,
+            control_mean=float(np.mean(control)) if len(control) else nan,
+            control_sd=float(np.std(control, ddof=1)) if len(control) > 1 else nan,
+            wild_method="not computed: the outcome does not vary",
+            ri_method="not computed: the outcome does not vary", seed=seed, warnings=tuple(notes))
     se_value, df = _inference(fit, j, se, codes, n_clusters, absorbed)
     estimate = float(fit.beta[j])
     tcrit = stats.t.ppf(0.975, df)
@@ -312,7 +357,7 @@ def compare_arms(data: pd.DataFrame, outcome: str, treatment: str, cluster: str 
         factor, t(G − 1)), ``"HC1"`` or ``"iid"``.
     """
     estimator = estimator or ("ancova" if baseline else "endline")
-    _check_options(se, estimator)
+    se, estimator = _check_options(se, estimator)
     if estimator in ("ancova", "did") and not baseline:
         raise ValueError(f"estimator {estimator!r} needs the baseline outcome column (baseline=...)")
     columns = [outcome, treatment] + ([baseline] if estimator != "endline" else []) + list(covariates)
@@ -335,8 +380,11 @@ def compare_arms(data: pd.DataFrame, outcome: str, treatment: str, cluster: str 
         parts.append(numbers(kept, cov).to_numpy())
         names.append(cov)
     X = np.column_stack(parts)
+    strata_notes: list[str] = []
     if strata:
         _strata_identify(kept[strata], treat, strata, cluster or "unit")
+        strata_notes = _strata_warnings(kept[strata], treat, kept[cluster] if cluster else None,
+                                        strata, cluster or "unit")
         dummies, dnames = _strata_dummies(kept[strata], strata)
         X = np.column_stack([X, dummies])
         names += dnames
@@ -357,7 +405,7 @@ def compare_arms(data: pd.DataFrame, outcome: str, treatment: str, cluster: str 
     y_resid = _residualise(W, y)
     n_treated = _treated_clusters(z, treat, codes, n_clusters)
     notes = _design_warnings(n_clusters, n_treated, varies, clustered, dropped,
-                             unit="clusters" if clustered else "units")
+                             unit="clusters" if clustered else "units") + strata_notes
     raw_outcome = numbers(kept, outcome).to_numpy()
     return _effect(fit, 1, outcome=outcome, estimator=estimator, se=se, codes=codes,
                    n_clusters=n_clusters, project=project, y_resid=y_resid, z=z,
@@ -402,12 +450,17 @@ def twfe_did(data: pd.DataFrame, outcome: str, treatment: str, unit: str, time: 
     ``treatment`` is 1 when the unit is treated in that period. Unit effects are absorbed by
     demeaning within unit (they must be nested in clusters; ``cluster`` defaults to ``unit``),
     time effects enter as dummies. For repeated cross-sections pass the cluster (e.g. village)
-    as ``unit``. CR2 uses the within-transformed design (Pustejovsky and Tipton 2018); CR1's
-    k counts the non-absorbed coefficients (fixest's default for nested fixed effects).
+    as ``unit``. CR2 uses the within-transformed design (Pustejovsky and Tipton 2018). CR1 is
+    G/(G − 1) × (n − 1)/(n − k) × the cluster sandwich, with k the non-absorbed coefficients
+    (treatment, time dummies, covariates): fixest's small-sample choice when the unit effects
+    are nested in the clusters, so it matches fixest's clustered SE when the unit is the
+    cluster; the point estimate and SE do not depend on which time period is the reference.
+    Periods are ordered as numbers, dates or by their names (Baseline < Midline < Endline);
+    text periods whose order cannot be told are refused.
     Randomisation inference re-draws which clusters are treated (within ``strata``) when all
     treated clusters start treatment in the same period.
     """
-    _check_options(se)
+    se, _ = _check_options(se)
     cluster = cluster or unit
     columns = [outcome, treatment, unit, time, cluster] + list(covariates) + ([strata] if strata else [])
     require_columns(data, columns, "needed for the difference in differences")
@@ -415,7 +468,7 @@ def twfe_did(data: pd.DataFrame, outcome: str, treatment: str, unit: str, time: 
     treat = zero_one(kept, treatment).to_numpy()
     y = numbers(kept, outcome).to_numpy()
     unit_codes, n_units = _codes(kept[unit])
-    times = _ordered(kept[time])
+    times = _ordered(kept[time], time, data.attrs.get("source", "data frame"))
     time_codes, n_times = _codes(times)
     codes, n_clusters = _codes(kept[cluster])
     _require_clusters(n_clusters, True, data, cluster)
@@ -523,7 +576,7 @@ def balance_table(data: pd.DataFrame, variables: Sequence[str], treatment: str,
     (complete randomisation of clusters within strata), which stays valid with few clusters
     where an F-test on the cluster covariance (rank at most G − 1) does not.
     """
-    _check_options(se)
+    se, _ = _check_options(se)
     require_columns(data, [treatment] + list(variables) + [c for c in (cluster, strata) if c])
     # rows without assignment, cluster or stratum cannot be placed in the design: not used
     base, dropped = _complete_rows(data, [treatment] + [c for c in (cluster, strata) if c])

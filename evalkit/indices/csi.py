@@ -246,6 +246,20 @@ def _change_rows(before: pd.DataFrame, after: pd.DataFrame, flag_before: pd.Data
     })
 
 
+def _time_order(rounds: pd.Series, column: str, source: str) -> list:
+    """The distinct rounds in time order: numbers (and numbers written as text: '2' before
+    '10') as numbers, names by their words (Baseline < Midline < Endline, '6 months' <
+    '12 months'); other text is refused rather than sorted alphabetically."""
+    from evalkit.data.mapping import order_rounds
+
+    number = pd.to_numeric(rounds.astype("string").str.strip(), errors="coerce")
+    if number.notna().all():
+        return rounds.iloc[np.argsort(number.to_numpy(), kind="stable")].tolist()
+    codes, _ = order_rounds(rounds, None, None, source, column,
+                            hint="pass before= and after= to say which rounds to compare")
+    return rounds.iloc[np.argsort(codes.to_numpy(), kind="stable")].tolist()
+
+
 def change(df: pd.DataFrame, child: str = "child_id", round: str = "round",
            before: Any = None, after: Any = None) -> CSIChange:
     """Pair each child's assessments in rounds ``before`` and ``after`` and describe the change.
@@ -259,8 +273,9 @@ def change(df: pd.DataFrame, child: str = "child_id", round: str = "round",
     A factor counts for a child only when it is rated (not missing, not n/a) in both rounds —
     for the factor, its domain, the total and the counts of factors needing services — so
     ``children_paired`` can differ between factors. Rows of other rounds are ignored. Without
-    ``before``/``after`` the first and last rounds in sort order are used (numbers sort as
-    numbers; text rounds such as "baseline"/"endline" should be named explicitly).
+    ``before``/``after`` the first and last rounds in time order are used: numbers as numbers
+    ('2' before '10'), names by their words (Baseline < Midline < Endline); rounds whose
+    order cannot be told are refused with a sentence.
     """
     source = df.attrs.get("source", "data frame")
     for column in (child, round):
@@ -270,7 +285,7 @@ def change(df: pd.DataFrame, child: str = "child_id", round: str = "round",
     rounds = pd.Series(df[round].dropna().unique())
     if rounds.empty:
         raise DataError(f"{source}: column {round!r} is empty; expected assessment rounds.")
-    ordered = rounds.sort_values().tolist()
+    ordered = _time_order(rounds, round, source)
     before = ordered[0] if before is None else before
     after = ordered[-1] if after is None else after
     for name, value in (("before", before), ("after", after)):

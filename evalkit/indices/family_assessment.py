@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from evalkit.designs.prepost import prepost
+from evalkit.designs.paired import prepost
 
 AREAS = ("security", "basic_material_needs", "physical_health", "psychological_health",
          "community_networks", "income_generation", "access_to_justice", "family_problem_solving")

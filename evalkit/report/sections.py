@@ -14,7 +14,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from evalkit.designs.prepost import CAVEAT, PrePostResult, compare_changes, prepost, trajectory
+from evalkit.designs.paired import CAVEAT, PrePostResult, compare_changes, prepost, trajectory
 from evalkit.indices import case_closure as cc
 from evalkit.indices import child_tracking as ct
 from evalkit.indices import csi
@@ -24,10 +24,15 @@ from evalkit.indices.shares import Indicator, share_table
 from evalkit.report import display
 from evalkit.report.csi_section import round_label
 from evalkit.report.privacy import suppress_small
+from evalkit.data.mapping import OTHER
 from evalkit.data.programme import ProgrammeData
 
 
 _p = display.p_value
+
+
+def _count_text(n: int, min_cell: int) -> str:
+    return f"Fewer than {min_cell}" if 0 < n < min_cell else f"{n:,}"
 
 
 def _source(text: str | None) -> list:
@@ -175,8 +180,11 @@ def csi_prepost_section(data: ProgrammeData) -> list:
                                alt="Mean number of CSI factors needing services by round with 95 % CIs",
                                caption="Lower is better. Each point is the mean of the children "
                                        "assessed in that round.")]
-    if "group" in frame:
-        groups = compare_changes(frame, "flagged", "child", "round", before, after, "group",
+    other = int(frame.loc[frame["group"] == OTHER, "child"].nunique()) if "group" in frame else 0
+    if "group" in frame and frame.loc[frame["group"] != OTHER, "group"].nunique() >= 2:
+        declared = frame[(frame["group"] != OTHER).fillna(False)]
+        declared.attrs = dict(frame.attrs)
+        groups = compare_changes(declared, "flagged", "child", "round", before, after, "group",
                                  kind="continuous", higher_is_better=False)
         rows = [_prepost_row(r, f"{g.capitalize()}: factors needing services")
                 for g, r in groups.results.items()]
@@ -191,6 +199,11 @@ def csi_prepost_section(data: ProgrammeData) -> list:
                     f"factors (95 % CI {groups.ci_low:+.2f} to {groups.ci_high:+.2f}; Welch p = "
                     f"{_p(groups.p_value)})."),
                 display.note(groups.caveat)]
+        if other:
+            out.append(display.markdown(
+                f"{_count_text(other, data.config.min_cell)} children belong to a care group not "
+                "declared in the programme's configuration; they are counted in every other "
+                "figure but not in this comparison."))
     out.append(display.note(CAVEAT))
     return out
 

@@ -22,7 +22,7 @@ from evalkit.synth import village_trial as vt
 
 DEFAULT_SEED = 20180630  # end of the seed study's data period (30 June 2018)
 MARKER = "truth.json"  # a folder with this file was written by evalkit synth
-GENERATOR_VERSION = 2  # bump when the generated data change, so --if-missing rewrites them
+GENERATOR_VERSION = 3  # bump when the generated data change, so --if-missing rewrites them
 
 PROGRAMMES: dict[str, dict] = {
     "cct": {
@@ -121,15 +121,17 @@ def _model_markdown(key: str, spec: cp.CSIProgrammeSpec, seed: int) -> str:
 def _config(key: str, spec: cp.CSIProgrammeSpec, seed: int) -> dict:
     meta = PROGRAMMES[key]
     columns = {"child": "client_id", "round": "assessment_number", "date": "assessment_date"}
+    csi: dict = {"file": "csi_assessments.csv"}
     if meta.get("group"):
         columns["group"] = meta["group"]
-    csi: dict = {
-        "file": "csi_assessments.csv",
+        # only declared categories are shown by name; any other value is grouped as 'other'
+        csi["values"] = {"group": {g: g for g in spec.groups}}
+    csi.update({
         "columns": columns,
         "round_labels": meta["csi_rounds"],
         "before": 1,
         "after": 2 if spec.reassessed is not None else spec.rounds,
-    }
+    })
     if meta.get("published"):
         csi["published_improvement"] = dict(meta["published"])
         csi["published_source"] = meta["published_source"]

@@ -24,6 +24,7 @@ CANARIES = {
     "notes": "Canarynote lives near the pagoda",
 }
 BAD_CELL = "Canarycell Xq"
+CARE_TYPE_NAME = "Kinxyzq Sokha Mao (grandmother)"
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +35,7 @@ def planted(synthetic_root, tmp_path_factory):
     frame = pd.read_csv(folder / "csi_assessments.csv", dtype=str, keep_default_na=False)
     for column, value in CANARIES.items():
         frame[column] = [f"{value}" if i % 3 == 0 else f"{value[:-2]}{i}xq" for i in range(len(frame))]
+    frame.loc[[7, 70, 700], "care_type"] = CARE_TYPE_NAME  # a name typed as a category
     bad_rows = [4, 40, 80, 120, 160, 200]
     for row in bad_rows:
         frame.loc[row, "3B"] = BAD_CELL
@@ -67,7 +69,8 @@ def test_no_planted_value_reaches_any_written_file(planted):
     assert {"html", "ipynb", "csv", "parquet", "json"} <= kinds  # every kind of output is scanned
     raw_ids = set(pd.read_csv(planted["folder"] / "csi_assessments.csv", dtype=str)["client_id"])
     for path, text in texts.items():
-        for value in [*CANARIES.values(), BAD_CELL, "Dupontxq", "Sokxq", "Garciaxq", "Maoxq"]:
+        for value in [*CANARIES.values(), BAD_CELL, "Dupontxq", "Sokxq", "Garciaxq", "Maoxq",
+                      "Kinxyzq"]:
             assert value not in text, (path, value)
         assert not [i for i in list(raw_ids)[:50] if i in text], path
 
@@ -81,6 +84,7 @@ def test_rows_set_aside_are_counted_in_the_run_the_report_and_the_check(planted)
     assert planted["check"].returncode == 1
     # the terminal may show the owner the bad value; the check page never does
     assert BAD_CELL in planted["check"].stdout
+    assert "shown in reports as 'other'" in planted["check"].stdout and "Kinxyzq" in planted["check"].stdout
     page = (planted["folder"] / ".evalkit" / "check.html").read_text()
     assert BAD_CELL not in page and "3B" in page
     aside = pd.read_csv(planted["folder"] / ".evalkit" / "set_aside.csv")

@@ -9,7 +9,7 @@ import statsmodels.api as sm
 from scipy import stats
 from statsmodels.stats.contingency_tables import mcnemar
 
-from evalkit.designs.prepost import CAVEAT, compare_changes, prepost, trajectory
+from evalkit.designs.paired import CAVEAT, compare_changes, prepost, trajectory
 
 
 def long(before, after, extra_before=()):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from evalkit.designs.prepost import prepost
+from evalkit.designs.paired import prepost
 from evalkit.errors import ConfigError, DataError
 from evalkit.indices import case_closure as cc
 from evalkit.indices import child_tracking as ct

@@ -22,6 +22,7 @@ from scipy import stats
 
 from evalkit.designs.panel import pair_rounds
 from evalkit.errors import DataError
+from evalkit.options import option
 from evalkit.data.columns import numbers, require_columns
 
 CAVEAT = ("A change between two assessments of the same people, without a comparison group, "
@@ -87,6 +88,7 @@ class PrePostResult:
     lost: int = 0  # binary: 1 -> 0
     attrition: AttritionCheck | None = None
     only_after: int = 0
+    wilcoxon_zero_method: str = "wilcox"  # unchanged pairs dropped ("wilcox") or ranked ("pratt")
     caveat: str = CAVEAT
 
     @property
@@ -112,7 +114,8 @@ class PrePostResult:
         else:
             main = (f"mean {self.mean_before:.3f} -> {self.mean_after:.3f}: change "
                     f"{self.mean_change:+.3f} (95% CI {self.ci_low:+.3f} to {self.ci_high:+.3f}); "
-                    f"paired t p = {self.p_ttest:.4f}; Wilcoxon p = {self.p_wilcoxon:.4f}")
+                    f"paired t p = {self.p_ttest:.4f}; Wilcoxon p = {self.p_wilcoxon:.4f} "
+                    f"(unchanged pairs {'dropped' if self.wilcoxon_zero_method == 'wilcox' else 'ranked, Pratt'})")
         lines = [f"{self.outcome} ({self.kind}), {self.n_pairs} pairs, {self.before!r} -> {self.after!r}",
                  "  " + main,
                  f"  improved {self.improved_pct:.1f} %, unchanged {self.unchanged_pct:.1f} %, "
@@ -135,7 +138,8 @@ def _attrition(before_values: pd.Series, stayed: pd.Series) -> AttritionCheck:
 
 
 def prepost(data: pd.DataFrame, outcome: str, unit: str, round: str, before: Any, after: Any,
-            kind: str = "auto", higher_is_better: bool = True) -> PrePostResult:
+            kind: str = "auto", higher_is_better: bool = True,
+            zero_method: str = "wilcox") -> PrePostResult:
     """Paired change in ``outcome`` from round ``before`` to round ``after``.
 
     ``kind``: "continuous", "ordinal", "binary" or "auto" (from the values). The CI of the mean
@@ -144,7 +148,13 @@ def prepost(data: pd.DataFrame, outcome: str, unit: str, round: str, before: Any
     and the test is the exact McNemar (binomial) test on the discordant pairs. Standardised
     change = mean change ÷ SD of the before-round values of the pairs. "Improved" follows
     ``higher_is_better``.
+
+    ``zero_method``: how the Wilcoxon signed-rank test treats pairs that did not change (CSI
+    scores tie often): ``"wilcox"`` (default, as scipy and R's ``wilcox.test``) drops them;
+    ``"pratt"`` keeps them in the ranking (Pratt 1959), which is more conservative when many
+    pairs are unchanged. The result records which was used.
     """
+    zero_method = option(zero_method, ("wilcox", "pratt"), "zero_method")
     require_columns(data, [outcome, unit, round])
     frame = data[[unit, round]].copy()
     frame[outcome] = numbers(data, outcome)
@@ -153,10 +163,9 @@ def prepost(data: pd.DataFrame, outcome: str, unit: str, round: str, before: Any
     wide = paired.wide
     both = wide[[outcome, f"{outcome}_before"]].dropna()
     x_before, x_after = both[f"{outcome}_before"].to_numpy(), both[outcome].to_numpy()
+    kind = option(kind, ("auto", "continuous", "ordinal", "binary"), "kind")
     if kind == "auto":
         kind = infer_kind(pd.concat([frame[outcome]]))
-    if kind not in ("continuous", "ordinal", "binary"):
-        raise ValueError("kind must be 'auto', 'continuous', 'ordinal' or 'binary'")
     n = len(both)
     if n < 2:
         raise DataError(f"{data.attrs.get('source', 'data frame')}: only {n} unit(s) have "
@@ -175,7 +184,8 @@ def prepost(data: pd.DataFrame, outcome: str, unit: str, round: str, before: Any
     elif n:
         ci = (mean_change, mean_change)
         p_t = 1.0 if mean_change == 0 else 0.0
-    p_w = float(stats.wilcoxon(x_after, x_before).pvalue) if np.any(d != 0) else 1.0
+    p_w = (float(stats.wilcoxon(x_after, x_before, zero_method=zero_method).pvalue)
+           if np.any(d != 0) else 1.0)
     sd_before = x_before.std(ddof=1)
     result = dict(
         outcome=outcome, kind=kind, before=before, after=after, n_pairs=n,
@@ -184,6 +194,7 @@ def prepost(data: pd.DataFrame, outcome: str, unit: str, round: str, before: Any
         p_wilcoxon=p_w, standardised_change=mean_change / sd_before if sd_before > 0 else float("nan"),
         improved_pct=float(np.mean(sign * d > 0) * 100), unchanged_pct=float(np.mean(d == 0) * 100),
         worse_pct=float(np.mean(sign * d < 0) * 100), only_after=paired.only_after,
+        wilcoxon_zero_method=zero_method,
     )
     if kind == "binary":
         gained = int(np.sum((x_before == 0) & (x_after == 1)))
@@ -289,6 +300,8 @@ def compare_changes(data: pd.DataFrame, outcome: str, unit: str, round: str, bef
     for level in levels:
         part = data[data[group] == level]
         part.attrs = dict(data.attrs)
+        if not ((part[round] == before).any() and (part[round] == after).any()):
+            continue  # a group with nobody assessed at one of the rounds has no change
         results[str(level)] = prepost(part, outcome, unit, round, before, after, kind=kind,
                                       higher_is_better=higher_is_better)
         paired = pair_rounds(part.assign(**{outcome: numbers(part, outcome)}), unit, round,
