@@ -81,6 +81,7 @@ class TrialOutcome:
     name: str
     label: str
     kind: str  # "binary" (0/1, shown in percentage points) or "score"
+    bounds: tuple[float, float] | None = None  # the values a score can take (range: [0, 10])
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,7 @@ TRIAL_KEYS = {"columns", "baseline", "endline", "outcomes", "balance", "balance_
               "estimator", "seed", "wild_reps", "ri_reps", "treatment_label", "control_label",
               "published_finding", "published_source", *SOURCE_KEYS}
 TRIAL_ROLES = {"unit", "cluster", "strata", "round", "treatment"}
-OUTCOME_KEYS = {"label", "kind"}
+OUTCOME_KEYS = {"label", "kind", "range"}
 WIDE_KEYS = {"pattern", "rounds"}
 FILE_MAPPING_KEYS = {"path"} | READ_KEYS
 VALUE_MAP_KEYS = {"scores", "not_applicable", "round"}
@@ -476,7 +477,14 @@ def _trial(section: Any, folder: Path, path: Path) -> TrialConfig:
                               "mapping with label and kind.")
         _known(spec, OUTCOME_KEYS, path, f"trial.outcomes.{name}.")
         kind = _option(spec.get("kind", "score"), ("binary", "score"), path, f"trial.outcomes.{name}.kind")
-        outcomes.append(TrialOutcome(str(name), str(spec.get("label", name)), kind))
+        bounds = spec.get("range")
+        if bounds is not None and not (isinstance(bounds, list) and len(bounds) == 2 and all(
+                isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds)
+                and bounds[0] <= bounds[1]):
+            raise ConfigError(f"{path}: key 'trial.outcomes.{name}.range' is {bounds!r}; expected "
+                              "[lowest, highest], e.g. [0, 10].")
+        outcomes.append(TrialOutcome(str(name), str(spec.get("label", name)), kind,
+                                     None if bounds is None else (float(bounds[0]), float(bounds[1]))))
     if not outcomes:
         raise ConfigError(f"{path}: key 'trial.outcomes' is empty; expected at least one outcome.")
     estimator = _option(section.get("estimator", "ancova"), ("ancova", "did", "endline"), path,

@@ -367,9 +367,11 @@ class _Loader:
                   Field(cfg.treatment, cfg.treatment, "binary", required=True)]
         if cfg.strata:
             fields.append(Field(cfg.strata, cfg.strata, "text", required=True))
+        bounds = {o.name: o.bounds for o in cfg.outcomes}
         for column in dict.fromkeys([*outcomes, *cfg.balance]):
             if column not in (cfg.unit, cfg.cluster, cfg.treatment, cfg.round, cfg.strata):
-                fields.append(Field(column, column, kinds.get(column, "number")))
+                fields.append(Field(column, column, kinds.get(column, "number"),
+                                    bounds=bounds.get(column)))
         checked = check(work, fields, tables, unique=[cfg.unit, cfg.round])
         out = self.settle("trial", tables, work, checked)
         keys = out[cfg.round].map(cell_key)

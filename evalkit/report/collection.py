@@ -60,7 +60,10 @@ def write_index(results: list[RenderResult], out_dir: Path) -> Path:
     """``index.html``: every report with its one-line headline and a link (failed ones named)."""
     from evalkit.report.render import TEMPLATES
 
+    from evalkit.report.privacy import leaked
+
     css = (TEMPLATES / "evalkit_report" / "report.css").read_text(encoding="utf-8")
+    canaries = frozenset().union(*(r.canaries for r in results))
     rows = []
     for r in results:
         if r.ok and r.html is not None:
@@ -71,6 +74,9 @@ def write_index(results: list[RenderResult], out_dir: Path) -> Path:
         else:
             rows.append(f"<li><strong>{html.escape(r.programme)}</strong>: the report could not "
                         f"be rendered ({html.escape(r.error or 'unknown error')}).</li>")
+        if leaked(rows[-1], canaries):  # the index is published too: scanned like a report
+            rows[-1] = (f"<li><strong>{html.escape(r.programme)}</strong>: this line was withheld "
+                        "because it contained personal data from the input.</li>")
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     page = f"""<!DOCTYPE html>
 <html lang="en">

@@ -188,6 +188,16 @@ def case_nonfinite_number_in_trial(f):
     return f, "column 'knowledge': the value is not a finite number"
 
 
+def case_outcome_outside_its_range(f):
+    f.mkdir()
+    exports.split_trial(f)
+    frame = pd.read_csv(f / "endline.csv", dtype=str)
+    frame.loc[5, "knowledge"] = "55"
+    frame.to_csv(f / "endline.csv", index=False)
+    (f / "programme.yml").write_text(TRIAL_YML.replace("{kind: score}", "{kind: score, range: [0, 10]}"))
+    return f, "corpus/endline.csv, line 7, column 'knowledge': the value is outside the range declared"
+
+
 TRIAL_YML = """name: T
 trial:
   files: {baseline: baseline.xlsx, endline: endline.csv}

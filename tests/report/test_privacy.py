@@ -16,3 +16,13 @@ def test_small_cells_are_suppressed():
     out = suppress_small(table, "n", 5, ["pct"])
     assert out["pct"].isna().tolist() == [True, False, True]
     assert out["n"].isna().tolist() == [True, False, False]
+
+
+def test_the_index_is_scanned_like_a_report(tmp_path):
+    from evalkit.report.collection import write_index
+    from evalkit.report.render import RenderResult
+
+    failed = RenderResult("ngo", None, 1.0, "ngo: something mentioning Keo Sophea went wrong",
+                          canaries=frozenset({"Keo Sophea"}))
+    page = write_index([failed], tmp_path).read_text()
+    assert "Keo Sophea" not in page and "withheld because it contained personal data" in page
