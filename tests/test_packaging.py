@@ -6,6 +6,8 @@ import json
 import re
 import tomllib
 
+import pytest
+
 from tests.conftest import ROOT
 
 
@@ -46,7 +48,7 @@ def test_ci_runs_the_readme_test_command():
 
 
 def test_notebooks_are_committed_without_outputs():
-    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    notebooks = sorted((ROOT / "evalkit" / "notebooks").glob("*.ipynb"))
     assert notebooks
     for path in notebooks:
         nb = json.loads(path.read_text())
@@ -64,3 +66,33 @@ def test_every_programme_yml_key_is_documented():
     text = (ROOT / "docs" / "config.md").read_text()
     missing = sorted(k for k in documented_keys() if f"`{k}`" not in text)
     assert not missing, f"keys missing from docs/config.md: {missing}"
+
+
+@pytest.mark.slow
+def test_an_installed_wheel_renders_a_report(tmp_path, synthetic_root):
+    """A non-editable install (the wheel, outside the checkout) finds its notebooks and
+    templates and renders a report."""
+    import subprocess
+    import sys
+
+    wheel_dir = tmp_path / "wheel"
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
+                            "-q", "-w", str(wheel_dir), str(ROOT)], capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr
+    wheel = next(wheel_dir.glob("evalkit-*.whl"))
+    target = tmp_path / "site"
+    install = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q",
+                              "--target", str(target), str(wheel)], capture_output=True, text=True)
+    assert install.returncode == 0, install.stderr
+    assert (target / "evalkit" / "notebooks" / "programme_report.ipynb").is_file()
+    assert (target / "evalkit" / "templates" / "evalkit_report" / "index.html.j2").is_file()
+    env = {**__import__("os").environ, "PYTHONPATH": str(target)}
+    run = subprocess.run([sys.executable, "-c",
+                          "import evalkit, sys; print(evalkit.__file__); "
+                          "from evalkit.cli import main; "
+                          f"sys.exit(main(['report', {str(synthetic_root / 'sko')!r}, '--out', "
+                          f"{str(tmp_path / 'out')!r}]))"],
+                         capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip().startswith(str(target))  # the installed copy, not the checkout
+    assert (tmp_path / "out" / "sko.html").is_file()

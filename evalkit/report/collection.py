@@ -21,9 +21,9 @@ def headline(report: Path) -> str:
 
 
 def synthesis_notebook() -> Path:
-    from evalkit.report.render import PACKAGE_DIR
+    from evalkit.report.render import NOTEBOOKS
 
-    return PACKAGE_DIR.parent / "notebooks" / "synthesis_report.ipynb"
+    return NOTEBOOKS / "synthesis_report.ipynb"
 
 
 def csi_programmes(folders: list[Path]) -> list[Path]:

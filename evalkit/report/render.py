@@ -29,9 +29,13 @@ TEMPLATES = PACKAGE_DIR / "templates"
 TEMPLATE_NAME = "evalkit_report"
 
 
+NOTEBOOKS = PACKAGE_DIR / "notebooks"
+"""The report notebooks ship inside the package, so an installed copy renders reports too."""
+
+
 def default_notebook() -> Path:
-    """The programme report notebook: ``notebooks/programme_report.ipynb`` of this checkout."""
-    return PACKAGE_DIR.parent / "notebooks" / "programme_report.ipynb"
+    """The programme report notebook, ``evalkit/notebooks/programme_report.ipynb``."""
+    return NOTEBOOKS / "programme_report.ipynb"
 
 
 _REMOTE = re.compile(r"^\s*(?:https?:)?//", re.IGNORECASE)
