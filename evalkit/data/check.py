@@ -96,8 +96,15 @@ def terminal_lines(result: CheckResult, limit: int = 20) -> list[str]:
     name = result.folder.name
     if result.error:
         return [f"{name}: {result.error}"]
-    lines = [f"{name}: " + ("no problems found" if result.ok else
-                            f"{len(result.problems)} problem(s); rows with problems are set aside")]
+    if result.ok:
+        status = "no problems found"
+    elif result.data.config.on_invalid == "set_aside":
+        status = f"{len(result.problems)} problem(s); the rows holding them are set aside"
+    else:
+        status = (f"{len(result.problems)} problem(s); 'evalkit report' stops on them "
+                  "(on_invalid: stop). Correct the cells below, or write 'on_invalid: set_aside' "
+                  "in programme.yml to leave those rows out and count them in the report")
+    lines = [f"{name}: {status}"]
     lines += [f"  {a.line()}" for a in result.data.accounts]
     lines += [f"  {label}: {value}" for label, value in result.facts]
     if result.columns is not None:
@@ -122,6 +129,8 @@ _STYLE = ("body{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:
 
 def write_page(result: CheckResult) -> Path | None:
     """``DIR/.evalkit/check.html``: counts and positions only, no value, no ID."""
+    if not (result.folder / "programme.yml").is_file():
+        return None  # not a programme folder: nothing to write into
     target = result.folder / PRIVATE / "check.html"
     esc = html.escape
     parts = [f"<h1>Data check: {esc(result.folder.name)}</h1>"]
@@ -129,8 +138,10 @@ def write_page(result: CheckResult) -> Path | None:
         parts.append(f"<p class='bad'>{esc(result.error)}</p>")
     else:
         parts.append("<p>" + ("No problems found." if result.ok else
-                              f"{len(result.problems)} problem(s); the rows holding them are set "
-                              "aside.") + "</p>")
+                              f"{len(result.problems)} problem(s)"
+                              + ("; the rows holding them are set aside."
+                                 if result.data.config.on_invalid == "set_aside"
+                                 else "; 'evalkit report' stops on them (on_invalid: stop).")) + "</p>")
         parts.append("<h2>Rows</h2><table><tr><th>file</th><th>read</th><th>used</th>"
                      "<th>set aside</th><th>why</th></tr>")
         for a in result.data.accounts:

@@ -288,5 +288,15 @@ def order_rounds(values: pd.Series, dates: pd.Series | None, declared: Mapping[A
     if numeric:  # rounds given as numbers keep their own numbers
         number = {k: int(float(k)) if float(k).is_integer() else i + 1 for i, k in enumerate(ordered)}
     codes = keys_of(values).map(number)
-    labels = {number[k]: labels_of[k] for k in ordered}
+    labels = {number[k]: _readable(labels_of[k]) for k in ordered}
     return codes, labels
+
+
+def _readable(label: str) -> str:
+    """A round label as a reader sees it: 'follow_up' -> 'Follow-up', 'baseline' -> 'Baseline';
+    labels with capitals are kept as written."""
+    if label != label.lower() or re.fullmatch(r"[-+]?\d+(\.\d+)?", label):
+        return label
+    text = label.replace("_", " ").strip()
+    text = re.sub(r"^follow ?up", "follow-up", text)
+    return text[:1].upper() + text[1:]

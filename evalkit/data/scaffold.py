@@ -90,11 +90,25 @@ def _read_options(table: RawTable) -> list[str]:
     return out
 
 
-def _csi_plan(name: str, table: RawTable, layout: formats.Layout, plan: Plan) -> None:
+def _wide_rest(column: str, prefixes: list[str]) -> str | None:
+    """'date' for 'baseline_date' when 'baseline' is a round prefix of the wide sheet."""
+    for prefix in prefixes:
+        match = re.fullmatch(re.escape(prefix) + r"[\s_.:/-]+(.+)", str(column))
+        if match:
+            return match.group(1)
+    return None
+
+
+def _csi_plan(names: list[str], table: RawTable, layout: formats.Layout, plan: Plan) -> None:
+    """The csi section for one export, or for several exports of the same layout (one per
+    round when they hold no round column, else stacked)."""
+    name = names[0]
     frame = table.frame
     columns = [c for c in table.columns if c not in layout.meta]
-    plan.found.append(f"{name}: {layout.kind} export, {len(frame)} row(s), the 12 CSI factors found")
-    lines = ["csi:", f"  file: {_yaml(name)}", *_read_options(table)]
+    found = len(layout.factors) if not layout.wide_rounds else 12
+    plan.found.append(f"{', '.join(names)}: {layout.kind} export, {len(frame)} row(s) in "
+                      f"{name}, {found} of the 12 CSI factors found")
+    lines = ["csi:", *_read_options(table)]
     child = _child_column(columns)
     cols = []
     cols.append(f"    child: {_yaml(child)}" if child else
@@ -117,6 +131,9 @@ def _csi_plan(name: str, table: RawTable, layout: formats.Layout, plan: Plan) ->
             plan.todo.append("csi.wide.rounds")
         round_column = "round"
         cols.append("    round: round               # made from the column blocks")
+        per_round = {_wide_rest(c, prefixes) for c in columns} - {None}
+        dates = [rest for rest in per_round if "date" in mapping.simple(rest).split()]
+        wide_date = dates[0] if dates else None
     else:
         dated = {c for c in columns if "date" in mapping.simple(c).split()}
         round_column = _pick(columns, _ROUND_WORDS, ({child} if child else set()) | dated)
@@ -131,13 +148,43 @@ def _csi_plan(name: str, table: RawTable, layout: formats.Layout, plan: Plan) ->
             plan.todo.append("csi.columns.round")
         else:
             cols.append(f"    round: {_yaml(round_column)}")
-    date = _date_column(frame, columns)
+    date = wide_date if layout.wide_rounds else _date_column(frame, columns)
     if date:
         cols.append(f"    date: {_yaml(date)}")
     if not layout.wide_rounds:
         for code, column in layout.factors.items():
             if column != code:
                 cols.append(f"    {code}: {_yaml(column)}")
+        from evalkit.instruments.csi import FACTORS, LABELS
+
+        for code in FACTORS:
+            if code not in layout.factors:
+                cols.append(f"    {code}: {FILL_IN}    # the column holding factor {code} "
+                            f"({LABELS[code]}); none was recognised")
+                plan.todo.append(f"csi.columns.{code}")
+    per_round_files = len(names) > 1 and round_column is None and not layout.wide_rounds
+    if per_round_files:  # one file per round: the round comes from the file
+        keys = [Path(n).stem for n in names]
+        lines.insert(1, "  files:                      # one file per round; the key names the round")
+        for i, (key, file_name) in enumerate(zip(keys, names)):
+            lines.insert(2 + i, f"    {_yaml(key)}: {_yaml(file_name)}")
+        round_column = None
+        cols = [c for c in cols if not c.startswith("    round:")]
+        cols.append("    round: round               # made from the file names above")
+        if any(mapping.round_order(k) is None for k in keys):
+            lines.append("  values:")
+            lines.append("    round:                    # the order of the files' rounds")
+            for key in keys:
+                lines.append(f"      {_yaml(key)}: {FILL_IN}    # 1 for the first round, 2 for the next, …")
+            plan.todo.append("csi.values.round")
+        plan.todo = [t for t in plan.todo if t != "csi.columns.round"]
+        cols = [c for c in cols if FILL_IN not in c or not c.startswith("    round:")]
+    elif len(names) > 1:
+        lines.insert(1, "  file:                       # stacked: the same columns in each")
+        for i, file_name in enumerate(names):
+            lines.insert(2 + i, f"    - {_yaml(file_name)}")
+    else:
+        lines.insert(1, f"  file: {_yaml(name)}")
     lines += ["  columns:", *cols]
     if round_column and not layout.wide_rounds:
         values = frame[round_column].dropna()
@@ -193,12 +240,13 @@ def new(target: str | Path, sources: list[str | Path]) -> Plan:
                           "folder (remove or rename the old programme.yml first).")
     if not sources:
         raise ConfigError("name at least one data file after --from.")
+    for source in sources:
+        if not Path(source).is_file():
+            raise ConfigError(f"{source}: file not found; expected a data export to copy in.")
     target.mkdir(parents=True, exist_ok=True)
     names = []
     for source in sources:
         source = Path(source)
-        if not source.is_file():
-            raise ConfigError(f"{source}: file not found; expected a data export to copy in.")
         destination = target / source.name
         if not (destination.exists() and destination.resolve() == source.resolve()):
             shutil.copyfile(source, destination)  # a copy, never a link; the source untouched
@@ -210,17 +258,23 @@ def new(target: str | Path, sources: list[str | Path]) -> Plan:
                    "# ngo: the organisation's name (optional)",
                    "# province: where the programme works (optional)",
                    "privacy:", "  min_cell: 5                 # figures on fewer children are suppressed"]
-    csi_done = False
-    for name in names:
-        table = read(target / name, f"{target.name}/{name}")
-        layout = formats.recognise(table)
-        if not csi_done and (len(layout.factors) == 12 or len(layout.wide_rounds) >= 2):
-            _csi_plan(name, table, layout, plan)
-            csi_done = True
-        elif not csi_done and len(names) == 1:
-            _trial_plan(name, table, plan)
-        else:
-            plan.found.append(f"{name}: copied; not used by the configuration")
+    tables = {name: read(target / name, f"{target.name}/{name}") for name in names}
+    layouts = {name: formats.recognise(table) for name, table in tables.items()}
+    csi_files = [n for n in names if len(layouts[n].factors) >= 6 or len(layouts[n].wide_rounds) >= 2]
+    if csi_files:
+        first = csi_files[0]
+        same = [n for n in csi_files if set(tables[n].columns) == set(tables[first].columns)]
+        _csi_plan(same, tables[first], layouts[first], plan)
+        for name in names:
+            if name not in same:
+                plan.found.append(f"{name}: copied; not used by the configuration (its columns "
+                                  f"differ from {first}'s)")
+    elif len(names) == 1:
+        _trial_plan(names[0], tables[names[0]], plan)
+    else:
+        for name in names:
+            plan.found.append(f"{name}: copied; no CSI factors found, and a village comparison "
+                              "from several files is written by hand (docs/config.md)")
     text = "\n".join(plan.lines) + "\n"
     (target / CONFIG_NAME).write_text(text, encoding="utf-8")
     return plan

@@ -128,7 +128,7 @@ def render_in_worker(folder: str, out_dir: str, timeout: int, notebook: str | No
 def synthesis_in_worker(csi_folders: list[str], out_dir: str, timeout: int,
                         canaries: frozenset | None = None) -> RenderResult:
     """Render the cross-programme synthesis in this worker's warm kernel."""
-    from evalkit.report.collection import write_synthesis
+    from evalkit.report.render import write_synthesis
 
     return _in_warm_kernel("synthesis", lambda km: write_synthesis(
         [Path(f) for f in csi_folders], Path(out_dir), timeout=timeout, kernel_manager=km,

@@ -3,27 +3,21 @@
 from __future__ import annotations
 
 import html
-import re
+import json
 from datetime import datetime, timezone
 from pathlib import Path
 
 from evalkit.report.render import RenderResult, _atomic_write_text, render_notebook
 
-HEADLINE = re.compile(r'<p class="evalkit-headline">(.*?)</p>', re.S)
+def headline(report: Path) -> dict:
+    """The report's headline record (``programme``, ``title``, ``headline``), written beside
+    it by the renderer from the notebook's structured output; empty when there is none."""
+    from evalkit.report.render import headline_path
 
-
-def headline(report: Path) -> str:
-    """The report's one-line headline (written by the notebook's key findings)."""
-    match = HEADLINE.search(report.read_text(encoding="utf-8"))
-    if not match:
-        return ""
-    return re.sub(r"<[^>]+>", "", match.group(1)).strip()
-
-
-def synthesis_notebook() -> Path:
-    from evalkit.report.render import NOTEBOOKS
-
-    return NOTEBOOKS / "synthesis_report.ipynb"
+    try:
+        return json.loads(headline_path(report).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
 
 
 def csi_programmes(folders: list[Path]) -> list[Path]:
@@ -41,21 +35,6 @@ def csi_programmes(folders: list[Path]) -> list[Path]:
     return found
 
 
-def write_synthesis(csi_folders: list[Path], out_dir: Path, timeout: int = 600,
-                    kernel_manager=None, canaries: frozenset | None = None) -> RenderResult:
-    """Render the cross-programme CSI synthesis of ``csi_folders``. ``canaries``: the
-    programmes' personal values from the loads that rendered their reports (each file is read
-    once per run); without them the folders are loaded here."""
-    from evalkit.data.programme import load
-
-    personal = canaries if canaries is not None else frozenset().union(
-        *(load(f, use_cache=False).canaries for f in csi_folders))
-    return render_notebook(synthesis_notebook(),
-                           {"programme_dirs": [str(f.resolve()) for f in csi_folders]},
-                           "synthesis", out_dir, canaries=personal, timeout=timeout,
-                           kernel_manager=kernel_manager)
-
-
 def write_index(results: list[RenderResult], out_dir: Path) -> Path:
     """``index.html``: every report with its one-line headline and a link (failed ones named)."""
     from evalkit.report.render import TEMPLATES
@@ -67,8 +46,9 @@ def write_index(results: list[RenderResult], out_dir: Path) -> Path:
     rows = []
     for r in results:
         if r.ok and r.html is not None:
-            line = headline(r.html)
-            title = _title(r.html)
+            record = headline(r.html)
+            line = record.get("headline", "")
+            title = record.get("title", r.programme)
             rows.append(f'<li><a href="{html.escape(r.html.name)}">{html.escape(title)}</a>'
                         f'<br><span class="evalkit-index-headline">{html.escape(line)}</span></li>')
         else:
@@ -108,12 +88,6 @@ village campaign trial compares groups assigned at random.</p>
     target = out_dir / "index.html"
     _atomic_write_text(target, page)
     return target
-
-
-def _title(report: Path) -> str:
-    match = re.search(r"<h1[^>]*>(.*?)</h1>", report.read_text(encoding="utf-8"), re.S)
-    text = re.sub(r"<[^>]+>", "", match.group(1)) if match else report.stem
-    return html.unescape(text.replace("¶", "")).strip()
 
 
 def render_collection(folders: list[Path], out_dir: Path, *, jobs: int = 1, timeout: int = 600,

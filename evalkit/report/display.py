@@ -72,3 +72,19 @@ def markdown(text: str) -> Markdown:
 def note(text: str, kind: str = "caveat") -> HTML:
     """A highlighted box (kind: caveat or info) holding plain text."""
     return HTML(f'<div class="evalkit-{kind}"><p>{html.escape(text)}</p></div>')
+
+
+HEADLINE_MIME = "application/vnd.evalkit.headline+json"
+"""The MIME type of a report's structured headline: read from the executed notebook and
+written beside the HTML as ``<name>.headline.json`` (the index and the synthesis read it)."""
+
+
+class Headline:
+    """A report's one-line headline: shown as a paragraph, carried as a structured record."""
+
+    def __init__(self, record: dict):
+        self.record = record
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"text/html": f'<p class="evalkit-headline">{html.escape(self.record["headline"])}</p>',
+                HEADLINE_MIME: self.record}

@@ -71,10 +71,10 @@ class ProgrammeReport:
         return "No analysis configured."
 
     def summary_section(self) -> list:
-        import html as html_module
-
+        c = self.config
         out = [display.markdown("## Key findings"),
-               HTML(f'<p class="evalkit-headline">{html_module.escape(self.headline())}</p>')]
+               display.Headline({"programme": c.key, "title": f"{c.ngo}: {c.name}" if c.ngo else c.name,
+                                 "headline": self.headline()})]
         if self._csi is not None:
             out.append(display.markdown(
                 "**Children's status (Child Status Index).**\n\n"

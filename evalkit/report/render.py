@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 
 import functools
+import json
 import os
 import re
 import shutil
@@ -155,6 +156,23 @@ def check_html(html: str, programme: str, canaries) -> None:
                           f"input ({len(found)} value(s)); the report was not written.")
 
 
+def headline_record(executed) -> dict | None:
+    """The report's structured headline, from the executed notebook's outputs."""
+    from evalkit.report.display import HEADLINE_MIME
+
+    for cell in executed.cells:
+        for output in cell.get("outputs", []):
+            record = output.get("data", {}).get(HEADLINE_MIME)
+            if record is not None:
+                return dict(record)
+    return None
+
+
+def headline_path(report: Path) -> Path:
+    """Where a report's headline record lives: beside it, ``<name>.headline.json``."""
+    return report.with_name(report.stem + ".headline.json")
+
+
 def _atomic_write_text(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -219,8 +237,13 @@ def render_notebook(notebook: Path, parameters: dict, name: str, out_dir: str | 
                               f"{str(exc).splitlines()[0] if str(exc) else 'no detail'}).") from None
         html = to_html(executed)
         check_html(html, name, canaries)
+        record = headline_record(executed)
         try:
             _atomic_write_text(target, html)
+            if record is not None:
+                text = json.dumps(record, ensure_ascii=False, indent=1)
+                check_html(text, name, canaries)
+                _atomic_write_text(headline_path(target), text + "\n")
         except OSError as exc:
             raise ReportError(f"{name}: the report could not be written to {target.parent} "
                               f"({exc.strerror or type(exc).__name__}).") from None
@@ -276,3 +299,22 @@ def render_programme(folder: str | Path, out_dir: str | Path = "reports", *,
                              kernel_manager=kernel_manager)
     return dataclasses.replace(result, rows=tuple(a.line() for a in data.accounts),
                                canaries=data.canaries)
+
+
+def synthesis_notebook() -> Path:
+    return NOTEBOOKS / "synthesis_report.ipynb"
+
+
+def write_synthesis(csi_folders: list[Path], out_dir: Path, timeout: int = 600,
+                    kernel_manager=None, canaries: frozenset | None = None) -> RenderResult:
+    """Render the cross-programme CSI synthesis of ``csi_folders``. ``canaries``: the
+    programmes' personal values from the loads that rendered their reports (each file is read
+    once per run); without them the folders are loaded here."""
+    from evalkit.data.programme import load
+
+    personal = canaries if canaries is not None else frozenset().union(
+        *(load(f, use_cache=False).canaries for f in csi_folders))
+    return render_notebook(synthesis_notebook(),
+                           {"programme_dirs": [str(f.resolve()) for f in csi_folders]},
+                           "synthesis", out_dir, canaries=personal, timeout=timeout,
+                           kernel_manager=kernel_manager)

@@ -86,12 +86,12 @@ class SynthesisReport:
         lines.append("The programmes cover different periods (six months to two years), "
                      "different children and different caseload turnover: a larger change in one "
                      "programme is not evidence that it works better.")
-        return display.markdown("## Key findings\n\n" + "\n".join(f"- {l}" for l in lines)
-                                + '\n\n<p class="evalkit-headline">CSI change across '
-                                f"{len(self.changes)} programmes: "
-                                + (f"scores rose everywhere on {len(everywhere)} of 12 factors"
-                                   if everywhere else "no factor rose in every programme")
-                                + " (descriptive).</p>")
+        headline = (f"CSI change across {len(self.changes)} programmes: "
+                    + (f"scores rose everywhere on {len(everywhere)} of 12 factors"
+                       if everywhere else "no factor rose in every programme") + " (descriptive).")
+        return [display.markdown("## Key findings\n\n" + "\n".join(f"- {l}" for l in lines)),
+                display.Headline({"programme": "synthesis",
+                                  "title": "CSI change across programmes", "headline": headline})]
 
     def comparison(self) -> list:
         table = self.factor_table()

@@ -212,3 +212,15 @@ def test_csi_programmes_have_a_prepost_section(rendered):
     assert "Trajectory over all rounds" in text_of(rendered["cfi"].read_text())
     cif = text_of(rendered["cif"].read_text())
     assert "Two groups compared (descriptive)" in cif and "kinship" in cif
+
+
+def test_each_report_writes_a_structured_headline_the_index_uses(rendered):
+    import json
+
+    index = (rendered["cct"].parent / "index.html").read_text()
+    for key, report in [*rendered.items(), ("synthesis", rendered["cct"].parent / "synthesis.html")]:
+        record = json.loads(report.with_name(report.stem + ".headline.json").read_text())
+        assert record["programme"] == key and record["headline"] and record["title"]
+        page = report.read_text()
+        assert f'<p class="evalkit-headline">' in page and "&lt;p class" not in page
+        assert html_module.escape(record["headline"]) in index
