@@ -229,11 +229,13 @@ def _grid_to_frame(rows: list[list[Any]], header_index: int, first_row_number: i
             len(r) < width or _is_blank(r[width - 1]) for r in body):
         width -= 1
     names = _column_names(header[:width], source, sheet, first_row_number)
-    if not all(len(r) == width for r in body):
-        body = [list(r[:width]) + [""] * (width - len(r)) for r in body]
     grid = np.empty((len(body), width), dtype=object)
     if body:
-        grid[:] = body  # one C-level copy; columns below are views
+        try:  # a sheet's rows all have its width: one C-level copy; columns below are views
+            full = np.array(body, dtype=object)
+            grid[:] = full[:, :width] if full.ndim == 2 else body
+        except ValueError:  # ragged rows (a CSV-like grid): pad them
+            grid[:] = [list(r[:width]) + [""] * (width - len(r)) for r in body]
     frame = pd.DataFrame({name: _tidy_column(grid[:, j]) for j, name in enumerate(names)})
     frame[ROW] = np.arange(first_row_number + 1, first_row_number + 1 + len(body))
     return _drop_blank_rows(frame, tidy=False)
@@ -267,11 +269,18 @@ def _tidy_column(values) -> pd.Series:
         array = values.to_numpy(dtype=object)
     else:
         array = values
+    numeric = ("floating", "integer", "mixed-integer-float")
+    if pd.api.types.infer_dtype(array, skipna=True) in numeric:  # numbers and missing only
+        try:
+            return pd.Series(array.astype("float64"))
+        except (TypeError, ValueError):  # None among the numbers
+            return pd.Series(pd.to_numeric(array).astype("float64"))
     blank = pd.isna(array) | (array == "")
-    kind = pd.api.types.infer_dtype(array[~blank], skipna=True)
-    if kind in ("floating", "integer", "mixed-integer-float"):
+    present = array[~blank]
+    kind = pd.api.types.infer_dtype(present, skipna=True)
+    if kind in numeric:  # numbers and Excel's blank cells
         out = np.full(len(array), np.nan)
-        out[~blank] = array[~blank].astype("float64")
+        out[~blank] = present.astype("float64")
         return pd.Series(out)
     if kind in ("date", "datetime"):  # date cells: kept as dates, blanks missing
         return pd.Series(np.where(blank, None, array), dtype=object)

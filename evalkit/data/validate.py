@@ -120,19 +120,24 @@ def parse_numbers(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return number.where(pd.Series(finite, index=number.index)), ok
 
 
+SCORE_TEXTS = ["1", "2", "3", "4", "n/a"]
+"""A validated CSI factor column: categorical over these texts, missing where not rated."""
+
+
 def parse_factor(values: pd.Series, not_applicable: Sequence[Any] = ()) -> tuple[pd.Series, np.ndarray]:
-    """CSI scores as canonical text ('1'…'4', 'n/a', missing); ok where valid."""
+    """CSI scores as canonical text ('1'…'4', 'n/a', missing; categorical, so that a large
+    table stays small and fast to cache); ok where valid."""
     na_keys = {cell_key(v) for v in (*NOT_APPLICABLE, *not_applicable)}
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        number = values.astype("float64")
+        number = values.to_numpy(dtype="float64", na_value=np.nan)
         na_codes = [float(k) for k in na_keys if re.fullmatch(r"-?\d+(\.\d+)?", k)]
-        is_na = number.isin(na_codes).to_numpy()
-        ok = number.isin([1.0, 2.0, 3.0, 4.0]).to_numpy() | number.isna().to_numpy() | is_na
-        text = np.array([None, "1", "2", "3", "4"], dtype=object)
-        index = np.where(number.isin([1.0, 2.0, 3.0, 4.0]), number.fillna(0), 0).astype(int)
-        out = pd.Series(text[index], index=values.index).astype("string")
-        out[is_na] = "n/a"
-        return out, ok
+        is_na = np.isin(number, na_codes) if na_codes else np.zeros(len(number), bool)
+        score = np.isin(number, (1.0, 2.0, 3.0, 4.0))
+        ok = score | np.isnan(number) | is_na
+        codes = np.where(score, np.nan_to_num(number), 0).astype("int8") - 1
+        codes[is_na] = 4
+        return pd.Series(pd.Categorical.from_codes(codes, categories=SCORE_TEXTS),
+                         index=values.index), ok
     keys = keys_of(values)
     marks = {str(v).strip() for v in not_applicable if cell_key(v) == ""}  # e.g. '-' declared n/a
     is_na = keys.isin(na_keys - {""}).to_numpy().copy()
@@ -141,9 +146,10 @@ def parse_factor(values: pd.Series, not_applicable: Sequence[Any] = ()) -> tuple
     keys = keys.where(keys != "", None)  # punctuation only ('-', '.'): nothing entered
     score = keys.map({"1": "1", "2": "2", "3": "3", "4": "4",
                       **{k: str(v) for k, v in SCORE_LABELS.items()}})
-    out = score.where(~is_na, "n/a").astype("string")
+    out = score.where(~is_na, "n/a")
     ok = score.notna().to_numpy() | is_na | keys.isna().to_numpy()
-    return out.where(pd.Series(ok, index=out.index)), ok
+    out = out.where(pd.Series(ok, index=out.index))
+    return pd.Series(pd.Categorical(out, categories=SCORE_TEXTS), index=values.index), ok
 
 
 def parse_binary(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
