@@ -146,17 +146,9 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from evalkit.config import discover
     from evalkit.data.check import check, terminal_lines, write_page
 
-    if args.all:
-        folders = discover(args.data)
-        if not folders:
-            raise EvalkitError(f"{args.data}: no programme folders (folders with a programme.yml) found.")
-    elif args.folders:
-        folders = [Path(f) for f in args.folders]
-    else:
-        raise EvalkitError("name a programme folder (e.g. data/my-ngo) or pass --all.")
+    folders = _programme_folders(args)
     failed = 0
     for folder in folders:
         result = check(folder)
