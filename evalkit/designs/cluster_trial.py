@@ -26,6 +26,7 @@ from scipy import stats
 from evalkit.designs import _linear as lin
 from evalkit.designs._randomisation import projector, ri_p_value
 from evalkit.designs.multiple import benjamini_hochberg, holm
+from evalkit.display import fmt, html_table, p_phrase, p_value
 from evalkit.errors import DataError
 from evalkit.options import option
 from evalkit.data.columns import numbers, require_columns, zero_one
@@ -40,7 +41,7 @@ class DesignWarning(UserWarning):
     """A design feature that weakens the inference (few clusters, within-cluster variation…)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class EffectResult:
     """The effect of assignment on one outcome, with every inference reported together.
 
@@ -77,28 +78,60 @@ class EffectResult:
         sd = self.control_sd
         return self.estimate / sd, self.ci_low / sd, self.ci_high / sd
 
-    def to_frame(self) -> pd.DataFrame:
-        row = {name: getattr(self, name) for name in (
-            "outcome", "estimator", "se_type", "estimate", "se", "df", "ci_low", "ci_high",
-            "p_value", "p_wild", "p_ri", "n_obs", "n_clusters", "n_treated_clusters",
-            "n_dropped", "control_mean", "control_sd")}
-        return pd.DataFrame([row])
+    COLUMNS = {
+        "outcome": "Outcome", "estimator": "Estimator", "se_type": "SE type",
+        "estimate": "Estimate", "se": "SE", "df": "df", "ci_low": "95% CI low",
+        "ci_high": "95% CI high", "p_value": "p", "p_wild": "p (wild bootstrap)",
+        "p_ri": "p (randomisation inference)", "n_obs": "N", "n_clusters": "Clusters",
+        "n_treated_clusters": "Treated clusters", "n_dropped": "Rows dropped",
+        "control_mean": "Control mean", "control_sd": "Control SD"}
+    """Columns of :meth:`to_frame` and their labels (``labelled=True``)."""
+
+    def to_frame(self, labelled: bool = False) -> pd.DataFrame:
+        """One row: ``outcome``, ``estimator``, ``se_type``, ``estimate``, ``se``, ``df``,
+        ``ci_low``/``ci_high`` (95 %), ``p_value`` (``se_type`` with ``df``), ``p_wild``,
+        ``p_ri``, ``n_obs``, ``n_clusters``, ``n_treated_clusters``, ``n_dropped``,
+        ``control_mean``, ``control_sd``; ``labelled=True`` names them for readers."""
+        frame = pd.DataFrame([{name: getattr(self, name) for name in self.COLUMNS}])
+        return frame.rename(columns=self.COLUMNS) if labelled else frame
 
     def summary(self) -> str:
         lines = [
             f"{self.outcome}: {self.estimator} estimate of the effect of assignment",
-            f"  estimate {self.estimate:.4f}   {self.se_type} SE {self.se:.4f}   df {self.df:.1f}",
-            f"  95% CI [{self.ci_low:.4f}, {self.ci_high:.4f}]   p ({self.se_type}) {self.p_value:.4f}",
-            f"  p (wild cluster bootstrap; {self.wild_method}) {self.p_wild:.4f}",
-            f"  p (randomisation inference; {self.ri_method}) {self.p_ri:.4f}",
+            f"  estimate {fmt(self.estimate, 4)}   {self.se_type} SE {fmt(self.se, 4)}   "
+            f"df {fmt(self.df, 1)}",
+            f"  95% CI [{fmt(self.ci_low, 4)}, {fmt(self.ci_high, 4)}]   p ({self.se_type}) "
+            f"{p_value(self.p_value)}",
+            f"  p (wild cluster bootstrap; {self.wild_method}) {p_value(self.p_wild)}",
+            f"  p (randomisation inference; {self.ri_method}) {p_value(self.p_ri)}",
             f"  observations {self.n_obs} (dropped for missing values: {self.n_dropped}); "
             f"clusters {self.n_clusters}, of which treated {self.n_treated_clusters}",
         ]
         lines += [f"  warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
+    def __repr__(self) -> str:
+        return (f"<EffectResult {self.outcome!r}: {self.estimator} estimate {fmt(self.estimate, 3, True)} "
+                f"({self.se_type} SE {fmt(self.se)}), 95% CI {fmt(self.ci_low, 3, True)} to "
+                f"{fmt(self.ci_high, 3, True)}, {p_phrase(self.p_value)}; N = {self.n_obs}, "
+                f"{self.n_clusters} clusters>")
 
-@dataclass(frozen=True, eq=False)
+    def _repr_html_(self) -> str:
+        rows = [("Estimate", fmt(self.estimate)), (f"Standard error ({self.se_type})", fmt(self.se)),
+                ("95% confidence interval", f"{fmt(self.ci_low)} to {fmt(self.ci_high)}"),
+                (f"p ({self.se_type}, t with {fmt(self.df, 1)} df)", p_value(self.p_value)),
+                ("p (wild cluster bootstrap)", p_value(self.p_wild)),
+                ("p (randomisation inference)", p_value(self.p_ri)),
+                ("Control mean (SD)", f"{fmt(self.control_mean)} ({fmt(self.control_sd)})"),
+                ("Observations", f"{self.n_obs:,}"),
+                ("Clusters (treated)", f"{self.n_clusters} ({self.n_treated_clusters})")]
+        note = (f"Estimator: {self.estimator}. Wild bootstrap: {self.wild_method}. "
+                f"Randomisation inference: {self.ri_method}."
+                + "".join(f" Warning: {w}" for w in self.warnings))
+        return html_table(f"Effect of assignment on {self.outcome}", ["", ""], rows, note)
+
+
+@dataclass(frozen=True, eq=False, repr=False)
 class EffectsTable:
     """Effects on a family of outcomes with Holm and Benjamini–Hochberg adjustment."""
 
@@ -117,7 +150,27 @@ class EffectsTable:
     def summary(self) -> str:
         cols = ["outcome", "estimate", "ci_low", "ci_high", "p_value", "p_wild", "p_ri",
                 "p_holm", "q_bh", "n_obs", "n_clusters"]
-        return self.to_frame()[cols].to_string(index=False, float_format=lambda v: f"{v:.4f}")
+        frame = self.to_frame()[cols]
+        for col in ("p_value", "p_wild", "p_ri", "p_holm", "q_bh"):
+            frame[col] = frame[col].map(p_value)
+        return frame.to_string(index=False, float_format=lambda v: f"{v:.4f}")
+
+    def __repr__(self) -> str:
+        return (f"<EffectsTable: {len(self.results)} outcomes "
+                f"({', '.join(r.outcome for r in self.results)}); Holm and BH adjusted>")
+
+    def _repr_html_(self) -> str:
+        rows = [(r.outcome, fmt(r.estimate), f"({fmt(r.se)})", f"{fmt(r.ci_low)} to {fmt(r.ci_high)}",
+                 p_value(r.p_value), p_value(r.p_wild), p_value(r.p_ri), p_value(h), p_value(q),
+                 f"{r.n_obs:,}", r.n_clusters)
+                for r, h, q in zip(self.results, self.p_holm, self.q_bh)]
+        first = self.results[0] if self.results else None
+        note = ("" if first is None else
+                f"{first.se_type} standard errors; p-values adjusted across the {len(rows)} outcomes "
+                "by Holm (familywise) and Benjamini–Hochberg (q, false discovery rate).")
+        return html_table("Effects of assignment", ["Outcome", "Estimate", "(SE)", "95% CI", "p",
+                                                    "p wild", "p RI", "p Holm", "q BH", "N",
+                                                    "Clusters"], rows, note)
 
 
 # --------------------------------------------------------------------------- preparation
@@ -522,7 +575,7 @@ def twfe_did(data: pd.DataFrame, outcome: str, treatment: str, unit: str, time: 
 # --------------------------------------------------------------------------- balance
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class BalanceTable:
     """Balance of baseline characteristics between arms (in the spirit of iebaltab)."""
 
@@ -540,10 +593,30 @@ class BalanceTable:
         return self.table.copy()
 
     def summary(self) -> str:
-        text = self.table.to_string(index=False, float_format=lambda v: f"{v:.3f}")
+        frame = self.table.copy()
+        if "p_value" in frame:
+            frame["p_value"] = frame["p_value"].map(p_value)
+        text = frame.to_string(index=False, float_format=lambda v: f"{v:.3f}")
         return (f"{text}\nOmnibus balance test (sum of squared studentised differences; "
                 f"{self.omnibus_method}): statistic {self.omnibus_statistic:.3f}, "
-                f"p = {self.omnibus_p:.4f}")
+                f"{p_phrase(self.omnibus_p)}")
+
+    def __repr__(self) -> str:
+        return (f"<BalanceTable: {len(self.table)} characteristics by {self.treatment!r}; "
+                f"{self.n_clusters_treatment} treated and {self.n_clusters_control} control "
+                f"clusters; joint test {p_phrase(self.omnibus_p)}>")
+
+    def _repr_html_(self) -> str:
+        t = self.table
+        rows = [(r["variable"], fmt(r["mean_treatment"]), fmt(r["mean_control"]),
+                 fmt(r["difference"], 3, True), fmt(r["normalised_difference"], 3, True),
+                 p_value(r["p_value"])) for _, r in t.iterrows()]
+        note = (f"{self.se_type} standard errors clustered by unit of assignment; joint test "
+                f"({self.omnibus_method}): {p_phrase(self.omnibus_p)}. Clusters: "
+                f"{self.n_clusters_treatment} treatment, {self.n_clusters_control} control.")
+        return html_table("Balance at baseline", ["Characteristic", "Mean, treatment",
+                                                  "Mean, control", "Difference",
+                                                  "Normalised difference", "p"], rows, note)
 
     def to_csv(self, path: str | Path) -> None:
         self.table.to_csv(path, index=False)

@@ -21,6 +21,7 @@ import pandas as pd
 from scipy import stats
 
 from evalkit.designs.panel import pair_rounds
+from evalkit.display import fmt, html_table, p_phrase, p_value
 from evalkit.errors import DataError
 from evalkit.options import option
 from evalkit.data.columns import numbers, require_columns
@@ -63,7 +64,7 @@ class AttritionCheck:
                 f"{self.mean_stayers:.2f}; p = {self.p_value:.3f}).")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class PrePostResult:
     """Paired change in one outcome between two rounds (descriptive; see ``caveat``)."""
 
@@ -109,12 +110,12 @@ class PrePostResult:
         if self.kind == "binary":
             main = (f"{self.mean_before * 100:.1f} % -> {self.mean_after * 100:.1f} %: "
                     f"{self.change_pp:+.1f} percentage points (95% CI {self.ci_low * 100:+.1f} to "
-                    f"{self.ci_high * 100:+.1f}); exact McNemar p = {self.p_mcnemar:.4f} "
+                    f"{self.ci_high * 100:+.1f}); exact McNemar {p_phrase(self.p_mcnemar)} "
                     f"({self.gained} gained, {self.lost} lost)")
         else:
             main = (f"mean {self.mean_before:.3f} -> {self.mean_after:.3f}: change "
                     f"{self.mean_change:+.3f} (95% CI {self.ci_low:+.3f} to {self.ci_high:+.3f}); "
-                    f"paired t p = {self.p_ttest:.4f}; Wilcoxon p = {self.p_wilcoxon:.4f} "
+                    f"paired t {p_phrase(self.p_ttest)}; Wilcoxon {p_phrase(self.p_wilcoxon)} "
                     f"(unchanged pairs {'dropped' if self.wilcoxon_zero_method == 'wilcox' else 'ranked, Pratt'})")
         lines = [f"{self.outcome} ({self.kind}), {self.n_pairs} pairs, {self.before!r} -> {self.after!r}",
                  "  " + main,
@@ -124,6 +125,32 @@ class PrePostResult:
             lines.append("  " + self.attrition.sentence())
         lines.append("  " + self.caveat)
         return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        scale, unit = (100, " pp") if self.kind == "binary" else (1, "")
+        p = self.p_mcnemar if self.kind == "binary" else self.p_ttest
+        return (f"<PrePostResult {self.outcome!r} ({self.kind}): {self.n_pairs} pairs, change "
+                f"{fmt(self.mean_change * scale, 2, True)}{unit} (95% CI "
+                f"{fmt(self.ci_low * scale, 2, True)} to {fmt(self.ci_high * scale, 2, True)}), "
+                f"{p_phrase(p)}; descriptive>")
+
+    def _repr_html_(self) -> str:
+        scale = 100 if self.kind == "binary" else 1
+        rows = [("Pairs", f"{self.n_pairs:,}"), ("Before", fmt(self.mean_before * scale, 2)),
+                ("After", fmt(self.mean_after * scale, 2)),
+                ("Change", fmt(self.mean_change * scale, 2, True)),
+                ("95% CI", f"{fmt(self.ci_low * scale, 2, True)} to {fmt(self.ci_high * scale, 2, True)}")]
+        if self.kind == "binary":
+            rows.append(("p (exact McNemar)", p_value(self.p_mcnemar)))
+        else:
+            rows += [("p (paired t)", p_value(self.p_ttest)),
+                     (f"p (Wilcoxon, zeros {'dropped' if self.wilcoxon_zero_method == 'wilcox' else 'ranked (Pratt)'})",
+                      p_value(self.p_wilcoxon))]
+        rows.append(("Improved / unchanged / worse (%)",
+                     f"{fmt(self.improved_pct, 0)} / {fmt(self.unchanged_pct, 0)} / {fmt(self.worse_pct, 0)}"))
+        units = " (in % and percentage points)" if self.kind == "binary" else ""
+        return html_table(f"{self.outcome}: {self.before} → {self.after}{units}", ["", ""], rows,
+                          self.caveat)
 
 
 def _attrition(before_values: pd.Series, stayed: pd.Series) -> AttritionCheck:
@@ -212,7 +239,7 @@ def prepost(data: pd.DataFrame, outcome: str, unit: str, round: str, before: Any
     return PrePostResult(**result)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class TrajectoryResult:
     """Means by round and within-unit change relative to the first round (unit fixed effects)."""
 
@@ -227,9 +254,25 @@ class TrajectoryResult:
         return self.by_round.merge(self.effects, on="round", how="left")
 
     def summary(self) -> str:
+        frame = self.to_frame()
+        frame["p_value"] = frame["p_value"].map(lambda p: p_value(p, missing=""))
         return (f"{self.outcome}: {self.n_obs} observations of {self.n_units} units\n"
-                + self.to_frame().to_string(index=False, float_format=lambda v: f"{v:.3f}")
+                + frame.to_string(index=False, float_format=lambda v: f"{v:.3f}")
                 + "\n" + self.caveat)
+
+    def __repr__(self) -> str:
+        return (f"<TrajectoryResult {self.outcome!r}: {len(self.by_round)} rounds, "
+                f"{self.n_units} units, {self.n_obs} observations>")
+
+    def _repr_html_(self) -> str:
+        frame = self.to_frame()
+        rows = [(r["round"], f"{int(r['n']):,}", fmt(r["mean"], 2),
+                 f"{fmt(r['ci_low'], 2)} to {fmt(r['ci_high'], 2)}", fmt(r.get("change"), 2, True),
+                 p_value(r.get("p_value"), missing="")) for _, r in frame.iterrows()]
+        note = ("Change since the first round from a regression with unit fixed effects "
+                "(linearmodels PanelOLS), standard errors clustered by unit. " + self.caveat)
+        return html_table(f"{self.outcome} by round", ["Round", "n", "Mean", "95% CI",
+                                                       "Change since first", "p"], rows, note)
 
 
 def trajectory(data: pd.DataFrame, outcome: str, unit: str, round: str) -> TrajectoryResult:
@@ -269,7 +312,7 @@ def trajectory(data: pd.DataFrame, outcome: str, unit: str, round: str) -> Traje
                             n_units=int(frame["unit"].nunique()), n_obs=len(frame))
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class GroupChanges:
     """Two or more groups' paired changes side by side (descriptive)."""
 
@@ -285,6 +328,32 @@ class GroupChanges:
     def to_frame(self) -> pd.DataFrame:
         return pd.concat([r.to_frame().assign(group=g) for g, r in self.results.items()],
                          ignore_index=True)
+
+    def summary(self) -> str:
+        names = list(self.results)
+        lines = [f"{self.outcome}: paired change by group"]
+        lines += [f"  {g}: {r.n_pairs} pairs, change {fmt(r.mean_change, 3, True)}"
+                  for g, r in self.results.items()]
+        if len(names) >= 2:
+            lines.append(f"  {names[1]} minus {names[0]}: {fmt(self.difference, 3, True)} "
+                         f"(95% CI {fmt(self.ci_low, 3, True)} to {fmt(self.ci_high, 3, True)}; "
+                         f"Welch {p_phrase(self.p_value)})")
+        lines.append("  " + self.caveat)
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (f"<GroupChanges {self.outcome!r}: {len(self.results)} groups, difference "
+                f"{fmt(self.difference, 3, True)}, {p_phrase(self.p_value)}; descriptive>")
+
+    def _repr_html_(self) -> str:
+        rows = [(g, f"{r.n_pairs:,}", fmt(r.mean_before, 2), fmt(r.mean_after, 2),
+                 fmt(r.mean_change, 2, True)) for g, r in self.results.items()]
+        names = list(self.results)
+        note = (f"{names[1]} minus {names[0]}: {fmt(self.difference, 2, True)} (95% CI "
+                f"{fmt(self.ci_low, 2, True)} to {fmt(self.ci_high, 2, True)}; Welch "
+                f"{p_phrase(self.p_value)}). {self.caveat}" if len(names) >= 2 else self.caveat)
+        return html_table(f"{self.outcome}: paired change by group",
+                          ["Group", "Pairs", "Before", "After", "Change"], rows, note)
 
 
 def compare_changes(data: pd.DataFrame, outcome: str, unit: str, round: str, before: Any,

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from evalkit.display import fmt, html_table
 from evalkit.data.columns import numbers, require_columns
 
 
@@ -52,7 +53,7 @@ def cluster_power(effect: float, n_clusters: int, cluster_size: float, icc: floa
     return float(stats.t.cdf(shift - crit, df) + stats.t.cdf(-shift - crit, df))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ICCResult:
     """One-way ANOVA estimate of the intra-cluster correlation."""
 
@@ -68,6 +69,16 @@ class ICCResult:
         return (f"ICC {self.icc:.3f} (one-way ANOVA; {self.n_obs} observations in "
                 f"{self.n_clusters} clusters, mean size {self.mean_cluster_size:.1f}, "
                 f"CV of sizes {self.cv_cluster_size:.2f})")
+
+    def __repr__(self) -> str:
+        return f"<ICCResult {self.summary()}>"
+
+    def _repr_html_(self) -> str:
+        rows = [("ICC", fmt(self.icc)), ("Observations", f"{self.n_obs:,}"),
+                ("Clusters", f"{self.n_clusters:,}"), ("Mean cluster size", fmt(self.mean_cluster_size, 1)),
+                ("CV of cluster sizes", fmt(self.cv_cluster_size, 2))]
+        return html_table("Intra-cluster correlation", ["", ""], rows,
+                          "One-way ANOVA estimator, truncated at 0.")
 
 
 def icc(data: pd.DataFrame, outcome: str, cluster: str) -> ICCResult:

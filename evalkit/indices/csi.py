@@ -156,7 +156,7 @@ CHANGE_COLUMNS = (
 )
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class CSIChange:
     """Change in CSI scores between two assessments of the same children.
 
@@ -219,6 +219,25 @@ class CSIChange:
             self.caveat,
         ]
         return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (f"<CSIChange {self.before!r} -> {self.after!r}: {self.children_paired} children "
+                f"assessed at both ({self.only_before} only before, {self.only_after} only after); "
+                f"factors needing services per child {self.mean_flagged_before:.2f} -> "
+                f"{self.mean_flagged_after:.2f}>")
+
+    def _repr_html_(self) -> str:
+        from evalkit.display import fmt, html_table
+
+        rows = [(r["name"], r["children_paired"], fmt(r["mean_before"], 2), fmt(r["mean_after"], 2),
+                 fmt(r["mean_change"], 2, True), fmt(r["improved_pct"], 0), fmt(r["unchanged_pct"], 0),
+                 fmt(r["worse_pct"], 0)) for _, r in self.table.iterrows()]
+        note = (f"Children assessed at both rounds: {self.children_paired}; only at {self.before}: "
+                f"{self.only_before}; only at {self.after}: {self.only_after}. A factor counts only "
+                f"where rated at both. {self.caveat}")
+        return html_table(f"CSI change from {self.before} to {self.after}",
+                          ["Factor / domain", "Children", "Mean before", "Mean after", "Change",
+                           "Improved %", "Unchanged %", "Worse %"], rows, note)
 
 
 def _change_rows(before: pd.DataFrame, after: pd.DataFrame, flag_before: pd.DataFrame,

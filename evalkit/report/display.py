@@ -14,6 +14,8 @@ import html
 import io
 
 from IPython.display import HTML, Markdown
+
+from evalkit.display import p_value  # one p-value wording for the whole kit
 from matplotlib.figure import Figure
 from pandas.io.formats.style import Styler
 
@@ -54,12 +56,6 @@ def _escaped_labels(labels):
                                          names=labels.names)
     return pd.Index([_escape_cell(v) for v in labels], name=labels.name)
 
-
-def p_value(p: float | None, missing: str = "–") -> str:
-    """A p-value as a reader sees it: three decimals, "< 0.001", or ``missing``."""
-    if p is None or p != p:  # None or NaN
-        return missing
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def markdown(text: str) -> Markdown:

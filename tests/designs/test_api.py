@@ -46,3 +46,35 @@ def test_option_strings_match_in_any_case_and_are_refused_with_the_valid_values(
                          estimator="ancvoa", wild_reps=0, ri_reps=0)
         with pytest.raises(ValueError, match=r"se is 'CR3'.*expected one of 'CR2', 'CR1', 'HC1', 'iid'"):
             compare_arms(df, "endline", "treated", "village", se="CR3", wild_reps=0, ri_reps=0)
+
+
+def test_results_display_as_short_reprs_tables_and_the_kits_p_wording():
+    import pandas as pd
+
+    from evalkit.designs import balance_table, compare_arms, compare_changes, icc, prepost
+    from evalkit.display import p_phrase, p_value
+
+    assert (p_value(0.00001), p_value(0.0234), p_value(float("nan"))) == ("< 0.001", "0.023", "–")
+    assert (p_phrase(0.00001), p_phrase(0.5)) == ("p < 0.001", "p = 0.500")
+    df = cluster_trial(seed=4, effect=2.0)
+    df["outcome <b>"] = df["endline"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        effect = compare_arms(df, "outcome <b>", "treated", "village", wild_reps=99, ri_reps=99, seed=1)
+        balance = balance_table(df, ["baseline"], "treated", "village", seed=1)
+    for result in (effect, balance, icc(df, "baseline", "village")):
+        text = repr(result)
+        assert text.startswith("<") and len(text) < 300 and "\n" not in text
+        page = result._repr_html_()
+        assert "<table>" in page and "<b>" not in page  # text from data is escaped
+    assert "0.0000" not in effect.summary() and "p (CR2) < 0.001" in effect.summary()
+    assert "&lt;b&gt;" in effect._repr_html_()
+    labelled = effect.to_frame(labelled=True)
+    assert list(labelled.columns[:4]) == ["Outcome", "Estimator", "SE type", "Estimate"]
+    long = pd.DataFrame({"unit": list(range(20)) * 2, "round": [1] * 20 + [2] * 20,
+                         "score": list(range(20)) + [v + (v % 3) for v in range(20)],
+                         "group": (["a", "b"] * 10) * 2})
+    change = prepost(long, "score", "unit", "round", 1, 2, kind="continuous")
+    assert "pairs" in repr(change) and "0.0000" not in change.summary()
+    groups = compare_changes(long, "score", "unit", "round", 1, 2, "group", kind="continuous")
+    assert "b minus a" in groups.summary() and "<table>" in groups._repr_html_()
