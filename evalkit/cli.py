@@ -163,6 +163,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _folder_arguments(p: argparse.ArgumentParser, verb: str) -> None:
+    """The programme folders a command works on: named, or --all under --data."""
+    p.add_argument("folders", nargs="*", help="programme folder(s), each holding a programme.yml")
+    p.add_argument("--all", action="store_true", help=f"{verb} every programme folder under --data")
+    p.add_argument("--data", default=str(DEFAULT_DATA), help="where --all looks (default: %(default)s)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="evalkit",
@@ -189,9 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "papermill and convert it to self-contained HTML in --out. "
                                    "A programme that fails is reported in one line and does not "
                                    "stop the others; the exit status is 1 if any failed.")
-    p.add_argument("folders", nargs="*", help="programme folder(s), each holding a programme.yml")
-    p.add_argument("--all", action="store_true", help="render every programme folder under --data")
-    p.add_argument("--data", default=str(DEFAULT_DATA), help="where --all looks (default: %(default)s)")
+    _folder_arguments(p, "render")
     p.add_argument("--out", default=str(DEFAULT_OUT), help="where reports go (default: %(default)s)")
     p.add_argument("--timeout", type=int, default=600,
                    help="seconds a notebook cell may run before the report fails (default: %(default)s)")
@@ -215,9 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "duplicates, children assessed once, missing values and dates "
                                    "out of order. Writes FOLDER/.evalkit/check.html (no personal "
                                    "data). Exit status 0 when no problem was found, 1 otherwise.")
-    p.add_argument("folders", nargs="*", help="programme folder(s)")
-    p.add_argument("--all", action="store_true", help="check every programme folder under --data")
-    p.add_argument("--data", default=str(DEFAULT_DATA), help="where --all looks (default: %(default)s)")
+    _folder_arguments(p, "check")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("list", help="list the programmes found and what each report contains",
