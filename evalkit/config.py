@@ -416,13 +416,6 @@ def load(folder: str | Path) -> ProgrammeConfig:
     )
 
 
-def _rounds_from_check(section: dict, columns: dict, path: Path) -> dict:
-    if section.get("rounds_from") is not None and not columns.get("date"):
-        raise ConfigError(f"{path}: key 'csi.rounds_from' numbers each child's assessments by "
-                          "date, but csi.columns.date is not set; expected the date column there.")
-    return {}
-
-
 def _csi(section: Any, folder: Path, path: Path) -> CSIConfig:
     if not isinstance(section, dict):
         raise ConfigError(f"{path}: key 'csi' is {section!r}; expected a mapping (file, columns, …).")
@@ -439,11 +432,13 @@ def _csi(section: Any, folder: Path, path: Path) -> CSIConfig:
     for key, value in columns.items():
         if not isinstance(value, (str, int)):
             raise ConfigError(f"{path}: key 'csi.columns.{key}' is {value!r}; expected your column's name.")
+    if section.get("rounds_from") is not None and not columns.get("date"):
+        raise ConfigError(f"{path}: key 'csi.rounds_from' numbers each child's assessments by "
+                          "date, but csi.columns.date is not set; expected the date column there.")
     source = _source(section, folder, path, "csi.")
     return CSIConfig(
         file=source.paths[0],
         child=str(columns.get("child", "child_id")),
-        **_rounds_from_check(section, columns, path),
         round=str(columns.get("round", "round")),
         date=None if columns.get("date") is None else str(columns["date"]),
         group=None if columns.get("group") is None else str(columns["group"]),

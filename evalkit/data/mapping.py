@@ -124,6 +124,14 @@ def _number_key(value: Any) -> str:
     return str(int(number)) if number.is_integer() else str(number)
 
 
+_NUMBER = re.compile(r"[-+]?\d+(\.\d+)?")
+
+
+def is_number_key(key: str) -> bool:
+    """True for a :func:`cell_key` (or label) that is a number: '2', '-1', '2.5'."""
+    return _NUMBER.fullmatch(key) is not None
+
+
 def cell_key(value: Any) -> str | None:
     """The key a cell is looked up under in a value map: numbers as numbers ('1', '1.0' and 1
     alike), text in simple form ('Very  bad' and 'very_bad' alike)."""
@@ -134,7 +142,7 @@ def cell_key(value: Any) -> str | None:
     if isinstance(value, (int, float, np.integer, np.floating)):
         return _number_key(value)
     text = str(value).strip().translate(KHMER_DIGITS)
-    if re.fullmatch(r"[-+]?\d+(\.\d+)?", text):
+    if is_number_key(text):
         return _number_key(text)
     return simple(text)
 
@@ -248,10 +256,12 @@ def order_rounds(values: pd.Series, dates: pd.Series | None, declared: Mapping[A
     rounds' dates (median assessment date); known words (baseline < midline < endline,
     '6 months' < '12 months'). Anything else is refused: guessing would pair the wrong rounds.
     """
-    present = values.dropna()
-    keys = keys_of(present)
+    all_keys = keys_of(values)
+    present = values[values.notna().to_numpy()]
+    keys = all_keys[values.notna().to_numpy()]
     distinct = list(dict.fromkeys(keys))
-    labels_of = {k: (k if re.fullmatch(r"[-+]?\d+(\.\d+)?", k) else str(present[keys == k].iloc[0]).strip())
+    numeric = all(is_number_key(k) for k in distinct)
+    labels_of = {k: (k if is_number_key(k) else str(present[keys == k].iloc[0]).strip())
                  for k in distinct}
     if declared:
         table = _lookup(declared)
@@ -261,10 +271,10 @@ def order_rounds(values: pd.Series, dates: pd.Series | None, declared: Mapping[A
                             "listed under values.round in programme.yml; expected every round there "
                             "with its order number.")
         rank = {k: float(table[k]) for k in distinct}
-    elif all(re.fullmatch(r"[-+]?\d+(\.\d+)?", k) for k in distinct):
+    elif numeric:
         rank = {k: float(k) for k in distinct}
     elif dates is not None and dates.notna().any():
-        medians = pd.Series(dates.to_numpy(), index=values.index).groupby(keys_of(values)).median()
+        medians = pd.Series(dates.to_numpy(), index=values.index).groupby(all_keys).median()
         rank = {k: medians.get(k).value if pd.notna(medians.get(k)) else np.nan for k in distinct}
         if any(np.isnan(v) for v in rank.values()):
             rank = {}
@@ -284,10 +294,9 @@ def order_rounds(values: pd.Series, dates: pd.Series | None, declared: Mapping[A
         raise DataError(f"{source}, column {column!r}: two round labels have the same place in "
                         "time; expected one order number per round under values.round.")
     number = {k: i + 1 for i, k in enumerate(ordered)}
-    numeric = all(re.fullmatch(r"[-+]?\d+(\.\d+)?", k) for k in distinct) and not declared
-    if numeric:  # rounds given as numbers keep their own numbers
+    if numeric and not declared:  # rounds given as numbers keep their own numbers
         number = {k: int(float(k)) if float(k).is_integer() else i + 1 for i, k in enumerate(ordered)}
-    codes = keys_of(values).map(number)
+    codes = all_keys.map(number)
     labels = {number[k]: _readable(labels_of[k]) for k in ordered}
     return codes, labels
 
@@ -295,7 +304,7 @@ def order_rounds(values: pd.Series, dates: pd.Series | None, declared: Mapping[A
 def _readable(label: str) -> str:
     """A round label as a reader sees it: 'follow_up' -> 'Follow-up', 'baseline' -> 'Baseline';
     labels with capitals are kept as written."""
-    if label != label.lower() or re.fullmatch(r"[-+]?\d+(\.\d+)?", label):
+    if label != label.lower() or is_number_key(label):
         return label
     text = label.replace("_", " ").strip()
     text = re.sub(r"^follow ?up", "follow-up", text)

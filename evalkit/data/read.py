@@ -588,12 +588,12 @@ def _read_labelled(path: Path, source: str, suffix: str) -> RawTable:
     except ImportError:  # pragma: no cover - a declared dependency
         raise DataError(f"{source}: reading {suffix} files needs pyreadstat, which evalkit "
                         "installs; reinstall evalkit ('make setup').") from None
-    data = path.read_bytes()
+    data = path.read_bytes()  # read once: hashed here, parsed from memory
     try:
         if suffix == ".dta":
-            frame, meta = pyreadstat.read_dta(str(path))
+            frame, meta = pyreadstat.read_dta(io.BytesIO(data))
         else:
-            frame, meta = pyreadstat.read_sav(str(path), user_missing=True)
+            frame, meta = pyreadstat.read_sav(io.BytesIO(data), user_missing=True)
     except Exception as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DataError(f"{source}: could not be read as a {suffix} file ({first}).") from None

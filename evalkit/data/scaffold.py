@@ -178,7 +178,6 @@ def _csi_plan(names: list[str], table: RawTable, layout: formats.Layout, plan: P
                 lines.append(f"      {_yaml(key)}: {FILL_IN}    # 1 for the first round, 2 for the next, …")
             plan.todo.append("csi.values.round")
         plan.todo = [t for t in plan.todo if t != "csi.columns.round"]
-        cols = [c for c in cols if FILL_IN not in c or not c.startswith("    round:")]
     elif len(names) > 1:
         lines.insert(1, "  file:                       # stacked: the same columns in each")
         for i, file_name in enumerate(names):
@@ -189,7 +188,7 @@ def _csi_plan(names: list[str], table: RawTable, layout: formats.Layout, plan: P
     if round_column and not layout.wide_rounds:
         values = frame[round_column].dropna()
         keys = list(dict.fromkeys(values.map(mapping.cell_key)))
-        numeric = all(re.fullmatch(r"-?\d+(\.\d+)?", k) for k in keys)
+        numeric = all(mapping.is_number_key(k) for k in keys)
         labels = table.value_labels.get(round_column, {})
         if not numeric and not date and any(mapping.round_order(v) is None for v in
                                             dict.fromkeys(values.astype(str))):

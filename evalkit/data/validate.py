@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evalkit.data.mapping import KHMER_DIGITS, SRC, cell_key, keys_of, normalise_ids, where
+from evalkit.data.mapping import (KHMER_DIGITS, SRC, cell_key, is_number_key, keys_of,
+                                  normalise_ids, where)
 from evalkit.data.read import ROW, RawTable
 from evalkit.errors import DataError
 from evalkit.instruments.csi import NOT_APPLICABLE, SCORE_LABELS
@@ -130,7 +131,7 @@ def parse_factor(values: pd.Series, not_applicable: Sequence[Any] = ()) -> tuple
     na_keys = {cell_key(v) for v in (*NOT_APPLICABLE, *not_applicable)}
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         number = values.to_numpy(dtype="float64", na_value=np.nan)
-        na_codes = [float(k) for k in na_keys if re.fullmatch(r"-?\d+(\.\d+)?", k)]
+        na_codes = [float(k) for k in na_keys if is_number_key(k)]
         is_na = np.isin(number, na_codes) if na_codes else np.zeros(len(number), bool)
         score = np.isin(number, (1.0, 2.0, 3.0, 4.0))
         ok = score | np.isnan(number) | is_na
