@@ -111,6 +111,125 @@ class TrialConfig:
 
 
 @dataclass(frozen=True)
+class PrePostOutcome:
+    name: str
+    label: str
+    kind: str = "auto"  # auto, binary, ordinal or continuous (see designs.prepost)
+
+
+@dataclass(frozen=True)
+class PrePostConfig:
+    """A pre/post table: the same units compared between two rounds (``prepost:`` entries)."""
+
+    title: str
+    file: str
+    unit: str
+    round: str
+    before: Any
+    after: Any
+    outcomes: tuple[PrePostOutcome, ...]
+    higher_is_better: bool = True
+    published: dict[str, float] = field(default_factory=dict)  # outcome -> published %
+    source: str | None = None
+    scale: str | None = None
+    group: str | None = None
+
+
+@dataclass(frozen=True)
+class IndicatorItem:
+    label: str
+    numerator: dict[str, Any]
+    denominator: dict[str, Any] = field(default_factory=dict)
+    denominator_label: str = "all records"
+    published: float | None = None
+
+
+@dataclass(frozen=True)
+class IndicatorsConfig:
+    """Shares with their denominators named (``indicators:`` entries)."""
+
+    title: str
+    file: str
+    items: tuple[IndicatorItem, ...]
+    source: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    column: str
+    op: str
+    value: float
+    label: str
+
+
+@dataclass(frozen=True)
+class CategoryRule:
+    name: str
+    min_criteria: int
+    meaning: str = ""
+
+
+@dataclass(frozen=True)
+class ClassificationConfig:
+    """Rule-based categories (``classifications:`` entries); always an illustration unless
+    the study published the rules."""
+
+    title: str
+    file: str
+    criteria: tuple[Rule, ...]
+    categories: tuple[CategoryRule, ...]
+    unit_label: str = "units"
+    note: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class ChildTrackingConfig:
+    file: str
+    status: str
+    published: dict[str, float]
+    declared_denominators: dict[str, int] = field(default_factory=dict)
+    source: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class ProgressConfig:
+    """A family progress form scored at enrolment and completion (case_closure.progress)."""
+
+    file: str
+    unit: str
+    round: str
+    before: Any
+    after: Any
+    areas: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CaseClosureConfig:
+    cases: str
+    rating: str
+    problems: str
+    problem_type: str
+    resolution: str
+    published: dict[str, Any] = field(default_factory=dict)
+    source: str | None = None
+    progress: ProgressConfig | None = None
+
+
+@dataclass(frozen=True)
+class ResidentialCareConfig:
+    register: str
+    reintegration: str
+    target_children: int
+    target_share: float
+    base_year: int
+    source: str | None = None
+    published: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ProgrammeConfig:
     """A programme's report configuration (see ``data/synthetic/*/programme.yml``)."""
 
@@ -124,7 +243,12 @@ class ProgrammeConfig:
     seed: int | None = None
     csi: CSIConfig | None = None
     trial: TrialConfig | None = None
-    sections: dict[str, Any] = field(default_factory=dict)  # checked mappings, see SECTIONS
+    prepost: tuple[PrePostConfig, ...] = ()
+    indicators: tuple[IndicatorsConfig, ...] = ()
+    classifications: tuple[ClassificationConfig, ...] = ()
+    child_tracking: ChildTrackingConfig | None = None
+    case_closure: CaseClosureConfig | None = None
+    residential_care: ResidentialCareConfig | None = None
     files: dict[str, FileSpec] = field(default_factory=dict)  # the sections' files, by path
     personal: tuple[str, ...] = ()  # columns declared personal (privacy.personal)
     keep: tuple[str, ...] = ()  # columns declared not personal (privacy.keep)
@@ -140,7 +264,7 @@ class ProgrammeConfig:
             sections.append("village trial")
         if self.csi is not None:
             sections.append("pre/post change")
-        sections += [SECTIONS[name][2] for name in SECTIONS if name in self.sections]
+        sections += [SECTIONS[name][2] for name in SECTIONS if getattr(self, name)]
         return sections
 
 
@@ -314,8 +438,142 @@ def _section(name: str, value: Any, folder: Path, path: Path, files: dict[str, F
             files[spec.path] = spec
             nested["file"] = spec.path
             entry["progress"] = nested
-        out.append(entry)
-    return out if name in LIST_SECTIONS else out[0]
+        out.append(_typed(name, entry, path, where))
+    return tuple(out) if name in LIST_SECTIONS else out[0]
+
+
+def _text(entry: dict, key: str, path: Path, where: str, default: Any = None) -> Any:
+    value = entry.get(key, default)
+    if value is None:
+        return default
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        raise ConfigError(f"{path}: key '{where}{key}' is {value!r}; expected text.")
+    return str(value)
+
+
+def _mapping(entry: dict, key: str, path: Path, where: str) -> dict:
+    value = entry.get(key) or {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: key '{where}{key}' is {value!r}; expected a mapping.")
+    return dict(value)
+
+
+def _number(entry: dict, key: str, path: Path, where: str, whole: bool = False) -> Any:
+    value = entry.get(key)
+    kinds = (int,) if whole else (int, float)
+    if not isinstance(value, kinds) or isinstance(value, bool):
+        raise ConfigError(f"{path}: key '{where}{key}' is {value!r}; expected a "
+                          f"{'whole number' if whole else 'number'}.")
+    return value
+
+
+def _entries(entry: dict, key: str, path: Path, where: str, kind: type) -> list:
+    value = entry.get(key)
+    if not isinstance(value, kind) or not value:
+        shape = "list" if kind is list else "mapping"
+        raise ConfigError(f"{path}: key '{where}{key}' is {value!r}; expected a non-empty {shape}.")
+    return value
+
+
+def _typed(name: str, entry: dict, path: Path, where: str) -> Any:
+    """One generic section's checked mapping as its typed configuration."""
+    text = lambda key, default=None: _text(entry, key, path, where, default)  # noqa: E731
+    if name == "prepost":
+        outcomes = []
+        for outcome, spec in _entries(entry, "outcomes", path, where, dict).items():
+            spec = spec or {}
+            here = f"{where}outcomes.{outcome}."
+            if not isinstance(spec, dict):
+                raise ConfigError(f"{path}: key '{here[:-1]}' is {spec!r}; expected a mapping "
+                                  "with label and kind.")
+            _known(spec, {"label", "kind"}, path, here)
+            kind = _option(spec.get("kind", "auto"), ("auto", "binary", "ordinal", "continuous"),
+                           path, f"{here}kind")
+            outcomes.append(PrePostOutcome(str(outcome), _text(spec, "label", path, here, str(outcome)),
+                                           kind))
+        return PrePostConfig(title=text("title"), file=entry["file"], unit=text("unit"),
+                             round=text("round"), before=entry["before"], after=entry["after"],
+                             outcomes=tuple(outcomes),
+                             higher_is_better=bool(entry.get("higher_is_better", True)),
+                             published={str(k): float(v) for k, v in
+                                        _mapping(entry, "published", path, where).items()},
+                             source=text("source"), scale=text("scale"), group=text("group"))
+    if name == "indicators":
+        items = []
+        for i, item in enumerate(_entries(entry, "items", path, where, list)):
+            here = f"{where}items[{i}]."
+            if not isinstance(item, dict):
+                raise ConfigError(f"{path}: key '{here[:-1]}' is {item!r}; expected a mapping.")
+            _known(item, {"label", "numerator", "denominator", "denominator_label", "published"},
+                   path, here)
+            published = item.get("published")
+            items.append(IndicatorItem(
+                label=_text(item, "label", path, here, f"Indicator {i + 1}"),
+                numerator=_mapping(item, "numerator", path, here),
+                denominator=_mapping(item, "denominator", path, here),
+                denominator_label=_text(item, "denominator_label", path, here, "all records"),
+                published=None if published is None else float(_number(item, "published", path, here))))
+        return IndicatorsConfig(title=text("title"), file=entry["file"], items=tuple(items),
+                                source=text("source"), note=text("note"))
+    if name == "classifications":
+        rules = []
+        for i, c in enumerate(_entries(entry, "criteria", path, where, list)):
+            here = f"{where}criteria[{i}]."
+            if not isinstance(c, dict):
+                raise ConfigError(f"{path}: key '{here[:-1]}' is {c!r}; expected a mapping.")
+            _known(c, {"column", "op", "value", "label"}, path, here)
+            rules.append(Rule(_require(c, "column", path, str, here),
+                              _option(c.get("op"), ("<", "<=", ">", ">=", "==", "!="), path, f"{here}op"),
+                              float(_number(c, "value", path, here)),
+                              _text(c, "label", path, here, str(c["column"]))))
+        categories = []
+        for i, c in enumerate(_entries(entry, "categories", path, where, list)):
+            here = f"{where}categories[{i}]."
+            if not isinstance(c, dict):
+                raise ConfigError(f"{path}: key '{here[:-1]}' is {c!r}; expected a mapping.")
+            _known(c, {"name", "min_criteria", "meaning"}, path, here)
+            categories.append(CategoryRule(_text(c, "name", path, here), 
+                                           _number(c, "min_criteria", path, here, whole=True),
+                                           _text(c, "meaning", path, here, "")))
+        return ClassificationConfig(title=text("title"), file=entry["file"], criteria=tuple(rules),
+                                    categories=tuple(categories),
+                                    unit_label=text("unit_label", "units"), note=text("note"),
+                                    source=text("source"))
+    if name == "child_tracking":
+        return ChildTrackingConfig(
+            file=entry["file"], status=text("status"),
+            published={str(k): float(v) for k, v in _mapping(entry, "published", path, where).items()},
+            declared_denominators={str(k): int(v) for k, v in
+                                   _mapping(entry, "declared_denominators", path, where).items()},
+            source=text("source"), note=text("note"))
+    if name == "case_closure":
+        progress = entry.get("progress")
+        if progress is not None:
+            here = f"{where}progress."
+            if not isinstance(progress, dict):
+                raise ConfigError(f"{path}: key '{here[:-1]}' is {progress!r}; expected a mapping.")
+            _known(progress, {"file", "unit", "round", "before", "after", "areas"}, path, here)
+            for key in ("file", "unit", "round", "before", "after", "areas"):
+                if key not in progress:
+                    raise ConfigError(f"{path}: missing key '{here}{key}'.")
+            progress = ProgressConfig(file=progress["file"], unit=_text(progress, "unit", path, here),
+                                      round=_text(progress, "round", path, here),
+                                      before=progress["before"], after=progress["after"],
+                                      areas=tuple(str(a) for a in
+                                                  _entries(progress, "areas", path, here, list)))
+        return CaseClosureConfig(cases=entry["cases"], rating=text("rating"),
+                                 problems=entry["problems"], problem_type=text("problem_type"),
+                                 resolution=text("resolution"),
+                                 published=_mapping(entry, "published", path, where),
+                                 source=text("source"), progress=progress)
+    if name == "residential_care":
+        return ResidentialCareConfig(
+            register=entry["register"], reintegration=entry["reintegration"],
+            target_children=_number(entry, "target_children", path, where, whole=True),
+            target_share=float(_number(entry, "target_share", path, where)),
+            base_year=_number(entry, "base_year", path, where, whole=True),
+            source=text("source"), published=_mapping(entry, "published", path, where))
+    raise AssertionError(name)
 
 
 def _require(mapping: dict, key: str, path: Path, kind: type, where: str = "") -> Any:
@@ -407,8 +665,8 @@ def load(folder: str | Path) -> ProgrammeConfig:
         seed=seed,
         csi=csi,
         trial=trial,
-        sections={name: _section(name, raw[name], folder, path, files)
-                  for name in SECTIONS if name in raw},
+        **{name: _section(name, raw[name], folder, path, files)
+           for name in SECTIONS if name in raw},
         files=files,
         personal=_words_list(privacy.get("personal"), path, "privacy.personal"),
         keep=_words_list(privacy.get("keep"), path, "privacy.keep"),

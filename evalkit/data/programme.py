@@ -410,17 +410,13 @@ def _generic_fields(cfg: config_mod.ProgrammeConfig) -> dict[str, tuple[list[Fie
         out[path][0].extend(fields)
         out[path][1].extend(ids)
 
-    for entry in cfg.sections.get("prepost", []):
-        add(entry["file"], [Field(str(o), str(o), "number") for o in entry["outcomes"]],
-            [entry["unit"]])
-    closure = cfg.sections.get("case_closure")
-    if closure and isinstance(closure.get("progress"), dict):
-        progress = closure["progress"]
-        add(progress["file"], [Field(str(a), str(a), "number") for a in progress.get("areas", [])],
-            [progress.get("unit")] if progress.get("unit") else [])
-    care = cfg.sections.get("residential_care")
-    if care:
-        add(care["register"], [Field(c, c, "number") for c in ("girls", "boys", "year")])
+    for entry in cfg.prepost:
+        add(entry.file, [Field(o.name, o.name, "number") for o in entry.outcomes], [entry.unit])
+    progress = cfg.case_closure.progress if cfg.case_closure else None
+    if progress is not None:
+        add(progress.file, [Field(a, a, "number") for a in progress.areas], [progress.unit])
+    if cfg.residential_care:
+        add(cfg.residential_care.register, [Field(c, c, "number") for c in ("girls", "boys", "year")])
     return out
 
 

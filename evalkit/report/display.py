@@ -65,9 +65,25 @@ def markdown(text: str) -> Markdown:
     return Markdown(text)
 
 
+NOTE_KINDS = {"caveat": "", "info": "", "illustration": "Illustration"}
+
+
 def note(text: str, kind: str = "caveat") -> HTML:
-    """A highlighted box (kind: caveat or info) holding plain text."""
-    return HTML(f'<div class="evalkit-{kind}"><p>{html.escape(text)}</p></div>')
+    """A highlighted box (kind: caveat, info or illustration) holding plain text; an
+    illustration box is labelled as one."""
+    label = NOTE_KINDS[kind]
+    head = f'<p class="evalkit-label">{label}</p>' if label else ""
+    return HTML(f'<div class="evalkit-{kind}">{head}<p>{html.escape(text)}</p></div>')
+
+
+def progress(label: str, value: float, target: float, status: str) -> HTML:
+    """A target shown as progress: a bar (value of target) and its status in words (met, not
+    met, on track), so that colour is never the only cue."""
+    share = max(0.0, min(1.0, value / target)) if target else 0.0
+    return HTML(f'<div class="evalkit-progress" role="img" aria-label="{html.escape(label)}; '
+                f'target {html.escape(status)}"><p>{html.escape(label)}: <strong>target '
+                f'{html.escape(status)}</strong></p><div class="evalkit-bar"><span style="width:'
+                f'{share * 100:.1f}%"></span></div></div>')
 
 
 HEADLINE_MIME = "application/vnd.evalkit.headline+json"

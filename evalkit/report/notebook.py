@@ -11,8 +11,8 @@ from pathlib import Path
 
 from IPython.display import HTML, Markdown
 
-from evalkit.indices import csi
-from evalkit.report import csi_section, display, sections, trial_section
+from evalkit.report import display, sections
+from evalkit.report.sections.common import round_label
 from evalkit.data.programme import ProgrammeData, load
 
 PACKAGES = ("evalkit", "pandas", "numpy", "scipy", "statsmodels", "linearmodels", "seaborn",
@@ -30,13 +30,19 @@ def software_versions() -> dict[str, str]:
 
 
 class ProgrammeReport:
-    """The sections of one programme's report, computed once when the object is made."""
+    """The sections of one programme's report, each computed once when the object is made
+    (see :mod:`evalkit.report.sections`)."""
 
     def __init__(self, programme_dir: str | Path):
         self.data: ProgrammeData = load(programme_dir)
         self.config = self.data.config
-        self._csi = csi_section.change(self.data) if self.data.csi is not None else None
-        self._trial = trial_section.analyse(self.data) if self.data.trial is not None else None
+        self.parts = sections.build(self.data)
+        self._csi = self.result("csi")
+        self._trial = self.result("trial")
+
+    def result(self, name: str):
+        """The result of the first configured section called ``name`` (None when absent)."""
+        return next((p.result for p in self.parts if p.name == name), None)
 
     # ------------------------------------------------------------------ top of the report
 
@@ -56,18 +62,18 @@ class ProgrammeReport:
             r = self._csi
             table = r.to_frame()
             rose = int(((table["level"] == "factor") & (table["relative_change_pct"] >= 5)).sum())
-            line = (f"CSI: average scores rose on {rose} of 12 factors between "
-                    f"{csi_section.round_label(self.data, r.before)} and "
-                    f"{csi_section.round_label(self.data, r.after)} "
-                    f"({r.children_paired} children; descriptive)")
+            line = (f"CSI: average scores rose by 5 % or more on {rose} of 12 factors between "
+                    f"{round_label(self.data, r.before)} and {round_label(self.data, r.after)} "
+                    f"({r.children_paired} children assessed at both; descriptive)")
             if self._trial is not None:
                 detected = sum(e.p_value < 0.05 for e in self._trial.effects.results)
                 line += (f"; village trial: a detectable difference on {detected} of "
                          f"{len(self._trial.effects.results)} outcomes")
             return line + "."
-        others = sections.other_headlines(self.data)
-        if others:
-            return others[0].replace("**", "")
+        for part in self.parts:
+            lines = part.headlines(self.data)
+            if lines:
+                return lines[0].replace("**", "")
         return "No analysis configured."
 
     def summary_section(self) -> list:
@@ -75,109 +81,30 @@ class ProgrammeReport:
         out = [display.markdown("## Key findings"),
                display.Headline({"programme": c.key, "title": f"{c.ngo}: {c.name}" if c.ngo else c.name,
                                  "headline": self.headline()})]
-        if self._csi is not None:
-            out.append(display.markdown(
-                "**Children's status (Child Status Index).**\n\n"
-                + csi_section.summary_markdown(self.data, self._csi)))
-            out.append(display.note(csi.DESCRIPTIVE_CAVEAT))
-        if self._trial is not None:
-            out.append(display.markdown(
-                "**Village campaign trial.**\n\n"
-                + "\n".join(f"- {h}" for h in trial_section.headlines(self._trial))))
-        others = sections.other_headlines(self.data)
-        if self._csi is None and self._trial is None:
-            others = others[1:]  # the first is the headline, already shown above
-        if others:
-            out.append(display.markdown("\n".join(f"- {line}" for line in others)))
+        skip_first = self._csi is None and self._trial is None  # the headline is shown above
+        plain: list[str] = []
+        for part in self.parts:
+            lines = part.headlines(self.data)
+            title = getattr(part.module, "SUMMARY", None)
+            if title:
+                out.append(display.markdown(f"**{title}.**\n\n" + "\n".join(f"- {h}" for h in lines)))
+                if getattr(part.module, "SUMMARY_NOTE", None):
+                    out.append(display.note(part.module.SUMMARY_NOTE))
+            else:
+                plain += lines
+        if skip_first:
+            plain = plain[1:]
+        if plain:
+            out.append(display.markdown("\n".join(f"- {line}" for line in plain)))
         if not self.config.analyses:
             out.append(display.markdown("This programme's configuration enables no analysis yet."))
         return out + self.set_aside_note()
 
-    def csi_prepost_section(self) -> list:
-        return sections.csi_prepost_section(self.data)
-
-    def other_sections(self) -> list:
-        return sections.other_sections(self.data)
-
-    # ------------------------------------------------------------------ CSI
-
-    def csi_section(self) -> list:
-        if self._csi is None:
-            return []
-        r = self._csi
-        out = [
-            display.markdown("## Children's status: Child Status Index (CSI)\n\n### The data\n\n"
-                             "Who was assessed, when, and who was not reassessed. Children are "
-                             "counted, never named."),
-            display.table(csi_section.overview_styler(self.data)),
-            display.markdown(csi_section.reassessment_sentence(self.data, r)),
-            display.markdown(
-                "### Change in CSI scores, factor by factor\n\nFor each of the 12 CSI factors, "
-                "its 6 domains and the total: how many children were rated at both assessments, "
-                "their mean score before and after, and the share whose score improved, stayed "
-                "the same or got worse."),
-            display.table(csi_section.change_styler(self.data, r)),
-            display.figure(
-                csi_section.change_chart(self.data, r),
-                alt=f"Bar chart of mean CSI score per factor at two assessments, {r.children_paired} children",
-                caption="Bars show mean scores of the same children at both assessments; longer is better."),
-            display.note(csi.DESCRIPTIVE_CAVEAT),
-            display.markdown("### Comparison with the published figures"),
-        ]
-        styler = csi_section.published_styler(self.data, r)
-        if styler is None:
-            out.append(display.markdown("The seed report publishes no per-factor CSI figures "
-                                        "for this programme."))
-        else:
-            out += [display.markdown(csi_section.RELATIVE_CHANGE_DEFINITION + " Under this "
-                                     "reading the data reproduce the published table; the share "
-                                     "of children whose score went up is shown beside it as the "
-                                     "other plausible reading."),
-                    display.table(styler)]
-        out += [display.markdown(
-                    "### Children needing services, by round\n\nA score of 1 (very bad) or 2 "
-                    "(bad) on a factor means the child needs services on it."),
-                display.table(csi_section.flagged_styler(self.data)),
-                display.table(csi_section.flagged_by_factor_styler(self.data))]
-        if self.data.csi["round"].nunique() > 2:
-            out.append(display.figure(
-                csi_section.flagged_chart(self.data),
-                alt="Line chart of the share of children scoring 1 or 2 on each factor by round",
-                caption="Each line is one CSI factor; lower is better. Children leave the "
-                        "caseload between rounds, so each round describes the children then "
-                        "assessed."))
-        return out
-
-    # ------------------------------------------------------------------ trial
-
-    def trial_section(self) -> list:
-        if self._trial is None:
-            return []
-        a = self._trial
-        out = [display.markdown("## Village campaign trial"),
-               display.markdown(trial_section.design_summary(a)),
-               display.table(trial_section.attrition_styler(a))]
-        for note in trial_section.design_warnings(a):
-            out.append(display.note(note, kind="info"))
-        out += [
-            display.markdown("### Were the two groups of villages alike at the start?"),
-            display.table(trial_section.balance_styler(a)),
-            display.markdown("### Effects of the campaign"),
-            display.table(trial_section.effects_styler(a)),
-            display.figure(
-                trial_section.coefficient_chart(a),
-                alt="Effects of the campaign on each outcome with 95 % confidence intervals",
-                caption="Dots are estimates, lines 95 % confidence intervals, in standard "
-                        "deviations of the comparison villages' answers; a line crossing the "
-                        "dashed zero line means no detectable difference. Blue: p < 0.05."),
-            display.markdown("### What the results say"),
-            display.markdown("\n".join(f"- {f}" for f in trial_section.findings(a))),
-            display.markdown(trial_section.mde_statement(a)),
-            display.table(trial_section.mde_styler(a)),
-        ]
-        published = trial_section.published_note(a)
-        if published:
-            out.append(display.markdown(published))
+    def body(self) -> list:
+        """Every section of the report, in order."""
+        out = []
+        for part in self.parts:
+            out += part.render(self.data)
         return out
 
     # ------------------------------------------------------------------ methods

@@ -12,7 +12,9 @@ from IPython.display import HTML, Markdown
 from matplotlib.figure import Figure
 
 from evalkit.indices import csi
-from evalkit.report import csi_section, display
+from evalkit.report import display
+from evalkit.report.sections import csi as csi_section
+from evalkit.report.sections.common import round_label
 from evalkit.report.notebook import software_versions
 from evalkit.data.programme import ProgrammeData, load
 
@@ -55,7 +57,7 @@ class SynthesisReport:
             rows.append({
                 "Programme": f"{d.config.ngo}: {d.config.name}",
                 "Province": d.config.province,
-                "Compared": f"{csi_section.round_label(d, r.before)} → {csi_section.round_label(d, r.after)}",
+                "Compared": f"{round_label(d, r.before)} → {round_label(d, r.after)}",
                 "Children assessed at both": r.children_paired,
                 "Assessed first time only": r.only_before,
                 "Mean factors needing services": f"{r.mean_flagged_before:.1f} → {r.mean_flagged_after:.1f}",

@@ -12,7 +12,7 @@ import pytest
 
 from evalkit.data.read import read_table
 from evalkit.data import programme
-from evalkit.report import csi_section
+from evalkit.report.sections import csi as csi_section
 from evalkit.report.render import external_references, render_programme
 
 
@@ -147,7 +147,7 @@ def test_privacy_guard_refuses_a_leaking_report(synthetic_root):
 def test_cct_report_has_the_trial_section_with_the_api_numbers(rendered, synthetic_root):
     import warnings
 
-    from evalkit.report import trial_section
+    from evalkit.report.sections import trial as trial_section
 
     html = rendered["cct"].read_text()
     text = text_of(html)

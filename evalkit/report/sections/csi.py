@@ -1,4 +1,5 @@
-"""The CSI section of a programme report: words, tables and charts built from results.
+"""The CSI section of a programme report (configured under ``csi:``): words, tables and
+charts built from results.
 
 Nothing here computes statistics beyond what :mod:`evalkit.indices.csi` returns; it only
 labels, suppresses small cells, formats and phrases.
@@ -12,9 +13,15 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from pandas.io.formats.style import Styler
 
-from evalkit.indices import csi
-from evalkit.report.privacy import suppress_small
+from evalkit.config import CSIConfig, ProgrammeConfig
 from evalkit.data.programme import ProgrammeData
+from evalkit.indices import csi
+from evalkit.report import display
+from evalkit.report.privacy import suppress_small
+from evalkit.report.sections.common import round_label
+
+SUMMARY = "Children's status (Child Status Index)"
+SUMMARY_NOTE = csi.DESCRIPTIVE_CAVEAT
 
 RELATIVE_CHANGE_DEFINITION = (
     "“% improvement” is read as the relative change of the mean score: (mean score at the "
@@ -23,15 +30,18 @@ RELATIVE_CHANGE_DEFINITION = (
 )
 
 
-def round_label(data: ProgrammeData, value: object) -> str:
-    labels = data.config.csi.round_labels if data.config.csi else {}
-    return str(labels.get(value, f"Round {value}"))
+def configs(config: ProgrammeConfig) -> tuple[CSIConfig, ...]:
+    return (config.csi,) if config.csi is not None else ()
 
 
 def change(data: ProgrammeData) -> csi.CSIChange:
     """CSI change between the configured rounds (default: first and last)."""
     cfg = data.config.csi
     return csi.change(data.csi, child="child", round="round", before=cfg.before, after=cfg.after)
+
+
+def compute(data: ProgrammeData, cfg: CSIConfig) -> csi.CSIChange:
+    return change(data)
 
 
 def _pct(value: float) -> str:
@@ -126,7 +136,7 @@ def change_styler(data: ProgrammeData, result: csi.CSIChange) -> Styler:
 
 
 def published_comparison(data: ProgrammeData, result: csi.CSIChange) -> pd.DataFrame | None:
-    """The seed's published '% improvement' beside both readings of it in this data."""
+    """The study's published '% improvement' beside both readings of it in this data."""
     published = data.config.csi.published_improvement
     if not published:
         return None
@@ -148,7 +158,7 @@ def published_styler(data: ProgrammeData, result: csi.CSIChange) -> Styler | Non
     table = published_comparison(data, result)
     if table is None:
         return None
-    source = data.config.csi.published_source or "the seed report"
+    source = data.config.csi.published_source or "the published study"
     return (table.style.hide(axis="index")
             .format({"Published % improvement": "{:.0f}",
                      "This data: relative change of mean (%)": "{:.1f}",
@@ -256,15 +266,15 @@ def flagged_chart(data: ProgrammeData) -> Figure:
     return fig
 
 
-def summary_markdown(data: ProgrammeData, result: csi.CSIChange) -> str:
+def headlines(data: ProgrammeData, cfg: CSIConfig, result: csi.CSIChange) -> list[str]:
     """Plain-language summary of the main changes, generated from the results."""
     table = result.to_frame()
     factors = table[(table["level"] == "factor") & (table["children_paired"] >= data.config.min_cell)]
     before, after = round_label(data, result.before), round_label(data, result.after)
     bullets = []
     if factors.empty:
-        return (f"Too few children were assessed at both {before} and {after} to describe "
-                "change without risking identifying them.")
+        return [f"Too few children were assessed at both {before} and {after} to describe "
+                "change without risking identifying them."]
     ranked = factors.sort_values("relative_change_pct", ascending=False)
     up = ranked[ranked["relative_change_pct"] >= 5]
     flat = ranked[ranked["relative_change_pct"].abs() < 5]
@@ -288,4 +298,45 @@ def summary_markdown(data: ProgrammeData, result: csi.CSIChange) -> str:
     bullets.append(f"These figures describe the {result.children_paired} children assessed at both "
                    f"{before} and {after}; {result.only_before} children had no {after} "
                    "assessment and are not in them.")
-    return "\n".join(f"- {b}" for b in bullets)
+    return bullets
+
+
+def render(data: ProgrammeData, cfg: CSIConfig, r: csi.CSIChange) -> list:
+    out = [
+        display.markdown("## Children's status: Child Status Index (CSI)\n\n### The data\n\n"
+                         "Who was assessed, when, and who was not reassessed. Children are "
+                         "counted, never named."),
+        display.table(overview_styler(data)),
+        display.markdown(reassessment_sentence(data, r)),
+        display.markdown(
+            "### Change in CSI scores, factor by factor\n\nFor each of the 12 CSI factors, "
+            "its 6 domains and the total: how many children were rated at both assessments, "
+            "their mean score before and after, and the share whose score improved, stayed "
+            "the same or got worse."),
+        display.table(change_styler(data, r)),
+        display.figure(
+            change_chart(data, r),
+            alt=f"Bar chart of mean CSI score per factor at two assessments, {r.children_paired} children",
+            caption="Bars show mean scores of the same children at both assessments; longer is better."),
+        display.note(csi.DESCRIPTIVE_CAVEAT),
+    ]
+    styler = published_styler(data, r)
+    if styler is not None:
+        out += [display.markdown("### Comparison with the published figures"),
+                display.markdown(RELATIVE_CHANGE_DEFINITION + " Under this reading the data "
+                                 "reproduce the published table; the share of children whose "
+                                 "score went up is shown beside it as the other plausible reading."),
+                display.table(styler)]
+    out += [display.markdown(
+                "### Children needing services, by round\n\nA score of 1 (very bad) or 2 "
+                "(bad) on a factor means the child needs services on it."),
+            display.table(flagged_styler(data)),
+            display.table(flagged_by_factor_styler(data))]
+    if data.csi["round"].nunique() > 2:
+        out.append(display.figure(
+            flagged_chart(data),
+            alt="Line chart of the share of children scoring 1 or 2 on each factor by round",
+            caption="Each line is one CSI factor; lower is better. Children leave the "
+                    "caseload between rounds, so each round describes the children then "
+                    "assessed."))
+    return out

@@ -1,4 +1,5 @@
-"""The "Village campaign trial" section: design, balance, effects, power and findings.
+"""The "Village campaign trial" section (configured under ``trial:``): design, balance,
+effects, power and findings.
 
 All numbers come from :mod:`evalkit.designs`; this module reshapes, labels and phrases.
 """
@@ -14,7 +15,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from pandas.io.formats.style import Styler
 
-from evalkit.config import TrialConfig, TrialOutcome
+from evalkit.config import ProgrammeConfig, TrialConfig, TrialOutcome
 from evalkit.designs import (BalanceTable, DesignWarning, EffectResult, EffectsTable, ICCResult,
                              balance_table, cluster_mde, compare_outcomes, icc)
 from evalkit.designs.panel import PairedRounds, pair_rounds
@@ -22,6 +23,8 @@ from evalkit.report import display
 from evalkit.data.programme import ProgrammeData
 
 ALPHA = 0.05
+SUMMARY = "Village campaign trial"
+SUMMARY_NOTE = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -42,6 +45,14 @@ class TrialAnalysis:
 
     def outcome(self, name: str) -> TrialOutcome:
         return next(o for o in self.config.outcomes if o.name == name)
+
+
+def configs(config: ProgrammeConfig) -> tuple[TrialConfig, ...]:
+    return (config.trial,) if config.trial is not None else ()
+
+
+def compute(data: ProgrammeData, cfg: TrialConfig) -> TrialAnalysis:
+    return analyse(data)
 
 
 def analyse(data: ProgrammeData) -> TrialAnalysis:
@@ -236,7 +247,7 @@ def effects_styler(analysis: TrialAnalysis) -> Styler:
                 "Bell–McCaffrey standard errors with Imbens–Kolesár degrees of freedom, clustered "
                 "by village; wild bootstrap: restricted, village-level Rademacher weights; "
                 "randomisation: the campaign re-assigned within communes. Holm adjusts the CR2 "
-                f"p-values for testing {len(frame)} outcomes. Seed {cfg.seed}."))
+                f"p-values for testing {len(frame)} outcomes. Random seed {cfg.seed}."))
 
 
 def coefficient_chart(analysis: TrialAnalysis) -> Figure:
@@ -319,7 +330,7 @@ def findings(analysis: TrialAnalysis) -> list[str]:
     return out
 
 
-def headlines(analysis: TrialAnalysis) -> list[str]:
+def headlines(data: ProgrammeData, cfg: TrialConfig, analysis: TrialAnalysis) -> list[str]:
     """One short line per outcome for the report's key findings."""
     out = []
     for r in analysis.effects.results:
@@ -356,7 +367,7 @@ def published_note(analysis: TrialAnalysis) -> str | None:
     cfg = analysis.config
     if not cfg.published_finding:
         return None
-    return (f"**Published finding.** {cfg.published_source or 'The seed report'} reports "
+    return (f"**Published finding.** {cfg.published_source or 'The study'} reports "
             f"“{cfg.published_finding}”. These synthetic data were generated with no true effect on "
             "the attitude outcomes and a modest one on knowledge (see the data folder's MODEL.md).")
 
@@ -369,3 +380,31 @@ def design_warnings(analysis: TrialAnalysis) -> list[str]:
         if note not in seen:
             seen.append(note)
     return seen
+
+
+def render(data: ProgrammeData, cfg: TrialConfig, a: TrialAnalysis) -> list:
+    out = [display.markdown("## Village campaign trial"),
+           display.markdown(design_summary(a)),
+           display.table(attrition_styler(a))]
+    for note in design_warnings(a):
+        out.append(display.note(note, kind="info"))
+    out += [
+        display.markdown("### Were the two groups of villages alike at the start?"),
+        display.table(balance_styler(a)),
+        display.markdown("### Effects of the campaign"),
+        display.table(effects_styler(a)),
+        display.figure(
+            coefficient_chart(a),
+            alt="Effects of the campaign on each outcome with 95 % confidence intervals",
+            caption="Dots are estimates, lines 95 % confidence intervals, in standard "
+                    "deviations of the comparison villages' answers; a line crossing the "
+                    "dashed zero line means no detectable difference. Blue: p < 0.05."),
+        display.markdown("### What the results say"),
+        display.markdown("\n".join(f"- {f}" for f in findings(a))),
+        display.markdown(mde_statement(a)),
+        display.table(mde_styler(a)),
+    ]
+    published = published_note(a)
+    if published:
+        out.append(display.markdown(published))
+    return out

@@ -1,0 +1,65 @@
+"""Pre/post tables configured under ``prepost:``: the same units compared between two rounds
+(change, not impact)."""
+
+from __future__ import annotations
+
+from evalkit.config import PrePostConfig, ProgrammeConfig
+from evalkit.data.programme import ProgrammeData
+from evalkit.designs.paired import CAVEAT, PrePostResult, prepost
+from evalkit.report import display
+from evalkit.report.sections.common import prepost_row, prepost_styler, source
+
+Result = list[tuple[str, str, PrePostResult]]  # (outcome, label, result)
+
+
+def configs(config: ProgrammeConfig) -> tuple[PrePostConfig, ...]:
+    return config.prepost
+
+
+def compute(data: ProgrammeData, cfg: PrePostConfig) -> Result:
+    df = data.table(cfg.file)
+    return [(o.name, o.label,
+             prepost(df, o.name, cfg.unit, cfg.round, cfg.before, cfg.after, kind=o.kind,
+                     higher_is_better=cfg.higher_is_better))
+            for o in cfg.outcomes]
+
+
+def _lacking_before(r: PrePostResult) -> int:
+    return r.n_pairs - int(round(r.mean_before * r.n_pairs))
+
+
+def render(data: ProgrammeData, cfg: PrePostConfig, result: Result) -> list:
+    published = cfg.published
+    rows = [prepost_row(r, label, published.get(name) if published else None)
+            for name, label, r in result]
+    n = max(r.n_pairs for *_, r in result)
+    out = [display.markdown(f"## {cfg.title}")]
+    if cfg.scale:
+        out.append(display.markdown(f"Scale: {cfg.scale}."))
+    out.append(display.table(prepost_styler(
+        rows, f"{cfg.title}: {cfg.before} vs {cfg.after} for the same units "
+              f"(n = {n}). Binary outcomes in % and percentage points (paired Wald CI, exact "
+              "McNemar test on those who changed); scores with paired t CI, paired t and "
+              "Wilcoxon signed-rank p-values." + (" 'Published': the study's figure, in %, of "
+              "the units lacking the item before who gained it." if published else ""),
+        data.config.min_cell)))
+    if published:
+        gained = [f"{label.lower()}: {r.gained} of {_lacking_before(r)} "
+                  f"({100 * r.gained / max(_lacking_before(r), 1):.0f} %)"
+                  for _, label, r in result if r.kind == "binary"]
+        out.append(display.markdown("Gained access, of those without it before — " + "; ".join(gained) + "."))
+    out.append(display.markdown(result[0][2].attrition.sentence()))
+    out += source(cfg.source)
+    out.append(display.note(CAVEAT))
+    return out
+
+
+def headlines(data: ProgrammeData, cfg: PrePostConfig, result: Result) -> list[str]:
+    parts = []
+    for _, label, r in result:
+        if r.kind == "binary":
+            parts.append(f"{label.lower()} {r.mean_before * 100:.0f} % → {r.mean_after * 100:.0f} %")
+        else:
+            parts.append(f"{label.lower()} {r.mean_before:.2f} → {r.mean_after:.2f}")
+    return [f"**{cfg.title}** (n = {result[0][2].n_pairs}, change, not impact): "
+            + "; ".join(parts) + "."]
