@@ -22,7 +22,7 @@ from evalkit.synth import village_trial as vt
 
 DEFAULT_SEED = 20180630  # end of the seed study's data period (30 June 2018)
 MARKER = "truth.json"  # a folder with this file was written by evalkit synth
-GENERATOR_VERSION = 3  # bump when the generated data change, so --if-missing rewrites them
+GENERATOR_VERSION = 4  # bump when the generated data change, so --if-missing rewrites them
 
 PROGRAMMES: dict[str, dict] = {
     "cct": {
@@ -214,10 +214,17 @@ def _trial_markdown(seed: int) -> str:
         f"- Each outcome's latent score = village effect (latent ICC {vt.ICC}) + persistent "
         f"household effect (share {vt.PERSISTENCE} of the rest) + noise; binary outcomes "
         "threshold it at their baseline prevalence.",
-        f"- Households missed at endline independently with probability {vt.ATTRITION}.",
-        "- True effects of the campaign: none on the three attitude outcomes; "
-        f"+{vt.KNOWLEDGE_EFFECT} points on the 0–10 knowledge score "
-        f"(about {vt.KNOWLEDGE_EFFECT / vt.KNOWLEDGE_SD:.2f} SD).",
+        f"- Households missed at endline independently with probability {vt.ATTRITION} in "
+        f"campaign villages and {vt.ATTRITION_CONTROL} in comparison villages (a small "
+        "difference, for attrition checks and Lee bounds).",
+        "- True effects of the campaign: none, on the three attitude outcomes and on the 0–10 "
+        "knowledge score, as the published study found (no significant difference in "
+        "community attitudes and knowledge).",
+        f"- Take-up (`attended_session`, endline): {vt.TAKE_UP:.0%} of households in campaign "
+        f"villages attended a village-chief session, {vt.SPILL_OVER:.0%} in comparison "
+        "villages (for complier effects).",
+        "- Subgroups: `id_poor` (household holds an ID Poor card) and `near_rci` (village within "
+        "5 km of a residential care institution).",
         f"- Survey seed: {seed + TRIAL_SEED_OFFSET}.",
     ]
     return "\n".join(lines) + "\n"

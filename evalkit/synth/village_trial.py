@@ -10,9 +10,16 @@ Generating model (documented in MODEL.md / truth.json):
   effect + noise, so village-level correlation is about ``icc`` and baseline predicts endline;
 * binary outcomes are the latent above a threshold giving the stated baseline prevalence;
   the knowledge score is the latent rescaled to 0–10 and rounded;
-* true effects of the campaign: none on the attitude outcomes (as the seed found) and a modest
-  one on the knowledge score (``KNOWLEDGE_EFFECT`` points);
-* each household is missed at endline with probability ``ATTRITION``, independently.
+* true effects of the campaign: none, on the attitude outcomes and on the knowledge score, as
+  the published study found ("no significant difference ... in community attitudes and
+  knowledge"); ``KNOWLEDGE_EFFECT`` is 0;
+* take-up: in campaign villages a household attended a village-chief session with probability
+  ``TAKE_UP``, in comparison villages (spill-over) with probability ``SPILL_OVER``; reported
+  at endline in ``attended_session``;
+* each household is missed at endline with probability ``ATTRITION`` (campaign villages) or
+  ``ATTRITION_CONTROL`` (comparison villages), independently;
+* subgroups: ``id_poor`` (household level) and ``near_rci`` (village within 5 km of a
+  residential care institution).
 """
 
 from __future__ import annotations
@@ -23,8 +30,11 @@ import pandas as pd
 from evalkit.synth.people import GEOGRAPHY, names, villages
 
 ICC = 0.10  # latent scale; observed-scale ICCs of the binary outcomes are lower
-ATTRITION = 0.08
-KNOWLEDGE_EFFECT = 0.6  # points on the 0–10 knowledge score
+ATTRITION = 0.07  # campaign villages
+ATTRITION_CONTROL = 0.10  # comparison villages
+KNOWLEDGE_EFFECT = 0.0  # points on the 0–10 knowledge score: none, as the study found
+TAKE_UP = 0.55  # campaign villages: attended a village-chief session
+SPILL_OVER = 0.04  # comparison villages: attended one elsewhere
 KNOWLEDGE_SD = 2.2
 OUTCOMES = {
     "rci_better_care": {
@@ -93,7 +103,9 @@ def generate(seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         end = (village_effect + persistent + rng.normal(0, np.sqrt((1 - ICC) * (1 - PERSISTENCE)), n)
                + spec["effect_sd"] * treat)
         latent[key] = (base, end)
-    found = rng.random(n) >= ATTRITION
+    found = rng.random(n) >= np.where(treat == 1, ATTRITION, ATTRITION_CONTROL)
+    attended = (rng.random(n) < np.where(treat == 1, TAKE_UP, SPILL_OVER)).astype(int)
+    near_rci = (vill["km_nearest_rci"].to_numpy() < 5).astype(int)[v_of]
     frames = []
     for r, label in enumerate(("baseline", "endline")):
         start = pd.Timestamp("2018-10-15") if r == 0 else pd.Timestamp("2020-03-02")
@@ -111,6 +123,8 @@ def generate(seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
             "respondent_age": age + 2 * r - (r * rng.integers(0, 2, n)),
             "household_size": size if r == 0 else np.clip(size + rng.integers(-1, 2, n), 1, 12),
             "id_poor": poor,
+            "near_rci": near_rci,
+            "attended_session": attended if r == 1 else 0,
         })
         for key, spec in OUTCOMES.items():
             z = latent[key][r]
@@ -130,7 +144,9 @@ def truth(seed: int) -> dict:
         "design": "36 villages in 8 communes; 18 campaign villages by complete randomisation "
                   "within commune; households interviewed at baseline and endline",
         "icc_latent": ICC,
-        "attrition": ATTRITION,
+        "attrition": {"campaign": ATTRITION, "comparison": ATTRITION_CONTROL},
+        "take_up": {"campaign": TAKE_UP, "comparison": SPILL_OVER},
+        "subgroups": ["id_poor", "near_rci"],
         "persistence": PERSISTENCE,
         "effects": {
             key: {"label": spec["label"], "kind": spec["kind"],
