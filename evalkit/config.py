@@ -240,6 +240,7 @@ class ProgrammeConfig:
     province: str = ""
     source: str = ""
     min_cell: int = 5
+    rounding: int | None = None  # privacy.rounding: counts shown rounded to this base
     seed: int | None = None
     csi: CSIConfig | None = None
     trial: TrialConfig | None = None
@@ -290,7 +291,7 @@ SOURCE_KEYS = READ_KEYS | {"file", "files", "layout", "wide", "date_format", "va
 """Keys of csi and trial that say where the table comes from (see docs/config.md)."""
 TOP_KEYS = {"name", "ngo", "province", "source", "privacy", "seed", "on_invalid", "csi", "trial",
             *SECTIONS}
-PRIVACY_KEYS = {"min_cell", "personal", "keep"}
+PRIVACY_KEYS = {"min_cell", "personal", "keep", "rounding"}
 CSI_KEYS = {"columns", "round_labels", "before", "after", "published_improvement",
             "published_source", "rounds_from", *SOURCE_KEYS}
 CSI_ROLES = {"child", "round", "date", "group"}
@@ -641,6 +642,11 @@ def load(folder: str | Path) -> ProgrammeConfig:
     if not isinstance(min_cell, int) or isinstance(min_cell, bool) or min_cell < 1:
         raise ConfigError(f"{path}: key 'privacy.min_cell' is {min_cell!r}; expected a whole "
                           "number of children of at least 1 (default 5).")
+    rounding = privacy.get("rounding")
+    if rounding is not None and (not isinstance(rounding, int) or isinstance(rounding, bool)
+                                 or rounding < 2):
+        raise ConfigError(f"{path}: key 'privacy.rounding' is {rounding!r}; expected a whole "
+                          "number of at least 2 (e.g. 5 rounds every count to the nearest 5).")
     if not ({"csi", "trial"} | set(SECTIONS)) & set(raw):
         raise ConfigError(f"{path}: no analysis is configured; expected at least one of the "
                           f"sections csi, trial, {', '.join(SECTIONS)} (see docs/config.md).")
@@ -662,6 +668,7 @@ def load(folder: str | Path) -> ProgrammeConfig:
         province=str(raw.get("province") or ""),
         source=str(raw.get("source") or ""),
         min_cell=min_cell,
+        rounding=rounding,
         seed=seed,
         csi=csi,
         trial=trial,

@@ -205,7 +205,8 @@ class _Loader:
             if src.wide_rounds:
                 frame[cfg.round] = mapping.recode(frame[cfg.round], src.wide_rounds)
         frame = self.screen(frame, {v for v in roles.values() if v})
-        columns = [c for c in frame.columns if c not in (ROW, SRC)]
+        taken = {v for v in roles.values() if v}  # a column named for a role is not a factor
+        columns = [c for c in frame.columns if c not in (ROW, SRC) and c not in taken]
         factor_cols = formats.factor_columns(columns, shown_source, cfg.factors)
         missing = [code for code in FACTORS if code not in factor_cols]
         if missing:

@@ -376,7 +376,8 @@ def change(df: pd.DataFrame, child: str = "child_id", round: str = "round",
 def flagged_by_round(df: pd.DataFrame, round: str = "round") -> pd.DataFrame:
     """Share of children needing services (any factor scored 1 or 2) and mean number of
     flagged factors, per round: columns ``round, children, any_flagged_pct, mean_flagged``
-    plus one ``<code>_flagged_pct`` column per factor (denominator: children rated on it)."""
+    plus one ``<code>_flagged_pct`` column per factor (denominator: children rated on it,
+    ``<code>_rated``)."""
     values = factor_scores(df).values
     flagged = (values <= FLAG_AT_OR_BELOW).where(values.notna())
     frame = flagged.astype("float64")
@@ -391,5 +392,6 @@ def flagged_by_round(df: pd.DataFrame, round: str = "round") -> pd.DataFrame:
     })
     for code in FACTORS:
         out[f"{code}_flagged_pct"] = grouped[code].mean() * 100
+        out[f"{code}_rated"] = grouped[code].count()
     out.index.name = round
     return out.reset_index()

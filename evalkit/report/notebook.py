@@ -12,8 +12,10 @@ from pathlib import Path
 from IPython.display import HTML, Markdown
 
 from evalkit.report import display, sections
+from evalkit.report.disclosure import SUPPRESSED, Disclosure
+from evalkit.report.sections import trial
 from evalkit.report.sections.common import round_label
-from evalkit.data.programme import ProgrammeData, load
+from evalkit.data.programme import PRIVATE, ProgrammeData, load
 
 PACKAGES = ("evalkit", "pandas", "numpy", "scipy", "statsmodels", "linearmodels", "seaborn",
             "matplotlib", "papermill", "nbconvert")
@@ -37,6 +39,7 @@ class ProgrammeReport:
         self.data: ProgrammeData = load(programme_dir)
         self.config = self.data.config
         self.parts = sections.build(self.data)
+        self.disclosure = Disclosure(min_cell=self.config.min_cell, rounding=self.config.rounding)
         self._csi = self.result("csi")
         self._trial = self.result("trial")
 
@@ -64,14 +67,15 @@ class ProgrammeReport:
             rose = int(((table["level"] == "factor") & (table["relative_change_pct"] >= 5)).sum())
             line = (f"CSI: average scores rose by 5 % or more on {rose} of 12 factors between "
                     f"{round_label(self.data, r.before)} and {round_label(self.data, r.after)} "
-                    f"({r.children_paired} children assessed at both; descriptive)")
+                    f"({self.disclosure.count(r.children_paired, 'CSI change per factor', 'paired')} "
+                    "children assessed at both; descriptive)")
             if self._trial is not None:
-                detected = sum(e.p_value < 0.05 for e in self._trial.effects.results)
-                line += (f"; village trial: a detectable difference on {detected} of "
-                         f"{len(self._trial.effects.results)} outcomes")
+                line += f"; village trial: {trial.verdict(self._trial)}"
+                if self.config.trial.published_finding and trial.detected(self._trial) == 0:
+                    line += ", as the published study found"
             return line + "."
         for part in self.parts:
-            lines = part.headlines(self.data)
+            lines = part.headlines(self.data, self.disclosure)
             if lines:
                 return lines[0].replace("**", "")
         return "No analysis configured."
@@ -84,7 +88,7 @@ class ProgrammeReport:
         skip_first = self._csi is None and self._trial is None  # the headline is shown above
         plain: list[str] = []
         for part in self.parts:
-            lines = part.headlines(self.data)
+            lines = part.headlines(self.data, self.disclosure)
             title = getattr(part.module, "SUMMARY", None)
             if title:
                 out.append(display.markdown(f"**{title}.**\n\n" + "\n".join(f"- {h}" for h in lines)))
@@ -104,7 +108,7 @@ class ProgrammeReport:
         """Every section of the report, in order."""
         out = []
         for part in self.parts:
-            out += part.render(self.data)
+            out += part.render(self.data, self.disclosure)
         return out
 
     # ------------------------------------------------------------------ methods
@@ -115,19 +119,27 @@ class ProgrammeReport:
                   "required": "a blank required value", "range": "a value outside its range",
                   "whole": "a value that is not a whole number"}
 
-    def _count(self, n: int) -> str:
-        return f"fewer than {self.config.min_cell}" if 0 < n < self.config.min_cell else f"{n:,}"
+    def _count(self, n: int, table: str = "Rows used", cell: str = "rows") -> str:
+        return self.disclosure.count(n, table, cell)
 
     def row_accounts(self) -> list[str]:
-        """Rows read, used and set aside per file (counts under min_cell are not shown)."""
+        """Rows read, used and set aside per file. Rows read = used + set aside, so when the
+        rows set aside are fewer than min_cell the number read is not shown (nor the split of
+        the rows set aside by rule)."""
         out = []
         for a in self.data.accounts:
             name = a.file.split("/", 1)[-1]
-            text = f"`{name}`: {self._count(a.read)} rows read, {self._count(a.used)} used"
-            if a.rows_set_aside:
-                why = ", ".join(f"{self._count(n)} for {self.RULE_WORDS.get(rule, rule)}"
-                                for rule, n in a.set_aside.items())
-                text += f", {self._count(a.rows_set_aside)} set aside ({why})"
+            if not a.rows_set_aside:
+                out.append(f"`{name}`: {self._count(a.read, name, 'read')} rows read, all used")
+                continue
+            shown = self.disclosure.partition("Rows used", {"used": a.used, "set aside": a.rows_set_aside},
+                                              total=a.read, protect={"used"}, row=name)
+            read = f"{shown.total:,} rows read, " if shown.total is not None else ""
+            text = f"`{name}`: {read}{shown.text('used')} used, {shown.text('set aside')} set aside"
+            if shown.shown("set aside"):
+                why = self.disclosure.partition("Rows set aside", dict(a.set_aside), row=name)
+                text += " (" + ", ".join(f"{why.text(rule)} for {self.RULE_WORDS.get(rule, rule)}"
+                                         for rule in a.set_aside) + ")"
             out.append(text)
         return out
 
@@ -135,7 +147,7 @@ class ProgrammeReport:
         total = self.data.rows_set_aside
         if not total:
             return []
-        return [display.note(f"{self._count(total)} rows of the programme's data broke a "
+        return [display.note(f"{self._count(total, 'Rows used', 'set aside').capitalize()} rows of the programme's data broke a "
                              "validation rule and were set aside: they are not in any figure of "
                              "this report. The Methods section says which rules; 'evalkit check' "
                              "shows the programme's staff where they are.", kind="info")]
@@ -179,13 +191,24 @@ class ProgrammeReport:
         lines += [
             f"- **Privacy.** Names, dates of birth, phone numbers and other personal columns are "
             f"removed before any table is built, and the rendered report is checked for them. "
-            f"Figures based on fewer than {c.min_cell} children are suppressed.",
+            f"Any figure resting on fewer than {c.min_cell} children, families or households is "
+            f"shown as '{SUPPRESSED}' or 'fewer than {c.min_cell}': "
+            + self.disclosure.summary() + self._write_disclosure_log(),
             f"- **Data files.**\n{files}",
             f"- **Random seed** of the synthetic data: {c.seed if c.seed is not None else 'not applicable'}.",
             f"- **Software.** {versions}.",
             f"- **Source of the programme description.** {c.source}.",
         ]
         return [display.markdown("## Methods"), display.markdown("\n".join(lines))]
+
+    def _write_disclosure_log(self) -> str:
+        """Write the disclosure log to the programme folder's private .evalkit/ (never beside
+        the report); a sentence for the privacy note when it cannot be written."""
+        try:
+            self.disclosure.write(Path(self.config.folder) / PRIVATE / "disclosure.csv")
+        except OSError:
+            return " (The disclosure log could not be written to the programme folder.)"
+        return ""
 
     @staticmethod
     def rendered_at() -> HTML:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import numpy as np
 import pandas as pd
 import seaborn as sns
 from IPython.display import HTML, Markdown
@@ -13,6 +14,7 @@ from matplotlib.figure import Figure
 
 from evalkit.indices import csi
 from evalkit.report import display
+from evalkit.report.disclosure import SUPPRESSED, Disclosure
 from evalkit.report.sections import csi as csi_section
 from evalkit.report.sections.common import round_label
 from evalkit.report.notebook import software_versions
@@ -32,16 +34,24 @@ class SynthesisReport:
         self.programmes = [p for p in self.programmes if p.csi is not None]
         self.changes = {_short(p): csi_section.change(p) for p in self.programmes}
         self.data = {_short(p): p for p in self.programmes}
+        self.disclosure = {name: Disclosure(min_cell=d.config.min_cell, rounding=d.config.rounding)
+                           for name, d in self.data.items()}
 
     def factor_table(self) -> pd.DataFrame:
         rows = []
         for name, r in self.changes.items():
             t = r.to_frame()
             t = t[t["level"] == "factor"]
+            dc = self.disclosure[name]
             for row in t.itertuples():
-                rows.append({"programme": name, "factor": f"{row.code} {row.name}",
-                             "relative_change_pct": row.relative_change_pct,
-                             "improved_pct": row.improved_pct, "children": row.children_paired})
+                factor = f"{row.code} {row.name}"
+                ok = dc.rests_on(int(row.children_paired), "Synthesis", f"{factor}: statistics")
+                improved = (csi_section._share(dc, csi_section.CHANGE, factor, row.improved_pct,
+                                               int(row.children_paired), "Improved") if ok else SUPPRESSED)
+                rows.append({"programme": name, "factor": factor,
+                             "relative_change_pct": row.relative_change_pct if ok else np.nan,
+                             "improved_pct": np.nan if improved in (SUPPRESSED, "–") else float(improved),
+                             "children": row.children_paired})
         return pd.DataFrame(rows)
 
     def title(self) -> Markdown:
@@ -54,13 +64,15 @@ class SynthesisReport:
         rows = []
         for name, r in self.changes.items():
             d = self.data[name]
+            shown = csi_section.reassessment(self.disclosure[name], d, r)
             rows.append({
                 "Programme": f"{d.config.ngo}: {d.config.name}",
                 "Province": d.config.province,
                 "Compared": f"{round_label(d, r.before)} → {round_label(d, r.after)}",
-                "Children assessed at both": r.children_paired,
-                "Assessed first time only": r.only_before,
-                "Mean factors needing services": f"{r.mean_flagged_before:.1f} → {r.mean_flagged_after:.1f}",
+                "Children assessed at both": self.disclosure[name].count(r.children_paired, "Synthesis", "paired"),
+                "Assessed first time only": shown["only_before"],
+                "Mean factors needing services (children assessed at both)":
+                    f"{r.mean_flagged_before:.2f} → {r.mean_flagged_after:.2f}",
             })
         table = pd.DataFrame(rows)
         return [display.markdown("## The programmes compared"),
@@ -83,13 +95,13 @@ class SynthesisReport:
             lines.append("Little changed (under 5 % either way) in every programme on "
                          + ", ".join(f.split(' ', 1)[1].lower() for f in nowhere) + ".")
         lines.append("The largest relative change was on "
-                     + "; ".join(f"{f.split(' ', 1)[1].lower()} in {p} ({wide.loc[f, p]:+.0f} %)"
+                     + "; ".join(f"{f.split(' ', 1)[1].lower()} in {p} ({wide.loc[f, p]:+.1f} %)"
                                  for p, f in best.items()) + ".")
         lines.append("The programmes cover different periods (six months to two years), "
                      "different children and different caseload turnover: a larger change in one "
                      "programme is not evidence that it works better.")
         headline = (f"CSI change across {len(self.changes)} programmes: "
-                    + (f"scores rose everywhere on {len(everywhere)} of 12 factors"
+                    + (f"scores rose by 5 % or more everywhere on {len(everywhere)} of 12 factors"
                        if everywhere else "no factor rose in every programme") + " (descriptive).")
         return [display.markdown("## Key findings\n\n" + "\n".join(f"- {l}" for l in lines)),
                 display.Headline({"programme": "synthesis",
@@ -104,7 +116,8 @@ class SynthesisReport:
         combined.columns = [f"{a}: {b} (n = {n[b]})" for a, b in combined.columns]
         styler = (combined.reset_index().rename(columns={"factor": "Factor"}).style.hide(axis="index")
                   .format("{:+.1f}", subset=[c for c in combined.columns if c.startswith("Relative")])
-                  .format("{:.0f}", subset=[c for c in combined.columns if c.startswith("Children")])
+                  .format("{:.0f}", subset=[c for c in combined.columns if c.startswith("Children")],
+                          na_rep=SUPPRESSED)
                   .set_caption("Per factor and programme: relative change of the mean score and "
                                "share of paired children whose score went up."))
         return [display.markdown("## Factor by factor"), display.table(styler),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import html as html_module
 import re
 import shutil
@@ -101,9 +102,12 @@ def test_cct_report_shows_the_api_figures(rendered, synthetic_root):
 def test_cfi_report_shows_every_round(rendered, synthetic_root):
     text = text_of(rendered["cfi"].read_text())
     data = programme.load(synthetic_root / "cfi")
-    flagged = csi_section.flagged_table(data)
+    from evalkit.report.disclosure import Disclosure
+
+    flagged = csi_section.flagged_table(data, Disclosure(), csi_section.change(data))
     for label, pct in zip(flagged["Assessment round"], flagged["Needing services on any factor (%)"]):
         assert label in text
+        assert f"{pct:.0f}" in text
     assert "24 months" in text and "280" in text
 
 
@@ -177,6 +181,32 @@ def test_cct_report_has_the_trial_section_with_the_api_numbers(rendered, synthet
     assert not [n for n in set(raw["respondent_name"]) if n in html]
     assert not [p for p in set(raw["phone"]) if p in html]
     assert not re.search(r"\bHH-\d{4}\b", html)
+
+
+def test_cct_key_findings_agree_with_the_published_no_significant_difference(rendered):
+    """The study reports no significant difference in attitudes and knowledge; the synthetic
+    trial reproduces it, and the first screen and the index headline say so."""
+    text = text_of(rendered["cct"].read_text())
+    key = text[text.index("Key findings"):text.index("Children's status: Child Status Index")]
+    assert "no detectable difference on any of the 4 outcomes" in key
+    assert "as the published study found" in key
+    assert "a detectable difference" not in key.replace("no detectable difference", "")
+    headline = json.loads(rendered["cct"].with_name("cct.headline.json").read_text())
+    assert "no detectable difference on any of the 4 outcomes, as the published study found" \
+        in headline["headline"]
+    assert "This analysis agrees" in text
+
+
+def test_illustrations_are_set_apart_and_never_key_findings(rendered):
+    for key, title in (("mlop_tapang", "Household vulnerability tiers"),
+                       ("cct", "Village risk categories")):
+        html = rendered[key].read_text()
+        text = text_of(html)
+        key_findings = text[text.index("Key findings"):text.index("Key findings") + 3000]
+        assert f"Illustration: {title}" in text
+        assert 'class="evalkit-illustration"' in html
+        assert "destitute" not in key_findings.split("Illustration")[0].lower()
+        assert title not in key_findings.split("Methods")[0][:1500]
 
 
 def test_reports_without_a_trial_have_no_trial_section(rendered):

@@ -8,9 +8,11 @@ treat them alike:
   have the section);
 * ``compute(data, cfg)`` — its numbers, through :mod:`evalkit.designs` and
   :mod:`evalkit.indices` (computed once per report);
-* ``render(data, cfg, result)`` — the display objects of the section, headings included;
-* ``headlines(data, cfg, result)`` — its lines for "Key findings" (a section that is only an
-  illustration has none).
+* ``render(data, cfg, result, dc)`` — the display objects of the section, headings included,
+  every published figure passed through the report's :class:`~evalkit.report.disclosure.Disclosure`;
+* ``headlines(data, cfg, result, dc)`` — its lines for "Key findings", from the same result
+  and the same disclosure decisions as its tables (a section that is only an illustration
+  has none).
 
 ``ORDER`` is the order of the sections in a report.
 """
@@ -22,6 +24,7 @@ from types import ModuleType
 from typing import Any
 
 from evalkit.data.programme import ProgrammeData
+from evalkit.report.disclosure import Disclosure
 from evalkit.report.sections import (case_closure, child_tracking, classification, csi,
                                      csi_prepost, indicators, prepost, residential_care, trial)
 
@@ -41,11 +44,11 @@ class Part:
     def name(self) -> str:
         return self.module.__name__.rsplit(".", 1)[-1]
 
-    def render(self, data: ProgrammeData) -> list:
-        return self.module.render(data, self.config, self.result)
+    def render(self, data: ProgrammeData, dc: Disclosure) -> list:
+        return self.module.render(data, self.config, self.result, dc)
 
-    def headlines(self, data: ProgrammeData) -> list[str]:
-        return self.module.headlines(data, self.config, self.result)
+    def headlines(self, data: ProgrammeData, dc: Disclosure) -> list[str]:
+        return self.module.headlines(data, self.config, self.result, dc)
 
 
 def build(data: ProgrammeData) -> list[Part]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from evalkit.config import CaseClosureConfig, ProgrammeConfig
@@ -13,6 +12,7 @@ from evalkit.data.programme import ProgrammeData
 from evalkit.designs.paired import CAVEAT, PrePostResult, prepost
 from evalkit.indices import case_closure as cc
 from evalkit.report import display
+from evalkit.report.disclosure import SUPPRESSED, Disclosure
 from evalkit.report.sections.common import prepost_row, prepost_styler, source
 
 
@@ -39,21 +39,35 @@ def compute(data: ProgrammeData, cfg: CaseClosureConfig) -> Result:
     return Result(ratings, problems, progress)
 
 
-def render(data: ProgrammeData, cfg: CaseClosureConfig, result: Result) -> list:
+TABLE = "Closure ratings"
+
+
+def _ratings(dc: Disclosure, cfg: CaseClosureConfig, result: Result):
+    """Families per closure rating as they may be shown: a rating held by fewer than
+    min_cell families is suppressed unless the study published that figure (with its source)."""
+    return dc.partition(TABLE, dict(zip(result.ratings["rating"], result.ratings["cases"].astype(int))),
+                        published=cfg.published.get("ratings") or {}, citation=cfg.source)
+
+
+def render(data: ProgrammeData, cfg: CaseClosureConfig, result: Result, dc: Disclosure) -> list:
     published = cfg.published.get("ratings", {}) or {}
-    ratings = result.ratings.copy()
-    ratings["published"] = [published.get(r, np.nan) for r in ratings["rating"]]
-    ratings = ratings.rename(columns={"rating": "Rating", "meaning": "Meaning", "cases": "Families",
-                                      "percent_of_rated_cases": f"% of {int(ratings['cases'].sum())} rated exits",
-                                      "published": "Published (families)"})
+    shown = _ratings(dc, cfg, result)
+    total = dc.count(int(result.ratings["cases"].sum()), TABLE, "total")
+    ratings = pd.DataFrame({
+        "Rating": result.ratings["rating"], "Meaning": result.ratings["meaning"],
+        "Families": [shown.text(r) for r in result.ratings["rating"]],
+        f"% of {total} rated exits": [f"{shown.percent[r]:.0f}" if shown.shown(r) else SUPPRESSED
+                                      for r in result.ratings["rating"]],
+        "Published (families)": [f"{published[r]:.0f}" if r in published else "–"
+                                 for r in result.ratings["rating"]]})
     problems = result.problems
     pct = [c for c in problems.columns if c.endswith("(%)")]
     out = [
         display.markdown("## Case closure: how did families leave the programme?"),
         display.table(ratings.style.hide(axis="index")
-                      .format("{:.0f}", subset=[c for c in ratings.columns if c.startswith("%")])
-                      .format("{:.0f}", subset=["Published (families)"], na_rep="–")
-                      .set_caption("Closure rating of each family exiting; denominator: all rated exits.")),
+                      .set_caption("Closure rating of each family exiting; denominator: all rated "
+                                   "exits. A count under the privacy threshold is shown only where "
+                                   "the study published it (source below).")),
         display.markdown("### Problems identified and whether they were solved"),
         display.table(problems.rename(columns=lambda c: c[:1].upper() + c[1:])
                       .style.hide(axis="index")
@@ -71,7 +85,7 @@ def render(data: ProgrammeData, cfg: CaseClosureConfig, result: Result) -> list:
         "least often solved were "
         + ", ".join(f"{k} problems ({v:.0f} % unsolved)" for k, v in worst.head(2).items()) + "."))
     if result.progress:
-        rows = [prepost_row(r, area.capitalize()) for area, r in result.progress]
+        rows = [prepost_row(dc, "Family progress form", r, area.capitalize()) for area, r in result.progress]
         out += [display.markdown("### Family progress form: enrolment vs completion"),
                 display.table(prepost_styler(rows, "Progress form scores (1 serious difficulty … "
                                              "4 no difficulty) of the same families at enrolment "
@@ -80,10 +94,11 @@ def render(data: ProgrammeData, cfg: CaseClosureConfig, result: Result) -> list:
     return out + source(cfg.source)
 
 
-def headlines(data: ProgrammeData, cfg: CaseClosureConfig, result: Result) -> list[str]:
-    ratings = result.ratings.set_index("rating")["cases"]
+def headlines(data: ProgrammeData, cfg: CaseClosureConfig, result: Result, dc: Disclosure) -> list[str]:
+    shown = _ratings(dc, cfg, result)
     total = result.problems.set_index("problem type").loc["all problems"]
-    return [f"**Case closure:** of {ratings.sum()} families rated at exit, {ratings['PO++']} very "
-            f"successful, {ratings['PO+']} successful, {ratings['PO+=']} moderate, {ratings['PO']} "
-            f"not successful; {int(total['totally solved'])} of {int(total['problems'])} problems "
-            "totally solved."]
+    families = dc.count(int(result.ratings["cases"].sum()), TABLE, "total")
+    return [f"**Case closure:** of {families} families rated at exit, {shown.text('PO++')} very "
+            f"successful, {shown.text('PO+')} successful, {shown.text('PO+=')} moderate, "
+            f"{shown.text('PO')} not successful; {int(total['totally solved'])} of "
+            f"{int(total['problems'])} problems totally solved."]

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from evalkit.config import ChildTrackingConfig, ProgrammeConfig
 from evalkit.data.programme import ProgrammeData
 from evalkit.indices import child_tracking as ct
 from evalkit.report import display
+from evalkit.report.disclosure import SUPPRESSED, Disclosure
 from evalkit.report.sections.common import source
 
 
@@ -33,31 +33,35 @@ def compute(data: ProgrammeData, cfg: ChildTrackingConfig) -> Result:
                   ct.matching_denominators(counts, cfg.published, declared))
 
 
-def render(data: ProgrammeData, cfg: ChildTrackingConfig, result: Result) -> list:
+def render(data: ProgrammeData, cfg: ChildTrackingConfig, result: Result, dc: Disclosure) -> list:
     table = result.table.rename(columns={"status": "Status", "meaning": "Meaning", "children": "Children"})
-    table["Published %"] = [cfg.published.get(s, np.nan) for s in table["Status"]]
+    name = "Child Tracking Tool status"
+    shown = dc.partition(name, dict(zip(table["Status"], table["Children"].astype(int))))
     pct_cols = [c for c in table.columns if c.startswith("% of")]
-    styler = (table.style.hide(axis="index").format("{:.1f}", subset=pct_cols)
-              .format("{:.0f}", subset=["Published %"], na_rep="–")
-              .format("{:,}", subset=["Children"])
+    for col in pct_cols:
+        table[col] = [f"{v:.1f}" if shown.shown(s) else SUPPRESSED for s, v in zip(table["Status"], table[col])]
+    table["Children"] = [shown.text(s) for s in table["Status"]]
+    table["Published %"] = ["–" if s not in cfg.published else f"{cfg.published[s]:.0f}" for s in table["Status"]]
+    styler = (table.style.hide(axis="index")
               .set_caption("Child Tracking Tool status of the children supported for "
                            "reintegration, as % of each possible denominator."))
     which = (f"The published 75 / 6 / 3 % are reproduced only with the denominator "
              f"“{result.matching[0]}”." if result.matching else
              "No candidate denominator reproduces the published percentages.")
     out = [display.markdown("## Child Tracking Tool: how are reintegrated children doing?"),
-           display.markdown(f"{int(result.counts.sum()):,} children were supported for "
-                            "reintegration. " + which),
+           display.markdown(f"{dc.count(int(result.counts.sum()), name, 'total')} children were "
+                            "supported for reintegration. " + which),
            display.table(styler)]
     if cfg.note:
         out.append(display.note(cfg.note, kind="info"))
     return out + source(cfg.source)
 
 
-def headlines(data: ProgrammeData, cfg: ChildTrackingConfig, result: Result) -> list[str]:
+def headlines(data: ProgrammeData, cfg: ChildTrackingConfig, result: Result, dc: Disclosure) -> list[str]:
     counts = result.counts
-    return [f"**Child Tracking Tool:** of {int(counts.sum()):,} children supported for "
-            f"reintegration, {counts['green']:,} are safe and stable (green) and "
-            f"{counts['not located']:,} could not be located. The published percentages rest on "
+    shown = dc.partition("Child Tracking Tool status", {k: int(v) for k, v in counts.items()})
+    return [f"**Child Tracking Tool:** of {dc.count(int(counts.sum()), 'Child Tracking Tool status', 'total')} "
+            f"children supported for reintegration, {shown.text('green')} are safe and stable "
+            f"(green) and {shown.text('not located')} could not be located. The published percentages rest on "
             "a denominator the study does not reconcile with this count, so they are shown in "
             "the section below, not here."]

@@ -3,19 +3,15 @@ pre/post table (used by the pre/post, CSI pre/post and case-closure sections).""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from evalkit.data.programme import ProgrammeData
-from evalkit.designs.paired import PrePostResult
+from evalkit.designs.paired import AttritionCheck, PrePostResult
 from evalkit.report import display
-from evalkit.report.privacy import suppress_small
+from evalkit.report.disclosure import SUPPRESSED, Disclosure
 
 p_value = display.p_value
-
-
-def count_text(n: int, min_cell: int) -> str:
-    """A count of people, or "fewer than min_cell" when it is under it (but not zero)."""
-    return f"fewer than {min_cell}" if 0 < n < min_cell else f"{n:,}"
 
 
 def source(text: str | None) -> list:
@@ -27,32 +23,64 @@ def round_label(data: ProgrammeData, value: object) -> str:
     return str(labels.get(value, f"Round {value}"))
 
 
-def prepost_row(r: PrePostResult, label: str, published=None) -> dict:
+def parts_of(r: PrePostResult) -> dict[str, int]:
+    """Improved / unchanged / worse as counts of pairs (they add up to ``n_pairs``)."""
+    n = r.n_pairs
+    return {"Improved": int(round(r.improved_pct * n / 100)),
+            "Unchanged": int(round(r.unchanged_pct * n / 100)),
+            "Worse": int(round(r.worse_pct * n / 100))}
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0f}"
+
+
+def prepost_row(dc: Disclosure, table: str, r: PrePostResult, label: str, published=None) -> dict:
+    """One row of a pre/post table as shown: every statistic of a group under ``min_cell``
+    suppressed (CI and p-values included), and improved / unchanged / worse shown as parts of
+    the pairs (a small part and its complement suppressed)."""
     binary = r.kind == "binary"
     scale = 100 if binary else 1
     fmt = "{:+.1f}" if binary else "{:+.2f}"
-    return {
-        "Outcome": label + (" (%)" if binary else ""),
-        "Pairs (n)": r.n_pairs,
-        "Before": r.mean_before * scale,
-        "After": r.mean_after * scale,
-        "Change": r.mean_change * scale,
-        "95 % CI": f"{fmt.format(r.ci_low * scale)} to {fmt.format(r.ci_high * scale)}",
-        "p (McNemar, or t / Wilcoxon)": p_value(r.p_mcnemar) if binary else f"{p_value(r.p_ttest)} / {p_value(r.p_wilcoxon)}",
-        "Improved (%)": r.improved_pct,
-        "Unchanged (%)": r.unchanged_pct,
-        "Worse (%)": r.worse_pct,
-        **({"Published": published} if published is not None else {}),
-    }
+    name = label + (" (%)" if binary else "")
+    row = {"Outcome": name, "Pairs (n)": dc.count(r.n_pairs, table, f"{name}: pairs")}
+    if dc.rests_on(r.n_pairs, table, f"{name}: statistics"):
+        parts = dc.partition(table, parts_of(r), total=r.n_pairs, row=name, keep=("Improved",))
+        row.update({
+            "Before": f"{r.mean_before * scale:.2f}",
+            "After": f"{r.mean_after * scale:.2f}",
+            "Change": f"{r.mean_change * scale:+.2f}",
+            "95 % CI": f"{fmt.format(r.ci_low * scale)} to {fmt.format(r.ci_high * scale)}",
+            "p (McNemar, or t / Wilcoxon)": p_value(r.p_mcnemar) if binary
+            else f"{p_value(r.p_ttest)} / {p_value(r.p_wilcoxon)}",
+            **{f"{k} (%)": _pct(v) if parts.shown(k) else SUPPRESSED for k, v in parts.percent.items()},
+        })
+    else:
+        row.update({c: SUPPRESSED for c in ("Before", "After", "Change", "95 % CI",
+                                           "p (McNemar, or t / Wilcoxon)", "Improved (%)",
+                                           "Unchanged (%)", "Worse (%)")})
+    if published is not None:
+        row["Published"] = f"{published:.0f}"
+    return row
 
 
 def prepost_styler(rows: list[dict], caption: str, min_cell: int):
     frame = pd.DataFrame(rows)
-    stats_cols = ["Before", "After", "Change", "Improved (%)", "Unchanged (%)", "Worse (%)"]
-    frame = suppress_small(frame, "Pairs (n)", min_cell, stats_cols)
     return (frame.style.hide(axis="index")
-            .format("{:.2f}", subset=["Before", "After"], na_rep="–")
-            .format("{:+.2f}", subset=["Change"], na_rep="–")
-            .format("{:.0f}", subset=["Improved (%)", "Unchanged (%)", "Worse (%)"], na_rep="–")
-            .format("{:.0f}", subset=["Pairs (n)"], na_rep=f"fewer than {min_cell}")
-            .set_caption(caption))
+            .set_caption(caption + f" '{SUPPRESSED}': fewer than {min_cell} units, or a figure "
+                         "that would let such a group be worked out."))
+
+
+def attrition_sentence(dc: Disclosure, table: str, a: AttritionCheck | None, unit: str = "units") -> str:
+    """Who was assessed only before, and whether they differed at the start; a group under
+    ``min_cell`` is counted in words and its mean is never shown."""
+    if a is None or a.only_before == 0:
+        return f"Every one of the {unit} assessed before was assessed again."
+    n = dc.count(a.only_before, table, "assessed only before")
+    if not dc.rests_on(a.only_before, table, "assessed only before: mean") or np.isnan(a.p_value):
+        return (f"{n.capitalize()} {unit} were assessed only before; too few to compare them "
+                "with those assessed again.")
+    verdict = "differed from" if a.p_value < 0.05 else "did not differ detectably from"
+    return (f"{n} {unit} were assessed only before. At the first assessment they {verdict} those "
+            f"assessed again (mean {a.mean_leavers:.2f} vs {a.mean_stayers:.2f}; p = "
+            f"{p_value(a.p_value)}).")

@@ -17,7 +17,7 @@ from evalkit.config import CSIConfig, ProgrammeConfig
 from evalkit.data.programme import ProgrammeData
 from evalkit.indices import csi
 from evalkit.report import display
-from evalkit.report.privacy import suppress_small
+from evalkit.report.disclosure import PRIMARY, SUPPRESSED, Disclosure
 from evalkit.report.sections.common import round_label
 
 SUMMARY = "Children's status (Child Status Index)"
@@ -44,19 +44,52 @@ def compute(data: ProgrammeData, cfg: CSIConfig) -> csi.CSIChange:
     return change(data)
 
 
-def _pct(value: float) -> str:
-    return "–" if pd.isna(value) else f"{value:.0f} %"
+def reassessment(dc: Disclosure, data: ProgrammeData, result: csi.CSIChange) -> dict:
+    """Children assessed at each compared round as they may be shown. Those assessed at the
+    first round are the paired children plus those not reassessed: when the latter are fewer
+    than min_cell, the round's total is suppressed (everywhere it appears), never the paired
+    count the change figures rest on."""
+    before = dc.partition(OVERVIEW, {"paired": result.children_paired,
+                                     "only before": result.only_before},
+                          total=result.children_before, protect={"paired"}, row="first round")
+    after = dc.partition(OVERVIEW, {"paired": result.children_paired,
+                                    "only after": result.only_after},
+                         total=result.children_after, protect={"paired"}, row="second round")
+    def words(part, label):  # only a small group is ever hidden here (the total goes with it)
+        return part.text(label) if part.shown(label) else f"fewer than {dc.min_cell}"
+
+    return {"before": before.total, "after": after.total, "paired": result.children_paired,
+            "only_before": words(before, "only before"), "only_after": words(after, "only after")}
 
 
-def _count(n: int, min_cell: int) -> str:
-    return f"fewer than {min_cell}" if 0 < n < min_cell else f"{n:,}"
+def round_counts(dc: Disclosure, data: ProgrammeData, result: csi.CSIChange) -> dict:
+    """Children assessed per round as shown (None where suppressed)."""
+    shown = reassessment(dc, data, result)
+    counts = data.csi.groupby("round", sort=True)["child"].nunique()
+    out = {}
+    for r, n in counts.items():
+        if r == result.before:
+            out[r] = shown["before"]
+        elif r == result.after:
+            out[r] = shown["after"]
+        else:
+            out[r] = None if dc.small(int(n)) else dc.value(int(n))
+            if dc.small(int(n)):
+                dc.note(OVERVIEW, f"round {r}", PRIMARY, "under min_cell suppressed")
+    return out
 
 
-def rounds_overview(data: ProgrammeData) -> pd.DataFrame:
+OVERVIEW = "CSI assessments by round"
+
+
+def rounds_overview(data: ProgrammeData, dc: Disclosure, result: csi.CSIChange) -> pd.DataFrame:
     """Children assessed per round and the months in which the assessments took place."""
     frame = data.csi
     grouped = frame.groupby("round", sort=True)
-    out = pd.DataFrame({"Children assessed": grouped["child"].nunique()})
+    counts = round_counts(dc, data, result)
+    out = pd.DataFrame({"Children assessed": [SUPPRESSED if counts[r] is None else f"{counts[r]:,}"
+                                              for r in grouped.groups]},
+                       index=list(grouped.groups))
     if "date" in frame:
         out["First assessment"] = grouped["date"].min().dt.strftime("%b %Y")
         out["Last assessment"] = grouped["date"].max().dt.strftime("%b %Y")
@@ -65,31 +98,45 @@ def rounds_overview(data: ProgrammeData) -> pd.DataFrame:
     return out.reset_index()
 
 
-def overview_styler(data: ProgrammeData) -> Styler:
-    table = rounds_overview(data)
-    min_cell = data.config.min_cell
+def children_text(dc: Disclosure, data: ProgrammeData, result: csi.CSIChange) -> str | None:
+    """All children assessed, as shown: None when a round's total is suppressed (the
+    children not reassessed could then be worked out from it)."""
+    if None in round_counts(dc, data, result).values():
+        dc.note(OVERVIEW, "children in any round", "secondary", "total suppressed with a round's total")
+        return None
+    return dc.count(int(data.csi["child"].nunique()), OVERVIEW, "children")
+
+
+def overview_styler(data: ProgrammeData, dc: Disclosure, result: csi.CSIChange) -> Styler:
+    table = rounds_overview(data, dc, result)
+    total = children_text(dc, data, result)
     return (table.style.hide(axis="index")
-            .format({"Children assessed": lambda n: _count(int(n), min_cell)})
-            .set_caption(f"CSI assessments by round (n = {data.csi['child'].nunique():,} children)"))
+            .set_caption("CSI assessments by round" + (f" (n = {total} children)" if total else "")))
 
 
-def reassessment_sentence(data: ProgrammeData, result: csi.CSIChange) -> str:
+def reassessment_sentence(data: ProgrammeData, result: csi.CSIChange, dc: Disclosure) -> str:
     before, after = round_label(data, result.before), round_label(data, result.after)
-    min_cell = data.config.min_cell
-    text = (f"{_count(result.children_before, min_cell)} children were assessed at "
-            f"**{before}** and {_count(result.children_after, min_cell)} at **{after}**; "
-            f"**{_count(result.children_paired, min_cell)}** were assessed at both and form the "
-            "basis of the change figures. ")
+    shown = reassessment(dc, data, result)
+    paired = dc.count(result.children_paired, OVERVIEW, "paired")
+    if shown["before"] is None or shown["after"] is None:
+        text = (f"**{paired}** children were assessed at both **{before}** and **{after}** and "
+                "form the basis of the change figures (the number assessed at each round is "
+                "not shown, so that the small group below cannot be worked out). ")
+    else:
+        text = (f"{shown['before']:,} children were assessed at **{before}** and "
+                f"{shown['after']:,} at **{after}**; **{paired}** were assessed at both and form "
+                "the basis of the change figures. ")
     if result.only_before:
-        text += (f"{_count(result.only_before, min_cell)} children assessed at {before} were not "
+        text += (f"{shown['only_before'].capitalize()} children assessed at {before} were not "
                  f"reassessed at {after} (case closed, moved, or not yet due); they are counted "
                  "here and left out of the change figures, not silently dropped. ")
     if result.only_after:
-        text += (f"{_count(result.only_after, min_cell)} children were assessed at {after} "
-                 f"without a {before} assessment and are likewise left out of the change figures.")
+        text += (f"{shown['only_after'].capitalize()} children were assessed at {after} without "
+                 f"a {before} assessment and are likewise left out of the change figures.")
     return text
 
 
+CHANGE = "CSI change per factor"
 CHANGE_TABLE_LABELS = {
     "name": "Factor / domain",
     "children_paired": "Children (n)",
@@ -105,38 +152,68 @@ CHANGE_TABLE_LABELS = {
 }
 
 
-def change_table(data: ProgrammeData, result: csi.CSIChange) -> pd.DataFrame:
-    """Per-factor, per-domain and total change, small cells suppressed, reader labels."""
+def _share(dc: Disclosure, table: str, row: str, pct: float, n: int, what: str) -> str:
+    """A share of ``n`` children as shown: suppressed when it, or its complement, stands for
+    fewer than min_cell children."""
+    if pd.isna(pct):
+        return "–"
+    k = int(round(pct * n / 100))
+    part = dc.partition(table, {what: k, "others": n - k}, total=n, row=row)
+    return f"{part.percent[what]:.0f}" if part.shown(what) else SUPPRESSED
+
+
+def change_table(data: ProgrammeData, result: csi.CSIChange, dc: Disclosure) -> pd.DataFrame:
+    """Per-factor, per-domain and total change as shown: a row resting on fewer than
+    min_cell children is suppressed; improved / unchanged / worse are parts of the row's
+    children (a small part and its complement suppressed); so are the shares needing
+    services."""
     table = result.to_frame()
-    stats = [c for c in CHANGE_TABLE_LABELS if c not in ("name", "children_paired")]
-    table = suppress_small(table, "children_paired", data.config.min_cell, stats)
-    table["name"] = np.where(table["level"] == "factor",
-                             table["code"] + " " + table["name"],
-                             np.where(table["level"] == "domain", "Domain: " + table["name"],
-                                      table["name"]))
-    return table[list(CHANGE_TABLE_LABELS)].rename(columns=CHANGE_TABLE_LABELS)
+    rows = []
+    for t in table.itertuples():
+        name = (f"{t.code} {t.name}" if t.level == "factor" else
+                f"Domain: {t.name}" if t.level == "domain" else t.name)
+        n = int(t.children_paired)
+        row = {"Factor / domain": name, "Children (n)": dc.count(n, CHANGE, f"{name}: children")}
+        if dc.rests_on(n, CHANGE, f"{name}: statistics"):
+            parts = dc.partition(CHANGE, {"Improved": int(round(t.improved_pct * n / 100)),
+                                          "Unchanged": int(round(t.unchanged_pct * n / 100)),
+                                          "Worse": int(round(t.worse_pct * n / 100))},
+                                 total=n, row=name, keep=("Improved",))
+            row.update({
+                "Mean before": f"{t.mean_before:.2f}", "Mean after": f"{t.mean_after:.2f}",
+                "Mean change": f"{t.mean_change:+.2f}",
+                "Relative change of mean (%)": f"{t.relative_change_pct:+.1f}",
+                **{f"{k} (%)": f"{v:.0f}" if parts.shown(k) else SUPPRESSED
+                   for k, v in parts.percent.items()},
+                "Needing services before (%)": _share(dc, CHANGE, name + " (before)", t.flagged_before_pct, n, "needing services"),
+                "Needing services after (%)": _share(dc, CHANGE, name + " (after)", t.flagged_after_pct, n, "needing services"),
+            })
+        else:
+            row.update({c: SUPPRESSED for c in list(CHANGE_TABLE_LABELS.values())[2:]})
+        rows.append(row)
+    return pd.DataFrame(rows, columns=list(CHANGE_TABLE_LABELS.values()))
 
 
-def change_styler(data: ProgrammeData, result: csi.CSIChange) -> Styler:
-    table = change_table(data, result)
+def change_styler(data: ProgrammeData, result: csi.CSIChange, dc: Disclosure) -> Styler:
+    table = change_table(data, result, dc)
     before, after = round_label(data, result.before), round_label(data, result.after)
-    two = {c: "{:.2f}" for c in ("Mean before", "Mean after")}
-    signed = {"Mean change": "{:+.2f}", "Relative change of mean (%)": "{:+.1f}"}
-    pct = {c: "{:.0f}" for c in table.columns if c.endswith("(%)") and c not in signed}
-    na = f"fewer than {data.config.min_cell} children"
     return (table.style.hide(axis="index")
-            .format({**two, **signed, **pct}, na_rep="–")
-            .format("{:.0f}", subset=["Children (n)"], na_rep=na)
             .set_caption(f"CSI change from {before} to {after}, per factor, domain and total "
-                         f"(children assessed at both: n = {result.children_paired:,}; a factor "
-                         "counts only where rated at both assessments). Scores: 4 good, 3 fair, "
-                         "2 bad, 1 very bad; 'needing services' = score 1 or 2 (for a domain or "
-                         "the total: on any of its factors).")
+                         f"(children assessed at both: n = {dc.count(result.children_paired, CHANGE, 'paired')}; "
+                         "a factor counts only where rated at both assessments). Scores: 4 good, "
+                         "3 fair, 2 bad, 1 very bad; 'needing services' = score 1 or 2 (for a "
+                         f"domain or the total: on any of its factors). '{SUPPRESSED}': fewer "
+                         f"than {data.config.min_cell} children, or a figure that would let such "
+                         "a group be worked out.")
             .set_table_attributes('class="evalkit-table"'))
 
 
-def published_comparison(data: ProgrammeData, result: csi.CSIChange) -> pd.DataFrame | None:
-    """The study's published '% improvement' beside both readings of it in this data."""
+PUBLISHED_TABLE = "CSI compared with the published figures"
+
+
+def published_comparison(data: ProgrammeData, result: csi.CSIChange, dc: Disclosure) -> pd.DataFrame | None:
+    """The study's published '% improvement' beside both readings of it in this data, as
+    shown (the share of children improved is a part of the factor's children)."""
     published = data.config.csi.published_improvement
     if not published:
         return None
@@ -145,27 +222,30 @@ def published_comparison(data: ProgrammeData, result: csi.CSIChange) -> pd.DataF
     names = list(published)
     codes = [csi.factor_code(n) for n in names]
     paired = result.to_frame().set_index("code").loc[codes, "children_paired"].to_numpy()
-    return pd.DataFrame({
-        "Factor (as published)": names,
-        "Published % improvement": [float(published[n]) for n in names],
-        "This data: relative change of mean (%)": [ours[csi.SEED_NAMES[c]] for c in codes],
-        "This data: children improved (%)": [share[csi.SEED_NAMES[c]] for c in codes],
-        "Children (n)": paired,
-    })
+    rows = []
+    for name, code, n in zip(names, codes, paired):
+        ok = dc.rests_on(int(n), PUBLISHED_TABLE, f"{name}: statistics")
+        rows.append({
+            "Factor (as published)": name,
+            "Published % improvement": f"{float(published[name]):.0f}",
+            "This data: relative change of mean (%)": f"{ours[csi.SEED_NAMES[code]]:.1f}" if ok else SUPPRESSED,
+            "This data: children improved (%)": _share(dc, CHANGE, f"{code} {csi.LABELS[code]}",
+                                                      share[csi.SEED_NAMES[code]], int(n), "Improved")
+            if ok else SUPPRESSED,
+            "Children (n)": dc.count(int(n), PUBLISHED_TABLE, f"{name}: children"),
+        })
+    return pd.DataFrame(rows)
 
 
-def published_styler(data: ProgrammeData, result: csi.CSIChange) -> Styler | None:
-    table = published_comparison(data, result)
+def published_styler(data: ProgrammeData, result: csi.CSIChange, dc: Disclosure) -> Styler | None:
+    table = published_comparison(data, result, dc)
     if table is None:
         return None
     source = data.config.csi.published_source or "the published study"
     return (table.style.hide(axis="index")
-            .format({"Published % improvement": "{:.0f}",
-                     "This data: relative change of mean (%)": "{:.1f}",
-                     "This data: children improved (%)": "{:.1f}",
-                     "Children (n)": "{:.0f}"})
             .set_caption(f"Published figures ({source}) beside this data under both readings "
-                         f"of '% improvement' (n = {result.children_paired} children)."))
+                         f"of '% improvement' (n = {dc.count(result.children_paired, CHANGE, 'paired')} "
+                         "children)."))
 
 
 def change_chart(data: ProgrammeData, result: csi.CSIChange) -> Figure:
@@ -196,53 +276,74 @@ def change_chart(data: ProgrammeData, result: csi.CSIChange) -> Figure:
     return fig
 
 
-def flagged_table(data: ProgrammeData) -> pd.DataFrame:
-    """Share needing services by round (any factor, and per domain), small rounds suppressed."""
+FLAGGED = "Children needing services by round"
+
+
+def flagged_table(data: ProgrammeData, dc: Disclosure, result: csi.CSIChange) -> pd.DataFrame:
+    """Share needing services by round (any factor, and per factor) as numbers, NaN where
+    suppressed: a round whose count is suppressed, and a share that (or whose complement)
+    stands for fewer than min_cell children. Tables and charts are both drawn from it."""
     by_round = csi.flagged_by_round(data.csi, round="round")
-    out = pd.DataFrame({
-        "Assessment round": [round_label(data, r) for r in by_round["round"]],
-        "Children (n)": by_round["children"],
-        "Needing services on any factor (%)": by_round["any_flagged_pct"],
-        "Mean number of factors needing services": by_round["mean_flagged"],
-    })
+    counts = round_counts(dc, data, result)
+    labels = [round_label(data, r) for r in by_round["round"]]
+    n_shown = [counts[r] for r in by_round["round"]]
+    out = pd.DataFrame({"Assessment round": labels,
+                        "Children (n)": [np.nan if n is None else float(n) for n in n_shown]})
+
+    def share(pct, n, label, what):
+        if pd.isna(pct) or not dc.rests_on(int(n), FLAGGED, f"{label}: {what}"):
+            return np.nan
+        k = int(round(pct * n / 100))
+        part = dc.partition(FLAGGED, {"yes": k, "no": int(n) - k}, total=int(n), row=f"{label}: {what}")
+        return part.percent["yes"] if part.shown("yes") else np.nan
+
+    out["Needing services on any factor (%)"] = [
+        share(p, n, label, "any factor") for p, n, label in
+        zip(by_round["any_flagged_pct"], by_round["children"], labels)]
+    out["Mean number of factors needing services"] = [
+        m if dc.rests_on(int(n), FLAGGED, f"{label}: mean") else np.nan
+        for m, n, label in zip(by_round["mean_flagged"], by_round["children"], labels)]
     for code in csi.FACTORS:
-        out[f"{code} {csi.LABELS[code]} (%)"] = by_round[f"{code}_flagged_pct"]
-    stats = [c for c in out.columns if c not in ("Assessment round", "Children (n)")]
-    return suppress_small(out, "Children (n)", data.config.min_cell, stats)
+        out[f"{code} {csi.LABELS[code]} (%)"] = [
+            share(p, n, label, code) for p, n, label in
+            zip(by_round[f"{code}_flagged_pct"], by_round[f"{code}_rated"], labels)]
+    hidden = out["Children (n)"].isna()
+    out.loc[hidden, out.columns[2:]] = np.nan  # a suppressed round shows no figure at all
+    return out
 
 
-def flagged_styler(data: ProgrammeData) -> Styler:
-    table = flagged_table(data)
+def flagged_styler(data: ProgrammeData, dc: Disclosure, result: csi.CSIChange) -> Styler:
+    table = flagged_table(data, dc, result)
     headline = table.iloc[:, :4]
-    na = f"fewer than {data.config.min_cell} children"
     return (headline.style.hide(axis="index")
             .format({"Needing services on any factor (%)": "{:.0f}",
-                     "Mean number of factors needing services": "{:.1f}"}, na_rep="–")
-            .format("{:.0f}", subset=["Children (n)"], na_rep=na)
+                     "Mean number of factors needing services": "{:.1f}",
+                     "Children (n)": "{:,.0f}"}, na_rep=SUPPRESSED)
             .set_caption("Children needing services (a score of 1 or 2 on at least one factor) "
                          "by assessment round; every child assessed in the round counts, so the "
                          "children differ between rounds."))
 
 
-def flagged_by_factor_styler(data: ProgrammeData) -> Styler:
+def flagged_by_factor_styler(data: ProgrammeData, dc: Disclosure, result: csi.CSIChange) -> Styler:
     """Per factor (rows) and round (columns): % of children assessed scoring 1 or 2."""
-    table = flagged_table(data)
+    table = flagged_table(data, dc, result)
     value_cols = [c for c in table.columns if c[:2] in csi.FACTORS]
     wide = table.set_index("Assessment round")[value_cols].T
     wide.index = [c.removesuffix(" (%)") for c in wide.index]
     wide.index.name = "Factor"
     counts = table.set_index("Assessment round")["Children (n)"]
-    wide.columns = [f"{r} (n = {int(n)})" if pd.notna(n) else f"{r} (fewer than {data.config.min_cell})"
+    wide.columns = [f"{r} (n = {int(n):,})" if pd.notna(n) else f"{r} (n {SUPPRESSED})"
                     for r, n in counts.items()]
     return (wide.reset_index().style.hide(axis="index")
-            .format("{:.0f}", subset=list(wide.columns), na_rep="–")
+            .format("{:.0f}", subset=list(wide.columns), na_rep=SUPPRESSED)
             .set_caption("Children needing services on each factor (% of the children assessed in "
                          "the round and rated on the factor)."))
 
 
-def flagged_chart(data: ProgrammeData) -> Figure:
-    """Share needing services per factor by round (line chart), n per round on the axis."""
-    table = flagged_table(data)
+def flagged_chart(data: ProgrammeData, dc: Disclosure, result: csi.CSIChange) -> Figure:
+    """Share needing services per factor by round (line chart), n per round on the axis;
+    drawn from the suppressed table, so a suppressed figure has no point."""
+    table = flagged_table(data, dc, result)
     table = table[table["Children (n)"].notna()]
     value_cols = [c for c in table.columns if c[:2] in csi.FACTORS]
     long = table.melt(id_vars=["Assessment round", "Children (n)"], value_vars=value_cols,
@@ -266,7 +367,7 @@ def flagged_chart(data: ProgrammeData) -> Figure:
     return fig
 
 
-def headlines(data: ProgrammeData, cfg: CSIConfig, result: csi.CSIChange) -> list[str]:
+def headlines(data: ProgrammeData, cfg: CSIConfig, result: csi.CSIChange, dc: Disclosure) -> list[str]:
     """Plain-language summary of the main changes, generated from the results."""
     table = result.to_frame()
     factors = table[(table["level"] == "factor") & (table["children_paired"] >= data.config.min_cell)]
@@ -281,7 +382,7 @@ def headlines(data: ProgrammeData, cfg: CSIConfig, result: csi.CSIChange) -> lis
     down = ranked[ranked["relative_change_pct"] <= -5]
 
     def names(frame: pd.DataFrame) -> str:
-        return ", ".join(f"{r.name.lower()} ({r.relative_change_pct:+.0f} %)"
+        return ", ".join(f"{r.name.lower()} ({r.relative_change_pct:+.1f} %)"
                          for r in frame.itertuples())
 
     if not up.empty:
@@ -292,35 +393,38 @@ def headlines(data: ProgrammeData, cfg: CSIConfig, result: csi.CSIChange) -> lis
     if not down.empty:
         bullets.append(f"They **fell** on {names(down)}.")
     bullets.append(
-        f"On average a child needed services (a score of 1 or 2) on "
-        f"{result.mean_flagged_before:.1f} of the 12 factors at {before} and on "
-        f"{result.mean_flagged_after:.1f} at {after}.")
-    bullets.append(f"These figures describe the {result.children_paired} children assessed at both "
-                   f"{before} and {after}; {result.only_before} children had no {after} "
-                   "assessment and are not in them.")
+        f"On average a child assessed at both rounds needed services (a score of 1 or 2) on "
+        f"{result.mean_flagged_before:.2f} of the 12 factors at {before} and on "
+        f"{result.mean_flagged_after:.2f} at {after}.")
+    shown = reassessment(dc, data, result)
+    bullets.append(f"These figures describe the {dc.count(result.children_paired, CHANGE, 'paired')} "
+                   f"children assessed at both {before} and {after}"
+                   + (f"; {shown['only_before']} children had no {after} assessment and are not "
+                      "in them." if result.only_before else "."))
     return bullets
 
 
-def render(data: ProgrammeData, cfg: CSIConfig, r: csi.CSIChange) -> list:
+def render(data: ProgrammeData, cfg: CSIConfig, r: csi.CSIChange, dc: Disclosure) -> list:
     out = [
         display.markdown("## Children's status: Child Status Index (CSI)\n\n### The data\n\n"
                          "Who was assessed, when, and who was not reassessed. Children are "
                          "counted, never named."),
-        display.table(overview_styler(data)),
-        display.markdown(reassessment_sentence(data, r)),
+        display.table(overview_styler(data, dc, r)),
+        display.markdown(reassessment_sentence(data, r, dc)),
         display.markdown(
             "### Change in CSI scores, factor by factor\n\nFor each of the 12 CSI factors, "
             "its 6 domains and the total: how many children were rated at both assessments, "
             "their mean score before and after, and the share whose score improved, stayed "
             "the same or got worse."),
-        display.table(change_styler(data, r)),
+        display.table(change_styler(data, r, dc)),
         display.figure(
             change_chart(data, r),
-            alt=f"Bar chart of mean CSI score per factor at two assessments, {r.children_paired} children",
+            alt="Bar chart of mean CSI score per factor at two assessments, "
+                f"{dc.count(r.children_paired, CHANGE, 'paired')} children",
             caption="Bars show mean scores of the same children at both assessments; longer is better."),
         display.note(csi.DESCRIPTIVE_CAVEAT),
     ]
-    styler = published_styler(data, r)
+    styler = published_styler(data, r, dc)
     if styler is not None:
         out += [display.markdown("### Comparison with the published figures"),
                 display.markdown(RELATIVE_CHANGE_DEFINITION + " Under this reading the data "
@@ -330,11 +434,11 @@ def render(data: ProgrammeData, cfg: CSIConfig, r: csi.CSIChange) -> list:
     out += [display.markdown(
                 "### Children needing services, by round\n\nA score of 1 (very bad) or 2 "
                 "(bad) on a factor means the child needs services on it."),
-            display.table(flagged_styler(data)),
-            display.table(flagged_by_factor_styler(data))]
+            display.table(flagged_styler(data, dc, r)),
+            display.table(flagged_by_factor_styler(data, dc, r))]
     if data.csi["round"].nunique() > 2:
         out.append(display.figure(
-            flagged_chart(data),
+            flagged_chart(data, dc, r),
             alt="Line chart of the share of children scoring 1 or 2 on each factor by round",
             caption="Each line is one CSI factor; lower is better. Children leave the "
                     "caseload between rounds, so each round describes the children then "

@@ -8,7 +8,7 @@ from evalkit.config import IndicatorsConfig, ProgrammeConfig
 from evalkit.data.programme import ProgrammeData
 from evalkit.indices.shares import Indicator, share_table
 from evalkit.report import display
-from evalkit.report.privacy import suppress_small
+from evalkit.report.disclosure import SUPPRESSED, Disclosure
 from evalkit.report.sections.common import source
 
 
@@ -23,22 +23,27 @@ def compute(data: ProgrammeData, cfg: IndicatorsConfig) -> pd.DataFrame:
     return share_table(data.table(cfg.file), items)
 
 
-def render(data: ProgrammeData, cfg: IndicatorsConfig, table: pd.DataFrame) -> list:
-    min_cell = data.config.min_cell
+def _shown(dc: Disclosure, cfg: IndicatorsConfig, row) -> tuple[str, str, str]:
+    """Number, out of, and % as shown (a small number, or a small remainder, suppressed)."""
+    part = dc.partition(cfg.title, {"number": int(row["numerator"]),
+                                    "remainder": int(row["denominator"] - row["numerator"])},
+                        total=int(row["denominator"]), row=row["indicator"])
+    out_of = dc.count(int(row["denominator"]), cfg.title, f"{row['indicator']}: denominator")
+    pct = f"{part.percent['number']:.1f}" if part.shown("number") and part.total else SUPPRESSED
+    return part.text("number"), out_of, pct
+
+
+def render(data: ProgrammeData, cfg: IndicatorsConfig, table: pd.DataFrame, dc: Disclosure) -> list:
+    shown = [_shown(dc, cfg, row) for _, row in table.iterrows()]
     frame = pd.DataFrame({
         "Indicator": table["indicator"],
-        "Number": table["numerator"],
-        "Out of": table["denominator"],
+        "Number": [s[0] for s in shown],
+        "Out of": [s[1] for s in shown],
         "Denominator": table["denominator_label"],
-        "%": table["percent"],
-        "Published %": table["published_percent"],
+        "%": [s[2] for s in shown],
+        "Published %": ["not published" if pd.isna(v) else f"{v:.0f}" for v in table["published_percent"]],
     })
-    frame = suppress_small(frame, "Out of", min_cell, ["%", "Number"])
     styler = (frame.style.hide(axis="index")
-              .format("{:.0f}", subset=["Number"], na_rep="–")
-              .format("{:.0f}", subset=["Out of"], na_rep=f"fewer than {min_cell}")
-              .format("{:.1f}", subset=["%"], na_rep="–")
-              .format("{:.0f}", subset=["Published %"], na_rep="not published")
               .set_caption(f"{cfg.title}: every percentage names its denominator."))
     out = [display.markdown(f"## {cfg.title}"), display.table(styler)]
     if cfg.note:
@@ -46,7 +51,10 @@ def render(data: ProgrammeData, cfg: IndicatorsConfig, table: pd.DataFrame) -> l
     return out + source(cfg.source)
 
 
-def headlines(data: ProgrammeData, cfg: IndicatorsConfig, table: pd.DataFrame) -> list[str]:
+def headlines(data: ProgrammeData, cfg: IndicatorsConfig, table: pd.DataFrame, dc: Disclosure) -> list[str]:
     first = table.iloc[0]
-    return [f"**{cfg.title}:** {first['indicator'].lower()}: {first['numerator']} of "
-            f"{first['denominator']} {first['denominator_label']} ({first['percent']:.1f} %)."]
+    number, out_of, pct = _shown(dc, cfg, first)
+    if pct == SUPPRESSED:
+        return []
+    return [f"**{cfg.title}:** {first['indicator'].lower()}: {number} of {out_of} "
+            f"{first['denominator_label']} ({pct} %)."]

@@ -7,7 +7,8 @@ from evalkit.config import PrePostConfig, ProgrammeConfig
 from evalkit.data.programme import ProgrammeData
 from evalkit.designs.paired import CAVEAT, PrePostResult, prepost
 from evalkit.report import display
-from evalkit.report.sections.common import prepost_row, prepost_styler, source
+from evalkit.report.disclosure import Disclosure
+from evalkit.report.sections.common import attrition_sentence, prepost_row, prepost_styler, source
 
 Result = list[tuple[str, str, PrePostResult]]  # (outcome, label, result)
 
@@ -28,11 +29,11 @@ def _lacking_before(r: PrePostResult) -> int:
     return r.n_pairs - int(round(r.mean_before * r.n_pairs))
 
 
-def render(data: ProgrammeData, cfg: PrePostConfig, result: Result) -> list:
+def render(data: ProgrammeData, cfg: PrePostConfig, result: Result, dc: Disclosure) -> list:
     published = cfg.published
-    rows = [prepost_row(r, label, published.get(name) if published else None)
+    rows = [prepost_row(dc, cfg.title, r, label, published.get(name) if published else None)
             for name, label, r in result]
-    n = max(r.n_pairs for *_, r in result)
+    n = dc.count(max(r.n_pairs for *_, r in result), cfg.title, "pairs")
     out = [display.markdown(f"## {cfg.title}")]
     if cfg.scale:
         out.append(display.markdown(f"Scale: {cfg.scale}."))
@@ -44,22 +45,33 @@ def render(data: ProgrammeData, cfg: PrePostConfig, result: Result) -> list:
               "the units lacking the item before who gained it." if published else ""),
         data.config.min_cell)))
     if published:
-        gained = [f"{label.lower()}: {r.gained} of {_lacking_before(r)} "
-                  f"({100 * r.gained / max(_lacking_before(r), 1):.0f} %)"
-                  for _, label, r in result if r.kind == "binary"]
+        gained = []
+        for _, label, r in result:
+            if r.kind != "binary":
+                continue
+            lacking = _lacking_before(r)
+            part = dc.partition(f"{cfg.title}: gained", {"gained": r.gained,
+                                                         "still without": lacking - r.gained},
+                                row=label)
+            gained.append(f"{label.lower()}: {part.text('gained')} of {dc.count(lacking, cfg.title, label + ': lacking before')}"
+                          + (f" ({part.percent['gained']:.0f} %)" if part.shown("gained") and part.total else ""))
         out.append(display.markdown("Gained access, of those without it before — " + "; ".join(gained) + "."))
-    out.append(display.markdown(result[0][2].attrition.sentence()))
+    out.append(display.markdown(attrition_sentence(dc, cfg.title, result[0][2].attrition)))
     out += source(cfg.source)
     out.append(display.note(CAVEAT))
     return out
 
 
-def headlines(data: ProgrammeData, cfg: PrePostConfig, result: Result) -> list[str]:
+def headlines(data: ProgrammeData, cfg: PrePostConfig, result: Result, dc: Disclosure) -> list[str]:
     parts = []
     for _, label, r in result:
+        if not dc.rests_on(r.n_pairs, cfg.title, label + ": statistics"):
+            continue
         if r.kind == "binary":
             parts.append(f"{label.lower()} {r.mean_before * 100:.0f} % → {r.mean_after * 100:.0f} %")
         else:
             parts.append(f"{label.lower()} {r.mean_before:.2f} → {r.mean_after:.2f}")
-    return [f"**{cfg.title}** (n = {result[0][2].n_pairs}, change, not impact): "
-            + "; ".join(parts) + "."]
+    if not parts:
+        return []
+    n = dc.count(max(r.n_pairs for *_, r in result), cfg.title, "pairs")
+    return [f"**{cfg.title}** (n = {n}, change, not impact): " + "; ".join(parts) + "."]

@@ -12,6 +12,7 @@ from evalkit.config import ProgrammeConfig, ResidentialCareConfig
 from evalkit.data.programme import ProgrammeData
 from evalkit.indices import residential_care as rc
 from evalkit.report import display
+from evalkit.report.disclosure import Disclosure
 from evalkit.report.sections.common import source
 
 
@@ -71,18 +72,27 @@ def _left_table(frame: pd.DataFrame, base: int, caption: str):
                          .format("{:.0f}", subset=[pct]).set_caption(caption))
 
 
-def _province_styler(table: pd.DataFrame):
+def _province_styler(table: pd.DataFrame, dc: Disclosure):
+    """RCIs and children by province; each year's children are parts of Table 1's total, so a
+    small province count is suppressed with its complement."""
     table = table.copy()
     table["province"] = [f"{p} (target)" if t else p for p, t in zip(table["province"], table.pop("target province"))]
     table = table.rename(columns={"province": "Province"})
-    return (table.style.hide(axis="index").format("{:,.0f}", subset=list(table.columns[1:]))
+    for col in table.columns[1:]:
+        if col.startswith("children"):
+            shown = dc.partition("RCIs and children by province",
+                                 dict(zip(table["Province"], table[col].astype(int))), row=col)
+            table[col] = [shown.text(p) for p in table["Province"]]
+        else:
+            table[col] = [f"{int(v):,}" for v in table[col]]
+    return (table.style.hide(axis="index")
             .set_caption("Working RCIs and the children living in them by province. The 2015 "
                          "RCI counts of the nine largest provinces are the 2015 mapping's (family "
                          "preservation study, section 3); the action-plan report gives no "
                          "provincial figures, so every other provincial split here is synthetic."))
 
 
-def render(data: ProgrammeData, cfg: ResidentialCareConfig, result: Result) -> list:
+def render(data: ProgrammeData, cfg: ResidentialCareConfig, result: Result, dc: Disclosure) -> list:
     base, target = cfg.base_year, cfg.target_children
     pct_target = float(result.target["percent_of_target"].iloc[0])
     compliance = result.compliance
@@ -118,7 +128,7 @@ def render(data: ProgrammeData, cfg: ResidentialCareConfig, result: Result) -> l
                       .format("{:.0f}", subset=["Working RCIs", "Reduced", "% reduction"], na_rep="")
                       .set_caption(f"Working RCIs; the total reduction is a % of the RCIs working in {base}.")),
         display.markdown("### RCIs and children by province"),
-        display.table(_province_styler(rc.by_province(result.register))),
+        display.table(_province_styler(rc.by_province(result.register), dc)),
         display.markdown("### What became of the RCIs no longer working (all provinces)"),
         display.table(result.fates.rename(columns={"status": "Became", "closure_reason": "Reason",
                                                    "rcis": "RCIs"}).style.hide(axis="index")
@@ -139,7 +149,7 @@ def render(data: ProgrammeData, cfg: ResidentialCareConfig, result: Result) -> l
     return out + source(cfg.source)
 
 
-def headlines(data: ProgrammeData, cfg: ResidentialCareConfig, result: Result) -> list[str]:
+def headlines(data: ProgrammeData, cfg: ResidentialCareConfig, result: Result, dc: Disclosure) -> list[str]:
     pct_target = float(result.target["percent_of_target"].iloc[0])
     return [f"**Residential care:** reintegration target {target_status(cfg, result)}: "
             f"{result.supported:,} of the {cfg.target_children:,} children targeted were supported "

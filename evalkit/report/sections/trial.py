@@ -20,6 +20,7 @@ from evalkit.designs import (BalanceTable, DesignWarning, EffectResult, EffectsT
                              balance_table, cluster_mde, compare_outcomes, icc)
 from evalkit.designs.panel import PairedRounds, pair_rounds
 from evalkit.report import display
+from evalkit.report.disclosure import Disclosure
 from evalkit.data.programme import ProgrammeData
 
 ALPHA = 0.05
@@ -330,13 +331,18 @@ def findings(analysis: TrialAnalysis) -> list[str]:
     return out
 
 
-def headlines(data: ProgrammeData, cfg: TrialConfig, analysis: TrialAnalysis) -> list[str]:
-    """One short line per outcome for the report's key findings."""
-    out = []
+def headlines(data: ProgrammeData, cfg: TrialConfig, analysis: TrialAnalysis, dc: Disclosure) -> list[str]:
+    """One short line per outcome for the report's key findings, after the overall verdict
+    (and whether it agrees with the published finding)."""
+    first = f"Overall: **{verdict(analysis)}** between {cfg.treatment_label} and {cfg.control_label}."
+    if cfg.published_finding:
+        first += (f" The published study also reports “{cfg.published_finding}”."
+                  if detected(analysis) == 0 else f" {agreement(analysis)}")
+    out = [first]
     for r in analysis.effects.results:
         o = analysis.outcome(r.outcome)
-        verdict = ("a detectable difference" if r.p_value < ALPHA else "no detectable difference")
-        out.append(f"{o.label}: **{verdict}** ({_amount(r.estimate, o)}; {_ci(r, o)}; "
+        word = ("a detectable difference" if r.p_value < ALPHA else "no detectable difference")
+        out.append(f"{o.label}: **{word}** ({_amount(r.estimate, o)}; {_ci(r, o)}; "
                    f"p = {_p(r.p_value)}).")
     return out
 
@@ -368,8 +374,29 @@ def published_note(analysis: TrialAnalysis) -> str | None:
     if not cfg.published_finding:
         return None
     return (f"**Published finding.** {cfg.published_source or 'The study'} reports "
-            f"“{cfg.published_finding}”. These synthetic data were generated with no true effect on "
-            "the attitude outcomes and a modest one on knowledge (see the data folder's MODEL.md).")
+            f"“{cfg.published_finding}”. {agreement(analysis)}")
+
+
+def detected(analysis: TrialAnalysis) -> int:
+    """The number of outcomes with a detectable difference (CR2 p < 0.05)."""
+    return sum(r.p_value < ALPHA for r in analysis.effects.results)
+
+
+def verdict(analysis: TrialAnalysis) -> str:
+    """The trial's result in a few words, for the index and the key findings."""
+    m, k = len(analysis.effects.results), detected(analysis)
+    if k == 0:
+        return f"no detectable difference on any of the {m} outcomes"
+    return f"a detectable difference on {k} of {m} outcomes"
+
+
+def agreement(analysis: TrialAnalysis) -> str:
+    """Whether this analysis agrees with the study's published finding (which reports no
+    significant difference when it names one)."""
+    if detected(analysis) == 0:
+        return "This analysis agrees: " + verdict(analysis) + "."
+    return ("This analysis differs: it finds " + verdict(analysis) + "; see the effects table "
+            "and what the results say above.")
 
 
 def design_warnings(analysis: TrialAnalysis) -> list[str]:
@@ -382,7 +409,7 @@ def design_warnings(analysis: TrialAnalysis) -> list[str]:
     return seen
 
 
-def render(data: ProgrammeData, cfg: TrialConfig, a: TrialAnalysis) -> list:
+def render(data: ProgrammeData, cfg: TrialConfig, a: TrialAnalysis, dc: Disclosure) -> list:
     out = [display.markdown("## Village campaign trial"),
            display.markdown(design_summary(a)),
            display.table(attrition_styler(a))]

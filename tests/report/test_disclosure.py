@@ -1,0 +1,183 @@
+"""Disclosure control: primary and secondary suppression, published figures, rounding and
+the log, checked against an independent recoverability test; and a small-cell programme
+(groups of 1–4) rendered end to end with 0 recoverable cells."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import re
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evalkit.report.disclosure import SUPPRESSED, Disclosure, is_people
+
+
+def recoverable(parts: dict[str, int], shown: dict[str, int | None], total: int | None) -> list[str]:
+    """Independent check by enumeration: the hidden parts whose value is the same in every
+    assignment of non-negative whole numbers consistent with what is shown."""
+    hidden = [k for k, v in shown.items() if v is None]
+    if not hidden:
+        return []
+    if total is None:
+        return []  # one equation short: nothing is pinned down
+    left = total - sum(v for v in shown.values() if v is not None)
+    solutions = [combo for combo in itertools.product(range(left + 1), repeat=len(hidden))
+                 if sum(combo) == left]
+    return [k for i, k in enumerate(hidden) if len({s[i] for s in solutions}) == 1]
+
+
+@pytest.mark.parametrize("parts", [
+    {"a": 3, "b": 10, "c": 20}, {"a": 1, "b": 2, "c": 40}, {"a": 4, "b": 0, "c": 30},
+    {"a": 0, "b": 0, "c": 12}, {"a": 2, "b": 0, "c": 0}, {"a": 7, "b": 8, "c": 9},
+    {"improved": 3, "unchanged": 25, "worse": 1}, {"x": 4, "y": 4, "z": 4},
+])
+def test_no_suppressed_part_can_be_worked_out_from_the_total(parts):
+    dc = Disclosure(min_cell=5)
+    out = dc.partition("t", parts)
+    for label, n in parts.items():
+        if 0 < n < 5 and out.total is not None:
+            assert not out.shown(label), (label, parts)  # primary
+        if n == 0 and out.total is not None:
+            assert out.counts[label] == 0  # zeros are shown
+    assert recoverable(parts, out.counts, out.total) == []
+
+
+def test_a_small_total_hides_every_non_zero_part():
+    out = Disclosure(min_cell=5).partition("t", {"a": 2, "b": 1, "c": 0})
+    assert out.total is None and out.counts == {"a": None, "b": None, "c": 0}
+
+
+def test_protected_part_is_never_the_complement_the_total_is_hidden_instead():
+    dc = Disclosure(min_cell=5)
+    out = dc.partition("t", {"paired": 29, "only before": 3}, protect={"paired"})
+    assert out.counts == {"paired": 29, "only before": None} and out.total is None
+    kept = dc.partition("t", {"Improved": 20, "Unchanged": 6, "Worse": 3}, keep=("Improved",))
+    assert kept.counts == {"Improved": 20, "Unchanged": None, "Worse": None}
+
+
+def test_published_small_figures_need_a_citation():
+    parts = {"PO+": 26, "PO+=": 40, "PO": 2}
+    cited = Disclosure(min_cell=5).partition("ratings", parts, published={"PO": 2}, citation="SKO 2018")
+    assert cited.counts["PO"] == 2
+    uncited = Disclosure(min_cell=5).partition("ratings", parts, published={"PO": 2})
+    assert uncited.counts["PO"] is None
+    wrong = Disclosure(min_cell=5).partition("ratings", parts, published={"PO": 3}, citation="x")
+    assert wrong.counts["PO"] is None
+
+
+def test_rounding_to_base_five_and_percentages_from_rounded_counts():
+    dc = Disclosure(min_cell=5, rounding=5)
+    out = dc.partition("t", {"a": 12, "b": 23, "c": 0})
+    assert out.counts == {"a": 10, "b": 25, "c": 0} and out.total == 35
+    assert out.percent["a"] == pytest.approx(100 * 10 / 35)
+    assert dc.count(13, "t", "n") == "15" and dc.count(3, "t", "n") == "fewer than 5"
+
+
+def test_statistics_on_small_groups_are_refused_and_logged():
+    dc = Disclosure(min_cell=5)
+    assert dc.rests_on(5, "t", "m") and not dc.rests_on(4, "t", "m") and not dc.rests_on(0, "t", "m")
+    assert [e.rule for e in dc.log] == ["primary"]
+
+
+def test_the_log_holds_no_count_and_the_summary_counts_cells(tmp_path):
+    dc = Disclosure(min_cell=5)
+    dc.partition("t", {"a": 3, "b": 17})
+    dc.partition("t", {"a": 3, "b": 17})  # the same decision twice is logged once
+    path = dc.write(tmp_path / ".evalkit" / "disclosure.csv")
+    rows = list(csv.DictReader(path.open()))
+    assert [(r["cell"], r["rule"], r["n"]) for r in rows] == [("a", "primary", "under 5"),
+                                                              ("b", "secondary", "")]
+    assert not re.search(r"\b(3|17)\b", path.read_text())
+    assert dc.summary().startswith("1 figure(s) resting on fewer than 5") and "and 1 more" in dc.summary()
+
+
+def test_places_and_problems_are_not_people():
+    assert not is_people("villages") and not is_people("problems")
+    assert is_people("households") and is_people("children") and is_people("beneficiaries")
+    assert is_people("something new")  # privacy by default
+
+
+# ----------------------------------------------------------------------------- end to end
+
+
+def _small_programme(folder):
+    """A CSI programme with groups of 1–4: 57 children at baseline, 54 reassessed (3 not),
+    a care group of 3 children that the configuration does not declare, a third round
+    with 4 children, and factor scores where 1–2 children got worse."""
+    rng = np.random.default_rng(5)
+    rows = []
+    factors = ["1A", "1B", "2A", "2B", "3A", "3B", "4A", "4B", "5A", "5B", "6A", "6B"]
+    for i in range(57):
+        group = "other-kin" if i < 3 else ("foster" if i % 2 else "kinship")
+        base = rng.integers(1, 4, 12)
+        rows.append({"client": f"C{i:03d}", "round": 1, "care": group,
+                     **dict(zip(factors, base))})
+        if i >= 3 or i == 0:
+            if i == 0:
+                continue
+            after = np.minimum(base + (rng.random(12) < 0.5), 4)
+            if i == 10:
+                after[0] = max(base[0] - 1, 1)  # one child got worse on 1A
+            rows.append({"client": f"C{i:03d}", "round": 2, "care": group, **dict(zip(factors, after))})
+        if 3 <= i < 7:
+            rows.append({"client": f"C{i:03d}", "round": 3, "care": group, **dict(zip(factors, base))})
+    frame = pd.DataFrame(rows)
+    # children 1 and 2 (other-kin) are reassessed, child 0 not: 57 before, 56 at round 2
+    frame.to_csv(folder / "csi.csv", index=False)
+    (folder / "programme.yml").write_text(
+        "name: Small programme\nprivacy:\n  min_cell: 5\ncsi:\n  file: csi.csv\n"
+        "  values:\n    group: {foster: foster, kinship: kinship}\n"
+        "  columns: {child: client, round: round, group: care}\n  before: 1\n  after: 2\n")
+    return frame
+
+
+def _tables(text: str):
+    """(header cells, body rows) of each table in a snapshot text."""
+    for block in text.split("== table")[1:]:
+        lines = [line for line in block.strip().splitlines() if not line.startswith("caption:")]
+        if lines:
+            yield lines[0].split(" | "), [line.split(" | ") for line in lines[1:]]
+
+
+def test_a_programme_with_groups_of_one_to_four_publishes_no_recoverable_cell(tmp_path):
+    from evalkit.report.notebook import ProgrammeReport
+    from tests.report.test_sections import table_text
+
+    frame = _small_programme(tmp_path)
+    before = int((frame["round"] == 1).sum())
+    after = int((frame["round"] == 2).sum())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = ProgrammeReport(tmp_path)
+        outputs = report.summary_section() + report.body() + report.methods_section()
+    text = "\n".join(str(getattr(o, "data", "")) for o in outputs)
+    r = report.result("csi")
+    assert 0 < r.only_before < 5 and r.children_before == before
+    # the totals that would give away the children not reassessed are shown nowhere
+    assert not re.search(rf"n = {before}\b|\b{before} (children|assessments)", text)
+    for header, rows in _tables(table_text(outputs)):
+        counts = [i for i, h in enumerate(header) if "(n)" in h or "assessed" in h or "Pairs" in h]
+        for row in rows:
+            assert not any(row[i] == str(before) for i in counts if i < len(row)), (header, row)
+    assert "fewer than 5 children assessed at" in text.lower()
+    # the care groups are not compared (the undeclared group of 3 could be worked out)
+    assert "The comparison of care groups is not shown" in text
+    # round 3 has 4 children: no count, mean or CI of it
+    assert not re.search(r"Round 3 \(n = 4\)|>\s*4\s*</td>", text)
+    # in every table, improved / unchanged / worse never has exactly one suppressed cell
+    checked = 0
+    for header, rows in _tables(table_text(outputs)):
+        if "Improved (%)" in header:
+            trio = [header.index(c) for c in ("Improved (%)", "Unchanged (%)", "Worse (%)")]
+            for row in rows:
+                assert sum(row[i] == SUPPRESSED for i in trio) != 1, row
+                checked += 1
+    assert checked >= 19 and SUPPRESSED in text
+    # the privacy note counts what was suppressed, and the log is private
+    assert "figure(s) resting on fewer than 5" in text
+    log = tmp_path / ".evalkit" / "disclosure.csv"
+    assert log.is_file() and "under 5" in log.read_text()
