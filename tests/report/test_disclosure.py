@@ -181,3 +181,45 @@ def test_a_programme_with_groups_of_one_to_four_publishes_no_recoverable_cell(tm
     assert "figure(s) resting on fewer than 5" in text
     log = tmp_path / ".evalkit" / "disclosure.csv"
     assert log.is_file() and "under 5" in log.read_text()
+
+
+def test_a_trial_that_lost_a_few_households_hides_the_totals_that_would_count_them(synthetic_root, tmp_path):
+    """Three households lost in one arm: the baseline totals (table and sentence) are hidden,
+    the re-interviewed households shown, and no 'not found' share points at the three."""
+    import shutil
+
+    from evalkit.report.disclosure import Disclosure
+    from evalkit.data import programme
+    from evalkit.report.sections import trial
+    from tests.report.test_sections import table_text
+
+    folder = tmp_path / "cct"
+    shutil.copytree(synthetic_root / "cct", folder, ignore=shutil.ignore_patterns(".evalkit"))
+    survey = pd.read_csv(folder / "household_survey.csv")
+    base = survey[survey["round"] == "baseline"]
+    end = survey[survey["round"] == "endline"]
+    missing = base[~base["household_id"].isin(end["household_id"])]
+    lost = missing[missing["campaign"] == 1]["household_id"].head(3)
+    found_again = missing[~missing["household_id"].isin(lost)].assign(round="endline")
+    pd.concat([base, end, found_again]).to_csv(folder / "household_survey.csv", index=False)
+    text = (folder / "programme.yml").read_text().replace("ri_reps: 10000", "ri_reps: 200") \
+        .replace("wild_reps: 9999", "wild_reps: 199")
+    (folder / "programme.yml").write_text(text)
+    data = programme.load(folder)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = trial.compute(data, data.config.trial)
+        dc = Disclosure(min_cell=5)
+        outputs = trial.render(data, data.config.trial, result, dc)
+    words = "\n".join(str(getattr(o, "data", "")) for o in outputs)
+    n_base = len(base)
+    assert f"{n_base:,}" not in words and f"({n_base} households)" not in words
+    header, *rows = [line.split(" | ") for line in table_text(outputs).split("== table")[1]
+                     .strip().splitlines()[1:]]
+    arms = {row[0]: dict(zip(header, row)) for row in rows}
+    campaign = arms["Campaign villages"]
+    assert campaign["Households at baseline"] == SUPPRESSED
+    assert campaign["Not found at endline (%)"] == SUPPRESSED
+    assert int(campaign["Re-interviewed at endline"].replace(",", "")) == \
+        int((base["campaign"] == 1).sum()) - 3
+    assert "fewer than 5 households in an arm were not found again" in words

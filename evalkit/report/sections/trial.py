@@ -20,7 +20,7 @@ from evalkit.designs import (BalanceTable, DesignWarning, EffectResult, EffectsT
                              balance_table, cluster_mde, compare_outcomes, icc)
 from evalkit.designs.panel import PairedRounds, pair_rounds
 from evalkit.report import display
-from evalkit.report.disclosure import Disclosure
+from evalkit.report.disclosure import SUPPRESSED, Disclosure
 from evalkit.data.programme import ProgrammeData
 
 ALPHA = 0.05
@@ -115,20 +115,58 @@ def _p(p: float) -> str:
     return display.p_value(p, missing="not available")
 
 
-def design_summary(analysis: TrialAnalysis) -> str:
+ATTRITION = "Households by arm"
+
+
+def _arms(analysis: TrialAnalysis) -> list[tuple[str, int, int, int]]:
+    """(arm label, villages, households at baseline, re-interviewed) per arm."""
+    cfg = analysis.config
+    wide = analysis.paired.wide
+    base = analysis.baseline
+    out = []
+    for arm, label in ((1.0, cfg.treatment_label), (0.0, cfg.control_label)):
+        b = base[base[cfg.treatment] == arm]
+        e = wide[(wide[cfg.treatment] == arm) & wide[f"{cfg.outcomes[0].name}_before"].notna()]
+        out.append((label, int(b[cfg.cluster].nunique()), len(b), len(e)))
+    return out
+
+
+def _attrition_shown(analysis: TrialAnalysis, dc: Disclosure) -> tuple[list, bool]:
+    """Per arm, households re-interviewed and not found as they may be shown; when fewer
+    than min_cell households were lost in an arm, the baseline totals (which would give the
+    number away) are hidden everywhere, the re-interviewed households kept."""
+    shown, hidden = [], False
+    for label, villages, at_base, again in _arms(analysis):
+        part = dc.partition(ATTRITION, {"re-interviewed": again, "not found": at_base - again},
+                            total=at_base, protect={"re-interviewed"}, row=label)
+        hidden |= part.total is None
+        shown.append((label, villages, part))
+    return shown, hidden
+
+
+def design_summary(analysis: TrialAnalysis, dc: Disclosure) -> str:
     cfg = analysis.config
     base = analysis.baseline
     z = base.groupby(cfg.cluster)[cfg.treatment].first()
     paired = analysis.paired
     lost = paired.only_before
     strata_text = (f" within each {cfg.strata}" if cfg.strata else "")
+    _, hidden = _attrition_shown(analysis, dc)
+    whole = dc.partition(ATTRITION, {"found": paired.units_before - lost, "not found": lost},
+                         total=paired.units_before, protect={"found"}, row="all households")
+    if hidden or whole.total is None:
+        surveyed = ("Households were surveyed before the campaign and again afterwards; fewer "
+                    f"than {dc.min_cell} households in an arm were not found again, so the "
+                    "number surveyed at baseline is not shown.")
+    else:
+        surveyed = (f"Households were surveyed before the campaign ({whole.total:,} households) "
+                    f"and again afterwards ({dc.count(paired.units_after, ATTRITION, 'endline')}); "
+                    f"{whole.text('not found')} households surveyed at baseline were not found "
+                    f"again ({whole.percent['not found']:.0f} %).")
     lines = [
         f"**Design.** {int(z.sum())} of {len(z)} villages were chosen at random{strata_text} to "
         f"receive the campaign (the {cfg.treatment_label}); the other {int(len(z) - z.sum())} are "
-        f"the {cfg.control_label}. Households were surveyed before the campaign "
-        f"({paired.units_before:,} households) and again afterwards ({paired.units_after:,}); "
-        f"{lost:,} households surveyed at baseline were not found again "
-        f"({lost / paired.units_before * 100:.0f} %).",
+        f"the {cfg.control_label}. " + surveyed,
         "",
         "**Analysis.** Each estimate is the difference between households in "
         f"{cfg.treatment_label} and in {cfg.control_label} at endline, "
@@ -147,27 +185,23 @@ def design_summary(analysis: TrialAnalysis) -> str:
     return "\n".join(lines)
 
 
-def attrition_table(analysis: TrialAnalysis) -> pd.DataFrame:
-    cfg = analysis.config
-    wide = analysis.paired.wide
-    base = analysis.baseline
+def attrition_table(analysis: TrialAnalysis, dc: Disclosure) -> pd.DataFrame:
+    shown, hidden = _attrition_shown(analysis, dc)
     rows = []
-    for arm, label in ((1.0, cfg.treatment_label), (0.0, cfg.control_label)):
-        b = base[base[cfg.treatment] == arm]
-        e = wide[(wide[cfg.treatment] == arm) & wide[f"{cfg.outcomes[0].name}_before"].notna()]
+    for label, villages, part in shown:
         rows.append({
             "Arm": label.capitalize(),
-            "Villages": int(b[cfg.cluster].nunique()),
-            "Households at baseline": len(b),
-            "Re-interviewed at endline": len(e),
-            "Not found at endline (%)": (1 - len(e) / len(b)) * 100 if len(b) else np.nan,
+            "Villages": villages,
+            "Households at baseline": SUPPRESSED if hidden else f"{part.total:,}",
+            "Re-interviewed at endline": part.text("re-interviewed"),
+            "Not found at endline (%)": (f"{part.percent['not found']:.1f}"
+                                         if part.shown("not found") and not hidden else SUPPRESSED),
         })
     return pd.DataFrame(rows)
 
 
-def attrition_styler(analysis: TrialAnalysis) -> Styler:
-    return (attrition_table(analysis).style.hide(axis="index")
-            .format({"Not found at endline (%)": "{:.1f}"})
+def attrition_styler(analysis: TrialAnalysis, dc: Disclosure) -> Styler:
+    return (attrition_table(analysis, dc).style.hide(axis="index")
             .set_caption("Villages and households by arm. Households not found at endline cannot "
                          "enter the effect estimates; similar shares in both arms make bias from "
                          "their loss less likely."))
@@ -411,8 +445,8 @@ def design_warnings(analysis: TrialAnalysis) -> list[str]:
 
 def render(data: ProgrammeData, cfg: TrialConfig, a: TrialAnalysis, dc: Disclosure) -> list:
     out = [display.markdown("## Village campaign trial"),
-           display.markdown(design_summary(a)),
-           display.table(attrition_styler(a))]
+           display.markdown(design_summary(a, dc)),
+           display.table(attrition_styler(a, dc))]
     for note in design_warnings(a):
         out.append(display.note(note, kind="info"))
     out += [
