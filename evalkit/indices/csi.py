@@ -393,5 +393,30 @@ def flagged_by_round(df: pd.DataFrame, round: str = "round") -> pd.DataFrame:
     for code in FACTORS:
         out[f"{code}_flagged_pct"] = grouped[code].mean() * 100
         out[f"{code}_rated"] = grouped[code].count()
+        out[f"{code}_rated"] = grouped[code].count()
     out.index.name = round
     return out.reset_index()
+
+
+def paired_flagged(df: pd.DataFrame, child: str = "child_id", round: str = "round",
+                   before: Any = None, after: Any = None) -> pd.Series:
+    """Each assessment's number of factors needing services, counted as :func:`change` counts
+    them: for a child assessed at both ``before`` and ``after``, only over the factors rated at
+    both (a rating missing in one round is not change); for every other assessment, over the
+    factors rated in it (as :func:`score`'s ``flagged``). A paired test of this column gives
+    :class:`CSIChange`'s ``mean_flagged_before`` and ``mean_flagged_after``."""
+    values = factor_scores(df).values
+    out = (values <= FLAG_AT_OR_BELOW).sum(axis=1).astype("int64")
+    rounds = df[round].to_numpy()
+    ids = df[child].to_numpy()
+    b, a = rounds == before, rounds == after
+    both = np.intersect1d(ids[b], ids[a])
+    rows_b = np.flatnonzero(b & np.isin(ids, both))
+    rows_a = np.flatnonzero(a & np.isin(ids, both))
+    rows_a = rows_a[np.argsort(ids[rows_a], kind="stable")]
+    rows_b = rows_b[np.argsort(ids[rows_b], kind="stable")]
+    vb, va = values.iloc[rows_b].to_numpy(), values.iloc[rows_a].to_numpy()
+    rated = ~np.isnan(vb) & ~np.isnan(va)
+    out.iloc[rows_b] = ((vb <= FLAG_AT_OR_BELOW) & rated).sum(axis=1)
+    out.iloc[rows_a] = ((va <= FLAG_AT_OR_BELOW) & rated).sum(axis=1)
+    return out

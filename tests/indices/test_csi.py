@@ -209,3 +209,27 @@ def test_a_rating_missing_in_one_round_is_not_change():
     assert t.loc["6A+6B", "flagged_before_pct"] == t.loc["6A+6B", "flagged_after_pct"] == 0
     assert result.mean_flagged_before == result.mean_flagged_after == 0
     assert t.loc["6A", "children_paired"] == 0
+
+
+def test_one_definition_of_factors_needing_services(synthetic_root):
+    """The change's mean number of factors needing services is the paired mean of the
+    per-assessment count the report's pre/post table tests (CFI has n/a ratings, where two
+    definitions used to give 3.20 and 3.27 for the same children); outside the paired
+    assessments the count is score()'s."""
+    from evalkit.data.read import read_table
+    from evalkit.designs import prepost
+
+    df = read_table(synthetic_root / "cfi" / "csi_assessments.csv").rename(
+        columns={"client_id": "child", "assessment_number": "round"})
+    df["round"] = df["round"].astype(int)
+    result = csi.change(df, child="child", round="round", before=1, after=5)
+    flagged = csi.paired_flagged(df, "child", "round", 1, 5)
+    frame = df[["child", "round"]].assign(flagged=flagged.to_numpy())
+    paired = prepost(frame, "flagged", "child", "round", 1, 5, kind="continuous")
+    assert paired.n_pairs == result.children_paired
+    assert result.mean_flagged_before == pytest.approx(paired.mean_before, abs=1e-12)
+    assert result.mean_flagged_after == pytest.approx(paired.mean_after, abs=1e-12)
+    plain = csi.score(df)["flagged"]
+    outside = ~df["round"].isin([1, 5]).to_numpy()
+    assert (flagged[outside] == plain[outside]).all()
+    assert (flagged <= plain).all() and (flagged != plain).any()

@@ -164,7 +164,7 @@ def test_cct_report_has_the_trial_section_with_the_api_numbers(rendered, synthet
     for r in analysis.effects.results:
         outcome = analysis.outcome(r.outcome)
         scale = 100 if outcome.kind == "binary" else 1
-        assert f"{r.estimate * scale:+.2f}" in text, r.outcome
+        assert f"{r.estimate * scale:+.{1 if outcome.kind == 'binary' else 2}f}" in text, r.outcome
         for p in (r.p_value, r.p_ri, r.p_wild):
             assert trial_section._p(p) in text  # the report's own formatting
         verdict = "a detectable difference" if r.p_value < 0.05 else "no detectable difference"
@@ -254,3 +254,37 @@ def test_each_report_writes_a_structured_headline_the_index_uses(rendered):
         page = report.read_text()
         assert f'<p class="evalkit-headline">' in page and "&lt;p class" not in page
         assert html_module.escape(record["headline"]) in index
+
+
+KEY_FINDING_WORDS = [r"on \d+ of 12 factors", r"by 5 % or more", r"less than 5 % either way",
+                     r"of (the )?12 factors", r"\(a score of 1 or 2\)", r"across \d+ programmes"]
+"""Fixed wording around the key findings' numbers (thresholds, and counts of table rows such
+as factors or programmes), not figures."""
+
+
+@pytest.mark.parametrize("key", ["ccpcr", "cct", "cfi", "cif", "mlop_tapang",
+                                 "national_action_plan", "sko", "synthesis"])
+def test_every_key_finding_number_is_in_a_table_of_the_same_report(rendered, rendered_collection, key):
+    """A headline is a promise: each number in "Key findings" is the number, as printed, in a
+    table (cell or caption) of the same report."""
+    from tests.report.test_sections import _Tables
+
+    path = rendered_collection[1].html if key == "synthesis" else rendered[key]
+    doc = path.read_text()
+    chunks = re.split(r"(?=<h2)", doc)
+    found = [c for c in chunks if re.match(r"<h2[^>]*>\s*Key findings", c)]
+    assert len(found) == 1, key
+    words = html_module.unescape(re.sub(r"<[^>]+>", " ", found[0]))
+    for pattern in KEY_FINDING_WORDS:
+        words = re.sub(pattern, " ", words)
+    tables = _Tables()
+    tables.feed(doc)
+
+    def numbers(text):
+        return [n.replace("−", "-").replace(",", "").lstrip("+")
+                for n in re.findall(r"(?<![\w.])[+−-]?\d[\d,]*(?:\.\d+)?(?![\w])", text)]
+
+    in_tables = set(numbers(" ".join(tables.lines)))
+    missing = [n for n in numbers(words) if n not in in_tables]
+    assert numbers(words), key
+    assert missing == [], f"{key}: key-finding numbers not in any table: {missing}"

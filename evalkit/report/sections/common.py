@@ -46,9 +46,10 @@ def prepost_row(dc: Disclosure, table: str, r: PrePostResult, label: str, publis
     row = {"Outcome": name, "Pairs (n)": dc.count(r.n_pairs, table, f"{name}: pairs")}
     if dc.rests_on(r.n_pairs, table, f"{name}: statistics"):
         parts = dc.partition(table, parts_of(r), total=r.n_pairs, row=name, keep=("Improved",))
+        digits = 1 if binary else 2  # percentages with one decimal, means with two
         row.update({
-            "Before": f"{r.mean_before * scale:.2f}",
-            "After": f"{r.mean_after * scale:.2f}",
+            "Before": f"{r.mean_before * scale:.{digits}f}",
+            "After": f"{r.mean_after * scale:.{digits}f}",
             "Change": f"{r.mean_change * scale:+.2f}",
             "95 % CI": f"{fmt.format(r.ci_low * scale)} to {fmt.format(r.ci_high * scale)}",
             "p (McNemar, or t / Wilcoxon)": p_value(r.p_mcnemar) if binary

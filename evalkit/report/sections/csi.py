@@ -136,6 +136,21 @@ def reassessment_sentence(data: ProgrammeData, result: csi.CSIChange, dc: Disclo
     return text
 
 
+def pairing_styler(data: ProgrammeData, dc: Disclosure, result: csi.CSIChange) -> Styler:
+    """Who is in the change figures: children assessed at both compared rounds, and those
+    assessed at only one of them (as the reassessment sentence and key findings say)."""
+    before, after = round_label(data, result.before), round_label(data, result.after)
+    shown = reassessment(dc, data, result)
+    table = pd.DataFrame({
+        "Children": [f"Assessed at both {before} and {after} (in the change figures)",
+                     f"Assessed at {before} only (not in the change figures)",
+                     f"Assessed at {after} only (not in the change figures)"],
+        "Number": [dc.count(result.children_paired, CHANGE, "paired"),
+                   shown["only_before"], shown["only_after"]]})
+    return (table.style.hide(axis="index")
+            .set_caption(f"Children in the comparison of {before} with {after}."))
+
+
 CHANGE = "CSI change per factor"
 CHANGE_TABLE_LABELS = {
     "name": "Factor / domain",
@@ -411,6 +426,7 @@ def render(data: ProgrammeData, cfg: CSIConfig, r: csi.CSIChange, dc: Disclosure
                          "counted, never named."),
         display.table(overview_styler(data, dc, r)),
         display.markdown(reassessment_sentence(data, r, dc)),
+        display.table(pairing_styler(data, dc, r)),
         display.markdown(
             "### Change in CSI scores, factor by factor\n\nFor each of the 12 CSI factors, "
             "its 6 domains and the total: how many children were rated at both assessments, "

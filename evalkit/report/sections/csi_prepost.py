@@ -47,14 +47,17 @@ def compute(data: ProgrammeData, cfg: CSIConfig) -> Result:
     before = cfg.before if cfg.before is not None else frame["round"].min()
     after = cfg.after if cfg.after is not None else frame["round"].max()
     total = prepost(frame, "total", "child", "round", before, after, kind="continuous")
-    flagged = prepost(frame, "flagged", "child", "round", before, after, kind="continuous",
+    # the paired test counts flags as the CSI change does (factors rated at both rounds)
+    paired = frame.assign(flagged=csi.paired_flagged(data.csi, "child", "round", before, after).to_numpy())
+    paired.attrs = dict(frame.attrs)
+    flagged = prepost(paired, "flagged", "child", "round", before, after, kind="continuous",
                       higher_is_better=False)
     traj = trajectory(frame, "flagged", "child", "round") if frame["round"].nunique() > 2 else None
     groups, other = None, 0
     if "group" in frame:
         other = int(frame.loc[frame["group"] == OTHER, "child"].nunique())
         if frame.loc[frame["group"] != OTHER, "group"].nunique() >= 2:
-            declared = frame[(frame["group"] != OTHER).fillna(False)]
+            declared = paired[(paired["group"] != OTHER).fillna(False)]
             declared.attrs = dict(frame.attrs)
             groups = compare_changes(declared, "flagged", "child", "round", before, after, "group",
                                      kind="continuous", higher_is_better=False)

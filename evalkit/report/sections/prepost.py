@@ -68,7 +68,7 @@ def headlines(data: ProgrammeData, cfg: PrePostConfig, result: Result, dc: Discl
         if not dc.rests_on(r.n_pairs, cfg.title, label + ": statistics"):
             continue
         if r.kind == "binary":
-            parts.append(f"{label.lower()} {r.mean_before * 100:.0f} % → {r.mean_after * 100:.0f} %")
+            parts.append(f"{label.lower()} {r.mean_before * 100:.1f} % → {r.mean_after * 100:.1f} %")
         else:
             parts.append(f"{label.lower()} {r.mean_before:.2f} → {r.mean_after:.2f}")
     if not parts:

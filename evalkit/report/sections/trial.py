@@ -251,11 +251,12 @@ def effects_frame(analysis: TrialAnalysis) -> pd.DataFrame:
         o = analysis.outcome(r.outcome)
         s = _scale(o)
         treated_mean = analysis.paired.wide.loc[analysis.paired.wide[analysis.config.treatment] == 1, r.outcome].mean()
+        digits = 1 if o.kind == "binary" else 2  # as in the key findings' wording
         rows.append({
             "Outcome (at endline)": o.label + (" (%)" if o.kind == "binary" else ""),
-            "Campaign villages: mean": treated_mean * s,
-            "Comparison villages: mean": r.control_mean * s,
-            "Effect": r.estimate * s,
+            "Campaign villages: mean (unadjusted)": f"{treated_mean * s:.{digits}f}",
+            "Comparison villages: mean (unadjusted)": f"{r.control_mean * s:.{digits}f}",
+            "Effect (adjusted)": f"{r.estimate * s:+.{digits}f}",
             "95 % CI": f"{r.ci_low * s:+.1f} to {r.ci_high * s:+.1f}" if o.kind == "binary"
             else f"{r.ci_low * s:+.2f} to {r.ci_high * s:+.2f}",
             "p (CR2)": r.p_value,
@@ -273,12 +274,12 @@ def effects_styler(analysis: TrialAnalysis) -> Styler:
     pcols = [c for c in frame.columns if c.startswith("p (")]
     cfg = analysis.config
     return (frame.style.hide(axis="index")
-            .format("{:.2f}", subset=["Campaign villages: mean", "Comparison villages: mean"])
-            .format("{:+.2f}", subset=["Effect"])
             .format(_p, subset=pcols)
             .set_caption(
                 f"Effect of the campaign on each outcome ({cfg.estimator.upper()} estimate of the "
-                "intention-to-treat effect; binary outcomes in percentage points). CR2: "
+                "intention-to-treat effect; binary outcomes in percentage points). The effect is "
+                "adjusted for each household's baseline answer and for the commune, so it is not "
+                "the difference of the two unadjusted means beside it. CR2: "
                 "Bell–McCaffrey standard errors with Imbens–Kolesár degrees of freedom, clustered "
                 "by village; wild bootstrap: restricted, village-level Rademacher weights; "
                 "randomisation: the campaign re-assigned within communes. Holm adjusts the CR2 "
