@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 
 from IPython.display import HTML, Markdown
 
@@ -34,10 +35,34 @@ def _escape_cell(value):
     return html.escape(value, quote=True) if isinstance(value, str) else value
 
 
+_NUMBERISH = re.compile(r"^\s*(?:[<>]\s*)?[+−-]?[\d,]*\.?\d+(?:\s*%)?(?:\s*(?:to|/|→)\s*[<>]?\s*"
+                        r"[+−-]?[\d,]*\.?\d+)?\s*$|^\s*(?:suppressed|–|-|fewer than \d+|not published|"
+                        r"not available)?\s*$", re.IGNORECASE)
+
+
+def _text_columns(data) -> list[int]:
+    """Positions of the columns that hold words rather than numbers (left-aligned)."""
+    out = []
+    for i in range(data.shape[1]):
+        values = [v for v in data.iloc[:, i].tolist() if isinstance(v, str) and v.strip()]
+        if values and sum(not _NUMBERISH.match(v) for v in values) * 2 > len(values):
+            out.append(i)
+    return out
+
+
 def table(styler: Styler) -> HTML:
     """A pandas Styler as HTML with stable element ids (so two runs give the same HTML); text
-    in cells, column and row labels and the caption is escaped."""
+    in cells, column and row labels and the caption is escaped; columns of words are
+    left-aligned, columns of numbers right-aligned."""
     data = styler.data
+    text = _text_columns(data)
+    if text:
+        import pandas as pd
+
+        classes = pd.DataFrame("", index=data.index, columns=data.columns)
+        for i in text:
+            classes.iloc[:, i] = "evalkit-text"
+        styler.set_td_classes(classes)
     styler.data = data.map(_escape_cell) if hasattr(data, "map") else data
     styler.data.columns = _escaped_labels(data.columns)
     styler.data.index = _escaped_labels(data.index)
@@ -45,7 +70,14 @@ def table(styler: Styler) -> HTML:
     styler.index = styler.data.index
     if styler.caption is not None:
         styler.caption = html.escape(str(styler.caption), quote=False)
-    return HTML(styler.set_uuid("t").to_html())
+    body = styler.set_uuid("t").to_html()
+    if data.shape[1] >= WIDE_COLUMNS:  # on a phone it scrolls sideways: say so above it
+        body = f'<div class="evalkit-wide">{body}</div>'
+    return HTML(body)
+
+
+WIDE_COLUMNS = 4
+"""Tables with this many columns or more carry a 'scroll sideways' cue on narrow screens."""
 
 
 def _escaped_labels(labels):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from IPython.display import HTML, Markdown
 
-from evalkit.report import display, sections
+from evalkit.report import display, glossary, sections
 from evalkit.report.disclosure import SUPPRESSED, Disclosure
 from evalkit.report.sections import trial
 from evalkit.report.sections.common import round_label
@@ -200,6 +200,12 @@ class ProgrammeReport:
             f"- **Source of the programme description.** {c.source}.",
         ]
         return [display.markdown("## Methods"), display.markdown("\n".join(lines))]
+
+    def glossary_section(self) -> list:
+        """Each statistical term and abbreviation of this report in one plain sentence."""
+        terms = glossary.terms_for(self.config)
+        return [display.markdown("## Glossary"),
+                display.markdown("\n".join(f"- **{term}.** {text}" for term, text in terms.items()))]
 
     def _write_disclosure_log(self) -> str:
         """Write the disclosure log to the programme folder's private .evalkit/ (never beside

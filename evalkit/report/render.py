@@ -24,6 +24,7 @@ from pathlib import Path
 import nbformat
 
 from evalkit.errors import EvalkitError, ReportError
+from evalkit.report import layout
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 TEMPLATES = PACKAGE_DIR / "templates"
@@ -117,10 +118,15 @@ class RenderResult:
         return self.error is None
 
 
-def to_html(executed: nbformat.NotebookNode) -> str:
-    """Convert an executed report notebook to self-contained HTML for readers."""
+def to_html(executed: nbformat.NotebookNode, title: str | None = None) -> str:
+    """Convert an executed report notebook to self-contained HTML for readers: the page is
+    titled ``title`` (each report its own browser-tab title), with a table of contents,
+    folded Methods and Glossary and a print header (see :mod:`evalkit.report.layout`)."""
+    if title:
+        executed = nbformat.from_dict(executed)
+        executed.metadata["title"] = title
     body, _ = _exporter().from_notebook_node(executed)
-    return body
+    return layout.finish(body, title or "Programme evaluation report")
 
 
 @functools.lru_cache(maxsize=1)
@@ -235,9 +241,10 @@ def render_notebook(notebook: Path, parameters: dict, name: str, out_dir: str | 
         except Exception as exc:  # the kernel died, a socket failed, …: one line, not a traceback
             raise ReportError(f"{name}: the notebook could not be run ({type(exc).__name__}: "
                               f"{str(exc).splitlines()[0] if str(exc) else 'no detail'}).") from None
-        html = to_html(executed)
-        check_html(html, name, canaries)
         record = headline_record(executed)
+        title = (record or {}).get("title") or name
+        html = to_html(executed, title)
+        check_html(html, name, canaries)
         try:
             _atomic_write_text(target, html)
             if record is not None:

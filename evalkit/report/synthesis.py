@@ -26,6 +26,11 @@ def _short(data: ProgrammeData) -> str:
     return ngo[ngo.rfind("(") + 1:-1] if ngo.endswith(")") and "(" in ngo else ngo
 
 
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+"""Okabe & Ito's colour-blind-safe palette; every series also has its own marker."""
+MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
+
+
 class SynthesisReport:
     """CSI change across programmes (each programme's configured first and last rounds)."""
 
@@ -132,8 +137,12 @@ class SynthesisReport:
         ax = fig.subplots()
         n = table.groupby("programme")["children"].max()
         labelled = table.assign(Programme=table["programme"].map(lambda p: f"{p} (n = {n[p]})"))
+        programmes = list(dict.fromkeys(labelled["Programme"]))
         sns.pointplot(data=labelled, y="factor", x="relative_change_pct", hue="Programme",
-                      linestyle="none", dodge=0.4, markers="o", ax=ax, palette="deep")
+                      linestyle="none", dodge=0.4, ax=ax,
+                      markers=[MARKERS[i % len(MARKERS)] for i in range(len(programmes))],
+                      palette=[OKABE_ITO[i % len(OKABE_ITO)] for i in range(len(programmes))])
+        ax.legend(title="Programme (marker and colour)", fontsize=8, title_fontsize=8)
         ax.axvline(0, color="#333333", linewidth=1, linestyle="--")
         ax.set_xlabel("Relative change of the mean CSI score (%)")
         ax.set_ylabel("")

@@ -55,3 +55,50 @@ def test_index_links_every_report(rendered_collection):
     html = index.read_text()
     for r in results + [synthesis]:
         assert f'href="{r.html.name}"' in html
+
+
+TABLE_FIT = """() => Array.from(document.querySelectorAll('table')).map(t => {
+  const box = t.closest('.output_html') || t.parentElement;
+  return {caption: t.caption ? t.caption.textContent.slice(0, 60) : '',
+          width: t.getBoundingClientRect().width, room: box.clientWidth,
+          wide: !!t.closest('.evalkit-wide'), scrolls: ['auto', 'scroll'].includes(getComputedStyle(box).overflowX),
+          cue: t.closest('.evalkit-wide') ? getComputedStyle(t.closest('.evalkit-wide'), '::before').content : ''};
+})"""
+A4_PRINTABLE_PX = 700  # 210 mm − 2 × 12 mm margins at 96 px per inch
+
+
+@pytest.mark.parametrize("media, width", [("screen", 1280), ("screen", 390), ("print", A4_PRINTABLE_PX)])
+def test_tables_never_lose_columns(browser, rendered_collection, media, width):
+    """At 1280 px and printed on A4 every table fits its column; on a 390 px phone a table
+    that cannot fit scrolls inside its box, under a visible 'scroll sideways' cue."""
+    results, synthesis, _ = rendered_collection
+    for path in [r.html for r in results] + [synthesis.html]:
+        context = browser.new_context(offline=True, viewport={"width": width, "height": 900})
+        page = context.new_page()
+        page.emulate_media(media=media)
+        page.goto(path.as_uri(), wait_until="load")
+        tables = page.evaluate(TABLE_FIT)
+        if media == "print":
+            page.pdf(format="A4")  # prints without error
+        context.close()
+        assert tables, path.name
+        for t in tables:
+            if t["width"] <= t["room"] + 1:
+                continue
+            assert width == 390, (path.name, media, width, t)
+            assert t["scrolls"] and t["wide"] and "scroll sideways" in t["cue"], (path.name, t)
+
+
+def test_each_page_has_its_own_title_and_no_internal_words(browser, rendered_collection):
+    results, synthesis, index = rendered_collection
+    titles = []
+    for path in [r.html for r in results] + [synthesis.html, index]:
+        context = browser.new_context(offline=True)
+        page = context.new_page()
+        page.goto(path.as_uri(), wait_until="load")
+        titles.append(page.title())
+        text = page.inner_text("body")
+        context.close()
+        for word in ("seed report", "the seed", "nan", "0.0000", "= <"):
+            assert f" {word} " not in f" {text} ".replace("\n", " "), (path.name, word)
+    assert len(set(titles)) == len(titles), titles

@@ -356,28 +356,30 @@ def flagged_by_factor_styler(data: ProgrammeData, dc: Disclosure, result: csi.CS
 
 
 def flagged_chart(data: ProgrammeData, dc: Disclosure, result: csi.CSIChange) -> Figure:
-    """Share needing services per factor by round (line chart), n per round on the axis;
-    drawn from the suppressed table, so a suppressed figure has no point."""
+    """Share needing services by round, one small panel per factor (the panel's title names
+    it, so no series depends on colour or a legend); n per round on the axis; drawn from
+    the suppressed table, so a suppressed figure has no point."""
     table = flagged_table(data, dc, result)
     table = table[table["Children (n)"].notna()]
     value_cols = [c for c in table.columns if c[:2] in csi.FACTORS]
-    long = table.melt(id_vars=["Assessment round", "Children (n)"], value_vars=value_cols,
-                      var_name="Factor", value_name="Needing services (%)")
-    long["Factor"] = long["Factor"].str.removesuffix(" (%)")
-    order = list(table["Assessment round"])
-    fig = Figure(figsize=(8, 6.4), dpi=100)
-    ax = fig.subplots()
-    sns.lineplot(data=long, x="Assessment round", y="Needing services (%)", hue="Factor",
-                 marker="o", ax=ax, sort=False, palette="tab20")
-    ax.set_xticks(range(len(order)), [f"{r}\n(n = {int(n)})" for r, n in
-                                      zip(order, table["Children (n)"])])
-    top = float(np.nanmax(long["Needing services (%)"])) if len(long) else 100.0
-    ax.set_ylim(0, min(100, 10 * np.ceil(top / 10) + 5))
-    ax.set_xlabel("Assessment round (children assessed)")
-    ax.set_ylabel("Children scoring 1 or 2 on the factor (%)")
-    ax.set_title("Share of children needing services, by factor and round", fontsize=11)
-    ax.legend(fontsize=8, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False)
-    sns.despine(ax=ax)
+    rounds = list(table["Assessment round"])
+    top = float(np.nanmax(table[value_cols].to_numpy())) if len(table) else 100.0
+    fig = Figure(figsize=(9, 7.6), dpi=100)
+    axes = fig.subplots(3, 4, sharex=True, sharey=True)
+    x = np.arange(len(rounds))
+    for ax, col in zip(axes.flat, value_cols):
+        ax.plot(x, table[col].to_numpy(), marker="o", color="#1f5f8b", linewidth=1.8)
+        ax.set_title(col.removesuffix(" (%)"), fontsize=9)
+        ax.set_ylim(0, min(100, 10 * np.ceil(top / 10) + 5))
+        ax.grid(axis="y", color="#e3e8ee", linewidth=0.8)
+        sns.despine(ax=ax)
+    for ax in axes[-1]:
+        ax.set_xticks(x, [f"{r}\n(n = {int(n):,})" for r, n in zip(rounds, table["Children (n)"])],
+                      fontsize=7, rotation=45, ha="right")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("Needing services (%)", fontsize=8)
+    fig.suptitle("Share of children scoring 1 or 2 on each factor, by round (lower is better)",
+                 fontsize=11)
     fig.tight_layout()
     return fig
 

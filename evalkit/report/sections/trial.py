@@ -238,7 +238,7 @@ def balance_styler(analysis: TrialAnalysis) -> Styler:
             .format(_p, subset=["p-value"])
             .set_caption(
                 "Balance at baseline. Difference = campaign − comparison; normalised difference = "
-                "difference ÷ √((SD²ₜ + SD²꜀)/2) (values beyond ±0.25 deserve attention); p-values "
+                "difference ÷ √((SD² in campaign villages + SD² in comparison villages) ÷ 2) (values beyond ±0.25 deserve attention); p-values "
                 "from a regression on assignment with commune effects, CR2 standard errors "
                 f"clustered by village. Joint test of all characteristics ({bal.omnibus_method}): "
                 f"p = {_p(bal.omnibus_p)}."))
@@ -261,7 +261,7 @@ def effects_frame(analysis: TrialAnalysis) -> pd.DataFrame:
             else f"{r.ci_low * s:+.2f} to {r.ci_high * s:+.2f}",
             "p (CR2)": r.p_value,
             "p (wild bootstrap)": r.p_wild,
-            "p (randomisation)": r.p_ri,
+            "p (randomi\u00adsation)": r.p_ri,
             "p (Holm, all outcomes)": adjusted[r.outcome],
             "Households": r.n_obs,
             "Villages": r.n_clusters,
@@ -287,27 +287,38 @@ def effects_styler(analysis: TrialAnalysis) -> Styler:
 
 
 def coefficient_chart(analysis: TrialAnalysis) -> Figure:
-    """Effects in comparison-group standard deviations with 95 % CIs."""
-    rows = []
+    """Effects with 95 % CIs in the table's units: one panel for binary outcomes (percentage
+    points) and one for scores (points). A detectable difference is a filled dot, the others
+    open dots (shape, not only colour)."""
+    groups = {"binary": [], "score": []}
     for r in analysis.effects.results:
-        est, lo, hi = r.standardised
-        rows.append((analysis.outcome(r.outcome).label, est, lo, hi, r.p_value))
-    frame = pd.DataFrame(rows, columns=["label", "est", "lo", "hi", "p"])
-    fig = Figure(figsize=(8, 0.9 * len(frame) + 1.8), dpi=100)
-    ax = fig.subplots()
-    y = np.arange(len(frame))[::-1]
-    colours = ["#1f5f8b" if p < ALPHA else "#7f8c99" for p in frame["p"]]
-    ax.hlines(y, frame["lo"], frame["hi"], color=colours, linewidth=2.5)
-    ax.scatter(frame["est"], y, color=colours, zorder=3, s=45)
-    ax.axvline(0, color="#333333", linewidth=1, linestyle="--")
-    wrapped = [_wrap(label, 42) for label in frame["label"]]
-    ax.set_yticks(y, wrapped, fontsize=9)
-    ax.set_xlabel("Effect (in SDs of the comparison villages' answers)")
+        o = analysis.outcome(r.outcome)
+        s = _scale(o)
+        groups[o.kind].append((o.label, r.estimate * s, r.ci_low * s, r.ci_high * s, r.p_value))
+    kinds = [k for k in ("binary", "score") if groups[k]]
+    heights = [len(groups[k]) + 0.8 for k in kinds]
+    fig = Figure(figsize=(8, 0.9 * sum(heights) + 1.6), dpi=100)
+    axes = fig.subplots(len(kinds), 1, squeeze=False, gridspec_kw={"height_ratios": heights})[:, 0]
+    units = {"binary": "Effect (percentage points)", "score": "Effect (points on the score)"}
+    for ax, kind in zip(axes, kinds):
+        frame = pd.DataFrame(groups[kind], columns=["label", "est", "lo", "hi", "p"])
+        y = np.arange(len(frame))[::-1]
+        detected = frame["p"] < ALPHA
+        ax.hlines(y, frame["lo"], frame["hi"], color="#1f5f8b", linewidth=2.5)
+        ax.scatter(frame["est"][detected], y[detected.to_numpy()], color="#1f5f8b", zorder=3, s=50,
+                   label="detectable difference (p < 0.05)")
+        ax.scatter(frame["est"][~detected], y[~detected.to_numpy()], facecolor="white",
+                   edgecolor="#1f5f8b", linewidth=1.8, zorder=3, s=50, label="no detectable difference")
+        ax.axvline(0, color="#333333", linewidth=1, linestyle="--")
+        ax.set_yticks(y, [_wrap(label, 42) for label in frame["label"]], fontsize=9)
+        ax.set_ylim(-0.6, len(frame) - 0.4)
+        ax.set_xlabel(units[kind])
+        sns.despine(ax=ax, left=True)
+    axes[0].legend(loc="lower right", fontsize=8, frameon=False, bbox_to_anchor=(1, 1))
     n = analysis.effects.results[0]
     fig.suptitle(f"Effects of the campaign with 95 % confidence intervals "
                  f"(n = {n.n_obs:,} households in {n.n_clusters} villages)", fontsize=11,
                  x=0.02, ha="left")
-    sns.despine(ax=ax, left=True)
     fig.tight_layout()
     return fig
 
@@ -458,9 +469,10 @@ def render(data: ProgrammeData, cfg: TrialConfig, a: TrialAnalysis, dc: Disclosu
         display.figure(
             coefficient_chart(a),
             alt="Effects of the campaign on each outcome with 95 % confidence intervals",
-            caption="Dots are estimates, lines 95 % confidence intervals, in standard "
-                    "deviations of the comparison villages' answers; a line crossing the "
-                    "dashed zero line means no detectable difference. Blue: p < 0.05."),
+            caption="Dots are estimates and lines 95 % confidence intervals, in the units of "
+                    "the effects table (percentage points for yes/no answers, points for the "
+                    "score); a line crossing the dashed zero line means no detectable "
+                    "difference. Filled dot: p < 0.05; open dot: not detectable."),
         display.markdown("### What the results say"),
         display.markdown("\n".join(f"- {f}" for f in findings(a))),
         display.markdown(mde_statement(a)),
