@@ -32,6 +32,8 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 SUPPRESSED = "suppressed"
 """What a suppressed cell shows (the same word for primary and secondary suppression, so
 that which is which cannot be told apart)."""
@@ -67,6 +69,7 @@ class Partition:
     counts: dict[str, int | None]
     total: int | None
     percent: dict[str, float | None]
+    small: frozenset = frozenset()  # the parts hidden because they are under min_cell
 
     def shown(self, label: str) -> bool:
         return self.counts[label] is not None
@@ -74,6 +77,13 @@ class Partition:
     def text(self, label: str) -> str:
         n = self.counts[label]
         return SUPPRESSED if n is None else f"{n:,}"
+
+    def words(self, label: str, min_cell: int) -> str:
+        """The part in a sentence: its number, "fewer than 5" when it is small, or "a
+        number not shown" when it was hidden to protect another part."""
+        if self.shown(label):
+            return self.text(label)
+        return f"fewer than {min_cell}" if label in self.small else "a number (not shown)"
 
 
 @dataclass(eq=False)
@@ -126,51 +136,78 @@ class Disclosure:
                   published: dict[str, int] | None = None, citation: str | None = None,
                   row: str = "", protect: set[str] = frozenset(),
                   keep: tuple[str, ...] = ()) -> Partition:
-        """Parts of a whole (they add up to ``total``, default their sum) as they may be shown.
-
-        Primary: parts between 1 and min_cell − 1 (unless published with a citation).
-        Secondary: if exactly one part is suppressed, the smallest other non-zero part is
-        suppressed too — parts named in ``keep`` only when no other part will do, parts in
-        ``protect`` never; if there is none, the total is suppressed instead (the caller must
-        then not show it anywhere). When the total itself is small, every part is suppressed.
-        """
+        """Parts of a whole (they add up to ``total``, default their sum) as they may be shown
+        (see :meth:`linked`, with the whole as the one published sum)."""
         parts = {k: int(v) for k, v in parts.items()}
         whole = int(sum(parts.values()) if total is None else total)
-        where = f"{row}: " if row else ""
-        published = {str(k): int(v) for k, v in (published or {}).items()} if citation else {}
-        if self.small(whole):
-            for label, n in parts.items():
-                if n:
-                    self.note(table, where + label, PRIMARY, "part of a total under min_cell suppressed")
-            self.note(table, where + "total", PRIMARY, "total under min_cell suppressed")
-            return Partition({k: (0 if v == 0 else None) for k, v in parts.items()}, None,
-                             {k: (0.0 if v == 0 else None) for k, v in parts.items()})
-        hidden = set()
-        for label, n in parts.items():
-            if self.small(n):
-                if published.get(label) == n:
-                    self.note(table, where + label, PUBLISHED, "shown: published by the study, with citation")
-                    continue
-                hidden.add(label)
-                self.note(table, where + label, PRIMARY, "under min_cell suppressed")
-        total_hidden = False
-        if len(hidden) == 1:
-            others = sorted((label in keep, n, label) for label, n in parts.items()
-                            if label not in hidden and label not in protect and n > 0)
-            if others:
-                label = others[0][2]
-                hidden.add(label)
-                self.note(table, where + label, SECONDARY, "suppressed so the small part cannot be worked out")
-            else:
-                total_hidden = True
-                self.note(table, where + "total", SECONDARY, "total suppressed: it equals the small part")
-        counts = {k: (None if k in hidden else self.value(v)) for k, v in parts.items()}
-        shown_total = None if total_hidden else self.value(whole)
-        if self.rounding and any(c is not None and c != parts[k] for k, c in counts.items()):
-            self.note(table, where + "counts", ROUNDED, f"rounded to base {self.rounding}")
+        counts, totals, small = self.linked(table, parts, {"total": (set(parts), whole)},
+                                            published=published, citation=citation, row=row,
+                                            protect=protect, keep=keep)
+        shown_total = totals["total"]
         base = shown_total if shown_total else None
         percent = {k: (None if c is None or not base else 100.0 * c / base) for k, c in counts.items()}
-        return Partition(counts, shown_total, percent)
+        return Partition(counts, shown_total, percent, frozenset(small))
+
+    def linked(self, table: str, cells: dict[str, int], sums: dict[str, tuple[set[str], int]], *,
+               published: dict[str, int] | None = None, citation: str | None = None,
+               row: str = "", protect: set[str] = frozenset(), keep: tuple[str, ...] = ()):
+        """Cells of people-level counts and the published sums over subsets of them (a total,
+        subtotals, declared denominators), as they may be shown.
+
+        Primary: a cell between 1 and min_cell − 1 is hidden (unless the study published it
+        and ``citation`` names the source); a sum under min_cell hides itself and its cells.
+        Secondary, repeated until no hidden cell can be solved for from the sums still shown
+        (by linear algebra, so two sums that differ by one cell are caught too): another
+        non-zero cell of a sum holding the exposed cell is hidden, the smallest first — cells
+        in ``keep`` only when no other will do, cells in ``protect`` or published never; if
+        there is none, that sum is hidden instead (the caller must not show it anywhere).
+
+        Returns (cells as shown: count or None, sums as shown: count or None, the cells hidden
+        by the primary rule).
+        """
+        cells = {k: int(v) for k, v in cells.items()}
+        where = f"{row}: " if row else ""
+        published = {str(k): int(v) for k, v in (published or {}).items()} if citation else {}
+        public = {k for k, v in cells.items() if self.small(v) and published.get(k) == v}
+        for k in public:
+            self.note(table, where + k, PUBLISHED, "shown: published by the study, with citation")
+        hidden = {k for k, v in cells.items() if self.small(v) and k not in public}
+        small = set(hidden)
+        for k in sorted(hidden):
+            self.note(table, where + k, PRIMARY, "under min_cell suppressed")
+        sum_hidden = set()
+        for name, (members, total) in sums.items():
+            if self.small(total):
+                sum_hidden.add(name)
+                self.note(table, where + name, PRIMARY, "total under min_cell suppressed")
+                for k in members:
+                    if cells[k] and k not in public and k not in hidden:
+                        hidden.add(k)
+                        self.note(table, where + k, PRIMARY, "part of a total under min_cell suppressed")
+        while True:
+            exposed = _determined(hidden, {n: m for n, (m, _) in sums.items() if n not in sum_hidden})
+            if not exposed:
+                break
+            cell = exposed[0]
+            holding = [n for n, (m, _) in sums.items() if n not in sum_hidden and cell in m]
+            candidates = sorted((k in keep, cells[k], k) for n in holding for k in sums[n][0]
+                                if k not in hidden and k not in protect and k not in public
+                                and cells[k] > 0)
+            if candidates:
+                hidden.add(candidates[0][2])
+                self.note(table, where + candidates[0][2], SECONDARY,
+                          "suppressed so the small part cannot be worked out")
+            else:
+                name = min(holding, key=lambda n: len(sums[n][0]))
+                sum_hidden.add(name)
+                self.note(table, where + name, SECONDARY,
+                          "total suppressed: it would give the small part away")
+        shown = {k: (None if k in hidden else self.value(v)) for k, v in cells.items()}
+        totals = {name: (None if name in sum_hidden else self.value(total))
+                  for name, (members, total) in sums.items()}
+        if self.rounding and any(c is not None and c != cells[k] for k, c in shown.items()):
+            self.note(table, where + "counts", ROUNDED, f"rounded to base {self.rounding}")
+        return shown, totals, small
 
     def withhold(self, table: str, why: str) -> None:
         """A whole figure or section left out because a small group could be worked out."""
@@ -217,6 +254,26 @@ class Disclosure:
                 n = f"under {self.min_cell}" if e.rule in (PRIMARY, PUBLISHED) else ""
                 writer.writerow([e.table, e.cell, n, e.rule, e.action])
         return path
+
+
+def _determined(hidden: set[str], sums: dict[str, set[str]]) -> list[str]:
+    """The hidden cells whose value follows from the shown sums (and the shown cells): cell i
+    is determined when the unit vector e_i lies in the row space of the sums' membership
+    matrix restricted to the hidden cells."""
+    cells = sorted(hidden)
+    rows = [[1.0 if c in members else 0.0 for c in cells] for members in sums.values()
+            if any(c in members for c in cells)]
+    if not cells or not rows:
+        return []
+    a = np.array(rows)
+    rank = np.linalg.matrix_rank(a)
+    out = []
+    for i, c in enumerate(cells):
+        unit = np.zeros(len(cells))
+        unit[i] = 1.0
+        if np.linalg.matrix_rank(np.vstack([a, unit])) == rank:
+            out.append(c)
+    return out
 
 
 def _missing(n) -> bool:

@@ -61,6 +61,9 @@ class ProgrammeReport:
 
     def headline(self) -> str:
         """One line for reports/index.html."""
+        if self._csi is not None and self.disclosure.small(self._csi.children_paired):
+            return ("CSI: too few children were assessed at both rounds to describe change "
+                    "without risking identifying them.")
         if self._csi is not None:
             r = self._csi
             table = r.to_frame()
@@ -123,23 +126,35 @@ class ProgrammeReport:
         return self.disclosure.count(n, table, cell)
 
     def row_accounts(self) -> list[str]:
-        """Rows read, used and set aside per file. Rows read = used + set aside, so when the
-        rows set aside are fewer than min_cell the number read is not shown (nor the split of
-        the rows set aside by rule)."""
+        """Rows read, used and set aside per file. The rows of a file add up the figures of
+        its tables (one row per child and round), so when this report suppressed any figure
+        the numbers of rows are not shown, only whether rows were set aside; otherwise rows
+        read = used + set aside, and when fewer than min_cell were set aside the number read
+        is not shown."""
         out = []
+        quiet = self.disclosure.suppressed > 0
         for a in self.data.accounts:
             name = a.file.split("/", 1)[-1]
+            if quiet:
+                if not a.rows_set_aside:
+                    out.append(f"`{name}`: every row used")
+                    continue
+                why = self.disclosure.partition("Rows set aside", dict(a.set_aside), row=name)
+                out.append(f"`{name}`: {why.total if why.total is not None else 'some'} rows set aside ("
+                           + ", ".join(f"{why.words(rule, self.config.min_cell)} for "
+                                       f"{self.RULE_WORDS.get(rule, rule)}" for rule in a.set_aside) + ")")
+                continue
             if not a.rows_set_aside:
                 out.append(f"`{name}`: {self._count(a.read, name, 'read')} rows read, all used")
                 continue
             shown = self.disclosure.partition("Rows used", {"used": a.used, "set aside": a.rows_set_aside},
                                               total=a.read, protect={"used"}, row=name)
             read = f"{shown.total:,} rows read, " if shown.total is not None else ""
-            text = f"`{name}`: {read}{shown.text('used')} used, {shown.text('set aside')} set aside"
+            text = f"`{name}`: {read}{shown.text('used')} used, {shown.words('set aside', self.config.min_cell)} set aside"
             if shown.shown("set aside"):
                 why = self.disclosure.partition("Rows set aside", dict(a.set_aside), row=name)
-                text += " (" + ", ".join(f"{why.text(rule)} for {self.RULE_WORDS.get(rule, rule)}"
-                                         for rule in a.set_aside) + ")"
+                text += " (" + ", ".join(f"{why.words(rule, self.config.min_cell)} for "
+                                         f"{self.RULE_WORDS.get(rule, rule)}" for rule in a.set_aside) + ")"
             out.append(text)
         return out
 

@@ -37,8 +37,12 @@ class SynthesisReport:
     def __init__(self, programme_dirs: list[str]):
         self.programmes = [load(d) for d in programme_dirs]
         self.programmes = [p for p in self.programmes if p.csi is not None]
-        self.changes = {_short(p): csi_section.change(p) for p in self.programmes}
-        self.data = {_short(p): p for p in self.programmes}
+        names = [_short(p) for p in self.programmes]
+        # two programmes of one NGO are told apart by their folder
+        names = [n if names.count(n) == 1 else f"{n} ({p.config.key})"
+                 for n, p in zip(names, self.programmes)]
+        self.changes = {n: csi_section.change(p) for n, p in zip(names, self.programmes)}
+        self.data = dict(zip(names, self.programmes))
         self.disclosure = {name: Disclosure(min_cell=d.config.min_cell, rounding=d.config.rounding)
                            for name, d in self.data.items()}
 
@@ -77,7 +81,9 @@ class SynthesisReport:
                 "Children assessed at both": self.disclosure[name].count(r.children_paired, "Synthesis", "paired"),
                 "Assessed first time only": shown["only_before"],
                 "Mean factors needing services (children assessed at both)":
-                    f"{r.mean_flagged_before:.2f} → {r.mean_flagged_after:.2f}",
+                    f"{r.mean_flagged_before:.2f} → {r.mean_flagged_after:.2f}"
+                    if self.disclosure[name].rests_on(r.children_paired, "Synthesis", "means")
+                    else SUPPRESSED,
             })
         table = pd.DataFrame(rows)
         return [display.markdown("## The programmes compared"),
@@ -91,7 +97,7 @@ class SynthesisReport:
         wide = table.pivot(index="factor", columns="programme", values="relative_change_pct")
         everywhere = wide[(wide >= 5).all(axis=1)].index.tolist()
         nowhere = wide[(wide.abs() < 5).all(axis=1)].index.tolist()
-        best = {p: wide[p].idxmax() for p in wide.columns}
+        best = {p: wide[p].idxmax() for p in wide.columns if wide[p].notna().any()}
         lines = []
         if everywhere:
             lines.append("Average scores rose by 5 % or more in **every** programme on "
@@ -99,9 +105,10 @@ class SynthesisReport:
         if nowhere:
             lines.append("Little changed (under 5 % either way) in every programme on "
                          + ", ".join(f.split(' ', 1)[1].lower() for f in nowhere) + ".")
-        lines.append("The largest relative change was on "
-                     + "; ".join(f"{f.split(' ', 1)[1].lower()} in {p} ({wide.loc[f, p]:+.1f} %)"
-                                 for p, f in best.items()) + ".")
+        if best:
+            lines.append("The largest relative change was on "
+                         + "; ".join(f"{f.split(' ', 1)[1].lower()} in {p} ({wide.loc[f, p]:+.1f} %)"
+                                     for p, f in best.items()) + ".")
         lines.append("The programmes cover different periods (six months to two years), "
                      "different children and different caseload turnover: a larger change in one "
                      "programme is not evidence that it works better.")

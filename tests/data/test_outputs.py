@@ -79,7 +79,7 @@ def test_rows_set_aside_are_counted_in_the_run_the_report_and_the_check(planted)
     n = planted["bad_rows"]
     assert f"{n} set aside" in planted["run"].stderr
     html = (planted["out"] / "cif.html").read_text()
-    assert f"{n} set aside ({n} for a CSI score outside 1–4)" in html
+    assert f"{n} rows set aside ({n} for a CSI score outside 1–4)" in html
     assert "were set aside" in html
     assert planted["check"].returncode == 1
     # the terminal may show the owner the bad value; the check page never does

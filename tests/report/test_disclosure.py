@@ -211,7 +211,8 @@ def test_a_trial_that_lost_a_few_households_hides_the_totals_that_would_count_th
         result = trial.compute(data, data.config.trial)
         dc = Disclosure(min_cell=5)
         outputs = trial.render(data, data.config.trial, result, dc)
-    words = "\n".join(str(getattr(o, "data", "")) for o in outputs)
+    words = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "",
+                   "\n".join(str(getattr(o, "data", "")) for o in outputs))
     n_base = len(base)
     assert f"{n_base:,}" not in words and f"({n_base} households)" not in words
     header, *rows = [line.split(" | ") for line in table_text(outputs).split("== table")[1]
@@ -223,3 +224,53 @@ def test_a_trial_that_lost_a_few_households_hides_the_totals_that_would_count_th
     assert int(campaign["Re-interviewed at endline"].replace(",", "")) == \
         int((base["campaign"] == 1).sum()) - 3
     assert "fewer than 5 households in an arm were not found again" in words
+    balance = [line for line in table_text(outputs).split("== table")[2].splitlines()
+               if line.startswith("Respondent")]
+    assert balance and all(line.split(" | ")[8] == SUPPRESSED for line in balance)
+
+
+def _ranges(cells, shown, sums, totals):
+    """Independent check by integer programming (scipy's MILP): the smallest and largest
+    value each hidden cell can take, as non-negative whole numbers agreeing with the shown
+    cells and the shown sums."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    hidden = [k for k, v in shown.items() if v is None]
+    rows, rhs = [], []
+    for name, (members, _) in sums.items():
+        if totals[name] is None:
+            continue
+        rows.append([1.0 if k in members else 0.0 for k in hidden])
+        rhs.append(totals[name] - sum(shown[k] for k in members if shown[k] is not None))
+    out = {}
+    for i, k in enumerate(hidden):
+        c = np.zeros(len(hidden))
+        c[i] = 1.0
+        args = dict(integrality=np.ones(len(hidden)), bounds=Bounds(0, np.inf))
+        if rows:
+            args["constraints"] = LinearConstraint(np.array(rows), rhs, rhs)
+        low, high = milp(c, **args), milp(-c, **args)
+        out[k] = (round(low.fun), None if high.status != 0 else round(-high.fun))
+    return out
+
+
+@pytest.mark.parametrize("cells", [
+    {"green": 30, "yellow": 9, "red": 3, "lost": 20, "pending": 8},
+    {"green": 30, "yellow": 9, "red": 9, "lost": 20, "pending": 2},
+    {"green": 3, "yellow": 9, "red": 12, "lost": 1, "pending": 8},
+])
+def test_nested_sums_never_pin_down_a_hidden_cell(cells):
+    """The Child Tracking Tool prints three sums over its statuses (all; all but 'not yet
+    updated'; the colours). Two of them differ by one status, so that status must not be
+    the only one hidden between them."""
+    everyone = set(cells)
+    sums = {"all": (everyone, sum(cells.values())),
+            "updated": (everyone - {"pending"}, sum(v for k, v in cells.items() if k != "pending")),
+            "colour": ({"green", "yellow", "red"}, cells["green"] + cells["yellow"] + cells["red"])}
+    shown, totals, _ = Disclosure(min_cell=5).linked("t", cells, sums)
+    for k, v in cells.items():
+        if 0 < v < 5:
+            assert shown[k] is None
+    for k, (low, high) in _ranges(cells, shown, sums, totals).items():
+        assert low <= cells[k] and (high is None or cells[k] <= high)  # the truth is possible
+        assert high is None or high > low, (k, low, high, shown, totals)  # and not pinned down

@@ -33,24 +33,45 @@ def compute(data: ProgrammeData, cfg: ChildTrackingConfig) -> Result:
                   ct.matching_denominators(counts, cfg.published, declared))
 
 
+NAME = "Child Tracking Tool status"
+
+
+def _shown(dc: Disclosure, result: Result):
+    """Children per status and the sums the table prints (every candidate denominator that
+    adds statuses up), suppressed together so no status can be worked out from a sum."""
+    counts = {k: int(v) for k, v in result.counts.items()}
+    everyone = set(counts)
+    sums = {"all children supported": (everyone, sum(counts.values())),
+            "all except not yet updated": (everyone - {"not yet updated"},
+                                           sum(v for k, v in counts.items() if k != "not yet updated")),
+            "children with a colour status": ({"green", "yellow", "red"},
+                                              sum(counts[k] for k in ("green", "yellow", "red")))}
+    return dc.linked(NAME, counts, sums)
+
+
 def render(data: ProgrammeData, cfg: ChildTrackingConfig, result: Result, dc: Disclosure) -> list:
-    table = result.table.rename(columns={"status": "Status", "meaning": "Meaning", "children": "Children"})
-    name = "Child Tracking Tool status"
-    shown = dc.partition(name, dict(zip(table["Status"], table["Children"].astype(int))))
-    pct_cols = [c for c in table.columns if c.startswith("% of")]
-    for col in pct_cols:
-        table[col] = [f"{v:.1f}" if shown.shown(s) else SUPPRESSED for s, v in zip(table["Status"], table[col])]
-    table["Children"] = [shown.text(s) for s in table["Status"]]
-    table["Published %"] = ["–" if s not in cfg.published else f"{cfg.published[s]:.0f}" for s in table["Status"]]
+    shown, totals, _ = _shown(dc, result)
+    rows = {"Status": result.table["status"], "Meaning": result.table["meaning"],
+            "Children": [SUPPRESSED if shown[s] is None else f"{shown[s]:,}" for s in result.table["status"]]}
+    for col in [c for c in result.table.columns if c.startswith("% of")]:
+        name = col[len("% of "):col.rindex(" (")]
+        hidden = name in totals and totals[name] is None
+        header = f"% of {name}" + ("" if hidden else col[col.rindex(" ("):])
+        rows[header] = [SUPPRESSED if hidden or shown[s] is None else f"{v:.1f}"
+                        for s, v in zip(result.table["status"], result.table[col])]
+    rows["Published %"] = ["–" if s not in cfg.published else f"{cfg.published[s]:.0f}"
+                           for s in result.table["status"]]
+    table = pd.DataFrame(rows)
     styler = (table.style.hide(axis="index")
               .set_caption("Child Tracking Tool status of the children supported for "
                            "reintegration, as % of each possible denominator."))
     which = (f"The published 75 / 6 / 3 % are reproduced only with the denominator "
              f"“{result.matching[0]}”." if result.matching else
              "No candidate denominator reproduces the published percentages.")
+    total = totals["all children supported"]
     out = [display.markdown("## Child Tracking Tool: how are reintegrated children doing?"),
-           display.markdown(f"{dc.count(int(result.counts.sum()), name, 'total')} children were "
-                            "supported for reintegration. " + which),
+           display.markdown((f"{total:,} children were supported for reintegration. "
+                             if total is not None else "") + which),
            display.table(styler)]
     if cfg.note:
         out.append(display.note(cfg.note, kind="info"))
@@ -58,10 +79,14 @@ def render(data: ProgrammeData, cfg: ChildTrackingConfig, result: Result, dc: Di
 
 
 def headlines(data: ProgrammeData, cfg: ChildTrackingConfig, result: Result, dc: Disclosure) -> list[str]:
-    counts = result.counts
-    shown = dc.partition("Child Tracking Tool status", {k: int(v) for k, v in counts.items()})
-    return [f"**Child Tracking Tool:** of {dc.count(int(counts.sum()), 'Child Tracking Tool status', 'total')} "
-            f"children supported for reintegration, {shown.text('green')} are safe and stable "
-            f"(green) and {shown.text('not located')} could not be located. The published percentages rest on "
+    shown, totals, _ = _shown(dc, result)
+
+    def text(status):
+        return "a number (not shown)" if shown[status] is None else f"{shown[status]:,}"
+
+    total = totals["all children supported"]
+    return [f"**Child Tracking Tool:** of {'the' if total is None else f'{total:,}'} "
+            f"children supported for reintegration, {text('green')} are safe and stable "
+            f"(green) and {text('not located')} could not be located. The published percentages rest on "
             "a denominator the study does not reconcile with this count, so they are shown in "
             "the section below, not here."]

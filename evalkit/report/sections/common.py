@@ -44,7 +44,7 @@ def prepost_row(dc: Disclosure, table: str, r: PrePostResult, label: str, publis
     fmt = "{:+.1f}" if binary else "{:+.2f}"
     name = label + (" (%)" if binary else "")
     row = {"Outcome": name, "Pairs (n)": dc.count(r.n_pairs, table, f"{name}: pairs")}
-    if dc.rests_on(r.n_pairs, table, f"{name}: statistics"):
+    if dc.rests_on(r.n_pairs, table, f"{name}: statistics") and not shares_hidden(dc, table, r, name):
         parts = dc.partition(table, parts_of(r), total=r.n_pairs, row=name, keep=("Improved",))
         digits = 1 if binary else 2  # percentages with one decimal, means with two
         row.update({
@@ -65,6 +65,21 @@ def prepost_row(dc: Disclosure, table: str, r: PrePostResult, label: str, publis
     return row
 
 
+def shares_hidden(dc: Disclosure, table: str, r: PrePostResult, name: str) -> bool:
+    """For a yes/no outcome, whether the share having it before or after (or lacking it)
+    stands for fewer than min_cell units: then the shares, their change and its CI are all
+    suppressed (any two of them give the third)."""
+    if r.kind != "binary":
+        return False
+    hidden = False
+    for when, mean in (("before", r.mean_before), ("after", r.mean_after)):
+        k = int(round(mean * r.n_pairs))
+        part = dc.partition(table, {"has": k, "lacks": r.n_pairs - k}, total=r.n_pairs,
+                            row=f"{name} ({when})")
+        hidden |= not (part.shown("has") and part.shown("lacks"))
+    return hidden
+
+
 def prepost_styler(rows: list[dict], caption: str, min_cell: int):
     frame = pd.DataFrame(rows)
     return (frame.style.hide(axis="index")
@@ -72,15 +87,19 @@ def prepost_styler(rows: list[dict], caption: str, min_cell: int):
                          "that would let such a group be worked out."))
 
 
-def attrition_sentence(dc: Disclosure, table: str, a: AttritionCheck | None, unit: str = "units") -> str:
+def attrition_sentence(dc: Disclosure, table: str, a: AttritionCheck | None, unit: str = "units",
+                       stayers: int | None = None) -> str:
     """Who was assessed only before, and whether they differed at the start; a group under
-    ``min_cell`` is counted in words and its mean is never shown."""
+    ``min_cell`` (the leavers, or the ``stayers`` assessed again) is counted in words and its
+    mean is never shown."""
     if a is None or a.only_before == 0:
         return f"Every one of the {unit} assessed before was assessed again."
     n = dc.count(a.only_before, table, "assessed only before")
-    if not dc.rests_on(a.only_before, table, "assessed only before: mean") or np.isnan(a.p_value):
-        return (f"{n.capitalize()} {unit} were assessed only before; too few to compare them "
-                "with those assessed again.")
+    if (not dc.rests_on(a.only_before, table, "assessed only before: mean")
+            or (stayers is not None and not dc.rests_on(stayers, table, "assessed again: mean"))
+            or np.isnan(a.p_value)):
+        return (f"{n[:1].upper() + n[1:]} {unit} were assessed only before; too few in one of "
+                "the two groups to compare them.")
     verdict = "differed from" if a.p_value < 0.05 else "did not differ detectably from"
     return (f"{n} {unit} were assessed only before. At the first assessment they {verdict} those "
             f"assessed again (mean {a.mean_leavers:.2f} vs {a.mean_stayers:.2f}; p = "

@@ -55,11 +55,9 @@ def reassessment(dc: Disclosure, data: ProgrammeData, result: csi.CSIChange) -> 
     after = dc.partition(OVERVIEW, {"paired": result.children_paired,
                                     "only after": result.only_after},
                          total=result.children_after, protect={"paired"}, row="second round")
-    def words(part, label):  # only a small group is ever hidden here (the total goes with it)
-        return part.text(label) if part.shown(label) else f"fewer than {dc.min_cell}"
-
     return {"before": before.total, "after": after.total, "paired": result.children_paired,
-            "only_before": words(before, "only before"), "only_after": words(after, "only after")}
+            "only_before": before.words("only before", dc.min_cell),
+            "only_after": after.words("only after", dc.min_cell)}
 
 
 def round_counts(dc: Disclosure, data: ProgrammeData, result: csi.CSIChange) -> dict:
@@ -188,7 +186,11 @@ def change_table(data: ProgrammeData, result: csi.CSIChange, dc: Disclosure) -> 
         name = (f"{t.code} {t.name}" if t.level == "factor" else
                 f"Domain: {t.name}" if t.level == "domain" else t.name)
         n = int(t.children_paired)
-        row = {"Factor / domain": name, "Children (n)": dc.count(n, CHANGE, f"{name}: children")}
+        # children paired but not rated on this factor (n/a) are a group too
+        rated = dc.partition(CHANGE, {"rated": n, "not rated": result.children_paired - n},
+                             total=result.children_paired, row=f"{name}: children")
+        row = {"Factor / domain": name,
+               "Children (n)": rated.text("rated") if not dc.small(n) else dc.count(n, CHANGE, f"{name}: children")}
         if dc.rests_on(n, CHANGE, f"{name}: statistics"):
             parts = dc.partition(CHANGE, {"Improved": int(round(t.improved_pct * n / 100)),
                                           "Unchanged": int(round(t.unchanged_pct * n / 100)),
@@ -284,7 +286,7 @@ def change_chart(data: ProgrammeData, result: csi.CSIChange) -> Figure:
     ax.set_xlabel("Mean CSI score (children rated at both assessments)")
     ax.set_ylabel("")
     ax.set_title(f"Mean CSI score by factor: {before} vs {after}\n"
-                 f"n = {result.children_paired} children assessed at both", fontsize=11)
+                 f"children assessed at both (n in the table above)", fontsize=11)
     ax.legend(title=None, loc="lower right", frameon=True)
     sns.despine(ax=ax)
     fig.tight_layout()
@@ -435,13 +437,17 @@ def render(data: ProgrammeData, cfg: CSIConfig, r: csi.CSIChange, dc: Disclosure
             "their mean score before and after, and the share whose score improved, stayed "
             "the same or got worse."),
         display.table(change_styler(data, r, dc)),
-        display.figure(
+    ]
+    if dc.small(r.children_paired) or r.children_paired == 0:
+        out.append(display.markdown(f"Fewer than {dc.min_cell} children were assessed at both "
+                                    "rounds, so no change figure is shown."))
+    else:
+        out.append(display.figure(
             change_chart(data, r),
             alt="Bar chart of mean CSI score per factor at two assessments, "
                 f"{dc.count(r.children_paired, CHANGE, 'paired')} children",
-            caption="Bars show mean scores of the same children at both assessments; longer is better."),
-        display.note(csi.DESCRIPTIVE_CAVEAT),
-    ]
+            caption="Bars show mean scores of the same children at both assessments; longer is better."))
+    out.append(display.note(csi.DESCRIPTIVE_CAVEAT))
     styler = published_styler(data, r, dc)
     if styler is not None:
         out += [display.markdown("### Comparison with the published figures"),

@@ -83,7 +83,7 @@ def render(data: ProgrammeData, cfg: CSIConfig, result: Result, dc: Disclosure) 
            display.table(prepost_styler(
                rows, f"Paired change from {label_b} to {label_a} (children with a total at both; "
                      "the total exists only when all 12 factors are rated).", min_cell)),
-           display.markdown(attrition_sentence(dc, TABLE, result.flagged.attrition, "children"))]
+           display.markdown(attrition_sentence(dc, TABLE, result.flagged.attrition, "children", stayers=result.flagged.n_pairs))]
     traj = result.trajectory
     if traj is not None:
         table = traj.to_frame()
@@ -121,7 +121,9 @@ def render(data: ProgrammeData, cfg: CSIConfig, result: Result, dc: Disclosure) 
                                caption="Lower is better. Each point is the mean of the children "
                                        "assessed in that round.")]
     groups = result.groups
-    if groups is not None and (dc.small(result.other) or any(
+    other_paired = (result.flagged.n_pairs - sum(r.n_pairs for r in groups.results.values())
+                    if groups is not None else 0)
+    if groups is not None and (dc.small(result.other) or dc.small(other_paired) or any(
             dc.small(r.n_pairs) for r in groups.results.values())):
         dc.withhold("CSI care groups compared", "a care group of fewer than min_cell children, or "
                     "one that totals would reveal")

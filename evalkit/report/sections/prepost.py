@@ -8,7 +8,8 @@ from evalkit.data.programme import ProgrammeData
 from evalkit.designs.paired import CAVEAT, PrePostResult, prepost
 from evalkit.report import display
 from evalkit.report.disclosure import Disclosure
-from evalkit.report.sections.common import attrition_sentence, prepost_row, prepost_styler, source
+from evalkit.report.sections.common import (attrition_sentence, prepost_row, prepost_styler, shares_hidden,
+                                            source)
 
 Result = list[tuple[str, str, PrePostResult]]  # (outcome, label, result)
 
@@ -56,7 +57,7 @@ def render(data: ProgrammeData, cfg: PrePostConfig, result: Result, dc: Disclosu
             gained.append(f"{label.lower()}: {part.text('gained')} of {dc.count(lacking, cfg.title, label + ': lacking before')}"
                           + (f" ({part.percent['gained']:.0f} %)" if part.shown("gained") and part.total else ""))
         out.append(display.markdown("Gained access, of those without it before — " + "; ".join(gained) + "."))
-    out.append(display.markdown(attrition_sentence(dc, cfg.title, result[0][2].attrition)))
+    out.append(display.markdown(attrition_sentence(dc, cfg.title, result[0][2].attrition, stayers=result[0][2].n_pairs)))
     out += source(cfg.source)
     out.append(display.note(CAVEAT))
     return out
@@ -65,7 +66,8 @@ def render(data: ProgrammeData, cfg: PrePostConfig, result: Result, dc: Disclosu
 def headlines(data: ProgrammeData, cfg: PrePostConfig, result: Result, dc: Disclosure) -> list[str]:
     parts = []
     for _, label, r in result:
-        if not dc.rests_on(r.n_pairs, cfg.title, label + ": statistics"):
+        if not dc.rests_on(r.n_pairs, cfg.title, label + ": statistics") or \
+                shares_hidden(dc, cfg.title, r, label + (" (%)" if r.kind == "binary" else "")):
             continue
         if r.kind == "binary":
             parts.append(f"{label.lower()} {r.mean_before * 100:.1f} % → {r.mean_after * 100:.1f} %")

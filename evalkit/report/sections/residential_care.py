@@ -12,7 +12,7 @@ from evalkit.config import ProgrammeConfig, ResidentialCareConfig
 from evalkit.data.programme import ProgrammeData
 from evalkit.indices import residential_care as rc
 from evalkit.report import display
-from evalkit.report.disclosure import Disclosure
+from evalkit.report.disclosure import SUPPRESSED, Disclosure
 from evalkit.report.sections.common import source
 
 
@@ -73,16 +73,24 @@ def _left_table(frame: pd.DataFrame, base: int, caption: str):
 
 
 def _province_styler(table: pd.DataFrame, dc: Disclosure):
-    """RCIs and children by province; each year's children are parts of Table 1's total, so a
-    small province count is suppressed with its complement."""
+    """RCIs and children by province. Each year's children are parts of Table 1's total
+    (all provinces) and of Table 3's (the five target provinces), so a small province
+    count is suppressed together with another in the same sum."""
     table = table.copy()
-    table["province"] = [f"{p} (target)" if t else p for p, t in zip(table["province"], table.pop("target province"))]
+    target = table.pop("target province").astype(bool).to_numpy()
+    provinces = list(table["province"])
+    table["province"] = [f"{p} (target)" if t else p for p, t in zip(provinces, target)]
     table = table.rename(columns={"province": "Province"})
+    five = {p for p, t in zip(provinces, target) if t}
     for col in table.columns[1:]:
         if col.startswith("children"):
-            shown = dc.partition("RCIs and children by province",
-                                 dict(zip(table["Province"], table[col].astype(int))), row=col)
-            table[col] = [shown.text(p) for p in table["Province"]]
+            cells = dict(zip(provinces, table[col].astype(int)))
+            sums = {"all provinces": (set(provinces), sum(cells.values())),
+                    "target provinces": (five, sum(cells[p] for p in five)),
+                    "other provinces": (set(provinces) - five,
+                                        sum(v for p, v in cells.items() if p not in five))}
+            shown, _, _ = dc.linked("RCIs and children by province", cells, sums, row=col)
+            table[col] = [SUPPRESSED if shown[p] is None else f"{shown[p]:,}" for p in provinces]
         else:
             table[col] = [f"{int(v):,}" for v in table[col]]
     return (table.style.hide(axis="index")

@@ -207,9 +207,11 @@ def attrition_styler(analysis: TrialAnalysis, dc: Disclosure) -> Styler:
                          "their loss less likely."))
 
 
-def balance_frame(analysis: TrialAnalysis) -> pd.DataFrame:
+def balance_frame(analysis: TrialAnalysis, dc: Disclosure | None = None) -> pd.DataFrame:
     cfg = analysis.config
     table = analysis.balance.to_frame()
+    # the baseline households per arm would give away a few households lost at endline
+    hidden = dc is not None and _attrition_shown(analysis, dc)[1]
     labels = {**cfg.balance_labels, **{o.name: f"{o.label} (baseline)" for o in cfg.outcomes}}
     binary = {o.name for o in cfg.outcomes if o.kind == "binary"} | {
         v for v in cfg.balance if set(analysis.baseline[v].dropna().unique()) <= {0.0, 1.0}}
@@ -224,13 +226,14 @@ def balance_frame(analysis: TrialAnalysis) -> pd.DataFrame:
         "Difference": table["difference"] * scale,
         "Normalised difference": table["normalised_difference"],
         "p-value": table["p_value"],
-        "Households (T / C)": [f"{a:,} / {b:,}" for a, b in zip(table["n_treatment"], table["n_control"])],
+        "Households (T / C)": [SUPPRESSED if hidden else f"{a:,} / {b:,}"
+                               for a, b in zip(table["n_treatment"], table["n_control"])],
         "Villages (T / C)": [f"{a} / {b}" for a, b in zip(table["clusters_treatment"], table["clusters_control"])],
     })
 
 
-def balance_styler(analysis: TrialAnalysis) -> Styler:
-    frame = balance_frame(analysis)
+def balance_styler(analysis: TrialAnalysis, dc: Disclosure) -> Styler:
+    frame = balance_frame(analysis, dc)
     bal = analysis.balance
     numeric = [c for c in frame.columns[1:7]]
     return (frame.style.hide(axis="index")
@@ -463,7 +466,7 @@ def render(data: ProgrammeData, cfg: TrialConfig, a: TrialAnalysis, dc: Disclosu
         out.append(display.note(note, kind="info"))
     out += [
         display.markdown("### Were the two groups of villages alike at the start?"),
-        display.table(balance_styler(a)),
+        display.table(balance_styler(a, dc)),
         display.markdown("### Effects of the campaign"),
         display.table(effects_styler(a)),
         display.figure(
