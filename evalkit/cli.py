@@ -157,6 +157,12 @@ def cmd_check(args: argparse.Namespace) -> int:
         page = write_page(result)
         if page is not None:
             print(f"  data-quality page: {page}")
+        private = Path(folder) / ".evalkit"
+        kept = [name for name in ("key", "cache", "set_aside.csv", "disclosure.csv")
+                if (private / name).exists()]
+        if kept:
+            print(f"  private files (never published; do not share): {private}/ "
+                  f"({', '.join(kept)}; the disclosure log is written by 'evalkit report')")
         failed += not result.ok
     if len(folders) > 1:
         print(f"{len(folders) - failed} of {len(folders)} programme(s) passed the check.")

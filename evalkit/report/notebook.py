@@ -81,6 +81,9 @@ class ProgrammeReport:
             lines = part.headlines(self.data, self.disclosure)
             if lines:
                 return lines[0].replace("**", "")
+        if self.parts:
+            return ("No key finding can be shown: the figures rest on too few people to be "
+                    "published without risking identifying them.")
         return "No analysis configured."
 
     def summary_section(self) -> list:
@@ -212,7 +215,7 @@ class ProgrammeReport:
             f"- **Data files.**\n{files}",
             f"- **Random seed** of the synthetic data: {c.seed if c.seed is not None else 'not applicable'}.",
             f"- **Software.** {versions}.",
-            f"- **Source of the programme description.** {c.source}.",
+            f"- **Source of the programme description.** {c.source or 'not given in the configuration'}.",
         ]
         return [display.markdown("## Methods"), display.markdown("\n".join(lines))]
 

@@ -123,11 +123,13 @@ class SynthesisReport:
         table = self.factor_table()
         wide = table.pivot(index="factor", columns="programme", values="relative_change_pct")
         share = table.pivot(index="factor", columns="programme", values="improved_pct")
-        n = table.groupby("programme")["children"].max()
+        n = {p: self.disclosure[p].count(int(v), "Synthesis", "children")
+             for p, v in table.groupby("programme")["children"].max().items()}
         combined = pd.concat({"Relative change of mean (%)": wide, "Children improved (%)": share}, axis=1)
         combined.columns = [f"{a}: {b} (n = {n[b]})" for a, b in combined.columns]
         styler = (combined.reset_index().rename(columns={"factor": "Factor"}).style.hide(axis="index")
-                  .format("{:+.1f}", subset=[c for c in combined.columns if c.startswith("Relative")])
+                  .format("{:+.1f}", subset=[c for c in combined.columns if c.startswith("Relative")],
+                          na_rep=SUPPRESSED)
                   .format("{:.0f}", subset=[c for c in combined.columns if c.startswith("Children")],
                           na_rep=SUPPRESSED)
                   .set_caption("Per factor and programme: relative change of the mean score and "
@@ -138,11 +140,13 @@ class SynthesisReport:
                                caption="Each dot is one programme's relative change of the mean "
                                        "score on that factor; right of zero is improvement.")]
 
-    @staticmethod
-    def chart(table: pd.DataFrame) -> Figure:
+    def chart(self, table: pd.DataFrame) -> Figure:
+        """One dot per programme and factor, drawn from the suppressed table (a suppressed
+        figure has no dot); each programme has its own marker and colour."""
         fig = Figure(figsize=(8, 6), dpi=100)
         ax = fig.subplots()
-        n = table.groupby("programme")["children"].max()
+        n = {p: self.disclosure[p].count(int(v), "Synthesis", "children")
+             for p, v in table.groupby("programme")["children"].max().items()}
         labelled = table.assign(Programme=table["programme"].map(lambda p: f"{p} (n = {n[p]})"))
         programmes = list(dict.fromkeys(labelled["Programme"]))
         sns.pointplot(data=labelled, y="factor", x="relative_change_pct", hue="Programme",

@@ -274,3 +274,25 @@ def test_nested_sums_never_pin_down_a_hidden_cell(cells):
     for k, (low, high) in _ranges(cells, shown, sums, totals).items():
         assert low <= cells[k] and (high is None or cells[k] <= high)  # the truth is possible
         assert high is None or high > low, (k, low, high, shown, totals)  # and not pinned down
+
+
+def test_an_indicator_denominator_that_gives_a_hidden_number_away_is_hidden(tmp_path):
+    """'Stopped the business' (2 of 9) is suppressed; the next item's denominator, those
+    still running it (9 − 2 = 7), would give it away, so it is hidden too."""
+    from evalkit.report.notebook import ProgrammeReport
+    from tests.report.test_sections import table_text
+
+    pd.DataFrame({"business_continuing": [0, 0] + [1] * 7,
+                  "income_increased": [0, 0, 1, 1, 1, 1, 1, 0, 0]}).to_csv(tmp_path / "b.csv", index=False)
+    (tmp_path / "programme.yml").write_text(
+        "name: Small indicators\nindicators:\n- title: Follow-up\n  file: b.csv\n  items:\n"
+        "  - {label: Stopped, numerator: {business_continuing: 0}, denominator: {}}\n"
+        "  - {label: Higher income, numerator: {income_increased: 1},"
+        " denominator: {business_continuing: 1}}\n")
+    report = ProgrammeReport(tmp_path)
+    outputs = report.summary_section() + report.body()
+    (header, rows), = list(_tables(table_text(outputs)))
+    cells = {row[0]: dict(zip(header, row)) for row in rows}
+    assert cells["Stopped"]["Number"] == SUPPRESSED
+    assert cells["Higher income"]["Out of"] == SUPPRESSED and cells["Higher income"]["Number"] == SUPPRESSED
+    assert "No key finding can be shown" in report.headline()

@@ -85,7 +85,9 @@ def render(data: ProgrammeData, cfg: CaseClosureConfig, result: Result, dc: Disc
         "least often solved were "
         + ", ".join(f"{k} problems ({v:.0f} % unsolved)" for k, v in worst.head(2).items()) + "."))
     if result.progress:
-        rows = [prepost_row(dc, "Family progress form", r, area.capitalize()) for area, r in result.progress]
+        rated = int(result.ratings["cases"].sum())  # the families the progress form follows
+        rows = [prepost_row(dc, "Family progress form", r, area.capitalize(), of=rated)
+                for area, r in result.progress]
         out += [display.markdown("### Family progress form: enrolment vs completion"),
                 display.table(prepost_styler(rows, "Progress form scores (1 serious difficulty … "
                                              "4 no difficulty) of the same families at enrolment "

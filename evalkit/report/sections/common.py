@@ -3,6 +3,8 @@ pre/post table (used by the pre/post, CSI pre/post and case-closure sections).""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
@@ -35,17 +37,30 @@ def _pct(value: float | None) -> str:
     return "–" if value is None else f"{value:.0f}"
 
 
-def prepost_row(dc: Disclosure, table: str, r: PrePostResult, label: str, published=None) -> dict:
+def prepost_row(dc: Disclosure, table: str, r: PrePostResult, label: str, published=None, *,
+                of: int | None = None, hide_parts: bool = False) -> dict:
     """One row of a pre/post table as shown: every statistic of a group under ``min_cell``
     suppressed (CI and p-values included), and improved / unchanged / worse shown as parts of
-    the pairs (a small part and its complement suppressed)."""
+    the pairs (a small part and its complement suppressed).
+
+    ``of``: the number of units the pairs are part of when that number is shown elsewhere
+    (children paired, families rated at exit): when the units left out are fewer than
+    min_cell, the pairs' count is hidden. ``hide_parts``: improved / unchanged / worse are
+    hidden (they are also parts of another row's, as care groups are of all children)."""
     binary = r.kind == "binary"
     scale = 100 if binary else 1
     fmt = "{:+.1f}" if binary else "{:+.2f}"
     name = label + (" (%)" if binary else "")
-    row = {"Outcome": name, "Pairs (n)": dc.count(r.n_pairs, table, f"{name}: pairs")}
+    pairs = dc.count(r.n_pairs, table, f"{name}: pairs")
+    if of is not None and r.n_pairs >= dc.min_cell and of > r.n_pairs:
+        left = dc.partition(table, {"pairs": r.n_pairs, "left out": of - r.n_pairs}, total=of,
+                            row=f"{name}: pairs")
+        pairs = left.text("pairs")
+    row = {"Outcome": name, "Pairs (n)": pairs}
     if dc.rests_on(r.n_pairs, table, f"{name}: statistics") and not shares_hidden(dc, table, r, name):
         parts = dc.partition(table, parts_of(r), total=r.n_pairs, row=name, keep=("Improved",))
+        if hide_parts:
+            parts = dataclasses.replace(parts, counts={k: None for k in parts.counts})
         digits = 1 if binary else 2  # percentages with one decimal, means with two
         row.update({
             "Before": f"{r.mean_before * scale:.{digits}f}",
@@ -88,19 +103,19 @@ def prepost_styler(rows: list[dict], caption: str, min_cell: int):
 
 
 def attrition_sentence(dc: Disclosure, table: str, a: AttritionCheck | None, unit: str = "units",
-                       stayers: int | None = None) -> str:
+                       stayers: int | None = None, leavers: str | None = None) -> str:
     """Who was assessed only before, and whether they differed at the start; a group under
     ``min_cell`` (the leavers, or the ``stayers`` assessed again) is counted in words and its
     mean is never shown."""
     if a is None or a.only_before == 0:
         return f"Every one of the {unit} assessed before was assessed again."
-    n = dc.count(a.only_before, table, "assessed only before")
+    n = leavers if leavers is not None else dc.count(a.only_before, table, "assessed only before")
     if (not dc.rests_on(a.only_before, table, "assessed only before: mean")
             or (stayers is not None and not dc.rests_on(stayers, table, "assessed again: mean"))
             or np.isnan(a.p_value)):
         return (f"{n[:1].upper() + n[1:]} {unit} were assessed only before; too few in one of "
                 "the two groups to compare them.")
     verdict = "differed from" if a.p_value < 0.05 else "did not differ detectably from"
-    return (f"{n} {unit} were assessed only before. At the first assessment they {verdict} those "
+    return (f"{n[:1].upper() + n[1:]} {unit} were assessed only before. At the first assessment they {verdict} those "
             f"assessed again (mean {a.mean_leavers:.2f} vs {a.mean_stayers:.2f}; p = "
             f"{p_value(a.p_value)}).")

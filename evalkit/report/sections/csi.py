@@ -365,7 +365,8 @@ def flagged_chart(data: ProgrammeData, dc: Disclosure, result: csi.CSIChange) ->
     table = table[table["Children (n)"].notna()]
     value_cols = [c for c in table.columns if c[:2] in csi.FACTORS]
     rounds = list(table["Assessment round"])
-    top = float(np.nanmax(table[value_cols].to_numpy())) if len(table) else 100.0
+    values = table[value_cols].to_numpy(dtype=float)
+    top = float(np.nanmax(values)) if np.isfinite(values).any() else 100.0
     fig = Figure(figsize=(9, 7.6), dpi=100)
     axes = fig.subplots(3, 4, sharex=True, sharey=True)
     x = np.arange(len(rounds))

@@ -20,7 +20,7 @@ from evalkit.indices import csi
 from evalkit.report import display
 from evalkit.report.disclosure import SUPPRESSED, Disclosure
 from evalkit.report.sections import csi as csi_section
-from evalkit.report.sections.common import (attrition_sentence, p_value, prepost_row,
+from evalkit.report.sections.common import (attrition_sentence, p_value, parts_of, prepost_row,
                                             prepost_styler, round_label)
 
 
@@ -74,8 +74,9 @@ TABLE = "CSI pre/post"
 def render(data: ProgrammeData, cfg: CSIConfig, result: Result, dc: Disclosure) -> list:
     min_cell = data.config.min_cell
     label_b, label_a = round_label(data, result.before), round_label(data, result.after)
-    rows = [prepost_row(dc, TABLE, result.total, "CSI total score (12–48; higher is better)"),
-            prepost_row(dc, TABLE, result.flagged, "Factors needing services (0–12; lower is better)")]
+    paired = result.change.children_paired
+    rows = [prepost_row(dc, TABLE, result.total, "CSI total score (12–48; higher is better)", of=paired),
+            prepost_row(dc, TABLE, result.flagged, "Factors needing services (0–12; lower is better)", of=paired)]
     out = [display.markdown(
                "## Pre/post change in each child's CSI\n\nThe same children compared with "
                f"themselves between {label_b} and {label_a}: paired tests, and whether those "
@@ -83,7 +84,9 @@ def render(data: ProgrammeData, cfg: CSIConfig, result: Result, dc: Disclosure) 
            display.table(prepost_styler(
                rows, f"Paired change from {label_b} to {label_a} (children with a total at both; "
                      "the total exists only when all 12 factors are rated).", min_cell)),
-           display.markdown(attrition_sentence(dc, TABLE, result.flagged.attrition, "children", stayers=result.flagged.n_pairs))]
+           display.markdown(attrition_sentence(dc, TABLE, result.flagged.attrition, "children",
+                                                   stayers=result.flagged.n_pairs,
+                                                   leavers=csi_section.reassessment(dc, data, result.change)["only_before"]))]
     traj = result.trajectory
     if traj is not None:
         table = traj.to_frame()
@@ -134,7 +137,11 @@ def render(data: ProgrammeData, cfg: CSIConfig, result: Result, dc: Disclosure) 
                     "so its figures could identify the children in it.")]
         groups = None
     if groups is not None:
-        rows = [prepost_row(dc, "CSI care groups compared", r, f"{g.capitalize()}: factors needing services")
+        # each group's improved / unchanged / worse are parts of all children's (the pre/post
+        # table above): shown only when no group has a small part
+        small = any(dc.small(k) for r in groups.results.values() for k in parts_of(r).values())
+        rows = [prepost_row(dc, "CSI care groups compared", r, f"{g.capitalize()}: factors needing services",
+                            hide_parts=small)
                 for g, r in groups.results.items()]
         names = list(groups.results)
         out += [display.markdown("### Two groups compared (descriptive)"),

@@ -56,8 +56,10 @@ def _shown(dc: Disclosure, cfg: IndicatorsConfig, table: pd.DataFrame) -> list[t
     out = []
     for i, row in enumerate(rows):
         d = int(row["denominator"])
+        # another item's hidden number gives this denominator away when it counts values
+        # of a column this denominator selects on (the same set, or its complement)
         source_of_d = [j for j, other in enumerate(items)
-                       if j != i and other.numerator == items[i].denominator and items[i].denominator]
+                       if j != i and set(other.numerator) & set(items[i].denominator)]
         d_hidden = dc.small(d) or any(number[j] is None for j in source_of_d)
         n_shown = number[i] if not d_hidden else None
         out_of = (f"fewer than {dc.min_cell}" if dc.small(d) else SUPPRESSED) if d_hidden else f"{dc.value(d):,}"

@@ -50,6 +50,9 @@ def render(data: ProgrammeData, cfg: PrePostConfig, result: Result, dc: Disclosu
         for _, label, r in result:
             if r.kind != "binary":
                 continue
+            if shares_hidden(dc, cfg.title, r, label + " (%)"):
+                gained.append(f"{label.lower()}: not shown (too few had it, or lacked it, before)")
+                continue
             lacking = _lacking_before(r)
             part = dc.partition(f"{cfg.title}: gained", {"gained": r.gained,
                                                          "still without": lacking - r.gained},

@@ -139,7 +139,7 @@ def render(data: ProgrammeData, cfg: ResidentialCareConfig, result: Result, dc: 
         display.table(_province_styler(rc.by_province(result.register), dc)),
         display.markdown("### What became of the RCIs no longer working (all provinces)"),
         display.table(result.fates.rename(columns={"status": "Became", "closure_reason": "Reason",
-                                                   "rcis": "RCIs"}).style.hide(axis="index")
+                                                   "rcis": "RCIs"}).fillna("–").style.hide(axis="index")
                       .set_caption(f"RCIs working in {base} but not in 2019.")),
         display.markdown("### Table 6: children undergoing reintegration vs the target"),
         display.table(result.target.rename(columns={"female": "Female", "male": "Male", "total": "Total",
