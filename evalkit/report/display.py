@@ -124,11 +124,12 @@ written beside the HTML as ``<name>.headline.json`` (the index and the synthesis
 
 
 class Headline:
-    """A report's one-line headline: shown as a paragraph, carried as a structured record."""
+    """A report's one-line headline, carried as a structured record (the index and the
+    synthesis read it; the report shows it in its "In brief" list)."""
 
     def __init__(self, record: dict):
         self.record = record
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        return {"text/html": f'<p class="evalkit-headline">{html.escape(self.record["headline"])}</p>',
-                HEADLINE_MIME: self.record}
+        # shown in the report by the "In brief" list; here only carried as a record
+        return {"text/html": '<span class="evalkit-headline"></span>', HEADLINE_MIME: self.record}

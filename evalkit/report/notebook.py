@@ -86,9 +86,52 @@ class ProgrammeReport:
                     "published without risking identifying them.")
         return "No analysis configured."
 
+    def in_brief(self) -> str:
+        """What was done, for whom, what changed and how sure we are, in four lines."""
+        c, dc = self.config, self.disclosure
+        plain = {"CSI change": "change in children's Child Status Index (CSI) scores",
+                 "village trial": "a randomised trial of a village campaign",
+                 "pre/post change": "before/after comparisons of the same people",
+                 "rule-based categories": "an illustrative sorting into categories",
+                 "indicators with denominators": "shares with their denominators",
+                 "Child Tracking Tool status": "the status of reintegrated children",
+                 "case-closure ratings and problems": "how families left the programme",
+                 "residential care monitoring": "children and institutions in residential care"}
+        named = [plain.get(a, a) for a in c.analyses]
+        what = (", ".join(named[:-1]) + " and " + named[-1]) if len(named) > 1 else (named or ["no analysis"])[0]
+        whom = []
+        if self._csi is not None:
+            whom.append(f"{dc.count(self._csi.children_paired, 'CSI change per factor', 'paired')} "
+                        "children assessed at both compared rounds")
+        if self._trial is not None:
+            n = self._trial.effects.results[0]
+            whom.append(f"{n.n_obs:,} households in {n.n_clusters} villages surveyed before and "
+                        "after the campaign")
+        sure = []
+        if self._trial is not None:
+            sure.append("the village trial compares villages chosen at random, so its results "
+                        "speak to the campaign's effect")
+        if self._csi is not None or c.prepost or c.case_closure or c.indicators:
+            sure.append(("the other" if sure else "the") + " figures describe change among the "
+                        "people served, without a comparison group, so they do not show what "
+                        "caused it")
+        if c.residential_care or c.child_tracking:
+            sure.append("monitoring figures are counts from registers, as complete as the "
+                        "registers are")
+        lines = [f"**What was done.** This report looks at {what} for {c.ngo or c.name}"
+                 + (f" in {c.province}" if c.province else "") + ".",
+                 f"**What changed.** {self.headline()}"]
+        if whom:
+            lines.insert(1, "**For whom.** " + "; ".join(whom) + ".")
+        if sure:
+            text = "; ".join(sure)
+            lines.append("**How sure we are.** " + text[:1].upper() + text[1:] + ".")
+        return "\n".join(f"- {line}" for line in lines)
+
     def summary_section(self) -> list:
         c = self.config
         out = [display.markdown("## Key findings"),
+               display.markdown(self.in_brief()),
                display.Headline({"programme": c.key, "title": f"{c.ngo}: {c.name}" if c.ngo else c.name,
                                  "headline": self.headline()})]
         skip_first = self._csi is None and self._trial is None  # the headline is shown above
@@ -205,6 +248,15 @@ class ProgrammeReport:
                 "m − 1) ICC, t with G − 2 df, ICC by one-way ANOVA on baseline data.",
                 f"- **Random seed** of the trial inference: {t.seed}.",
             ]
+        if self._csi is not None or self.config.prepost or self.config.case_closure:
+            lines.append(
+                "- **Pre/post tests.** The same units compared with themselves: for yes/no "
+                "outcomes a paired Wald 95 % CI and the exact McNemar test on those who changed; "
+                "for scores a paired t CI with the paired t test and the Wilcoxon signed-rank "
+                "test (the p-value column shows both, t first). Trajectories over several rounds: "
+                "a regression with child fixed effects (linearmodels PanelOLS), standard errors "
+                "clustered by child. Two groups' changes: Welch's t test. Those not assessed "
+                "again are compared with those who were on their first assessment (Welch).")
         lines.append("- **Rows used.** " + "; ".join(self.row_accounts()) + ".")
         lines += [
             f"- **Privacy.** Names, dates of birth, phone numbers and other personal columns are "

@@ -115,6 +115,7 @@ class SynthesisReport:
         headline = (f"CSI change across {len(self.changes)} programmes: "
                     + (f"scores rose by 5 % or more everywhere on {len(everywhere)} of 12 factors"
                        if everywhere else "no factor rose in every programme") + " (descriptive).")
+        lines.insert(0, headline)
         return [display.markdown("## Key findings\n\n" + "\n".join(f"- {l}" for l in lines)),
                 display.Headline({"programme": "synthesis",
                                   "title": "CSI change across programmes", "headline": headline})]

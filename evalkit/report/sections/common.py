@@ -67,13 +67,13 @@ def prepost_row(dc: Disclosure, table: str, r: PrePostResult, label: str, publis
             "After": f"{r.mean_after * scale:.{digits}f}",
             "Change": f"{r.mean_change * scale:+.2f}",
             "95 % CI": f"{fmt.format(r.ci_low * scale)} to {fmt.format(r.ci_high * scale)}",
-            "p (McNemar, or t / Wilcoxon)": p_value(r.p_mcnemar) if binary
+            "p-value": p_value(r.p_mcnemar) if binary
             else f"{p_value(r.p_ttest)} / {p_value(r.p_wilcoxon)}",
             **{f"{k} (%)": _pct(v) if parts.shown(k) else SUPPRESSED for k, v in parts.percent.items()},
         })
     else:
         row.update({c: SUPPRESSED for c in ("Before", "After", "Change", "95 % CI",
-                                           "p (McNemar, or t / Wilcoxon)", "Improved (%)",
+                                           "p-value", "Improved (%)",
                                            "Unchanged (%)", "Worse (%)")})
     if published is not None:
         row["Published"] = f"{published:.0f}"

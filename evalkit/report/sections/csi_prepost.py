@@ -115,9 +115,8 @@ def render(data: ProgrammeData, cfg: CSIConfig, result: Result, dc: Disclosure) 
         styler = (table.style.hide(axis="index")
                   .set_caption("Trajectory of the number of factors needing services: means of "
                                "the children assessed in each round (95 % CI), and the average "
-                               "within-child change since the first round from a regression with "
-                               "child fixed effects (linearmodels PanelOLS, standard errors "
-                               f"clustered by child; {basis})."))
+                               "change of each child compared with themselves since the first "
+                               f"round ({basis}; method in Methods)."))
         out += [display.markdown("### Trajectory over all rounds"), display.table(styler),
                 display.figure(_trajectory_chart(data, traj, min_cell, shown_n),
                                alt="Mean number of CSI factors needing services by round with 95 % CIs",
@@ -152,7 +151,7 @@ def render(data: ProgrammeData, cfg: CSIConfig, result: Result, dc: Disclosure) 
                                       for g in names[:2])
                     + f"; the change among {names[1]} care children minus the change among "
                     f"{names[0]} care children is {groups.difference:+.2f} factors (95 % CI "
-                    f"{groups.ci_low:+.2f} to {groups.ci_high:+.2f}; Welch p = "
+                    f"{groups.ci_low:+.2f} to {groups.ci_high:+.2f}; p = "
                     f"{p_value(groups.p_value)})."),
                 display.note(groups.caveat)]
         if result.other:

@@ -40,9 +40,9 @@ def render(data: ProgrammeData, cfg: PrePostConfig, result: Result, dc: Disclosu
         out.append(display.markdown(f"Scale: {cfg.scale}."))
     out.append(display.table(prepost_styler(
         rows, f"{cfg.title}: {cfg.before} vs {cfg.after} for the same units "
-              f"(n = {n}). Binary outcomes in % and percentage points (paired Wald CI, exact "
-              "McNemar test on those who changed); scores with paired t CI, paired t and "
-              "Wilcoxon signed-rank p-values." + (" 'Published': the study's figure, in %, of "
+              f"(n = {n}). Yes/no outcomes in % and percentage points; scores on their own scale. "
+              "The p-value says how often a change this large would arise by chance (for scores: "
+              "two tests, see Methods)." + (" 'Published': the study's figure, in %, of "
               "the units lacking the item before who gained it." if published else ""),
         data.config.min_cell)))
     if published:

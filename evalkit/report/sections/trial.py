@@ -170,7 +170,7 @@ def design_summary(analysis: TrialAnalysis, dc: Disclosure) -> str:
         "",
         "**Analysis.** Each estimate is the difference between households in "
         f"{cfg.treatment_label} and in {cfg.control_label} at endline, "
-        + ("adjusting for the household's own baseline answer (ANCOVA)"
+        + ("taking into account the household's own answer before the campaign"
            if cfg.estimator == "ancova" else
            "in their change since baseline (difference in differences)"
            if cfg.estimator == "did" else "without baseline adjustment")
@@ -178,9 +178,7 @@ def design_summary(analysis: TrialAnalysis, dc: Disclosure) -> str:
         "It measures the effect of *being in a campaign village* (intention to treat), whether "
         "or not a household remembers the campaign. Because villages, not households, were "
         "randomised, uncertainty is computed at village level, in three ways that suit a small "
-        "number of villages: CR2 standard errors with small-sample degrees of freedom, a wild "
-        "cluster bootstrap, and randomisation inference (re-drawing which villages got the "
-        "campaign the way the trial drew them).",
+        "number of villages (see Methods and the Glossary); the three agree here.",
     ]
     return "\n".join(lines)
 
@@ -240,11 +238,10 @@ def balance_styler(analysis: TrialAnalysis, dc: Disclosure) -> Styler:
             .format("{:.2f}", subset=numeric)
             .format(_p, subset=["p-value"])
             .set_caption(
-                "Balance at baseline. Difference = campaign − comparison; normalised difference = "
-                "difference ÷ √((SD² in campaign villages + SD² in comparison villages) ÷ 2) (values beyond ±0.25 deserve attention); p-values "
-                "from a regression on assignment with commune effects, CR2 standard errors "
-                f"clustered by village. Joint test of all characteristics ({bal.omnibus_method}): "
-                f"p = {_p(bal.omnibus_p)}."))
+                "Balance at baseline. Difference = campaign − comparison villages; the normalised "
+                "difference puts it in standard deviations (beyond ±0.25 deserves attention). "
+                "All characteristics tested together: "
+                f"p = {_p(bal.omnibus_p)} (details in Methods)."))
 
 
 def effects_frame(analysis: TrialAnalysis) -> pd.DataFrame:
@@ -262,10 +259,10 @@ def effects_frame(analysis: TrialAnalysis) -> pd.DataFrame:
             "Effect (adjusted)": f"{r.estimate * s:+.{digits}f}",
             "95 % CI": f"{r.ci_low * s:+.1f} to {r.ci_high * s:+.1f}" if o.kind == "binary"
             else f"{r.ci_low * s:+.2f} to {r.ci_high * s:+.2f}",
-            "p (CR2)": r.p_value,
-            "p (wild bootstrap)": r.p_wild,
-            "p (randomi\u00adsation)": r.p_ri,
-            "p (Holm, all outcomes)": adjusted[r.outcome],
+            "p-value": r.p_value,
+            "p-value, re-sampling check": r.p_wild,
+            "p-value, re-drawing check": r.p_ri,
+            f"p-value allowing for {len(analysis.effects.results)} outcomes": adjusted[r.outcome],
             "Households": r.n_obs,
             "Villages": r.n_clusters,
         })
@@ -274,19 +271,16 @@ def effects_frame(analysis: TrialAnalysis) -> pd.DataFrame:
 
 def effects_styler(analysis: TrialAnalysis) -> Styler:
     frame = effects_frame(analysis)
-    pcols = [c for c in frame.columns if c.startswith("p (")]
-    cfg = analysis.config
+    pcols = [c for c in frame.columns if c.startswith("p-value")]
     return (frame.style.hide(axis="index")
             .format(_p, subset=pcols)
             .set_caption(
-                f"Effect of the campaign on each outcome ({cfg.estimator.upper()} estimate of the "
-                "intention-to-treat effect; binary outcomes in percentage points). The effect is "
-                "adjusted for each household's baseline answer and for the commune, so it is not "
-                "the difference of the two unadjusted means beside it. CR2: "
-                "Bell–McCaffrey standard errors with Imbens–Kolesár degrees of freedom, clustered "
-                "by village; wild bootstrap: restricted, village-level Rademacher weights; "
-                "randomisation: the campaign re-assigned within communes. Holm adjusts the CR2 "
-                f"p-values for testing {len(frame)} outcomes. Random seed {cfg.seed}."))
+                "Effect of the campaign on each outcome, comparing all households in campaign "
+                "and comparison villages (yes/no answers in percentage points). The effect takes "
+                "each household's answer before the campaign and its commune into account, so it "
+                "is not the difference of the two unadjusted means beside it. The three p-values "
+                "measure uncertainty in three ways suited to few villages; the last allows for "
+                f"testing {len(frame)} outcomes at once (details in Methods)."))
 
 
 def coefficient_chart(analysis: TrialAnalysis) -> Figure:
@@ -343,7 +337,7 @@ def mde_statement(analysis: TrialAnalysis) -> str:
     first = cfg.outcomes[0].name
     return (f"**What the trial could detect.** With {analysis.n_clusters} villages, about "
             f"{analysis.cluster_size:.0f} households per village at endline and the village-level "
-            f"correlation seen at baseline (ICC {analysis.iccs[first].icc:.2f} for "
+            f"similarity of households within villages seen at baseline ({analysis.iccs[first].icc:.2f} for "
             f"“{analysis.outcome(first).label.lower()}”), the trial could detect effects of about "
             f"**{analysis.mde_sd[first]:.2f} standard deviations** with 80 % power at the 5 % "
             "level. Smaller effects could exist and go undetected. The table gives the figure "
@@ -366,10 +360,10 @@ def findings(analysis: TrialAnalysis) -> list[str]:
                     f"{_p(r.p_value)}; wild bootstrap p = {_p(r.p_wild)}; randomisation p = "
                     f"{_p(r.p_ri)}).")
             if p_holm >= ALPHA:
-                text += (f" After allowing for testing {m} outcomes (Holm), p = {_p(p_holm)}, so "
+                text += (f" After allowing for testing {m} outcomes, p = {_p(p_holm)}, so "
                          "this difference could be a chance finding among several tests.")
             else:
-                text += f" It remains below 5 % after allowing for testing {m} outcomes (Holm p = {_p(p_holm)})."
+                text += f" It remains below 5 % after allowing for testing {m} outcomes (p = {_p(p_holm)})."
         else:
             text = (f"**{o.label}: no detectable difference.** The difference between "
                     f"{cfg.treatment_label} and {cfg.control_label} was {_amount(r.estimate, o)} "
@@ -402,8 +396,8 @@ def mde_frame(analysis: TrialAnalysis) -> pd.DataFrame:
         o = analysis.outcome(name)
         r = analysis.effect(name)
         rows.append({"Outcome": o.label,
-                     "ICC at baseline": analysis.iccs[name].icc,
-                     "Variation explained by baseline answer (R²)": analysis.r2[name],
+                     "How alike households in a village are (ICC)": analysis.iccs[name].icc,
+                     "Share explained by the baseline answer (R²)": analysis.r2[name],
                      "Minimum detectable effect (SD)": mde,
                      "Minimum detectable effect": _amount(mde * r.control_sd, o, signed=False)})
     return pd.DataFrame(rows)
@@ -411,7 +405,8 @@ def mde_frame(analysis: TrialAnalysis) -> pd.DataFrame:
 
 def mde_styler(analysis: TrialAnalysis) -> Styler:
     return (mde_frame(analysis).style.hide(axis="index")
-            .format("{:.2f}", subset=["ICC at baseline", "Variation explained by baseline answer (R²)",
+            .format("{:.2f}", subset=["How alike households in a village are (ICC)",
+                                      "Share explained by the baseline answer (R²)",
                                       "Minimum detectable effect (SD)"])
             .set_caption("Minimum detectable effect with 80 % power at the 5 % level, per outcome "
                          "(design effect with unequal village sizes; t with G − 2 degrees of "
