@@ -4,8 +4,8 @@ Everything the README names is importable from here. Option strings (``se="cr2"`
 ``estimator="ANCOVA"``, ``kind="Binary"``) are matched in any case.
 """
 
-from evalkit.designs.beyond_itt import (CACEResult, LeeBounds, SubgroupEffects, cace, lee_bounds,
-                                        subgroup_effects)
+from evalkit.designs.beyond_itt import (AttritionTest, CACEResult, LeeBounds, SubgroupEffects,
+                                        attrition_test, cace, lee_bounds, subgroup_effects)
 from evalkit.designs.cluster_trial import (BalanceTable, DesignWarning, EffectResult,
                                            EffectsTable, balance_table, compare_arms,
                                            compare_outcomes, twfe_did)
@@ -14,7 +14,7 @@ from evalkit.designs.paired import (CAVEAT, GroupChanges, PrePostResult, Traject
                                     compare_changes, prepost, trajectory)
 from evalkit.designs.power import ICCResult, cluster_mde, cluster_power, icc
 
-__all__ = ["BalanceTable", "CACEResult", "CAVEAT", "LeeBounds", "SubgroupEffects", "cace",
+__all__ = ["AttritionTest", "attrition_test", "BalanceTable", "CACEResult", "CAVEAT", "LeeBounds", "SubgroupEffects", "cace",
            "lee_bounds", "subgroup_effects", "DesignWarning", "EffectResult", "EffectsTable",
            "GroupChanges", "ICCResult", "PrePostResult", "TrajectoryResult", "balance_table",
            "benjamini_hochberg", "cluster_mde", "cluster_power", "compare_arms",

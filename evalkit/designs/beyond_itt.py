@@ -1,5 +1,8 @@
 """Beyond the intention-to-treat effect: attrition bounds, non-compliance and heterogeneity.
 
+* :func:`attrition_test`: whether attrition differs by arm (the rate of loss regressed on
+  assignment, with the trial's own inference) and whether those lost differ from those kept
+  differently by arm on baseline characteristics;
 * :func:`lee_bounds`: Lee (2009) trimming bounds on the effect among those who would be
   observed whatever their assignment, when attrition differs by arm;
 * :func:`cace`: the complier average causal effect, assignment instrumenting take-up, by
@@ -15,7 +18,8 @@ Pure functions: DataFrame in, small result object out.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -26,6 +30,105 @@ from evalkit.designs import _linear as lin
 from evalkit.designs.multiple import holm
 from evalkit.display import fmt, html_table, p_phrase, p_value
 from evalkit.errors import DataError
+
+
+# ------------------------------------------------------------------------------ attrition
+
+
+@dataclass(frozen=True, repr=False)
+class AttritionTest:
+    """Differential attrition: ``lost_treatment`` and ``lost_control`` are the shares of
+    baseline units not observed at endline; ``difference`` (treatment − control, adjusted for
+    strata) is tested with the trial's inference in ``effect``; ``selective`` holds, per
+    baseline characteristic, the p-value of the test that the lost differ from the kept in
+    the same way in both arms (treatment × lost interaction)."""
+
+    lost_treatment: float
+    lost_control: float
+    effect: "EffectResult" = field(repr=False)
+    selective: dict[str, float] = field(default_factory=dict)
+    n: int = 0
+
+    @property
+    def difference(self) -> float:
+        return self.effect.estimate
+
+    @property
+    def p_value(self) -> float:
+        return self.effect.p_value
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row: lost shares by arm (%), the difference in percentage points, its CI and
+        p-values, and one ``selective p: <variable>`` column per baseline characteristic."""
+        row = {"lost_treatment_pct": 100 * self.lost_treatment,
+               "lost_control_pct": 100 * self.lost_control,
+               "difference_pp": 100 * self.difference,
+               "ci_low_pp": 100 * self.effect.ci_low, "ci_high_pp": 100 * self.effect.ci_high,
+               "p_value": self.p_value, "p_wild": self.effect.p_wild, "p_ri": self.effect.p_ri,
+               "n": self.n, "clusters": self.effect.n_clusters}
+        row.update({f"selective p: {k}": v for k, v in self.selective.items()})
+        return pd.DataFrame([row])
+
+    def summary(self) -> str:
+        lines = [f"Lost at endline: {fmt(100 * self.lost_treatment, 1)} % (treatment) vs "
+                 f"{fmt(100 * self.lost_control, 1)} % (control); difference "
+                 f"{fmt(100 * self.difference, 1, True)} percentage points (95% CI "
+                 f"{fmt(100 * self.effect.ci_low, 1, True)} to {fmt(100 * self.effect.ci_high, 1, True)}), "
+                 f"{p_phrase(self.p_value)} ({self.effect.se_type})"]
+        lines += [f"  lost vs kept differ by arm on {k}: {p_phrase(v)}" for k, v in self.selective.items()]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (f"<AttritionTest: lost {fmt(100 * self.lost_treatment, 1)} % vs "
+                f"{fmt(100 * self.lost_control, 1)} %, difference {fmt(100 * self.difference, 1, True)} pp, "
+                f"{p_phrase(self.p_value)}>")
+
+    def _repr_html_(self) -> str:
+        rows = [("Lost, treatment / control (%)",
+                 f"{fmt(100 * self.lost_treatment, 1)} / {fmt(100 * self.lost_control, 1)}"),
+                ("Difference (percentage points)", fmt(100 * self.difference, 1, True)),
+                ("95% CI", f"{fmt(100 * self.effect.ci_low, 1, True)} to {fmt(100 * self.effect.ci_high, 1, True)}"),
+                (f"p ({self.effect.se_type})", p_value(self.p_value))]
+        rows += [(f"p, lost differ by arm on {k}", p_value(v)) for k, v in self.selective.items()]
+        return html_table("Differential attrition", ["", ""], rows,
+                          f"{self.n:,} baseline units in {self.effect.n_clusters} clusters.")
+
+
+def attrition_test(data: pd.DataFrame, treatment: str, cluster: str | None, observed: str, *,
+                   strata: str | None = None, baseline: Sequence[str] = (), se: str = "CR2",
+                   wild_reps: int = 9999, ri_reps: int = 10000, seed: int | None = None
+                   ) -> AttritionTest:
+    """Does attrition differ by arm?
+
+    ``data``: one row per unit surveyed at baseline; ``observed``: 0/1, whether the unit was
+    found at endline. The share lost is regressed on assignment (with strata effects) and
+    tested as any effect is (:func:`~evalkit.designs.compare_arms`: CR2, wild bootstrap and
+    randomisation inference at the cluster level). For each column in ``baseline``, a
+    treatment × lost interaction (CR1, t with G − 1 df) tests whether those lost differ from
+    those kept in the same way in both arms (selective attrition).
+    """
+    from evalkit.designs.cluster_trial import compare_arms
+
+    require_columns(data, [treatment, observed, *baseline] + [c for c in (cluster, strata) if c])
+    frame = data.copy()
+    frame["__lost"] = 1.0 - zero_one(data, observed)
+    t = zero_one(data, treatment)
+    effect = compare_arms(frame, "__lost", treatment, cluster, strata=strata, estimator="endline",
+                          se=se, wild_reps=wild_reps, ri_reps=ri_reps, seed=seed)
+    effect = replace(effect, outcome=f"lost ({observed} = 0)")
+    selective = {}
+    lost = frame["__lost"]
+    # the interaction needs units lost (and kept) in both arms; otherwise it is not defined
+    both = all(((lost == v) & (t == a)).sum() >= 2 for v in (0.0, 1.0) for a in (0.0, 1.0))
+    for column in baseline:
+        if not both:
+            selective[column] = float("nan")
+            continue
+        sub = subgroup_effects(frame.assign(__lost=lost.map({0.0: "kept", 1.0: "lost"})),
+                               column, treatment, "__lost", cluster or treatment)
+        selective[column] = sub.joint_p
+    return AttritionTest(lost_treatment=float(lost[t == 1].mean()), lost_control=float(lost[t == 0].mean()),
+                         effect=effect, selective=selective, n=int(lost.notna().sum()))
 
 
 # ------------------------------------------------------------------------------ Lee bounds

@@ -33,6 +33,9 @@ PAIRED = {
     "vary equally.",
 }
 TRIAL = {
+    "Attrition": "Households surveyed at the start who could not be found again at the end; "
+    "if one group of villages loses more, or different, households, the comparison can be "
+    "biased.",
     "Randomised trial": "Villages were chosen by lot to receive the campaign, so that the two "
     "groups of villages differ only by chance before it starts.",
     "Intention to treat": "Comparing villages as they were assigned, whether or not each "

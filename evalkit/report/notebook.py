@@ -246,6 +246,10 @@ class ProgrammeReport:
                 "across outcomes. Balance: iebaltab-style table; joint test by randomisation "
                 "inference on the sum of squared t statistics. Power: design effect 1 + ((1 + CV²) "
                 "m − 1) ICC, t with G − 2 df, ICC by one-way ANOVA on baseline data.",
+                "- **Attrition.** Whether a household surveyed at baseline was found at "
+                "endline, regressed on assignment with commune effects and tested as the "
+                "effects are; for each baseline characteristic, a treatment × lost interaction "
+                "(CR1, t with G − 1 df) tests whether those lost differ by arm.",
                 f"- **Random seed** of the trial inference: {t.seed}.",
             ]
         if self._csi is not None or self.config.prepost or self.config.case_closure:

@@ -16,7 +16,8 @@ from matplotlib.figure import Figure
 from pandas.io.formats.style import Styler
 
 from evalkit.config import ProgrammeConfig, TrialConfig, TrialOutcome
-from evalkit.designs import (BalanceTable, DesignWarning, EffectResult, EffectsTable, ICCResult,
+from evalkit.designs import (AttritionTest, BalanceTable, DesignWarning, EffectResult, EffectsTable,
+                             ICCResult, attrition_test,
                              balance_table, cluster_mde, compare_outcomes, icc)
 from evalkit.designs.panel import PairedRounds, pair_rounds
 from evalkit.report import display
@@ -40,6 +41,7 @@ class TrialAnalysis:
     r2: dict[str, float] = field(repr=False)
     cluster_size: float = 0.0
     n_clusters: int = 0
+    attrition: AttritionTest | None = field(default=None, repr=False)
 
     def effect(self, outcome: str) -> EffectResult:
         return next(r for r in self.effects.results if r.outcome == outcome)
@@ -72,6 +74,13 @@ def analyse(data: ProgrammeData) -> TrialAnalysis:
                                    cfg.treatment, cfg.cluster, strata=cfg.strata,
                                    estimator=cfg.estimator, wild_reps=cfg.wild_reps,
                                    ri_reps=cfg.ri_reps, seed=cfg.seed)
+        found = set(survey.loc[survey[cfg.round] == cfg.endline, cfg.unit])
+        units = baseline.drop_duplicates(cfg.unit).assign(
+            __found=lambda f: f[cfg.unit].isin(found).astype(int))
+        lost_any = units["__found"].eq(0).any()
+        attrition = (attrition_test(units, cfg.treatment, cfg.cluster, "__found", strata=cfg.strata,
+                                    baseline=[*cfg.balance], wild_reps=cfg.wild_reps,
+                                    ri_reps=cfg.ri_reps, seed=cfg.seed) if lost_any else None)
     endline = paired.wide
     sizes = endline.groupby(cfg.cluster).size()
     n_clusters = int(sizes.size)
@@ -86,7 +95,8 @@ def analyse(data: ProgrammeData) -> TrialAnalysis:
                                 treat_share=share, cv_cluster_size=float(sizes.std(ddof=0) / sizes.mean()))
     return TrialAnalysis(config=cfg, paired=paired, baseline=baseline, balance=balance,
                          effects=effects, iccs=iccs, mde_sd=mde, r2=r2,
-                         cluster_size=float(sizes.mean()), n_clusters=n_clusters)
+                         cluster_size=float(sizes.mean()), n_clusters=n_clusters,
+                         attrition=attrition)
 
 
 # --------------------------------------------------------------------------- words
@@ -142,6 +152,34 @@ def _attrition_shown(analysis: TrialAnalysis, dc: Disclosure) -> tuple[list, boo
         hidden |= part.total is None
         shown.append((label, villages, part))
     return shown, hidden
+
+
+def attrition_sentence(analysis: TrialAnalysis, dc: Disclosure) -> str | None:
+    """Whether the arms lost different shares of households, and whether those lost differ
+    from those kept differently by arm (None when nobody was lost, or when the numbers lost
+    are suppressed)."""
+    a = analysis.attrition
+    if a is None or _attrition_shown(analysis, dc)[1]:
+        return None
+    cfg = analysis.config
+    text = (f"**Were households lost equally in both arms?** {100 * a.lost_treatment:.1f} % of the "
+            f"households in {cfg.treatment_label} and {100 * a.lost_control:.1f} % in "
+            f"{cfg.control_label} were not found at endline: a difference of "
+            f"{100 * a.difference:+.1f} percentage points (95 % CI {100 * a.effect.ci_low:+.1f} to "
+            f"{100 * a.effect.ci_high:+.1f}; p = {_p(a.p_value)}). ")
+    if a.p_value < ALPHA:
+        text += ("The two arms lost different shares of households, so the effects below could "
+                 "be biased if those lost differ from those found; read them with this in mind. ")
+    else:
+        text += "The arms lost similar shares of households. "
+    if a.selective and all(np.isfinite(list(a.selective.values()))):
+        labels = {**cfg.balance_labels}
+        differ = [labels.get(k, k).lower() for k, p in a.selective.items() if p < ALPHA]
+        text += ("Those lost differed from those found in different ways in the two arms on "
+                 + ", ".join(differ) + "." if differ else
+                 "Those lost did not differ from those found differently by arm on any of the "
+                 "baseline characteristics in the balance table.")
+    return text
 
 
 def design_summary(analysis: TrialAnalysis, dc: Disclosure) -> str:
@@ -457,6 +495,9 @@ def render(data: ProgrammeData, cfg: TrialConfig, a: TrialAnalysis, dc: Disclosu
     out = [display.markdown("## Village campaign trial"),
            display.markdown(design_summary(a, dc)),
            display.table(attrition_styler(a, dc))]
+    lost = attrition_sentence(a, dc)
+    if lost:
+        out.append(display.markdown(lost))
     for note in design_warnings(a):
         out.append(display.note(note, kind="info"))
     out += [
