@@ -12,11 +12,12 @@ from evalkit.designs.cluster_trial import (BalanceTable, DesignWarning, EffectRe
 from evalkit.designs.multiple import benjamini_hochberg, holm
 from evalkit.designs.paired import (CAVEAT, GroupChanges, PrePostResult, TrajectoryResult,
                                     compare_changes, prepost, trajectory)
-from evalkit.designs.power import ICCResult, cluster_mde, cluster_power, icc
+from evalkit.designs.power import (ICCResult, PowerSolution, cluster_mde, cluster_power, icc,
+                                   solve_design)
 
 __all__ = ["AttritionTest", "attrition_test", "BalanceTable", "CACEResult", "CAVEAT", "LeeBounds", "SubgroupEffects", "cace",
            "lee_bounds", "subgroup_effects", "DesignWarning", "EffectResult", "EffectsTable",
            "GroupChanges", "ICCResult", "PrePostResult", "TrajectoryResult", "balance_table",
            "benjamini_hochberg", "cluster_mde", "cluster_power", "compare_arms",
            "compare_changes", "compare_outcomes", "holm", "icc", "prepost", "trajectory",
-           "twfe_did"]
+           "twfe_did", "PowerSolution", "solve_design"]

@@ -102,3 +102,149 @@ def icc(data: pd.DataFrame, outcome: str, cluster: str) -> ICCResult:
                      mean_cluster_size=float(sizes.mean()),
                      cv_cluster_size=float(sizes.std(ddof=0) / sizes.mean()),
                      between_mean_square=msb, within_mean_square=msw)
+
+
+# ------------------------------------------------------------------------------ design stage
+
+SOLVABLE = ("n_clusters", "cluster_size", "mde", "power")
+
+
+@dataclass(frozen=True, repr=False)
+class PowerSolution:
+    """A cluster-randomised design with one of its four quantities solved for.
+
+    ``mde`` is in the outcome's natural units (percentage points for a yes/no outcome given
+    by its ``prevalence``, scale points for a score given by its ``outcome_sd``);
+    ``mde_sd`` is the same in standard deviations. ``cluster_size`` is the number of units
+    per cluster surveyed; ``analysed_size`` what remains after ``attrition``."""
+
+    solved: str
+    n_clusters: int
+    cluster_size: float
+    mde: float
+    mde_sd: float
+    power: float
+    icc: float
+    r2: float
+    attrition: float
+    unit: str
+    alpha: float = 0.05
+    treat_share: float = 0.5
+    cv_cluster_size: float = 0.0
+
+    @property
+    def analysed_size(self) -> float:
+        return self.cluster_size * (1 - self.attrition)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row: n_clusters, cluster_size, analysed_size, mde (natural units), mde_sd,
+        power, icc, r2, attrition, alpha, solved (which of them was solved for)."""
+        return pd.DataFrame([{k: getattr(self, k) for k in (
+            "n_clusters", "cluster_size", "analysed_size", "mde", "mde_sd", "power", "icc",
+            "r2", "attrition", "alpha", "solved")}])
+
+    def summary(self) -> str:
+        return (f"{self.n_clusters} clusters of {fmt(self.cluster_size, 1)} units "
+                f"({fmt(self.analysed_size, 1)} analysed after {fmt(100 * self.attrition, 0)} % "
+                f"attrition), ICC {fmt(self.icc, 3)}, R² {fmt(self.r2, 2)}: minimum detectable "
+                f"effect {fmt(self.mde, 2)} {self.unit} ({fmt(self.mde_sd, 3)} SD) with "
+                f"{fmt(100 * self.power, 1)} % power at the {fmt(100 * self.alpha, 0)} % level "
+                f"(solved for {self.solved.replace('_', ' ')})")
+
+    def __repr__(self) -> str:
+        return f"<PowerSolution {self.solved}: {self.summary()}>"
+
+    def _repr_html_(self) -> str:
+        return html_table(f"Design solved for {self.solved.replace('_', ' ')}", ["", ""], [
+            ("Clusters", f"{self.n_clusters:,}"), ("Units per cluster (surveyed)", fmt(self.cluster_size, 1)),
+            ("Units per cluster (analysed)", fmt(self.analysed_size, 1)),
+            (f"Minimum detectable effect ({self.unit})", fmt(self.mde, 2)),
+            ("Minimum detectable effect (SD)", fmt(self.mde_sd, 3)),
+            ("Power (%)", fmt(100 * self.power, 1)), ("ICC", fmt(self.icc, 3)), ("R²", fmt(self.r2, 2))],
+            "Two-sided test at the stated level; t with G − 2 df; design effect with unequal "
+            "cluster sizes (Eldridge et al. 2006).")
+
+
+def _sd(outcome_sd: float | None, prevalence: float | None) -> tuple[float, float, str]:
+    """(SD, scale to natural units, unit name) of the outcome."""
+    if (outcome_sd is None) == (prevalence is None):
+        raise ValueError("give exactly one of outcome_sd (a score) or prevalence (a yes/no "
+                         "outcome, e.g. 0.3)")
+    if prevalence is not None:
+        if not 0 < prevalence < 1:
+            raise ValueError(f"prevalence is {prevalence!r}; expected a share between 0 and 1")
+        return float(np.sqrt(prevalence * (1 - prevalence))), 100.0, "percentage points"
+    if not outcome_sd > 0:
+        raise ValueError(f"outcome_sd is {outcome_sd!r}; expected a positive number")
+    return float(outcome_sd), 1.0, "points"
+
+
+def solve_design(*, icc: float, n_clusters: int | None = None, cluster_size: float | None = None,
+                 mde: float | None = None, power: float | None = 0.8,
+                 outcome_sd: float | None = None, prevalence: float | None = None,
+                 r2: float = 0.0, attrition: float = 0.0, treat_share: float = 0.5,
+                 cv_cluster_size: float = 0.0, alpha: float = 0.05,
+                 max_clusters: int = 10_000, max_cluster_size: int = 100_000) -> PowerSolution:
+    """Solve a cluster-randomised design for whichever one of ``n_clusters``,
+    ``cluster_size``, ``mde`` or ``power`` is None, in natural units.
+
+    ``mde`` is in percentage points for a yes/no outcome (give its ``prevalence``) or in scale
+    points for a score (give its ``outcome_sd``); ``attrition`` is the share of surveyed
+    units expected to be lost, so the analysed cluster size is ``cluster_size × (1 −
+    attrition)``. Solving for clusters gives the smallest even number that reaches the MDE;
+    for cluster size, the smallest whole number (or a sentence when no cluster size can,
+    because the ICC sets a floor).
+    """
+    given = {"n_clusters": n_clusters, "cluster_size": cluster_size, "mde": mde, "power": power}
+    missing = [k for k, v in given.items() if v is None]
+    if len(missing) != 1:
+        raise ValueError("leave exactly one of n_clusters, cluster_size, mde and power as None "
+                         f"(now: {', '.join(missing) or 'none'})")
+    if not 0 <= attrition < 1:
+        raise ValueError(f"attrition is {attrition!r}; expected a share from 0 up to 1")
+    sd, scale, unit = _sd(outcome_sd, prevalence)
+    solved = missing[0]
+    common = dict(icc=icc, r2=r2, treat_share=treat_share, cv_cluster_size=cv_cluster_size)
+
+    def mde_sd(g, m):
+        return cluster_mde(int(g), m * (1 - attrition), alpha=alpha, power=power, **common)
+
+    if solved == "mde":
+        target_sd = mde_sd(n_clusters, cluster_size)
+        result = dict(n_clusters=int(n_clusters), cluster_size=float(cluster_size), power=float(power))
+    elif solved == "power":
+        target_sd = mde / scale / sd
+        p = cluster_power(target_sd, int(n_clusters), cluster_size * (1 - attrition), alpha=alpha, **common)
+        result = dict(n_clusters=int(n_clusters), cluster_size=float(cluster_size), power=p)
+    elif solved == "n_clusters":
+        target_sd = mde / scale / sd
+        g = 4
+        while mde_sd(g, cluster_size) > target_sd:
+            g += 2
+            if g > max_clusters:
+                raise ValueError(f"even {max_clusters:,} clusters of {cluster_size:g} cannot detect "
+                                 f"{mde:g} {unit}; expected a larger effect or more units per cluster")
+        result = dict(n_clusters=g, cluster_size=float(cluster_size), power=float(power))
+    else:
+        target_sd = mde / scale / sd
+        floor = mde_sd(n_clusters, max_cluster_size)
+        if floor > target_sd:
+            raise ValueError(f"with {n_clusters} clusters and ICC {icc:g}, no cluster size can "
+                             f"detect {mde:g} {unit} (the smallest reachable is about "
+                             f"{floor * sd * scale:.3g}); expected more clusters")
+        low, high = 1, max_cluster_size
+        while low < high:
+            mid = (low + high) // 2
+            if mde_sd(n_clusters, mid) <= target_sd:
+                high = mid
+            else:
+                low = mid + 1
+        result = dict(n_clusters=int(n_clusters), cluster_size=float(low), power=float(power))
+    achieved = mde_sd(result["n_clusters"], result["cluster_size"]) if solved != "power" else target_sd
+    if solved == "mde":
+        achieved = target_sd
+    return PowerSolution(solved=solved, n_clusters=result["n_clusters"],
+                         cluster_size=result["cluster_size"], mde=achieved * sd * scale,
+                         mde_sd=achieved, power=result["power"], icc=icc, r2=r2,
+                         attrition=attrition, unit=unit, alpha=alpha, treat_share=treat_share,
+                         cv_cluster_size=cv_cluster_size)

@@ -59,3 +59,75 @@ def test_icc_anova_estimator_by_hand_and_recovery():
     g = np.repeat(np.arange(G), m)
     y = rng.normal(0, np.sqrt(rho), G)[g] + rng.normal(0, np.sqrt(1 - rho), G * m)
     assert icc(pd.DataFrame({"g": g, "y": y}), "y", "g").icc == pytest.approx(rho, abs=0.015)
+
+
+# ------------------------------------------------------------------------------ solve_design
+
+from evalkit.designs import solve_design  # noqa: E402
+
+
+def _hand_mde_sd(g, m, rho, p=0.5, alpha=0.05, power=0.8):
+    """Textbook MDE (SD units), equal cluster sizes: (t_{1−α/2} + t_{power}) × √(deff / (P(1−P)·G·m))."""
+    from scipy import stats
+
+    deff = 1 + (m - 1) * rho
+    return (stats.t.ppf(1 - alpha / 2, g - 2) + stats.t.ppf(power, g - 2)) * np.sqrt(deff / (p * (1 - p) * g * m))
+
+
+def test_mde_in_percentage_points_matches_the_textbook_formula():
+    d = solve_design(icc=0.05, n_clusters=36, cluster_size=20, mde=None, prevalence=0.4, attrition=0.1)
+    sd_units = _hand_mde_sd(36, 18, 0.05)
+    assert d.mde_sd == pytest.approx(sd_units, rel=1e-10)
+    assert d.mde == pytest.approx(100 * sd_units * np.sqrt(0.4 * 0.6), rel=1e-10)
+    assert d.unit == "percentage points" and d.analysed_size == 18
+
+
+def test_solved_clusters_and_cluster_size_are_the_smallest_that_reach_the_mde():
+    d = solve_design(icc=0.05, n_clusters=None, cluster_size=20, mde=10, prevalence=0.4, attrition=0.1)
+    target = 10 / 100 / np.sqrt(0.24)
+    assert _hand_mde_sd(d.n_clusters, 18, 0.05) <= target < _hand_mde_sd(d.n_clusters - 2, 18, 0.05)
+    s = solve_design(icc=0.02, n_clusters=60, cluster_size=None, mde=0.5, outcome_sd=2.2)
+    target = 0.5 / 2.2
+    m = int(s.cluster_size)
+    assert _hand_mde_sd(60, m, 0.02) <= target < _hand_mde_sd(60, m - 1, 0.02)
+    assert s.unit == "points"
+
+
+def test_power_and_mde_are_inverse():
+    d = solve_design(icc=0.1, n_clusters=40, cluster_size=15, mde=None, outcome_sd=2.2, r2=0.3)
+    back = solve_design(icc=0.1, n_clusters=40, cluster_size=15, mde=d.mde, power=None,
+                        outcome_sd=2.2, r2=0.3)
+    # equal up to the far tail the power formula adds (T_df(−|δ|/SE − t_crit), about 1e-5 here)
+    assert back.power == pytest.approx(0.8, abs=1e-4) and back.power >= 0.8
+
+
+def test_individual_randomisation_agrees_with_statsmodels():
+    """ICC 0 and one unit per cluster is an individually randomised two-sample t test:
+    power within half a point of statsmodels' noncentral-t value."""
+    from statsmodels.stats.power import TTestIndPower
+
+    d = solve_design(icc=0.0, n_clusters=100, cluster_size=1, mde=0.5, power=None, outcome_sd=1.0)
+    reference = TTestIndPower().power(effect_size=0.5, nobs1=50, ratio=1.0, alpha=0.05)
+    assert d.power == pytest.approx(reference, abs=0.005)
+
+
+def test_unreachable_designs_and_bad_options_are_one_sentence():
+    with pytest.raises(ValueError, match="no cluster size can detect"):
+        solve_design(icc=0.05, n_clusters=36, cluster_size=None, mde=10, prevalence=0.4)
+    with pytest.raises(ValueError, match="exactly one"):
+        solve_design(icc=0.05, n_clusters=None, cluster_size=None, mde=10, prevalence=0.4)
+    with pytest.raises(ValueError, match="outcome_sd .* or prevalence"):
+        solve_design(icc=0.05, n_clusters=36, cluster_size=20, mde=None)
+
+
+def test_power_curve_rises_and_marks_the_design():
+    from evalkit.plotting import power_curve
+
+    d = solve_design(icc=0.05, n_clusters=None, cluster_size=20, mde=10, prevalence=0.4)
+    fig = power_curve(d)
+    ax = fig.axes[0]
+    curve = ax.get_lines()[0].get_ydata()
+    assert np.all(np.diff(curve) >= 0) and curve[-1] > 80
+    point = [line for line in ax.get_lines() if line.get_marker() == "o"][0]
+    assert point.get_xdata()[0] == d.n_clusters and point.get_ydata()[0] >= 80
+    assert "%" in ax.get_ylabel()
