@@ -51,7 +51,7 @@ class Classification:
         counts = self.category.value_counts().reindex([c.name for c in self.categories], fill_value=0)
         return pd.DataFrame({"category": counts.index,
                              "meaning": [c.meaning for c in self.categories],
-                             "rule": [f"meets at least {c.min_criteria} criteria" if c.min_criteria
+                             "rule": [f"meets at least {c.min_criteria} {'criterion' if c.min_criteria == 1 else 'criteria'}" if c.min_criteria
                                       else "all others" for c in self.categories],
                              "units": counts.to_numpy().astype(int),
                              "percent": 100 * counts.to_numpy() / max(len(self.category), 1)})

@@ -108,7 +108,8 @@ def render(data: ProgrammeData, cfg: ResidentialCareConfig, result: Result, dc: 
     out = [
         display.markdown("## Residential care: children and institutions"),
         display.markdown(
-            f"**Target.** Return {cfg.target_share:.0f} % of children in residential care (about "
+            f"**Target.** Return {cfg.target_share:.0f} % of children living in residential care "
+            f"institutions (RCIs: orphanages and other children's homes; about "
             f"{target:,} children) in the five target provinces safely to families."),
         display.progress(f"Children supported for reintegration: {result.supported:,} of the "
                          f"{target:,}-child target ({pct_target:.0f} %)",
@@ -117,7 +118,8 @@ def render(data: ProgrammeData, cfg: ResidentialCareConfig, result: Result, dc: 
             f"**What the count of children in care says.** {int(result.left_five['total'].iloc[0]):,} "
             f"children ({result.fell_pct:.0f} % of those in RCIs in {base}) no longer live in RCIs "
             f"in the five provinces; {result.supported:,} of them were supported for reintegration "
-            "by DoSVY and NGOs. The rest left without DoSVY involvement, so the "
+            "by the provincial Departments of Social Affairs (DoSVY) and NGOs. The rest left "
+            "without DoSVY involvement, so the "
             f"{result.fell_pct:.0f} % fall cannot be read as safe returns and does not meet the "
             "target by itself."),
         display.markdown("### Table 1: children living in RCIs, 25 provinces"),
@@ -161,6 +163,7 @@ def headlines(data: ProgrammeData, cfg: ResidentialCareConfig, result: Result, d
     pct_target = float(result.target["percent_of_target"].iloc[0])
     return [f"**Residential care:** reintegration target {target_status(cfg, result)}: "
             f"{result.supported:,} of the {cfg.target_children:,} children targeted were supported "
-            f"to return to families ({pct_target:.0f} % of the target). Children living in RCIs in "
+            f"to return to families ({pct_target:.0f} % of the target). Children living in residential "
+            "care institutions (RCIs) in "
             f"the five target provinces fell by {result.fell_pct:.0f} % since {cfg.base_year}, most "
-            "without DoSVY involvement."]
+            "without the provincial Departments of Social Affairs (DoSVY) involved."]
