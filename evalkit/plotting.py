@@ -31,3 +31,35 @@ def power_curve(design: PowerSolution, clusters: range | None = None) -> Figure:
     ax.legend(loc="lower right", frameon=False)
     fig.tight_layout()
     return fig
+
+
+def coefficient_plot(results, labels: list[str] | None = None, *, scale: float = 1.0,
+                     unit: str = "", alpha: float = 0.05) -> Figure:
+    """Estimates with 95 % CIs for any list of results that carry ``estimate``, ``ci_low``,
+    ``ci_high`` and ``p_value`` (``EffectResult``, an ``EffectsTable``'s ``results``,
+    ``CACEResult`` …), one row each, top to bottom in the given order. ``scale`` multiplies
+    everything (100 for shares in percentage points); filled dots are p < ``alpha``, open
+    dots not (shape, not only colour)."""
+    results = list(getattr(results, "results", results))
+    if not results:
+        raise ValueError("no results to plot; expected a list of results")
+    labels = labels or [getattr(r, "outcome", f"result {i + 1}") for i, r in enumerate(results)]
+    if len(labels) != len(results):
+        raise ValueError(f"{len(labels)} labels for {len(results)} results; expected one each")
+    est = np.array([r.estimate for r in results]) * scale
+    low = np.array([r.ci_low for r in results]) * scale
+    high = np.array([r.ci_high for r in results]) * scale
+    sig = np.array([r.p_value < alpha for r in results])
+    y = np.arange(len(results))[::-1]
+    fig = Figure(figsize=(7, 0.55 * len(results) + 1.4), dpi=100)
+    ax = fig.subplots()
+    ax.hlines(y, low, high, color="#0072B2", linewidth=2.2)
+    ax.scatter(est[sig], y[sig], color="#0072B2", s=45, zorder=3, label=f"p < {alpha:g}")
+    ax.scatter(est[~sig], y[~sig], facecolor="white", edgecolor="#0072B2", linewidth=1.6, s=45,
+               zorder=3, label=f"p ≥ {alpha:g}")
+    ax.axvline(0, color="#555555", linestyle="--", linewidth=1)
+    ax.set_yticks(y, labels)
+    ax.set_xlabel("Estimate with 95 % CI" + (f" ({unit})" if unit else ""))
+    ax.legend(loc="best", frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig
