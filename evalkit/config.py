@@ -7,7 +7,6 @@ configuration error is one sentence naming the file, the key and what was expect
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any

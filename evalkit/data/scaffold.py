@@ -193,7 +193,7 @@ def _csi_plan(names: list[str], table: RawTable, layout: formats.Layout, plan: P
         if not numeric and not date and any(mapping.round_order(v) is None for v in
                                             dict.fromkeys(values.astype(str))):
             lines.append("  values:")
-            lines.append(f"    round:                    # the order of the rounds")
+            lines.append("    round:                    # the order of the rounds")
             for label in dict.fromkeys(values.astype(str).str.strip()):
                 lines.append(f"      {_yaml(label)}: {FILL_IN}    # 1 for the first round, 2 for the next, …")
             plan.todo.append("csi.values.round")

@@ -20,6 +20,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -30,6 +31,9 @@ from evalkit.designs import _linear as lin
 from evalkit.designs.multiple import holm
 from evalkit.display import fmt, html_table, p_phrase, p_value
 from evalkit.errors import DataError
+
+if TYPE_CHECKING:
+    from evalkit.designs.cluster_trial import EffectResult
 
 
 # ------------------------------------------------------------------------------ attrition

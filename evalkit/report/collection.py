@@ -7,7 +7,7 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
-from evalkit.report.render import RenderResult, _atomic_write_text, render_notebook
+from evalkit.report.render import RenderResult, _atomic_write_text
 
 def headline(report: Path) -> dict:
     """The report's headline record (``programme``, ``title``, ``headline``), written beside

@@ -10,7 +10,6 @@ the same truth. Input files are never modified.
 from __future__ import annotations
 
 import hashlib
-import re
 import subprocess
 import sys
 from pathlib import Path

@@ -149,7 +149,6 @@ def test_a_programme_with_groups_of_one_to_four_publishes_no_recoverable_cell(tm
 
     frame = _small_programme(tmp_path)
     before = int((frame["round"] == 1).sum())
-    after = int((frame["round"] == 2).sum())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         report = ProgrammeReport(tmp_path)

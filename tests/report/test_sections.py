@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.config import ProgrammeConfig, discover
+from evalkit.config import discover
 from evalkit.data import programme
 from evalkit.report import sections
 from evalkit.report.disclosure import Disclosure
