@@ -294,3 +294,19 @@ def test_every_key_finding_number_is_in_a_table_of_the_same_report(rendered, ren
     missing = [n for n in numbers(words) if n not in in_tables]
     assert numbers(words), key
     assert missing == [], f"{key}: key-finding numbers not in any table: {missing}"
+
+
+JARGON = ("CR2", "ANCOVA", "Holm", "Wilcoxon", "McNemar", "PanelOLS", "Welch", "Bell–McCaffrey",
+          "Imbens–Kolesár", "Rademacher")
+
+
+@pytest.mark.parametrize("key", ["ccpcr", "cct", "cfi", "cif", "mlop_tapang",
+                                 "national_action_plan", "sko"])
+def test_statistical_names_stay_in_methods_and_glossary(rendered, key):
+    """A committee reads the body in plain words; the names of the methods are in Methods
+    (and the Glossary), both folded at the end."""
+    doc = rendered[key].read_text()
+    body = doc.split('<details class="evalkit-more">', 1)[0]
+    text = text_of(body)
+    assert [word for word in JARGON if word in text] == [], key
+    assert "Methods" in text_of(doc) and "Glossary" in text_of(doc)

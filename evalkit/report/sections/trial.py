@@ -6,6 +6,7 @@ All numbers come from :mod:`evalkit.designs`; this module reshapes, labels and p
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -486,6 +487,11 @@ def design_warnings(analysis: TrialAnalysis) -> list[str]:
     seen: list[str] = []
     for note in [*analysis.balance.warnings, *(w for r in analysis.effects.results for w in r.warnings)]:
         note = note.replace(" clusters", " villages").replace(" cluster ", " village ")
+        few = re.match(r"Only (\d+) villages: ordinary clustered standard errors", note)
+        if few:  # the same warning in a committee's words (the methods are in Methods)
+            note = (f"Only {few.group(1)} villages took part. With so few, the usual way of "
+                    "measuring uncertainty is too optimistic, so this report uses three methods "
+                    "suited to few villages (see Methods); read their p-values together.")
         if note not in seen:
             seen.append(note)
     return seen
