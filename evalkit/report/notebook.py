@@ -185,10 +185,8 @@ class ProgrammeReport:
                 if not a.rows_set_aside:
                     out.append(f"`{name}`: every row used")
                     continue
-                why = self.disclosure.partition("Rows set aside", dict(a.set_aside), row=name)
-                out.append(f"`{name}`: {why.total if why.total is not None else 'some'} rows set aside ("
-                           + ", ".join(f"{why.words(rule, self.config.min_cell)} for "
-                                       f"{self.RULE_WORDS.get(rule, rule)}" for rule in a.set_aside) + ")")
+                total, reasons = self._set_aside_reasons(a, name)
+                out.append(f"`{name}`: {total if total is not None else 'some'} rows set aside ({reasons})")
                 continue
             if not a.rows_set_aside:
                 out.append(f"`{name}`: {self._count(a.read, name, 'read')} rows read, all used")
@@ -198,11 +196,16 @@ class ProgrammeReport:
             read = f"{shown.total:,} rows read, " if shown.total is not None else ""
             text = f"`{name}`: {read}{shown.text('used')} used, {shown.words('set aside', self.config.min_cell)} set aside"
             if shown.shown("set aside"):
-                why = self.disclosure.partition("Rows set aside", dict(a.set_aside), row=name)
-                text += " (" + ", ".join(f"{why.words(rule, self.config.min_cell)} for "
-                                         f"{self.RULE_WORDS.get(rule, rule)}" for rule in a.set_aside) + ")"
+                text += f" ({self._set_aside_reasons(a, name)[1]})"
             out.append(text)
         return out
+
+    def _set_aside_reasons(self, a, name: str) -> tuple[int | None, str]:
+        """The rows set aside in one file by rule, as shown (a part of the whole under
+        disclosure control), and their total as shown."""
+        why = self.disclosure.partition("Rows set aside", dict(a.set_aside), row=name)
+        return why.total, ", ".join(f"{why.words(rule, self.config.min_cell)} for "
+                                    f"{self.RULE_WORDS.get(rule, rule)}" for rule in a.set_aside)
 
     def set_aside_note(self) -> list:
         total = self.data.rows_set_aside

@@ -55,7 +55,7 @@ class SynthesisReport:
             for row in t.itertuples():
                 factor = f"{row.code} {row.name}"
                 ok = dc.rests_on(int(row.children_paired), "Synthesis", f"{factor}: statistics")
-                improved = (csi_section._share(dc, csi_section.CHANGE, factor, row.improved_pct,
+                improved = (csi_section.share(dc, csi_section.CHANGE, factor, row.improved_pct,
                                                int(row.children_paired), "Improved") if ok else SUPPRESSED)
                 rows.append({"programme": name, "factor": factor,
                              "relative_change_pct": row.relative_change_pct if ok else np.nan,

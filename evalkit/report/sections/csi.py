@@ -17,7 +17,7 @@ from evalkit.config import CSIConfig, ProgrammeConfig
 from evalkit.data.programme import ProgrammeData
 from evalkit.indices import csi
 from evalkit.report import display
-from evalkit.report.disclosure import PRIMARY, SUPPRESSED, Disclosure
+from evalkit.report.disclosure import PRIMARY, SECONDARY, SUPPRESSED, Disclosure
 from evalkit.report.sections.common import round_label
 
 SUMMARY = "Children's status (Child Status Index)"
@@ -100,7 +100,7 @@ def children_text(dc: Disclosure, data: ProgrammeData, result: csi.CSIChange) ->
     """All children assessed, as shown: None when a round's total is suppressed (the
     children not reassessed could then be worked out from it)."""
     if None in round_counts(dc, data, result).values():
-        dc.note(OVERVIEW, "children in any round", "secondary", "total suppressed with a round's total")
+        dc.note(OVERVIEW, "children in any round", SECONDARY, "total suppressed with a round's total")
         return None
     return dc.count(int(data.csi["child"].nunique()), OVERVIEW, "children")
 
@@ -165,14 +165,22 @@ CHANGE_TABLE_LABELS = {
 }
 
 
-def _share(dc: Disclosure, table: str, row: str, pct: float, n: int, what: str) -> str:
-    """A share of ``n`` children as shown: suppressed when it, or its complement, stands for
-    fewer than min_cell children."""
+def share_pct(dc: Disclosure, table: str, row: str, pct: float, n: int, what: str) -> float:
+    """A share (%) of ``n`` children as it may be shown: NaN when it, or its complement,
+    stands for fewer than min_cell children (or when there is no share)."""
+    if pd.isna(pct):
+        return np.nan
+    k = int(round(pct * n / 100))
+    part = dc.partition(table, {what: k, "others": int(n) - k}, total=int(n), row=row)
+    return part.percent[what] if part.shown(what) else np.nan
+
+
+def share(dc: Disclosure, table: str, row: str, pct: float, n: int, what: str) -> str:
+    """:func:`share_pct` as table text: "–" without a share, "suppressed" when hidden."""
     if pd.isna(pct):
         return "–"
-    k = int(round(pct * n / 100))
-    part = dc.partition(table, {what: k, "others": n - k}, total=n, row=row)
-    return f"{part.percent[what]:.0f}" if part.shown(what) else SUPPRESSED
+    value = share_pct(dc, table, row, pct, n, what)
+    return SUPPRESSED if pd.isna(value) else f"{value:.0f}"
 
 
 def change_table(data: ProgrammeData, result: csi.CSIChange, dc: Disclosure) -> pd.DataFrame:
@@ -202,8 +210,8 @@ def change_table(data: ProgrammeData, result: csi.CSIChange, dc: Disclosure) -> 
                 "Relative change of mean (%)": f"{t.relative_change_pct:+.1f}",
                 **{f"{k} (%)": f"{v:.0f}" if parts.shown(k) else SUPPRESSED
                    for k, v in parts.percent.items()},
-                "Needing services before (%)": _share(dc, CHANGE, name + " (before)", t.flagged_before_pct, n, "needing services"),
-                "Needing services after (%)": _share(dc, CHANGE, name + " (after)", t.flagged_after_pct, n, "needing services"),
+                "Needing services before (%)": share(dc, CHANGE, name + " (before)", t.flagged_before_pct, n, "needing services"),
+                "Needing services after (%)": share(dc, CHANGE, name + " (after)", t.flagged_after_pct, n, "needing services"),
             })
         else:
             row.update({c: SUPPRESSED for c in list(CHANGE_TABLE_LABELS.values())[2:]})
@@ -235,7 +243,7 @@ def published_comparison(data: ProgrammeData, result: csi.CSIChange, dc: Disclos
     if not published:
         return None
     ours = result.improvement("relative_change")
-    share = result.improvement("share_improved")
+    improved = result.improvement("share_improved")
     names = list(published)
     codes = [csi.factor_code(n) for n in names]
     paired = result.to_frame().set_index("code").loc[codes, "children_paired"].to_numpy()
@@ -246,8 +254,8 @@ def published_comparison(data: ProgrammeData, result: csi.CSIChange, dc: Disclos
             "Factor (as published)": name,
             "Published % improvement": f"{float(published[name]):.0f}",
             "This data: relative change of mean (%)": f"{ours[csi.SEED_NAMES[code]]:.1f}" if ok else SUPPRESSED,
-            "This data: children improved (%)": _share(dc, CHANGE, f"{code} {csi.LABELS[code]}",
-                                                      share[csi.SEED_NAMES[code]], int(n), "Improved")
+            "This data: children improved (%)": share(dc, CHANGE, f"{code} {csi.LABELS[code]}",
+                                                      improved[csi.SEED_NAMES[code]], int(n), "Improved")
             if ok else SUPPRESSED,
             "Children (n)": dc.count(int(n), PUBLISHED_TABLE, f"{name}: children"),
         })
@@ -307,22 +315,20 @@ def flagged_table(data: ProgrammeData, dc: Disclosure, result: csi.CSIChange) ->
     out = pd.DataFrame({"Assessment round": labels,
                         "Children (n)": [np.nan if n is None else float(n) for n in n_shown]})
 
-    def share(pct, n, label, what):
+    def flagged(pct, n, label, what):
         if pd.isna(pct) or not dc.rests_on(int(n), FLAGGED, f"{label}: {what}"):
             return np.nan
-        k = int(round(pct * n / 100))
-        part = dc.partition(FLAGGED, {"yes": k, "no": int(n) - k}, total=int(n), row=f"{label}: {what}")
-        return part.percent["yes"] if part.shown("yes") else np.nan
+        return share_pct(dc, FLAGGED, f"{label}: {what}", pct, n, "yes")
 
     out["Needing services on any factor (%)"] = [
-        share(p, n, label, "any factor") for p, n, label in
+        flagged(p, n, label, "any factor") for p, n, label in
         zip(by_round["any_flagged_pct"], by_round["children"], labels)]
     out["Mean number of factors needing services"] = [
         m if dc.rests_on(int(n), FLAGGED, f"{label}: mean") else np.nan
         for m, n, label in zip(by_round["mean_flagged"], by_round["children"], labels)]
     for code in csi.FACTORS:
         out[f"{code} {csi.LABELS[code]} (%)"] = [
-            share(p, n, label, code) for p, n, label in
+            flagged(p, n, label, code) for p, n, label in
             zip(by_round[f"{code}_flagged_pct"], by_round[f"{code}_rated"], labels)]
     hidden = out["Children (n)"].isna()
     out.loc[hidden, out.columns[2:]] = np.nan  # a suppressed round shows no figure at all
