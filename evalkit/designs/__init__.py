@@ -4,6 +4,7 @@ Everything the README names is importable from here. Option strings (``se="cr2"`
 ``estimator="ANCOVA"``, ``kind="Binary"``) are matched in any case.
 """
 
+from evalkit.designs.assignment import Assignment, assign
 from evalkit.designs.beyond_itt import (AttritionTest, CACEResult, LeeBounds, SubgroupEffects,
                                         attrition_test, cace, lee_bounds, subgroup_effects)
 from evalkit.designs.cluster_trial import (BalanceTable, DesignWarning, EffectResult,
@@ -15,7 +16,7 @@ from evalkit.designs.paired import (CAVEAT, GroupChanges, PrePostResult, Traject
 from evalkit.designs.power import (ICCResult, PowerSolution, cluster_mde, cluster_power, icc,
                                    solve_design)
 
-__all__ = ["AttritionTest", "attrition_test", "BalanceTable", "CACEResult", "CAVEAT", "LeeBounds", "SubgroupEffects", "cace",
+__all__ = ["Assignment", "assign", "AttritionTest", "attrition_test", "BalanceTable", "CACEResult", "CAVEAT", "LeeBounds", "SubgroupEffects", "cace",
            "lee_bounds", "subgroup_effects", "DesignWarning", "EffectResult", "EffectsTable",
            "GroupChanges", "ICCResult", "PrePostResult", "TrajectoryResult", "balance_table",
            "benjamini_hochberg", "cluster_mde", "cluster_power", "compare_arms",

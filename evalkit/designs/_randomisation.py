@@ -1,21 +1,32 @@
-"""Randomisation inference: re-draw the assignment the way the design drew it (complete
-randomisation of clusters, within strata when given) and recompute a studentised statistic.
+"""Randomisation inference: re-draw the assignment the way the design drew it and recompute a
+studentised statistic.
 
-The statistic for every draw follows in closed form: with the other regressors W partialled
-out (Frisch–Waugh–Lovell), the treatment column of draw b is ``project(z_b)`` — the
-cluster-level assignment spread to rows (possibly times a period indicator, and demeaned
-within units) and residualised on W. The coefficient and its CR1 standard error follow.
+A :class:`Procedure` says how the assignment was drawn: complete randomisation of units of
+assignment within strata (each stratum keeps its number treated; pairs are strata of two), and,
+for re-randomised designs, the acceptance criterion every draw had to meet. The p-value is
+exact over every assignment the procedure could have produced when there are at most ``reps``
+of them; otherwise it uses ``reps`` random draws of the same procedure.
+
+For the usual additive regressions the statistic of every draw follows in closed form: with
+the other regressors W partialled out (Frisch–Waugh–Lovell), the treatment column of draw b is
+``project(z_b)`` — the unit-level assignment spread to rows (possibly times a period indicator,
+and demeaned within units) and residualised on W. Lin's interacted regression, whose other
+regressors move with the assignment, is refitted draw by draw (:func:`refit_t_statistics`).
 """
 
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from math import comb, prod
 from typing import Callable
 
 import numpy as np
+from scipy import sparse
 
 from evalkit.designs._linear import group_sum
+
+MAX_TRIES_PER_DRAW = 1000  # rejection sampling gives up beyond this many tries per kept draw
 
 
 def n_assignments(z: np.ndarray, strata: np.ndarray) -> int:
@@ -51,6 +62,58 @@ def random_assignments(z: np.ndarray, strata: np.ndarray, reps: int,
     return Z
 
 
+@dataclass(frozen=True, eq=False)
+class Procedure:
+    """How the assignment of the units of assignment was drawn.
+
+    ``strata`` (one code per unit) fixes the number treated in each stratum; ``accept`` (a
+    function of a units x draws 0/1 matrix returning one boolean per draw) is the
+    re-randomisation criterion, if any; ``select`` picks, from the units the procedure
+    randomised, those present in the analysis (in the analysis's order).
+    """
+
+    strata: np.ndarray
+    accept: Callable[[np.ndarray], np.ndarray] | None = None
+    select: np.ndarray | None = None
+    criterion: str = ""
+    observed: np.ndarray | None = None  # the assignment of every unit randomised (with select)
+
+    def _restrict(self, Z: np.ndarray) -> np.ndarray:
+        return Z if self.select is None else Z[self.select]
+
+    def draws(self, z_full: np.ndarray, reps: int, rng: np.random.Generator,
+              ) -> tuple[np.ndarray, bool, str]:
+        """(units x draws matrix, exact?, description). ``z_full`` is the observed assignment of
+        every unit the procedure randomised."""
+        total = n_assignments(z_full, self.strata)
+        extra = f" meeting {self.criterion}" if self.accept is not None else ""
+        if total <= reps:
+            Z = all_assignments(z_full, self.strata)
+            if self.accept is not None:
+                Z = Z[:, self.accept(Z)]
+            return self._restrict(Z), True, f"exact: all {Z.shape[1]} possible assignments{extra}"
+        if self.accept is None:
+            return (self._restrict(random_assignments(z_full, self.strata, reps, rng)), False,
+                    f"{reps} random re-draws of the assignment")
+        kept, tries = [], 0
+        while sum(k.shape[1] for k in kept) < reps:
+            if tries > MAX_TRIES_PER_DRAW * reps:
+                raise ValueError(f"the re-randomisation criterion ({self.criterion}) accepts "
+                                 f"fewer than 1 in {MAX_TRIES_PER_DRAW} draws; relax it.")
+            batch = random_assignments(z_full, self.strata, max(reps, 1000), rng)
+            tries += batch.shape[1]
+            kept.append(batch[:, self.accept(batch)])
+        Z = np.column_stack(kept)[:, :reps]
+        return (self._restrict(Z), False,
+                f"{reps} random re-draws of the assignment{extra} (from {tries:,} tries)")
+
+
+def cluster_matrix(codes: np.ndarray, n_clusters: int) -> sparse.csr_matrix:
+    """G x n indicator matrix: ``M @ values`` sums rows of values within clusters."""
+    n = len(codes)
+    return sparse.csr_matrix((np.ones(n), (codes, np.arange(n))), shape=(n_clusters, n))
+
+
 def projector(W: np.ndarray, rows: Callable[[np.ndarray], np.ndarray]) -> Callable:
     """``project(Z)``: rows(Z) (n x B) residualised on the columns of W, without ever forming
     an n x n or n x G matrix."""
@@ -81,21 +144,41 @@ def t_statistics(project: Callable, y_resid: np.ndarray, Z: np.ndarray, codes: n
     return out
 
 
-def ri_p_value(project: Callable, y_resid: np.ndarray, z: np.ndarray, strata: np.ndarray,
-               codes: np.ndarray, n_clusters: int, reps: int,
-               rng: np.random.Generator) -> tuple[float, str]:
-    """Two-sided randomisation p-value of the studentised statistic.
+def refit_t_statistics(design: Callable[[np.ndarray], np.ndarray], y: np.ndarray, Z: np.ndarray,
+                       codes: np.ndarray, n_clusters: int, j: int = 1,
+                       chunk: int = 100) -> np.ndarray:
+    """Studentised coefficient ``j`` (CR1 without its constant factor) for each column of Z,
+    refitting the regression on ``design(Z_chunk)`` (draws x n x k) for every draw."""
+    M = cluster_matrix(codes, n_clusters)
+    out = np.empty(Z.shape[1])
+    for start in range(0, Z.shape[1], chunk):
+        X = design(Z[:, start:start + chunk])  # B x n x k
+        B, n, k = X.shape
+        bread = np.linalg.inv(np.einsum("bnk,bnl->bkl", X, X))
+        beta = bread @ np.einsum("bnk,n->bk", X, y)[:, :, None]  # B x k x 1
+        e = y[None, :] - (X @ beta)[:, :, 0]  # B x n
+        scores = X * e[:, :, None]  # B x n x k
+        S = (M @ scores.transpose(1, 0, 2).reshape(n, B * k)).reshape(n_clusters, B, k)
+        a = bread[:, j, :]  # B x k
+        s = np.einsum("gbk,bk->gb", S, a)
+        out[start:start + B] = beta[:, j, 0] / np.sqrt(np.sum(s ** 2, axis=0))
+    return out
 
-    Exact (share of all assignments at least as extreme, the observed one included) when the
-    design has at most ``reps`` possible assignments; otherwise (1 + count) / (1 + reps) over
-    ``reps`` random re-draws.
+
+def ri_p_value(statistic: Callable[[np.ndarray], np.ndarray], z: np.ndarray,
+               procedure: Procedure, reps: int, rng: np.random.Generator) -> tuple[float, str]:
+    """Two-sided randomisation p-value of a studentised statistic (``statistic`` maps a units x
+    draws assignment matrix to one value per draw).
+
+    Exact (share of the procedure's assignments at least as extreme, the observed one included)
+    when it has at most ``reps`` possible assignments; otherwise (1 + count) / (1 + reps) over
+    ``reps`` random draws of the same procedure.
     """
-    t_obs = t_statistics(project, y_resid, z[:, None], codes, n_clusters)[0]
-    total = n_assignments(z, strata)
-    if total <= reps:
-        t = t_statistics(project, y_resid, all_assignments(z, strata), codes, n_clusters)
-        count = int(np.sum(np.abs(t) >= abs(t_obs) - 1e-10))
-        return count / total, f"exact: all {total} possible assignments"
-    t = t_statistics(project, y_resid, random_assignments(z, strata, reps, rng), codes, n_clusters)
+    t_obs = statistic(z[:, None])[0]
+    z_full = procedure.observed if procedure.observed is not None else z
+    Z, exact, label = procedure.draws(z_full, reps, rng)
+    t = statistic(Z)
     count = int(np.sum(np.abs(t) >= abs(t_obs) - 1e-10))
-    return (1 + count) / (1 + reps), f"{reps} random re-draws of the assignment"
+    if exact:
+        return count / Z.shape[1], label
+    return (1 + count) / (1 + Z.shape[1]), label

@@ -23,8 +23,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from evalkit.designs import _linear as lin
-from evalkit.designs._randomisation import projector, ri_p_value
+from evalkit.designs import _linear as la
+from evalkit.designs._randomisation import (Procedure, projector, refit_t_statistics,
+                                            ri_p_value, t_statistics)
 from evalkit.designs.multiple import benjamini_hochberg, holm
 from evalkit.display import fmt, html_table, p_phrase, p_value
 from evalkit.errors import DataError
@@ -71,6 +72,11 @@ class EffectResult:
     ri_method: str = ""
     seed: int | None = None
     warnings: tuple[str, ...] = ()
+    weights: str | None = None
+    lin: bool = False
+    assigned: str = "clusters"
+    n_assigned_treated: int = -1
+    n_assigned_control: int = -1
 
     @property
     def standardised(self) -> tuple[float, float, float]:
@@ -105,10 +111,30 @@ class EffectResult:
             f"  p (wild cluster bootstrap; {self.wild_method}) {p_value(self.p_wild)}",
             f"  p (randomisation inference; {self.ri_method}) {p_value(self.p_ri)}",
             f"  observations {self.n_obs} (dropped for missing values: {self.n_dropped}); "
-            f"clusters {self.n_clusters}, of which treated {self.n_treated_clusters}",
+            f"{self.arms_text()}",
         ]
+        if self.weights or self.lin:
+            lines.insert(1, "  " + self.adjustment_text())
         lines += [f"  warning: {w}" for w in self.warnings]
         return "\n".join(lines)
+
+    def arms_text(self) -> str:
+        """The arms in units of assignment: '18 treated and 18 control clusters', or units
+        inside clusters."""
+        if self.n_assigned_treated < 0 or self.assigned == "clusters":
+            return (f"clusters {self.n_clusters}, of which treated "
+                    f"{self.n_treated_clusters}")
+        inside = f" inside {self.n_clusters} clusters" if self.n_clusters < self.n_obs else ""
+        return (f"{self.n_assigned_treated:,} treated and {self.n_assigned_control:,} control "
+                f"{self.assigned}{inside}")
+
+    def adjustment_text(self) -> str:
+        parts = []
+        if self.lin:
+            parts.append("Lin (2013) estimator: covariates centred and interacted with treatment")
+        if self.weights:
+            parts.append(f"weighted by {self.weights!r} (sampling weights)")
+        return "; ".join(parts)
 
     def __repr__(self) -> str:
         return (f"<EffectResult {self.outcome!r}: {self.estimator} estimate {fmt(self.estimate, 3, True)} "
@@ -124,8 +150,10 @@ class EffectResult:
                 ("p (randomisation inference)", p_value(self.p_ri)),
                 ("Control mean (SD)", f"{fmt(self.control_mean)} ({fmt(self.control_sd)})"),
                 ("Observations", f"{self.n_obs:,}"),
-                ("Clusters (treated)", f"{self.n_clusters} ({self.n_treated_clusters})")]
-        note = (f"Estimator: {self.estimator}. Wild bootstrap: {self.wild_method}. "
+                ("Units of assignment", self.arms_text())]
+        note = (f"Estimator: {self.estimator}. "
+                + (self.adjustment_text() + ". " if self.weights or self.lin else "")
+                + f"Wild bootstrap: {self.wild_method}. "
                 f"Randomisation inference: {self.ri_method}."
                 + "".join(f" Warning: {w}" for w in self.warnings))
         return html_table(f"Effect of assignment on {self.outcome}", ["", ""], rows, note)
@@ -230,72 +258,163 @@ def _complete_rows(data: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame
     return kept, int((~complete).sum())
 
 
-def _cluster_assignment(treat: np.ndarray, codes: np.ndarray, n_clusters: int,
-                        ) -> tuple[np.ndarray | None, bool]:
-    """Cluster-level assignment, and whether treatment varies within any cluster."""
-    sums = lin.group_sum(treat, codes, n_clusters)
+@dataclass(frozen=True, eq=False)
+class _Level:
+    """The units of assignment: whole clusters, or units (rows) inside clusters."""
+
+    within: bool  # treatment varies within clusters: assigned to units inside them
+    unit_codes: np.ndarray  # row -> unit of assignment
+    labels: np.ndarray  # label of each unit of assignment
+    z: np.ndarray  # assignment of each unit (0/1)
+    strata: np.ndarray  # stratum code of each unit (clusters x strata when within)
+    noun: str  # what the units of assignment are called in messages
+
+    @property
+    def n_treated(self) -> int:
+        return int(self.z.sum())
+
+    @property
+    def n_control(self) -> int:
+        return int(len(self.z) - self.z.sum())
+
+
+def _assignment_level(treat: np.ndarray, codes: np.ndarray, labels: np.ndarray, n_clusters: int,
+                      strata_codes: np.ndarray | None, clustered: bool) -> _Level:
+    """Detect the level at which treatment varies: whole clusters when it is constant within
+    every cluster, otherwise the rows inside clusters (re-drawn within clusters and strata)."""
+    stratum = strata_codes if strata_codes is not None else np.zeros(len(treat), dtype=np.int64)
+    sums = la.group_sum(treat, codes, n_clusters)
     sizes = np.bincount(codes, minlength=n_clusters)
     share = sums / sizes
-    varies = bool(np.any((share > 0) & (share < 1)))
-    return (None if varies else share.round()), varies
+    if not np.any((share > 0) & (share < 1)):
+        strata_of_cluster = np.zeros(n_clusters, dtype=np.int64)
+        strata_of_cluster[codes] = stratum
+        return _Level(False, codes, labels, share.round(), strata_of_cluster,
+                      "clusters" if clustered else "units")
+    cells, _ = pd.factorize(pd.MultiIndex.from_arrays([codes, stratum]), sort=True)
+    return _Level(True, np.arange(len(treat)), np.arange(len(treat)), treat.astype(float),
+                  cells.astype(np.int64), "units")
 
 
-WITHIN_CLUSTER_VARIATION = (
-    "Treatment varies within some {unit}: assignment was not by {one}, so randomisation "
-    "inference (which re-draws whole clusters) is not reported; check that the cluster is the "
-    "unit of assignment.")
+WITHIN_CLUSTERS = (
+    "Treatment varies within some clusters, so it is taken as assigned to units inside "
+    "clusters: arm counts are of units, and randomisation inference re-draws treatment among "
+    "the units of each cluster (and stratum). If whole clusters were assigned, some units' "
+    "treatment is recorded wrongly; check it.")
 NO_COMMON_START = (
     "Treatment does not follow one common start in whole {unit}, so randomisation inference "
     "(which re-draws the treated clusters) is not reported.")
 
 
-def _treated_clusters(z: np.ndarray | None, treat: np.ndarray, codes: np.ndarray,
-                      n_clusters: int) -> int:
-    """Clusters assigned to treatment (any treated row, when treatment varies within one)."""
-    if z is not None:
-        return int(z.sum())
-    return int(np.sum(lin.group_sum(treat, codes, n_clusters) > 0))
+def _coarser_assignment(data: pd.DataFrame, treat: np.ndarray, codes: np.ndarray,
+                        n_units: int, skip: set[str]) -> tuple[str, int] | None:
+    """A column whose levels are constant in treatment, hold several of the analysis's
+    clusters (or units) each, and number at least two per arm: assignment was probably at that
+    coarser level. Returns (column, number of its levels) or None."""
+    if n_units < 4:
+        return None
+    for column in data.columns:
+        if column in skip or not isinstance(column, str):
+            continue
+        values = data[column]
+        if pd.api.types.is_float_dtype(values) and not np.allclose(values.dropna() % 1, 0):
+            continue
+        level_codes, uniques = pd.factorize(values, sort=False)
+        n_levels = len(uniques)
+        if not 4 <= n_levels < n_units or (level_codes < 0).any():
+            continue
+        nested = pd.DataFrame({"c": codes, "l": level_codes}).groupby("c")["l"].nunique().max() == 1
+        if not nested:
+            continue
+        arm = pd.DataFrame({"l": level_codes, "t": treat}).groupby("l")["t"].agg(["min", "max"])
+        if (arm["min"] == arm["max"]).all() and min((arm["min"] == 1).sum(), (arm["min"] == 0).sum()) >= 2:
+            return column, n_levels
+    return None
 
 
-def _design_warnings(n_clusters: int, n_treated: int, varies: bool, clustered: bool,
-                     n_dropped: int, unit: str = "clusters",
-                     varies_note: str = WITHIN_CLUSTER_VARIATION) -> list[str]:
+def _design_warnings(n_clusters: int, level: _Level | None, clustered: bool, n_dropped: int,
+                     n_treated: int | None = None, varies_note: str | None = None) -> list[str]:
     notes = []
+    unit = level.noun if level is not None else "clusters"
     if clustered and n_clusters < FEW_CLUSTERS:
         notes.append(
-            f"Only {n_clusters} {unit}: ordinary clustered standard errors are too small with "
+            f"Only {n_clusters} clusters: ordinary clustered standard errors are too small with "
             f"so few, so CR2 standard errors with small-sample degrees of freedom, the wild "
             f"cluster bootstrap and randomisation inference are reported; read them together.")
-    n_control = n_clusters - n_treated
-    if clustered and min(n_treated, n_control) < FEW_TREATED:
-        notes.append(
-            f"Only {min(n_treated, n_control)} {unit} are in the "
-            f"{'treatment' if n_treated <= n_control else 'control'} arm: every p-value rests "
-            "on very few units of assignment; treat them with great caution.")
-    if n_clusters and clustered and not 0.2 <= n_treated / n_clusters <= 0.8:
-        notes.append(f"The arms are very unequal ({n_treated} treated of {n_clusters} {unit}); "
-                     "cluster-robust inference is least reliable in this case.")
-    if varies:
-        notes.append(varies_note.format(unit=unit, one=unit[:-1]))
+    if level is not None:
+        n_treated, n_units = level.n_treated, len(level.z)
+    else:
+        n_units = n_clusters
+    n_control = n_units - n_treated
+    if clustered or (level is not None and level.within):
+        if min(n_treated, n_control) < FEW_TREATED:
+            notes.append(
+                f"Only {min(n_treated, n_control)} {unit} are in the "
+                f"{'treatment' if n_treated <= n_control else 'control'} arm: every p-value "
+                "rests on very few units of assignment; treat them with great caution.")
+        if n_units and not 0.2 <= n_treated / n_units <= 0.8:
+            notes.append(f"The arms are very unequal ({n_treated} treated of {n_units} {unit}); "
+                         "cluster-robust inference is least reliable in this case.")
+    if level is not None and level.within:
+        notes.append(WITHIN_CLUSTERS)
+    if varies_note:
+        notes.append(varies_note.format(unit=unit))
     if n_dropped:
         notes.append(f"{n_dropped} row(s) with a missing value in a column the analysis needs "
                      "were not used.")
     return notes
 
 
-def _inference(fit: lin.OLSFit, j: int, se_type: str, codes: np.ndarray, n_clusters: int,
+def _below_assignment(data: pd.DataFrame, treat: np.ndarray, codes: np.ndarray, n_units: int,
+                      cluster: str | None, skip: set[str]) -> list[str]:
+    found = _coarser_assignment(data, treat, codes, n_units, skip)
+    if found is None:
+        return []
+    column, n_levels = found
+    where = f"clustered by {cluster!r}" if cluster else "not clustered"
+    return [f"Treatment is the same throughout each {column!r} ({n_levels} of them), each holding "
+            f"several units of the analysis, which is {where}: if {column!r} was the unit "
+            f"randomised, cluster by it (cluster={column!r}); standard errors clustered below the "
+            "level of assignment are too small."]
+
+
+def _weights(kept: pd.DataFrame, weights: str | None, source: str) -> np.ndarray:
+    """Sampling weights as positive finite numbers (ones when not given)."""
+    if weights is None:
+        return np.ones(len(kept))
+    w = numbers(kept, weights).to_numpy(dtype=float)
+    bad = ~np.isfinite(w) | (w <= 0)
+    if bad.any():
+        row = kept.index[np.flatnonzero(bad)[0]]
+        raise DataError(f"{source}, row {row}, column {weights!r}: expected a positive number "
+                        f"(a sampling weight); {int(bad.sum())} row(s) are zero or negative.")
+    return w
+
+
+def _weighted_mean_sd(values: np.ndarray, w: np.ndarray) -> tuple[float, float]:
+    """Weighted mean and SD (weighted variance times n / (n − 1)); plain ones with equal weights."""
+    if len(values) == 0:
+        return float("nan"), float("nan")
+    mean = float(np.average(values, weights=w))
+    if len(values) < 2:
+        return mean, float("nan")
+    var = np.average((values - mean) ** 2, weights=w) * len(values) / (len(values) - 1)
+    return mean, float(np.sqrt(var))
+
+
+def _inference(fit: la.OLSFit, j: int, se_type: str, codes: np.ndarray, n_clusters: int,
                absorbed: int = 0) -> tuple[float, float]:
     """Standard error and degrees of freedom of coefficient ``j``; ``absorbed`` counts the
     parameters removed by demeaning (unit effects), which iid and HC1 must count."""
     if se_type == "CR2":
-        adjust = lin.cr2_adjustments(fit, codes, n_clusters)
-        V = lin.vcov_cr2(fit, codes, n_clusters, adjust)
-        return float(np.sqrt(V[j, j])), lin.bm_df(fit, j, adjust)
+        adjust = la.cr2_adjustments(fit, codes, n_clusters)
+        V = la.vcov_cr2(fit, codes, n_clusters, adjust)
+        return float(np.sqrt(V[j, j])), la.bm_df(fit, j, adjust)
     if se_type == "CR1":
-        return float(np.sqrt(lin.vcov_cr1(fit, codes, n_clusters)[j, j])), float(n_clusters - 1)
+        return float(np.sqrt(la.vcov_cr1(fit, codes, n_clusters)[j, j])), float(n_clusters - 1)
     if se_type == "HC1":
-        return float(np.sqrt(lin.vcov_hc1(fit, absorbed)[j, j])), float(fit.n - fit.k - absorbed)
-    return float(np.sqrt(lin.vcov_iid(fit, absorbed)[j, j])), float(fit.n - fit.k - absorbed)
+        return float(np.sqrt(la.vcov_hc1(fit, absorbed)[j, j])), float(fit.n - fit.k - absorbed)
+    return float(np.sqrt(la.vcov_iid(fit, absorbed)[j, j])), float(fit.n - fit.k - absorbed)
 
 
 def _require_clusters(n_clusters: int, clustered: bool, data: pd.DataFrame, cluster) -> None:
@@ -333,11 +452,18 @@ def _emit(notes: list[str]) -> None:
         _warnings.warn(note, DesignWarning, stacklevel=3)
 
 
-def _effect(fit: lin.OLSFit, j: int, *, outcome: str, estimator: str, se: str, codes, n_clusters,
-            project, y_resid: np.ndarray, z, strata_of_cluster, varies: bool,
+def _effect(fit: la.OLSFit, j: int, *, outcome: str, estimator: str, se: str, codes, n_clusters,
+            statistic, level: _Level | None, procedure: Procedure | None, ri_note: str,
             wild_reps: int, ri_reps: int, seed: int | None, n_dropped: int,
-            control: np.ndarray, notes: list[str], n_treated: int,
-            absorbed: int = 0) -> EffectResult:
+            control: np.ndarray, control_weights: np.ndarray | None, notes: list[str],
+            n_treated: int, absorbed: int = 0, weights: str | None = None,
+            lin_adjusted: bool = False) -> EffectResult:
+    control_weights = np.ones(len(control)) if control_weights is None else control_weights
+    control_mean, control_sd = _weighted_mean_sd(control, control_weights)
+    counts = {}
+    if level is not None:
+        counts = dict(assigned=level.noun, n_assigned_treated=level.n_treated,
+                      n_assigned_control=level.n_control)
     if np.ptp(fit.y) == 0:  # a constant outcome: any p-value would be rounding noise
         notes.append(f"The outcome {outcome!r} does not vary (every unit has the same value), so "
                      "there is no difference to estimate; estimate, standard error and p-values "
@@ -348,10 +474,10 @@ def _effect(fit: lin.OLSFit, j: int, *, outcome: str, estimator: str, se: str, c
             outcome=outcome, estimator=estimator, se_type=se, estimate=nan, se=nan, df=nan,
             ci_low=nan, ci_high=nan, p_value=nan, p_wild=nan, p_ri=nan, n_obs=fit.n,
             n_clusters=n_clusters, n_treated_clusters=n_treated, n_dropped=n_dropped,
-            control_mean=float(np.mean(control)) if len(control) else nan,
-            control_sd=float(np.std(control, ddof=1)) if len(control) > 1 else nan,
+            control_mean=control_mean, control_sd=control_sd,
             wild_method="not computed: the outcome does not vary",
-            ri_method="not computed: the outcome does not vary", seed=seed, warnings=tuple(notes))
+            ri_method="not computed: the outcome does not vary", seed=seed,
+            warnings=tuple(notes), weights=weights, lin=lin_adjusted, **counts)
     se_value, df = _inference(fit, j, se, codes, n_clusters, absorbed)
     estimate = float(fit.beta[j])
     tcrit = stats.t.ppf(0.975, df)
@@ -359,23 +485,18 @@ def _effect(fit: lin.OLSFit, j: int, *, outcome: str, estimator: str, se: str, c
     rng = np.random.default_rng(seed)
     p_wild, wild_method = (float("nan"), "not computed")
     if wild_reps and n_clusters >= 2:
-        p_wild, wild_method = lin.wild_cluster_p(fit, j, codes, n_clusters, wild_reps, rng)
-    p_ri, ri_method = (float("nan"), "not computed")
-    if ri_reps and z is not None:
-        p_ri, ri_method = ri_p_value(project, y_resid, z, strata_of_cluster, codes, n_clusters,
-                                     ri_reps, rng)
-    elif varies:
-        ri_method = "not reported: treatment varies within clusters"
+        p_wild, wild_method = la.wild_cluster_p(fit, j, codes, n_clusters, wild_reps, rng)
+    p_ri, ri_method = (float("nan"), ri_note or "not computed")
+    if ri_reps and statistic is not None:
+        p_ri, ri_method = ri_p_value(statistic, level.z, procedure, ri_reps, rng)
     _emit(notes)
     return EffectResult(
         outcome=outcome, estimator=estimator, se_type=se, estimate=estimate, se=se_value, df=df,
         ci_low=estimate - tcrit * se_value, ci_high=estimate + tcrit * se_value, p_value=p,
         p_wild=p_wild, p_ri=p_ri, n_obs=fit.n, n_clusters=n_clusters,
-        n_treated_clusters=n_treated,
-        n_dropped=n_dropped, control_mean=float(np.mean(control)) if len(control) else float("nan"),
-        control_sd=float(np.std(control, ddof=1)) if len(control) > 1 else float("nan"),
-        wild_method=wild_method, ri_method=ri_method, seed=seed, warnings=tuple(notes),
-    )
+        n_treated_clusters=n_treated, n_dropped=n_dropped, control_mean=control_mean,
+        control_sd=control_sd, wild_method=wild_method, ri_method=ri_method, seed=seed,
+        warnings=tuple(notes), weights=weights, lin=lin_adjusted, **counts)
 
 
 def _residualise(W: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -391,6 +512,7 @@ def _residualise(W: np.ndarray, target: np.ndarray) -> np.ndarray:
 def compare_arms(data: pd.DataFrame, outcome: str, treatment: str, cluster: str | None,
                  baseline: str | None = None, covariates: Sequence[str] = (),
                  strata: str | None = None, estimator: str | None = None, se: str = "CR2",
+                 weights: str | None = None, lin: bool = False, assignment=None,
                  wild_reps: int = 9999, ri_reps: int = 10000, seed: int | None = None,
                  ) -> EffectResult:
     """Intention-to-treat effect of assignment on ``outcome`` (one row per unit).
@@ -399,7 +521,10 @@ def compare_arms(data: pd.DataFrame, outcome: str, treatment: str, cluster: str 
     ----------
     data : one row per unit (household), with the endline ``outcome`` and, for ANCOVA or DiD,
         the unit's ``baseline`` outcome.
-    treatment : 0/1 assignment column; ``cluster`` : unit of assignment (None: individuals).
+    treatment : 0/1 assignment column; ``cluster`` : the clusters of the standard errors
+        (None: independent units). Treatment constant within every cluster means whole
+        clusters were assigned; treatment varying within clusters means units inside them
+        were (randomisation inference then re-draws it within each cluster and stratum).
     estimator : ``"ancova"`` (endline on treatment + baseline + covariates; the default when a
         baseline is given), ``"did"`` (change from baseline on treatment + covariates: the
         two-period difference in differences) or ``"endline"`` (difference in endline means,
@@ -408,63 +533,131 @@ def compare_arms(data: pd.DataFrame, outcome: str, treatment: str, cluster: str 
         inference re-draws the assignment within them.
     se : ``"CR2"`` (default; Bell–McCaffrey with Imbens–Kolesár df), ``"CR1"`` (Stata/fixest
         factor, t(G − 1)), ``"HC1"`` or ``"iid"``.
+    weights : a column of sampling weights: weighted least squares (Stata's ``[pweight=]``),
+        every variance estimator and re-draw computed on the weighted regression, and the
+        control mean weighted.
+    lin : Lin's (2013) estimator: the covariates (and the ANCOVA baseline) centred at their
+        (weighted) mean and interacted with treatment; the treatment coefficient is then the
+        average effect. Randomisation inference refits the interacted regression for every
+        re-draw.
+    assignment : the :class:`~evalkit.designs.Assignment` that drew the treatment (from
+        :func:`~evalkit.designs.assign`): randomisation inference then re-draws with the same
+        procedure, its strata or pairs and its re-randomisation criterion.
     """
     estimator = estimator or ("ancova" if baseline else "endline")
     se, estimator = _check_options(se, estimator)
     if estimator in ("ancova", "did") and not baseline:
         raise ValueError(f"estimator {estimator!r} needs the baseline outcome column (baseline=...)")
     columns = [outcome, treatment] + ([baseline] if estimator != "endline" else []) + list(covariates)
-    columns += [c for c in (cluster, strata) if c]
+    columns += [c for c in (cluster, strata, weights) if c]
+    columns = list(dict.fromkeys(columns))
     require_columns(data, columns, "needed for the comparison")
     kept, dropped = _complete_rows(data, columns)
+    source = data.attrs.get("source", "data frame")
     if kept.empty:
-        raise DataError(f"{data.attrs.get('source', 'data frame')}: no row has all of "
-                        f"{', '.join(columns)}; nothing to compare.")
+        raise DataError(f"{source}: no row has all of {', '.join(columns)}; nothing to compare.")
     treat = zero_one(kept, treatment).to_numpy()
+    w = _weights(kept, weights, source)
+    sw = np.sqrt(w)
     y = numbers(kept, outcome).to_numpy()
     if estimator == "did":
         y = y - numbers(kept, baseline).to_numpy()
-    parts = [np.ones(len(kept)), treat]
-    names = ["const", treatment]
-    if estimator == "ancova":
-        parts.append(numbers(kept, baseline).to_numpy())
-        names.append(baseline)
-    for cov in covariates:
-        parts.append(numbers(kept, cov).to_numpy())
-        names.append(cov)
-    X = np.column_stack(parts)
+    adjusters = ([baseline] if estimator == "ancova" else []) + list(covariates)
+    C = (np.column_stack([numbers(kept, c).to_numpy() for c in adjusters])
+         if adjusters else np.zeros((len(kept), 0)))
+    if lin:
+        if not adjusters:
+            raise ValueError("lin=True interacts covariates with treatment; give covariates=[...] "
+                             "or a baseline with estimator='ancova'.")
+        C = C - np.average(C, axis=0, weights=w)
+    parts = [np.ones(len(kept)), treat, C]
+    names = ["const", treatment] + adjusters
+    if lin:
+        parts.append(treat[:, None] * C)
+        names += [f"{treatment} x {c}" for c in adjusters]
     strata_notes: list[str] = []
+    strata_codes = None
     if strata:
         _strata_identify(kept[strata], treat, strata, cluster or "unit")
         strata_notes = _strata_warnings(kept[strata], treat, kept[cluster] if cluster else None,
                                         strata, cluster or "unit")
         dummies, dnames = _strata_dummies(kept[strata], strata)
-        X = np.column_stack([X, dummies])
+        parts.append(dummies)
         names += dnames
+        strata_codes, _ = _codes(kept[strata])
+    X = np.column_stack(parts)
     clustered = cluster is not None
     cluster_values = kept[cluster] if clustered else pd.Series(np.arange(len(kept)), index=kept.index)
-    codes, n_clusters = _codes(cluster_values)
+    codes, n_clusters, labels = _labelled_codes(cluster_values)
     _require_clusters(n_clusters, clustered, data, cluster)
-    fit = lin.ols(X, y, names)
-    z, varies = _cluster_assignment(treat, codes, n_clusters)
-    if strata:
-        strata_codes, _ = _codes(kept[strata])
-        strata_of_cluster = np.zeros(n_clusters, dtype=np.int64)
-        strata_of_cluster[codes] = strata_codes
+    fit = _ols(X, y, sw, names)
+    level = _assignment_level(treat, codes, labels, n_clusters, strata_codes, clustered)
+    procedure = (_procedure_from(assignment, level, cluster, source) if assignment is not None
+                 else Procedure(level.strata))
+    if lin:
+        n_cov = C.shape[1]
+        rest = X[:, 2 + 2 * n_cov:]
+        Cs, ys = C * sw[:, None], y * sw
+
+        def design(Z: np.ndarray) -> np.ndarray:
+            t = Z[level.unit_codes].T  # B x n
+            B = t.shape[0]
+            return np.concatenate(
+                [np.broadcast_to(sw, (B, len(sw)))[:, :, None], (t * sw)[:, :, None],
+                 np.broadcast_to(Cs, (B,) + Cs.shape), t[:, :, None] * Cs[None],
+                 np.broadcast_to(rest * sw[:, None], (B,) + rest.shape)], axis=2)
+
+        statistic = (lambda Z: refit_t_statistics(design, ys, Z, codes, n_clusters))
     else:
-        strata_of_cluster = np.zeros(n_clusters, dtype=np.int64)
-    W = np.delete(X, 1, axis=1)
-    project = projector(W, lambda Z: Z[codes])
-    y_resid = _residualise(W, y)
-    n_treated = _treated_clusters(z, treat, codes, n_clusters)
-    notes = _design_warnings(n_clusters, n_treated, varies, clustered, dropped,
-                             unit="clusters" if clustered else "units") + strata_notes
+        Ws = np.delete(X, 1, axis=1) * sw[:, None]
+        project = projector(Ws, lambda Z: sw[:, None] * Z[level.unit_codes])
+        y_resid = _residualise(Ws, y * sw)
+        statistic = (lambda Z: t_statistics(project, y_resid, Z, codes, n_clusters))
+    notes = (_design_warnings(n_clusters, level, clustered, dropped) + strata_notes
+             + _below_assignment(kept, treat, codes, n_clusters, cluster,
+                                 skip=set(columns) | {cluster} - {None}))
+    n_treated = (level.n_treated if not level.within
+                 else int(np.sum(la.group_sum(treat, codes, n_clusters) > 0)))
     raw_outcome = numbers(kept, outcome).to_numpy()
     return _effect(fit, 1, outcome=outcome, estimator=estimator, se=se, codes=codes,
-                   n_clusters=n_clusters, project=project, y_resid=y_resid, z=z,
-                   strata_of_cluster=strata_of_cluster, varies=varies, wild_reps=wild_reps,
-                   ri_reps=ri_reps, seed=seed, n_dropped=dropped,
-                   control=raw_outcome[treat == 0], notes=notes, n_treated=n_treated)
+                   n_clusters=n_clusters, statistic=statistic, level=level, procedure=procedure,
+                   ri_note="", wild_reps=wild_reps, ri_reps=ri_reps, seed=seed,
+                   n_dropped=dropped, control=raw_outcome[treat == 0],
+                   control_weights=w[treat == 0], notes=notes, n_treated=n_treated,
+                   weights=weights, lin_adjusted=lin)
+
+
+def _ols(X: np.ndarray, y: np.ndarray, sw: np.ndarray, names: list[str]) -> la.OLSFit:
+    """Weighted least squares as OLS on rows multiplied by the square roots of the weights."""
+    return la.ols(X * sw[:, None], y * sw, names)
+
+
+def _labelled_codes(values: pd.Series) -> tuple[np.ndarray, int, np.ndarray]:
+    codes, uniques = pd.factorize(values, sort=True)
+    return codes.astype(np.int64), len(uniques), np.asarray(uniques)
+
+
+def _procedure_from(assignment, level: _Level, cluster: str | None, source: str) -> Procedure:
+    """The assignment's procedure, restricted to the units present in the analysis, after
+    checking that the data's treatment is the one it drew."""
+    if level.within:
+        raise DataError(f"{source}: treatment varies within clusters, but the assignment given "
+                        "drew whole units; cluster by the unit that was assigned.")
+    table = assignment.table
+    position = pd.Series(np.arange(len(table)), index=table[assignment.unit].to_numpy())
+    missing = [label for label in level.labels if label not in position.index]
+    if missing:
+        raise DataError(f"{source}, column {cluster!r}: {len(missing)} unit(s) of the data are not "
+                        f"in the assignment (for example {missing[0]!r}); expected the units it "
+                        "randomised.")
+    select = position.loc[list(level.labels)].to_numpy()
+    drawn = table["treatment"].to_numpy(dtype=float)
+    differ = np.flatnonzero(drawn[select] != level.z)
+    if differ.size:
+        raise DataError(f"{source}, column {cluster!r}: the treatment of {differ.size} unit(s) "
+                        f"differs from the assignment (for example {level.labels[differ[0]]!r}); "
+                        "expected the treatment it drew.")
+    return assignment.procedure(select)
 
 
 def compare_outcomes(data: pd.DataFrame, outcomes: Sequence[str] | dict[str, str | None],
@@ -534,7 +727,7 @@ def twfe_did(data: pd.DataFrame, outcome: str, treatment: str, unit: str, time: 
 
     def within(matrix: np.ndarray) -> np.ndarray:
         matrix = np.asarray(matrix, dtype=float).reshape(len(kept), -1)
-        means = lin.group_sum(matrix, unit_codes, n_units) / counts[:, None]
+        means = la.group_sum(matrix, unit_codes, n_units) / counts[:, None]
         return matrix - means[unit_codes]
 
     time_dummies = (time_codes[:, None] == np.arange(1, n_times)[None, :]).astype(float)
@@ -542,13 +735,13 @@ def twfe_did(data: pd.DataFrame, outcome: str, treatment: str, unit: str, time: 
     X = within(np.column_stack(parts))
     names = [treatment] + [f"{time}={t}" for t in range(1, n_times)] + list(covariates)
     y_w = within(y)[:, 0]
-    fit = lin.ols(X, y_w, names)
+    fit = la.ols(X, y_w, names)
     # cluster-level treatment paths: treated group x common start
-    group = lin.group_sum(treat, codes, n_clusters) > 0
+    group = la.group_sum(treat, codes, n_clusters) > 0
     treated_rows = group[codes]
     z = None
     varies = False
-    project, y_resid = None, y_w
+    statistic = None
     if treat.any():
         start = time_codes[treat == 1].min()
         post = time_codes >= start
@@ -558,18 +751,22 @@ def twfe_did(data: pd.DataFrame, outcome: str, treatment: str, unit: str, time: 
             z = group.astype(float)
             project = projector(X[:, 1:], lambda Z: within(Z[codes] * post[:, None]))
             y_resid = _residualise(X[:, 1:], y_w)
+            statistic = (lambda Z: t_statistics(project, y_resid, Z, codes, n_clusters))
     strata_of_cluster = np.zeros(n_clusters, dtype=np.int64)
     if strata:
         strata_codes, _ = _codes(kept[strata])
         strata_of_cluster[codes] = strata_codes
-    notes = _design_warnings(n_clusters, int(group.sum()), varies, True, dropped,
-                             varies_note=NO_COMMON_START)
+    level = (_Level(False, codes, np.arange(n_clusters), z, strata_of_cluster, "clusters")
+             if z is not None else None)
+    notes = _design_warnings(n_clusters, level, True, dropped, n_treated=int(group.sum()),
+                             varies_note=NO_COMMON_START if varies else None)
     return _effect(fit, 0, outcome=outcome, estimator="twfe", se=se, codes=codes,
-                   n_clusters=n_clusters, project=project, y_resid=y_resid, z=z,
-                   strata_of_cluster=strata_of_cluster, varies=varies, wild_reps=wild_reps,
-                   ri_reps=ri_reps, seed=seed, n_dropped=dropped,
-                   control=y[(~treated_rows)], notes=notes, n_treated=int(group.sum()),
-                   absorbed=n_units)
+                   n_clusters=n_clusters, statistic=statistic, level=level,
+                   procedure=Procedure(strata_of_cluster),
+                   ri_note="not reported: treatment does not follow one common start" if varies else "",
+                   wild_reps=wild_reps, ri_reps=ri_reps, seed=seed, n_dropped=dropped,
+                   control=y[(~treated_rows)], control_weights=None, notes=notes,
+                   n_treated=int(group.sum()), absorbed=n_units)
 
 
 # --------------------------------------------------------------------------- balance
@@ -588,6 +785,7 @@ class BalanceTable:
     n_clusters_control: int
     se_type: str
     warnings: tuple[str, ...] = ()
+    assigned: str = "clusters"
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
@@ -639,60 +837,65 @@ class BalanceTable:
 
 def balance_table(data: pd.DataFrame, variables: Sequence[str], treatment: str,
                   cluster: str | None = None, strata: str | None = None, se: str = "CR2",
-                  ri_reps: int = 10000, seed: int | None = None) -> BalanceTable:
+                  weights: str | None = None, assignment=None, ri_reps: int = 10000,
+                  seed: int | None = None) -> BalanceTable:
     """Per variable: n, mean and SD per arm, difference (treatment − control), normalised
     difference (difference / sqrt((var_t + var_c)/2)), and the p-value of the difference from
     a regression on treatment (plus strata fixed effects) with ``se`` inference (CR2 with
     Bell–McCaffrey df by default) clustered at ``cluster``; observation and cluster counts per
-    arm. The omnibus test is randomisation-based: the sum over variables of squared CR1 t
+    arm. With ``weights`` (sampling weights) means, SDs and the regression are weighted.
+    The omnibus test is randomisation-based: the sum over variables of squared CR1 t
     statistics of the differences, referred to its distribution over re-drawn assignments
-    (complete randomisation of clusters within strata), which stays valid with few clusters
-    where an F-test on the cluster covariance (rank at most G − 1) does not.
+    (complete randomisation of clusters within strata, or the procedure of ``assignment``),
+    which stays valid with few clusters where an F-test on the cluster covariance (rank at
+    most G − 1) does not.
     """
     se, _ = _check_options(se)
-    require_columns(data, [treatment] + list(variables) + [c for c in (cluster, strata) if c])
-    # rows without assignment, cluster or stratum cannot be placed in the design: not used
-    base, dropped = _complete_rows(data, [treatment] + [c for c in (cluster, strata) if c])
+    design_columns = [c for c in (cluster, strata, weights) if c]
+    require_columns(data, [treatment] + list(variables) + design_columns)
+    source = data.attrs.get("source", "data frame")
+    # rows without assignment, cluster, stratum or weight cannot be placed in the design
+    base, dropped = _complete_rows(data, [treatment] + design_columns)
     treat_all = zero_one(base, treatment).to_numpy()
+    w_all = _weights(base, weights, source)
     cluster_all = base[cluster] if cluster else pd.Series(np.arange(len(base)), index=base.index)
-    codes_all, n_clusters = _codes(cluster_all)
+    codes_all, n_clusters, labels = _labelled_codes(cluster_all)
     _require_clusters(n_clusters, cluster is not None, data, cluster)
-    z, varies = _cluster_assignment(treat_all, codes_all, n_clusters)
-    strata_of_cluster = np.zeros(n_clusters, dtype=np.int64)
-    if strata:
-        sc, _ = _codes(base[strata])
-        strata_of_cluster[codes_all] = sc
+    strata_codes = _codes(base[strata])[0] if strata else None
+    level = _assignment_level(treat_all, codes_all, labels, n_clusters, strata_codes,
+                              cluster is not None)
+    procedure = (_procedure_from(assignment, level, cluster, source) if assignment is not None
+                 else Procedure(level.strata))
     rows = []
     stat_parts = []
     rng = np.random.default_rng(seed)
-    from evalkit.designs._randomisation import (all_assignments, n_assignments,
-                                                random_assignments, t_statistics)
-    total = n_assignments(z, strata_of_cluster) if z is not None else 0
-    if z is not None:
-        Z = (all_assignments(z, strata_of_cluster) if total <= ri_reps
-             else random_assignments(z, strata_of_cluster, ri_reps, rng))
-        Z = np.column_stack([z, Z])
+    Z, exact, method = procedure.draws(
+        procedure.observed if procedure.observed is not None else level.z, ri_reps, rng)
+    Z = np.column_stack([level.z, Z])
     for var in variables:
         values = numbers(base, var).to_numpy()
         ok = ~np.isnan(values)
-        x, t = values[ok], treat_all[ok]
+        x, t, wv = values[ok], treat_all[ok], w_all[ok]
+        sw = np.sqrt(wv)
         codes_v = codes_all[ok]
+        units_v = level.unit_codes[ok]
         design = [np.ones(ok.sum()), t]
         if strata:
             d, _ = _strata_dummies(base.loc[ok, strata], strata)
             design.append(d)
         X = np.column_stack(design)
-        fit = lin.ols(X, x)
+        fit = _ols(X, x, sw, [])
         local_codes, g_v = _codes(pd.Series(codes_v))  # clusters with data on this variable
         se_v, df_v = _inference(fit, 1, se, local_codes, g_v)
-        diff = x[t == 1].mean() - x[t == 0].mean()
-        var_t, var_c = x[t == 1].var(ddof=1), x[t == 0].var(ddof=1)
+        mean_t, sd_t = _weighted_mean_sd(x[t == 1], wv[t == 1])
+        mean_c, sd_c = _weighted_mean_sd(x[t == 0], wv[t == 0])
+        diff = mean_t - mean_c
         rows.append({
             "variable": var,
-            "n_treatment": int((t == 1).sum()), "mean_treatment": x[t == 1].mean(), "sd_treatment": np.sqrt(var_t),
-            "n_control": int((t == 0).sum()), "mean_control": x[t == 0].mean(), "sd_control": np.sqrt(var_c),
+            "n_treatment": int((t == 1).sum()), "mean_treatment": mean_t, "sd_treatment": sd_t,
+            "n_control": int((t == 0).sum()), "mean_control": mean_c, "sd_control": sd_c,
             "difference": diff,
-            "normalised_difference": diff / np.sqrt((var_t + var_c) / 2),
+            "normalised_difference": diff / np.sqrt((sd_t ** 2 + sd_c ** 2) / 2),
             "regression_difference": fit.beta[1],
             "se": se_v,
             "p_value": float(2 * stats.t.sf(abs(fit.beta[1] / se_v), df_v)),
@@ -700,26 +903,25 @@ def balance_table(data: pd.DataFrame, variables: Sequence[str], treatment: str,
             "clusters_control": int(np.unique(codes_v[t == 0]).size),
             "missing": int((~ok).sum()),
         })
-        if z is not None:
-            W = np.delete(X, 1, axis=1)
-            factor = lin.cr1_factor(len(x), X.shape[1], g_v)
-            project = projector(W, lambda Zc, codes_v=codes_v: Zc[codes_v])
-            stat_parts.append(t_statistics(project, _residualise(W, x), Z, codes_v,
-                                           n_clusters, factor) ** 2)
+        W = np.delete(X, 1, axis=1) * sw[:, None]
+        factor = la.cr1_factor(len(x), X.shape[1], g_v)
+        project = projector(W, lambda Zc, units_v=units_v, sw=sw: sw[:, None] * Zc[units_v])
+        stat_parts.append(t_statistics(project, _residualise(W, x * sw), Z, local_codes,
+                                       g_v, factor) ** 2)
     if stat_parts:
         stat = np.sum(stat_parts, axis=0)
         observed, draws = stat[0], stat[1:]
-        if total <= ri_reps:
+        if exact:
             p = float(np.mean(draws >= observed - 1e-10))
-            method = f"randomisation inference, exact: all {total} possible assignments"
         else:
             p = float((1 + np.sum(draws >= observed - 1e-10)) / (1 + len(draws)))
-            method = f"randomisation inference, {len(draws)} random re-draws"
+        method = f"randomisation inference, {method}"
     else:
-        observed, p, method = float("nan"), float("nan"), "not computed: treatment varies within clusters"
-    n_treated = _treated_clusters(z, treat_all, codes_all, n_clusters)
-    notes = _design_warnings(n_clusters, n_treated, varies, cluster is not None, dropped)
+        observed, p, method = float("nan"), float("nan"), "not computed: no variables"
+    notes = (_design_warnings(n_clusters, level, cluster is not None, dropped)
+             + _below_assignment(base, treat_all, codes_all, n_clusters, cluster,
+                                 skip={treatment, *variables, *design_columns}))
     return BalanceTable(table=pd.DataFrame(rows), treatment=treatment,
                         omnibus_statistic=float(observed), omnibus_p=p, omnibus_method=method,
-                        n_clusters_treatment=n_treated, n_clusters_control=n_clusters - n_treated,
-                        se_type=se, warnings=tuple(notes))
+                        n_clusters_treatment=level.n_treated, n_clusters_control=level.n_control,
+                        se_type=se, warnings=tuple(notes), assigned=level.noun)
