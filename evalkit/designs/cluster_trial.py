@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import warnings as _warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -774,7 +773,8 @@ def twfe_did(data: pd.DataFrame, outcome: str, treatment: str, unit: str, time: 
 
 @dataclass(frozen=True, eq=False, repr=False)
 class BalanceTable:
-    """Balance of baseline characteristics between arms (in the spirit of iebaltab)."""
+    """Balance of baseline characteristics between arms (in the spirit of iebaltab). To
+    publish it: :func:`evalkit.tables.balance_export` (CSV, Excel, LaTeX, Markdown, HTML)."""
 
     table: pd.DataFrame = field(repr=False)
     treatment: str
@@ -815,24 +815,6 @@ class BalanceTable:
         return html_table("Balance at baseline", ["Characteristic", "Mean, treatment",
                                                   "Mean, control", "Difference",
                                                   "Normalised difference", "p"], rows, note)
-
-    def to_csv(self, path: str | Path) -> None:
-        self.table.to_csv(path, index=False)
-
-    def to_excel(self, path: str | Path) -> None:
-        with pd.ExcelWriter(path) as writer:
-            self.table.to_excel(writer, sheet_name="balance", index=False)
-            pd.DataFrame({"statistic": [self.omnibus_statistic], "p_value": [self.omnibus_p],
-                          "method": [self.omnibus_method]}).to_excel(
-                writer, sheet_name="omnibus", index=False)
-
-    def to_latex(self) -> str:
-        cols = ["variable", "n_treatment", "mean_treatment", "sd_treatment", "n_control",
-                "mean_control", "sd_control", "difference", "normalised_difference", "p_value"]
-        body = self.table[cols].style.hide(axis="index").format(precision=3).to_latex(
-            hrules=True, caption="Balance between arms")
-        return body + (f"% Omnibus test ({self.omnibus_method}): statistic "
-                       f"{self.omnibus_statistic:.3f}, p = {self.omnibus_p:.4f}\n")
 
 
 def balance_table(data: pd.DataFrame, variables: Sequence[str], treatment: str,

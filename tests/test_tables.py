@@ -1,0 +1,111 @@
+"""Journal tables: the numbers in every cell are the results' numbers, adjusted p-values match
+statsmodels, and each export (LaTeX that compiles, Excel, Markdown, CSV, HTML) holds them."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+from statsmodels.stats.multitest import multipletests
+
+from evalkit.designs import balance_table, compare_arms
+from evalkit.tables import balance_export, effects_table
+from tests.designs.helpers import cluster_trial
+
+
+@pytest.fixture(scope="module")
+def results():
+    df = cluster_trial(seed=21, effect=0.3)
+    df["noise"] = np.random.default_rng(1).normal(size=len(df))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return [compare_arms(df, y, "treated", "village", baseline="baseline" if y == "endline" else None,
+                             strata="commune", wild_reps=199, ri_reps=199, seed=i)
+                for i, y in enumerate(["endline", "noise", "age"])]
+
+
+def test_cells_are_the_results_numbers_and_holm_matches_statsmodels(results):
+    t = effects_table(results, labels=["Knows rights", "Noise", "Age"], adjust="holm")
+    layout = t.layout.set_index(t.layout.columns[0])
+    assert list(layout.columns) == ["(1) Knows rights", "(2) Noise", "(3) Age"]
+    first = layout.iloc[:, 0]
+    assert first["Assigned to treatment"] == f"{results[0].estimate:.3f}"
+    assert first.iloc[1] == f"({results[0].se:.3f})"
+    holm = multipletests([r.p_value for r in results], method="holm")[1]
+    assert t.to_frame()["p_adjusted"].to_numpy() == pytest.approx(holm)
+    assert layout.loc["Observations"].tolist() == [f"{r.n_obs:,}" for r in results]
+    assert "p (randomisation inference)" in layout.index and "Clusters" in layout.index
+    bh = effects_table(results, adjust="BH", below="CI").to_frame()["p_adjusted"]
+    assert bh.to_numpy() == pytest.approx(multipletests([r.p_value for r in results], method="fdr_bh")[1])
+    assert effects_table(results, below="ci").layout.iloc[1, 1].startswith("[")
+
+
+def test_options_are_checked_with_the_valid_values(results):
+    with pytest.raises(ValueError, match="below is 'sd'.*expected one of 'se', 'ci'"):
+        effects_table(results, below="sd")
+    with pytest.raises(ValueError, match="2 labels for 3 results"):
+        effects_table(results, labels=["a", "b"])
+
+
+NASTY = ["knows_rights & 50% #1", "<script>alert(1)</script>", "a|b"]
+
+
+def test_latex_escapes_and_compiles(results, tmp_path):
+    t = effects_table(results, labels=NASTY, title="Effects_on $ outcomes")
+    latex = t.to_latex()
+    assert "knows\\_rights \\& 50\\% \\#1" in latex and "Effects\\_on \\$ outcomes" in latex
+    assert "\\toprule" in latex and "\\bottomrule" in latex
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex is not installed: escaping checked, compilation not")
+    (tmp_path / "t.tex").write_text(t.to_latex(standalone=True), encoding="utf-8")
+    run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout[-2000:]
+    assert (tmp_path / "t.pdf").stat().st_size > 1000
+
+
+def test_balance_latex_compiles(tmp_path):
+    df = cluster_trial(seed=22)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bal = balance_table(df, ["baseline", "age"], "treated", "village", ri_reps=99, seed=1)
+    t = balance_export(bal, labels={"baseline": "Score_at baseline"})
+    assert t.layout.iloc[0, 0] == "Score_at baseline"
+    assert t.layout.iloc[1, 2] == (f"{bal.table['mean_treatment'][1]:.3f} "
+                                   f"({bal.table['sd_treatment'][1]:.3f})")
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex is not installed")
+    (tmp_path / "b.tex").write_text(t.to_latex(standalone=True), encoding="utf-8")
+    run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "b.tex"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout[-2000:]
+
+
+def test_excel_csv_markdown_and_html_hold_the_same_cells(results, tmp_path):
+    t = effects_table(results, labels=NASTY)
+    t.to_excel(tmp_path / "t.xlsx")
+    book = load_workbook(tmp_path / "t.xlsx")
+    sheet = book["table"]
+    assert sheet["A1"].value == "Effects of assignment" and sheet["A1"].font.bold
+    assert sheet["B2"].value == "(1) " + NASTY[0] and sheet["B2"].font.bold
+    assert sheet["B2"].border.bottom.style == "thin"
+    assert sheet["B3"].value == f"{results[0].estimate:.3f}"
+    numbers = pd.read_excel(tmp_path / "t.xlsx", sheet_name="numbers", engine="openpyxl")
+    assert numbers["estimate"].to_numpy() == pytest.approx([r.estimate for r in results])
+    t.to_csv(tmp_path / "t.csv")
+    assert pd.read_csv(tmp_path / "t.csv", keep_default_na=False).iloc[0, 1] == f"{results[0].estimate:.3f}"
+    t.to_csv(tmp_path / "n.csv", numbers=True)
+    assert pd.read_csv(tmp_path / "n.csv")["se"].to_numpy() == pytest.approx([r.se for r in results])
+    md = t.to_markdown()
+    table_lines = [line for line in md.splitlines() if line.startswith("|")]
+    assert all(line.count(" | ") == 3 for line in table_lines[2:])  # escaped pipes do not split
+    assert "a\\|b" in md
+    html = t.to_html()
+    assert "<script>alert" not in html and "&lt;script&gt;" in html
+    assert "@import" not in html and "googleapis" not in html
+    assert f"{results[1].estimate:.3f}" in t._repr_html_()
