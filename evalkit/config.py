@@ -98,6 +98,8 @@ class TrialConfig:
     strata: str | None = None
     balance: tuple[str, ...] = ()
     balance_labels: dict[str, str] = field(default_factory=dict)
+    takeup: str | None = None  # 0/1: the unit took the programme up (for complier effects)
+    subgroups: tuple[str, ...] = ()  # pre-specified subgroup columns (for heterogeneity)
     estimator: str = "ancova"
     seed: int = 12345
     wild_reps: int = 9999
@@ -294,10 +296,10 @@ PRIVACY_KEYS = {"min_cell", "personal", "keep", "rounding"}
 CSI_KEYS = {"columns", "round_labels", "before", "after", "published_improvement",
             "published_source", "rounds_from", *SOURCE_KEYS}
 CSI_ROLES = {"child", "round", "date", "group"}
-TRIAL_KEYS = {"columns", "baseline", "endline", "outcomes", "balance", "balance_labels",
+TRIAL_KEYS = {"columns", "baseline", "endline", "outcomes", "balance", "balance_labels", "subgroups",
               "estimator", "seed", "wild_reps", "ri_reps", "treatment_label", "control_label",
               "published_finding", "published_source", *SOURCE_KEYS}
-TRIAL_ROLES = {"unit", "cluster", "strata", "round", "treatment"}
+TRIAL_ROLES = {"unit", "cluster", "strata", "round", "treatment", "takeup"}
 OUTCOME_KEYS = {"label", "kind", "range"}
 WIDE_KEYS = {"pattern", "rounds"}
 FILE_MAPPING_KEYS = {"path"} | READ_KEYS
@@ -760,6 +762,7 @@ def _trial(section: Any, folder: Path, path: Path) -> TrialConfig:
         baseline=section.get("baseline", "baseline"), endline=section.get("endline", "endline"),
         outcomes=tuple(outcomes), balance=tuple(section.get("balance", []) or []),
         balance_labels=dict(section.get("balance_labels", {}) or {}),
+        takeup=columns.get("takeup"), subgroups=tuple(section.get("subgroups", []) or []),
         estimator=estimator, seed=section.get("seed", 12345),
         wild_reps=section.get("wild_reps", 9999), ri_reps=section.get("ri_reps", 10000),
         treatment_label=section.get("treatment_label", "treatment villages"),

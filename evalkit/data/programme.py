@@ -339,7 +339,8 @@ class _Loader:
         cfg = self.cfg.trial
         src = cfg.source
         outcomes = [o.name for o in cfg.outcomes]
-        needed = [cfg.unit, cfg.cluster, cfg.treatment, cfg.round, *outcomes, *cfg.balance]
+        needed = [cfg.unit, cfg.cluster, cfg.treatment, cfg.round, *outcomes, *cfg.balance,
+                  *cfg.subgroups, *([cfg.takeup] if cfg.takeup else [])]
         if cfg.strata:
             needed.append(cfg.strata)
         needed = list(dict.fromkeys(needed))
@@ -361,7 +362,7 @@ class _Loader:
         work[cfg.unit] = mapping.normalise_ids(work[cfg.unit], src.ignore_leading_zeros)
         if src.rounds is not None:  # one file per round: carry what only some files hold
             work = mapping.carry_by_id(work, cfg.unit, [cfg.treatment, cfg.cluster, cfg.strata,
-                                                        *cfg.balance])
+                                                        *cfg.balance, *cfg.subgroups])
         kinds = {o.name: ("binary" if o.kind == "binary" else "number") for o in cfg.outcomes}
         fields = [Field(cfg.unit, cfg.unit, "id"), Field(cfg.round, cfg.round, "round"),
                   Field(cfg.cluster, cfg.cluster, "text", required=True),
@@ -369,7 +370,10 @@ class _Loader:
         if cfg.strata:
             fields.append(Field(cfg.strata, cfg.strata, "text", required=True))
         bounds = {o.name: o.bounds for o in cfg.outcomes}
-        for column in dict.fromkeys([*outcomes, *cfg.balance]):
+        if cfg.takeup:
+            kinds[cfg.takeup] = "binary"
+        for column in dict.fromkeys([*outcomes, *cfg.balance, *cfg.subgroups,
+                                     *([cfg.takeup] if cfg.takeup else [])]):
             if column not in (cfg.unit, cfg.cluster, cfg.treatment, cfg.round, cfg.strata):
                 fields.append(Field(column, column, kinds.get(column, "number"),
                                     bounds=bounds.get(column)))

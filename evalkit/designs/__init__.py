@@ -11,6 +11,7 @@ from evalkit.designs.cluster_trial import (BalanceTable, DesignWarning, EffectRe
                                            EffectsTable, balance_table, compare_arms,
                                            compare_outcomes, twfe_did)
 from evalkit.designs.multiple import benjamini_hochberg, holm
+from evalkit.designs.panel import PairedRounds, pair_rounds
 from evalkit.designs.paired import (CAVEAT, GroupChanges, PrePostResult, TrajectoryResult,
                                     compare_changes, prepost, trajectory)
 from evalkit.designs.power import (ICCResult, PowerSolution, cluster_mde, cluster_power, icc,
@@ -21,4 +22,4 @@ __all__ = ["Assignment", "assign", "AttritionTest", "attrition_test", "BalanceTa
            "GroupChanges", "ICCResult", "PrePostResult", "TrajectoryResult", "balance_table",
            "benjamini_hochberg", "cluster_mde", "cluster_power", "compare_arms",
            "compare_changes", "compare_outcomes", "holm", "icc", "prepost", "trajectory",
-           "twfe_did", "PowerSolution", "solve_design"]
+           "twfe_did", "PowerSolution", "solve_design", "PairedRounds", "pair_rounds"]

@@ -178,7 +178,7 @@ def _trial_config(seed: int) -> dict:
     return {
         "file": "household_survey.csv",
         "columns": {"unit": "household_id", "cluster": "village", "strata": "commune",
-                    "round": "round", "treatment": "campaign"},
+                    "round": "round", "treatment": "campaign", "takeup": "attended_session"},
         "baseline": "baseline",
         "endline": "endline",
         "treatment_label": "campaign villages",
@@ -190,6 +190,7 @@ def _trial_config(seed: int) -> dict:
                            "respondent_age": "Respondent's age (years)",
                            "household_size": "Household members",
                            "id_poor": "Holds an ID Poor card"},
+        "subgroups": ["id_poor", "near_rci"],
         "estimator": "ancova",
         "seed": seed,
         "wild_reps": 9999,
