@@ -7,13 +7,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.evalkit-installed
 DATA := data/synthetic
 
-.PHONY: setup reports test test-fast lab synth clean help
+.PHONY: setup reports test test-fast lab synth translations clean help
 
 help:
 	@echo "make reports   render every programme report into reports/ (sets up on first use)"
 	@echo "make test      run the whole test suite (sets up on first use)"
 	@echo "make lab       open JupyterLab on notebooks/"
 	@echo "make synth     (re)write the synthetic data in $(DATA)/"
+	@echo "make translations  update the translation catalogues from the marked strings"
 	@echo "make clean     remove .venv, rendered reports and caches"
 
 $(STAMP): pyproject.toml
@@ -40,6 +41,15 @@ test-fast: $(STAMP)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
+
+# Fixed report text is marked _("...") or N_("..."); this refreshes the template and merges
+# it into every language's catalogue (new strings arrive untranslated: the tests then fail
+# until they are translated).
+translations: $(STAMP)
+	$(BIN)/pybabel extract -k N_ --no-location --sort-output --project=evalkit \
+	  --copyright-holder="evalkit contributors" -o evalkit/locale/evalkit.pot evalkit
+	$(BIN)/pybabel update -i evalkit/locale/evalkit.pot -d evalkit/locale -D evalkit \
+	  --no-fuzzy-matching --ignore-obsolete --width 100
 
 clean:
 	rm -rf $(VENV) reports/*.html reports/_executed .pytest_cache

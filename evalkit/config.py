@@ -255,6 +255,9 @@ class ProgrammeConfig:
     personal: tuple[str, ...] = ()  # columns declared personal (privacy.personal)
     keep: tuple[str, ...] = ()  # columns declared not personal (privacy.keep)
     on_invalid: str = "stop"  # or "set_aside"
+    languages: tuple[str, ...] = ("en",)  # the editions rendered; the first is the main one
+    language: str = "en"  # the language this configuration's text was read in
+    number_script: str = "latin"  # or "khmer": digits of non-English editions
 
     @property
     def analyses(self) -> list[str]:
@@ -291,7 +294,9 @@ SOURCE_KEYS = READ_KEYS | {"file", "files", "layout", "wide", "date_format", "va
                            "ignore_leading_zeros"}
 """Keys of csi and trial that say where the table comes from (see docs/config.md)."""
 TOP_KEYS = {"name", "ngo", "province", "source", "privacy", "seed", "on_invalid", "csi", "trial",
-            *SECTIONS}
+            "language", "number_script", *SECTIONS}
+TRANSLATED_SECTIONS = {"km": {"residential_care", "child_tracking"}}
+"""The sections whose fixed text a language's catalogue covers (English covers all)."""
 PRIVACY_KEYS = {"min_cell", "personal", "keep", "rounding"}
 CSI_KEYS = {"columns", "round_labels", "before", "after", "published_improvement",
             "published_source", "rounds_from", *SOURCE_KEYS}
@@ -615,8 +620,37 @@ def _words_list(value: Any, path: Path, key: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def load(folder: str | Path) -> ProgrammeConfig:
-    """Read and check ``programme.yml`` in ``folder``."""
+def _languages(value: Any, path: Path) -> tuple[str, ...]:
+    from evalkit.i18n import LANGUAGES
+
+    codes = [value] if isinstance(value, str) else value
+    if not isinstance(codes, list) or not codes or not all(isinstance(c, str) for c in codes):
+        raise ConfigError(f"{path}: key 'language' is {value!r}; expected a language code or a "
+                          f"list of them ({', '.join(LANGUAGES)}).")
+    out = []
+    for code in codes:
+        chosen = choose(code, tuple(LANGUAGES))
+        if chosen is None:
+            raise ConfigError(f"{path}: key 'language' {refusal(code, tuple(LANGUAGES))}.")
+        out.append(chosen)
+    return tuple(dict.fromkeys(out))
+
+
+def _localised(value: Any, language: str, codes: set[str]) -> Any:
+    """``value`` with every text given per language (a mapping whose keys are language codes)
+    replaced by its text in ``language`` (English, or the first given, when it has none)."""
+    if isinstance(value, dict):
+        if value and set(map(str, value)) <= codes and all(isinstance(v, str) for v in value.values()):
+            return value.get(language, value.get("en", next(iter(value.values()))))
+        return {k: _localised(v, language, codes) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_localised(v, language, codes) for v in value]
+    return value
+
+
+def load(folder: str | Path, language: str | None = None) -> ProgrammeConfig:
+    """Read and check ``programme.yml`` in ``folder``; text given per language is read in
+    ``language`` (default: the first of the programme's ``language`` key, or English)."""
     folder = Path(folder)
     path = folder / CONFIG_NAME
     if not path.is_file():
@@ -635,6 +669,21 @@ def load(folder: str | Path) -> ProgrammeConfig:
         raise ConfigError(f"{path}: expected a mapping of keys (name, ngo, province, …).")
     _known(raw, TOP_KEYS, path)
     _fill_in(text, path)
+    from evalkit.i18n import LANGUAGES, NUMBER_SCRIPTS
+
+    languages = _languages(raw.get("language", "en"), path)
+    language = language or languages[0]
+    raw = _localised(raw, language, set(LANGUAGES))
+    number_script = _option(raw.get("number_script", "latin"), NUMBER_SCRIPTS, path, "number_script")
+    for code in languages:
+        covered = TRANSLATED_SECTIONS.get(code)
+        untranslated = [] if covered is None else [
+            name for name in ("csi", "trial", *SECTIONS) if name in raw and name not in covered]
+        if untranslated:
+            raise ConfigError(f"{path}: key 'language' asks for a {LANGUAGES[code]} ({code}) "
+                              f"edition, but its translation covers only the sections "
+                              f"{', '.join(sorted(covered))} so far; section "
+                              f"{untranslated[0]!r} is not translated yet.")
     privacy = raw.get("privacy", {}) or {}
     if not isinstance(privacy, dict):
         raise ConfigError(f"{path}: key 'privacy' is {privacy!r}; expected a mapping with min_cell.")
@@ -679,6 +728,9 @@ def load(folder: str | Path) -> ProgrammeConfig:
         personal=_words_list(privacy.get("personal"), path, "privacy.personal"),
         keep=_words_list(privacy.get("keep"), path, "privacy.keep"),
         on_invalid=on_invalid,
+        languages=languages,
+        language=language,
+        number_script=number_script,
     )
 
 

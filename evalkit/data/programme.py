@@ -425,17 +425,19 @@ def _generic_fields(cfg: config_mod.ProgrammeConfig) -> dict[str, tuple[list[Fie
     return out
 
 
-def load(folder: str | Path, *, use_cache: bool = True, on_invalid: str | None = None) -> ProgrammeData:
+def load(folder: str | Path, *, use_cache: bool = True, on_invalid: str | None = None,
+         language: str | None = None) -> ProgrammeData:
     """Load a programme folder: its ``programme.yml`` and every data file it names.
 
     With ``use_cache`` the validated tables of an earlier load are taken from
     ``.evalkit/cache`` when neither the configuration nor any data file (size, time) nor the
     kit's data-in version changed; otherwise every file is read (once) and the cache written.
     ``on_invalid`` overrides the programme's policy ('set_aside' collects every problem, as
-    ``evalkit check`` does; nothing is cached then).
+    ``evalkit check`` does; nothing is cached then). ``language``: the edition whose text
+    the configuration is read in (tables do not depend on it).
     """
     folder = Path(folder)
-    cfg = config_mod.load(folder)
+    cfg = config_mod.load(folder, language)
     override = on_invalid is not None and on_invalid != cfg.on_invalid
     if override:
         cfg = dataclasses.replace(cfg, on_invalid=on_invalid)

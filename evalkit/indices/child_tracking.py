@@ -14,15 +14,19 @@ from __future__ import annotations
 import pandas as pd
 
 from evalkit.data.columns import raise_first
+from evalkit.i18n import N_
 
 STATUSES = ("green", "yellow", "red", "not located", "not yet updated")
 MEANING = {
-    "green": "safe and stable",
-    "yellow": "vulnerable, needs additional attention",
-    "red": "vulnerable, needs reassessment",
-    "not located": "moved or migrated; cannot be located",
-    "not yet updated": "recently reunited or placed; not yet updated",
+    "green": N_("safe and stable"),
+    "yellow": N_("vulnerable, needs additional attention"),
+    "red": N_("vulnerable, needs reassessment"),
+    "not located": N_("moved or migrated; cannot be located"),
+    "not yet updated": N_("recently reunited or placed; not yet updated"),
 }
+STATUS_LABELS = {"green": N_("green"), "yellow": N_("yellow"), "red": N_("red"),
+                 "not located": N_("not located"), "not yet updated": N_("not yet updated")}
+"""The statuses as the tool names them (fixed text of the instrument, translated in reports)."""
 COLOURS = ("green", "yellow", "red")
 
 
@@ -37,9 +41,9 @@ def status_counts(df: pd.DataFrame, status: str = "status") -> pd.Series:
 def denominators(counts: pd.Series, declared: dict[str, int] | None = None) -> dict[str, int]:
     """Candidate denominators for status percentages, each named by what it counts."""
     out = {
-        "all children supported": int(counts.sum()),
-        "all except not yet updated": int(counts.sum() - counts["not yet updated"]),
-        "children with a colour status": int(counts[list(COLOURS)].sum()),
+        N_("all children supported"): int(counts.sum()),
+        N_("all except not yet updated"): int(counts.sum() - counts["not yet updated"]),
+        N_("children with a colour status"): int(counts[list(COLOURS)].sum()),
     }
     out.update(declared or {})
     return out

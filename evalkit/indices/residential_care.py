@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import pandas as pd
 
+from evalkit.i18n import N_
+
 TARGET_PROVINCES = ("Phnom Penh", "Kandal", "Preah Sihanouk", "Battambang", "Siem Reap")
 COMPLIANCE = ("meets the standards", "does not meet the standards", "critical situation")
-COMPLIANCE_LABELS = {"meets the standards": "RCIs that meet the standards",
-                     "does not meet the standards": "RCIs that do not meet the standards",
-                     "critical situation": "RCIs in critical situations"}
+COMPLIANCE_LABELS = {"meets the standards": N_("RCIs that meet the standards"),
+                     "does not meet the standards": N_("RCIs that do not meet the standards"),
+                     "critical situation": N_("RCIs in critical situations")}
 
 
 def _working(register: pd.DataFrame, provinces=None) -> pd.DataFrame:
@@ -55,7 +57,7 @@ def rci_reduction(register: pd.DataFrame, provinces=None) -> pd.DataFrame:
         rows.append({"year": str(b), "working_rcis": int(counts[b]), "reduced": int(counts[a] - counts[b]),
                      "percent_reduction": None})
     total = int(counts[years[0]] - counts[years[-1]])
-    rows.append({"year": "total", "working_rcis": None, "reduced": total,
+    rows.append({"year": N_("total"), "working_rcis": None, "reduced": total,
                  "percent_reduction": 100 * total / counts[years[0]]})
     return pd.DataFrame(rows)
 
@@ -86,7 +88,7 @@ def compliance_table(register: pd.DataFrame, year: int) -> pd.DataFrame:
     n = int(counts.sum())
     table = pd.DataFrame({"description": [COMPLIANCE_LABELS[c] for c in COMPLIANCE],
                           "rcis": counts.to_numpy().astype(int)})
-    table.loc[len(table)] = {"description": "Total RCIs that do not meet the standards",
+    table.loc[len(table)] = {"description": N_("Total RCIs that do not meet the standards"),
                              "rcis": int(counts.iloc[1] + counts.iloc[2])}
     table["percent"] = 100 * table["rcis"] / n
     return table

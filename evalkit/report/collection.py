@@ -7,6 +7,7 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
+from evalkit.i18n import LANGUAGES
 from evalkit.report.render import RenderResult, _atomic_write_text
 
 def headline(report: Path) -> dict:
@@ -49,7 +50,11 @@ def write_index(results: list[RenderResult], out_dir: Path) -> Path:
             record = headline(r.html)
             line = record.get("headline", "")
             title = record.get("title", r.programme)
-            rows.append(f'<li><a href="{html.escape(r.html.name)}">{html.escape(title)}</a>'
+            others = "".join(
+                f' · <a href="{html.escape(path.name)}" hreflang="{html.escape(code)}" '
+                f'lang="{html.escape(code)}">{html.escape(LANGUAGES.get(code, code))}</a>'
+                for code, path in r.editions)
+            rows.append(f'<li><a href="{html.escape(r.html.name)}">{html.escape(title)}</a>{others}'
                         f'<br><span class="evalkit-index-headline">{html.escape(line)}</span></li>')
         else:
             rows.append(f"<li><strong>{html.escape(r.programme)}</strong>: the report could not "

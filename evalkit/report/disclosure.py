@@ -34,7 +34,9 @@ from pathlib import Path
 
 import numpy as np
 
-SUPPRESSED = "suppressed"
+from evalkit.i18n import N_, _
+
+SUPPRESSED = N_("suppressed")
 """What a suppressed cell shows (the same word for primary and secondary suppression, so
 that which is which cannot be told apart)."""
 
@@ -83,7 +85,8 @@ class Partition:
         number not shown" when it was hidden to protect another part."""
         if self.shown(label):
             return self.text(label)
-        return f"fewer than {min_cell}" if label in self.small else "a number (not shown)"
+        return (_("fewer than {n}").format(n=min_cell) if label in self.small
+                else _("a number (not shown)"))
 
 
 @dataclass(eq=False)
@@ -116,7 +119,7 @@ class Disclosure:
                 self.note(table, cell, PUBLISHED, "shown: published by the study, with citation")
                 return f"{n:,}"
             self.note(table, cell, PRIMARY, "shown as 'fewer than min_cell'")
-            return f"fewer than {self.min_cell}"
+            return _("fewer than {n}").format(n=self.min_cell)
         shown = self.value(n)
         if shown != n:
             self.note(table, cell, ROUNDED, f"rounded to base {self.rounding}")
@@ -230,18 +233,19 @@ class Disclosure:
         secondary = sum(e.rule == SECONDARY for e in self.log)
         published = sum(e.rule == PUBLISHED for e in self.log)
         withheld = sum(e.rule == WITHHELD for e in self.log)
-        parts = [f"{primary} figure(s) resting on fewer than {self.min_cell} children, families "
-                 f"or households were suppressed, and {secondary} more so that none of them can "
-                 "be worked out from totals"]
+        parts = [_("{primary} figure(s) resting on fewer than {n} children, families or "
+                   "households were suppressed, and {secondary} more so that none of them can be "
+                   "worked out from totals").format(primary=primary, n=self.min_cell,
+                                                    secondary=secondary)]
         if withheld:
-            parts.append(f"{withheld} comparison(s) were left out because a small group could "
-                         "have been worked out from figures elsewhere in the report")
+            parts.append(_("{n} comparison(s) were left out because a small group could have "
+                           "been worked out from figures elsewhere in the report").format(n=withheld))
         if published:
-            parts.append(f"{published} small figure(s) are shown because the study published "
-                         "them (each with its source)")
+            parts.append(_("{n} small figure(s) are shown because the study published them "
+                           "(each with its source)").format(n=published))
         if self.rounding:
-            parts.append(f"counts are rounded to the nearest {self.rounding}")
-        return "; ".join(parts) + "."
+            parts.append(_("counts are rounded to the nearest {n}").format(n=self.rounding))
+        return "; ".join(parts) + _(".")
 
     def write(self, path: str | Path) -> Path:
         """The log as CSV (table, cell, n, rule, action); n is only ever "under min_cell"."""

@@ -17,6 +17,8 @@ import re
 from IPython.display import HTML, Markdown
 
 from evalkit.display import p_value  # one p-value wording for the whole kit
+from evalkit.i18n import N_, _, active
+from evalkit.report.disclosure import SUPPRESSED as SUPPRESSED_WORD
 from matplotlib.figure import Figure
 from pandas.io.formats.style import Styler
 
@@ -71,6 +73,8 @@ def table(styler: Styler) -> HTML:
     if styler.caption is not None:
         styler.caption = html.escape(str(styler.caption), quote=False)
     body = styler.set_uuid("t").to_html()
+    if active() != "en":  # the one word a suppressed cell shows, in the report's language
+        body = body.replace(f">{SUPPRESSED_WORD}<", f">{html.escape(_(SUPPRESSED_WORD))}<")
     if data.shape[1] >= WIDE_COLUMNS:  # on a phone it scrolls sideways: say so above it
         body = f'<div class="evalkit-wide">{body}</div>'
     return HTML(body)
@@ -97,13 +101,13 @@ def markdown(text: str) -> Markdown:
     return Markdown(text)
 
 
-NOTE_KINDS = {"caveat": "", "info": "", "illustration": "Illustration"}
+NOTE_KINDS = {"caveat": "", "info": "", "illustration": N_("Illustration")}
 
 
 def note(text: str, kind: str = "caveat") -> HTML:
     """A highlighted box (kind: caveat, info or illustration) holding plain text; an
     illustration box is labelled as one."""
-    label = NOTE_KINDS[kind]
+    label = _(NOTE_KINDS[kind]) if NOTE_KINDS[kind] else ""
     head = f'<p class="evalkit-label">{label}</p>' if label else ""
     return HTML(f'<div class="evalkit-{kind}">{head}<p>{html.escape(text)}</p></div>')
 
@@ -112,10 +116,28 @@ def progress(label: str, value: float, target: float, status: str) -> HTML:
     """A target shown as progress: a bar (value of target) and its status in words (met, not
     met, on track), so that colour is never the only cue."""
     share = max(0.0, min(1.0, value / target)) if target else 0.0
+    verdict = html.escape(_("target {status}").format(status=_(status)))
     return HTML(f'<div class="evalkit-progress" role="img" aria-label="{html.escape(label)}; '
-                f'target {html.escape(status)}"><p>{html.escape(label)}: <strong>target '
-                f'{html.escape(status)}</strong></p><div class="evalkit-bar"><span style="width:'
+                f'{verdict}"><p>{html.escape(label)}: <strong>{verdict}'
+                f'</strong></p><div class="evalkit-bar"><span style="width:'
                 f'{share * 100:.1f}%"></span></div></div>')
+
+
+# One rule for decimals in every report: a percentage of people is a whole number; a change
+# or difference in percentage points has one decimal; a mean score (and its change) two.
+def share(percent: float) -> str:
+    """A percentage of people: 41, never 41.3."""
+    return f"{percent:.0f}"
+
+
+def points(value: float, signed: bool = True) -> str:
+    """A change or difference in percentage points: +3.9."""
+    return f"{value:+.1f}" if signed else f"{value:.1f}"
+
+
+def mean(value: float, signed: bool = False) -> str:
+    """A mean score or its change: 2.87, +0.21."""
+    return f"{value:+.2f}" if signed else f"{value:.2f}"
 
 
 HEADLINE_MIME = "application/vnd.evalkit.headline+json"

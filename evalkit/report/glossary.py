@@ -3,16 +3,21 @@ sentence. A report lists the terms of the sections it has (see :func:`terms_for`
 
 from __future__ import annotations
 
+from evalkit.i18n import N_, _
+
 COMMON = {
-    "95 % confidence interval (CI)": "The range of values the data are consistent with; if the "
-    "study were repeated many times, such ranges would include the true value 95 times in 100.",
-    "p-value": "How often a difference at least this large would appear by chance alone if "
-    "there were no real difference; below 0.05 is called a detectable difference here.",
-    "Descriptive": "A figure that describes what happened to the people measured, without a "
-    "comparison group that would show what caused it.",
-    "Suppressed": "A figure not shown because it rests on so few children, families or "
-    "households that they could be identified, or because it would let such a figure be "
-    "worked out.",
+    N_("95 % confidence interval (CI)"): N_(
+        "The range of values the data are consistent with; if the study were repeated many "
+        "times, such ranges would include the true value 95 times in 100."),
+    N_("p-value"): N_(
+        "How often a difference at least this large would appear by chance alone if there were "
+        "no real difference; below 0.05 is called a detectable difference here."),
+    N_("Descriptive"): N_(
+        "A figure that describes what happened to the people measured, without a comparison "
+        "group that would show what caused it."),
+    N_("Suppressed"): N_(
+        "A figure not shown because it rests on so few children, families or households that "
+        "they could be identified, or because it would let such a figure be worked out."),
 }
 CSI = {
     "CSI (Child Status Index)": "A tool that rates a child's well-being on 12 factors from 1 "
@@ -58,12 +63,14 @@ TRIAL = {
     "Standard deviation (SD)": "How far answers typically lie from their average.",
 }
 CARE = {
-    "RCI (residential care institution)": "An orphanage or other institution where children "
-    "live apart from their families.",
-    "MoSVY / DoSVY": "Cambodia's Ministry of Social Affairs, Veterans and Youth Rehabilitation, "
-    "and its provincial departments.",
-    "Child Tracking Tool": "MoSVY's form for following reintegrated children: green (safe and "
-    "stable), yellow or red (vulnerable), not located, not yet updated.",
+    N_("RCI (residential care institution)"): N_(
+        "An orphanage or other institution where children live apart from their families."),
+    N_("MoSVY / DoSVY"): N_(
+        "Cambodia's Ministry of Social Affairs, Veterans and Youth Rehabilitation, and its "
+        "provincial departments."),
+    N_("Child Tracking Tool"): N_(
+        "MoSVY's form for following reintegrated children: green (safe and stable), yellow or "
+        "red (vulnerable), not located, not yet updated."),
 }
 COMMUNITY = {
     "CCWC (Commune Committee for Women and Children)": "The commune body responsible for the "
@@ -84,4 +91,4 @@ def terms_for(config) -> dict[str, str]:
         terms |= COMMUNITY
     if config.residential_care or config.child_tracking:
         terms |= CARE
-    return dict(sorted(terms.items(), key=lambda kv: kv[0].lower()))
+    return dict(sorted(terms.items(), key=lambda kv: _(kv[0]).lower()))

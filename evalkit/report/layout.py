@@ -8,11 +8,17 @@ escaped; the title goes into CSS only as escaped code points.
 
 from __future__ import annotations
 
+import base64
+import functools
 import html
 import re
 
-COLLAPSIBLE = ("Methods", "Glossary")
+from evalkit.i18n import N_, _, activate, active, digits
+
+COLLAPSIBLE = (N_("Methods"), N_("Glossary"))
 """Sections shown folded (a click opens them); printed open."""
+FONTS = {"km": ("fontpkg_noto_sans_khmer", "NotoSansKhmer[wdth,wght].ttf", "Noto Sans Khmer")}
+"""Per language, the font embedded in its reports: (package, file, family)."""
 
 _H2 = re.compile(r'<h2 id="([^"]*)">(.*?)<a class="anchor-link"[^>]*>[^<]*</a></h2>', re.S)
 _TAG = re.compile(r"<[^>]+>")
@@ -30,13 +36,14 @@ def contents(page: str) -> str:
              for anchor, inner in _H2.findall(page)]
     if len(items) < 3:
         return ""
-    return ('<nav class="evalkit-toc" aria-label="Contents"><p class="evalkit-label">Contents'
+    label = html.escape(_("Contents"))
+    return (f'<nav class="evalkit-toc" aria-label="{label}"><p class="evalkit-label">{label}'
             "</p><ol>" + "".join(items) + "</ol></nav>")
 
 
 def _fold(page: str, heading: str) -> str:
     """Wrap the output section that starts with the h2 ``heading`` in <details>."""
-    at = page.find(f'<h2 id="{heading}">')
+    at = page.find(f'<h2 id="{heading.replace(" ", "-")}">')
     if at < 0:
         return page
     start = page.rfind('<section class="evalkit-output">', 0, at)
@@ -48,9 +55,76 @@ def _fold(page: str, heading: str) -> str:
             "</summary>" + page[start:end] + "</details>" + page[end:])
 
 
-def finish(page: str, title: str) -> str:
+@functools.lru_cache(maxsize=4)
+def _font_file(language: str) -> bytes | None:
+    if language not in FONTS:
+        return None
+    from importlib import resources
+
+    package, name, _family = FONTS[language]
+    return (resources.files(package) / "files" / name).read_bytes()
+
+
+def embedded_font(language: str, text: str) -> str:
+    """An @font-face rule embedding the language's font as a data: URI (the page stays
+    offline), cut down to the characters of ``text`` with their shaping features kept."""
+    font = _font_file(language)
+    if font is None:
+        return ""
+    import io
+
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    options = subset.Options()
+    options.layout_features = ["*"]  # Khmer needs its reordering and stacking features
+    options.flavor = "woff"
+    options.notdef_outline = True
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text="".join(sorted(set(text))))
+    face = TTFont(io.BytesIO(font))
+    subsetter.subset(face)
+    out = io.BytesIO()
+    face.flavor = "woff"
+    face.save(out)
+    family = FONTS[language][2]
+    encoded = base64.b64encode(out.getvalue()).decode("ascii")
+    return (f'@font-face {{ font-family: "{family}"; font-weight: 100 900; '
+            f'src: url(data:font/woff;base64,{encoded}) format("woff"); }}\n'
+            f'body {{ font-family: "{family}", system-ui, -apple-system, "Segoe UI", Roboto, '
+            f'"Noto Sans", sans-serif; }}\n')
+
+
+_STYLE_OR_TAG = re.compile(r"(<style.*?</style>|<[^>]+>)", re.S)
+
+
+def _text_digits(page: str, script: str) -> str:
+    """Digits of the page's text (not of its markup or style) in ``script``."""
+    if script == "latin":
+        return page
+    start = page.find("<body")
+    head, body = (page[:start], page[start:]) if start >= 0 else ("", page)
+    parts = _STYLE_OR_TAG.split(body)
+    return head + "".join(p if i % 2 else digits(p, script) for i, p in enumerate(parts))
+
+
+def _page_text(page: str) -> str:
+    return html.unescape(_STYLE_OR_TAG.sub(" ", page))
+
+
+def finish(page: str, title: str, language: str = "en", number_script: str = "latin") -> str:
     """The converted report with its contents list after the title block, Methods and
-    Glossary folded, and a print header naming the report on every page."""
+    Glossary folded, and a print header naming the report on every page; in ``language``
+    (its fixed page text, its font embedded, its digits in ``number_script``)."""
+    previous = active()
+    activate(language)
+    try:
+        return _finish(page, title, language, number_script)
+    finally:
+        activate(previous)
+
+
+def _finish(page: str, title: str, language: str, number_script: str) -> str:
     nav = contents(page)
     first = page.find('<h2 id="')
     if nav and first >= 0:
@@ -58,6 +132,18 @@ def finish(page: str, title: str) -> str:
         at = start if start >= 0 else first
         page = page[:at] + nav + page[at:]
     for heading in COLLAPSIBLE:
-        page = _fold(page, heading)
-    running = (f"<style>@page {{ @top-center {{ content: {_css_string(title)}; }} }}</style>")
+        page = _fold(page, _(heading))
+    page = _text_digits(page, number_script)
+    style = f"@page {{ @top-center {{ content: {_css_string(title)}; }} }}"
+    if language != "en":
+        page = page.replace('<html lang="en">', f'<html lang="{html.escape(language)}">', 1)
+        cue = _("Wide table: scroll sideways to see every column →")
+        before, rest = _("Page {page} of {pages}").split("{page}", 1)
+        middle, after = rest.split("{pages}", 1)
+        style += (f"\n@media (max-width: 600px) {{ .evalkit-wide::before {{ content: "
+                  f"{_css_string(cue)}; }} }}\n@page {{ @bottom-center {{ content: "
+                  f"{_css_string(before)} counter(page) {_css_string(middle)} counter(pages) "
+                  f"{_css_string(after)}; }} }}\n")
+        style += embedded_font(language, _page_text(page) + cue + title + before + middle + after)
+    running = f"<style>{style}</style>"
     return page.replace("</head>", running + "\n</head>", 1)

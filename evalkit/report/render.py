@@ -111,6 +111,7 @@ class RenderResult:
     seconds: float
     error: str | None = None
     rows: tuple[str, ...] = ()  # rows read, used and set aside per file
+    editions: tuple[tuple[str, Path], ...] = ()  # (language, report) of the other languages
     canaries: frozenset = field(default=frozenset(), repr=False, compare=False)  # memory only
 
     @property
@@ -118,7 +119,8 @@ class RenderResult:
         return self.error is None
 
 
-def to_html(executed: nbformat.NotebookNode, title: str | None = None) -> str:
+def to_html(executed: nbformat.NotebookNode, title: str | None = None, language: str = "en",
+            number_script: str = "latin") -> str:
     """Convert an executed report notebook to self-contained HTML for readers: the page is
     titled ``title`` (each report its own browser-tab title), with a table of contents,
     folded Methods and Glossary and a print header (see :mod:`evalkit.report.layout`)."""
@@ -126,7 +128,7 @@ def to_html(executed: nbformat.NotebookNode, title: str | None = None) -> str:
         executed = nbformat.from_dict(executed)
         executed.metadata["title"] = title
     body, _ = _exporter().from_notebook_node(executed)
-    return layout.finish(body, title or "Programme evaluation report")
+    return layout.finish(body, title or "Programme evaluation report", language, number_script)
 
 
 @functools.lru_cache(maxsize=1)
@@ -243,7 +245,8 @@ def render_notebook(notebook: Path, parameters: dict, name: str, out_dir: str | 
                               f"{str(exc).splitlines()[0] if str(exc) else 'no detail'}).") from None
         record = headline_record(executed)
         title = (record or {}).get("title") or name
-        html = to_html(executed, title)
+        html = to_html(executed, title, (record or {}).get("language", "en"),
+                       (record or {}).get("number_script", "latin"))
         check_html(html, name, canaries)
         try:
             _atomic_write_text(target, html)
@@ -300,12 +303,23 @@ def render_programme(folder: str | Path, out_dir: str | Path = "reports", *,
         data = load(folder, use_cache=False)
     except EvalkitError as exc:
         return RenderResult(folder.name, None, time.perf_counter() - started, str(exc))
-    result = render_notebook(Path(notebook) if notebook else default_notebook(),
-                             {"programme_dir": str(folder)}, folder.name, out_dir,
+    notebook = Path(notebook) if notebook else default_notebook()
+    result = render_notebook(notebook, {"programme_dir": str(folder)}, folder.name, out_dir,
                              canaries=data.canaries, timeout=timeout,
                              kernel_manager=kernel_manager)
+    editions = []
+    for language in data.config.languages[1:] if result.ok else ():
+        # each further language is its own report, <folder>.<language>.html
+        edition = render_notebook(notebook, {"programme_dir": str(folder), "language": language},
+                                  f"{folder.name}.{language}", out_dir, canaries=data.canaries,
+                                  timeout=timeout, kernel_manager=kernel_manager)
+        if not edition.ok:
+            result = dataclasses.replace(result, error=edition.error)
+            break
+        editions.append((language, edition.html))
     return dataclasses.replace(result, rows=tuple(a.line() for a in data.accounts),
-                               canaries=data.canaries)
+                               canaries=data.canaries, editions=tuple(editions),
+                               seconds=time.perf_counter() - started)
 
 
 def synthesis_notebook() -> Path:

@@ -22,7 +22,7 @@ from evalkit.synth import village_trial as vt
 
 DEFAULT_SEED = 20180630  # end of the seed study's data period (30 June 2018)
 MARKER = "truth.json"  # a folder with this file was written by evalkit synth
-GENERATOR_VERSION = 4  # bump when the generated data change, so --if-missing rewrites them
+GENERATOR_VERSION = 5  # bump when the generated data change, so --if-missing rewrites them
 
 PROGRAMMES: dict[str, dict] = {
     "cct": {
@@ -294,9 +294,11 @@ def write_other(key: str, root: Path, seed: int = DEFAULT_SEED) -> Path:
         _atomic_write(folder / name, lambda p, f=frame: f.to_csv(p, index=False))
     config = {k: v for k, v in spec["config"].items()}
     config["seed"] = seed
-    header = (f"# Report configuration for {config['ngo']} (synthetic data).\n"
+    ngo = config["ngo"]["en"] if isinstance(config["ngo"], dict) else config["ngo"]
+    header = (f"# Report configuration for {ngo} (synthetic data).\n"
               "# Edit labels, criteria and denominators here; no Python is needed.\n")
-    ordered = {k: config[k] for k in ("name", "ngo", "province", "source", "seed", "privacy")
+    ordered = {k: config[k] for k in ("name", "ngo", "province", "language", "source", "seed",
+                                      "privacy")
                if k in config}
     ordered.update({k: v for k, v in config.items() if k not in ordered})
     _text(folder / "programme.yml", header + yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True))

@@ -123,17 +123,29 @@ CCPCR = {
     ],
 }
 
+APR_KM = "MoSVY, របាយការណ៍លទ្ធផលផែនការសកម្មភាព (2020)"
+NATIONAL_SOURCE = f"{APR}; {FPS}, section 3 (2015 mapping of RCIs by province)"
+# The ministry's report is rendered in English and Khmer: text the report shows from this
+# configuration is given in both (the kit's own text comes from its Khmer catalogue).
 NATIONAL = {
-    "name": "Action Plan for improving child care (national monitoring)",
-    "ngo": "Ministry of Social Affairs, Veterans and Youth Rehabilitation (MoSVY)",
-    "province": "Phnom Penh, Kandal, Preah Sihanouk, Battambang and Siem Reap (target provinces)",
-    "source": f"{APR}; {FPS}, section 3 (2015 mapping of RCIs by province)",
+    "name": {"en": "Action Plan for improving child care (national monitoring)",
+             "km": "ផែនការសកម្មភាពសម្រាប់ការកែលម្អការថែទាំកុមារ (ការតាមដានថ្នាក់ជាតិ)"},
+    "ngo": {"en": "Ministry of Social Affairs, Veterans and Youth Rehabilitation (MoSVY)",
+            "km": "ក្រសួងសង្គមកិច្ច អតីតយុទ្ធជន និងយុវនីតិសម្បទា (MoSVY)"},
+    "province": {"en": "Phnom Penh, Kandal, Preah Sihanouk, Battambang and Siem Reap (target provinces)",
+                 "km": "ភ្នំពេញ កណ្ដាល ព្រះសីហនុ បាត់ដំបង និងសៀមរាប (ខេត្តគោលដៅ)"},
+    "language": ["en", "km"],
+    "source": {"en": NATIONAL_SOURCE,
+               "km": f"{APR_KM}; ការសិក្សាអំពីការថែរក្សាគ្រួសារ កម្ពុជា (2020) ផ្នែកទី 3 "
+                     "(ការធ្វើផែនទី RCI តាមខេត្ត ឆ្នាំ 2015)"},
     "privacy": {"min_cell": 5},
     "residential_care": {
         "register": "rci_register.csv", "reintegration": "reintegration.csv",
         "target_children": 3500, "target_share": 30, "base_year": 2015,
-        "source": f"{APR}, tables 1–6 and 8 (table 7 is cited in the report's text but not "
-                  "printed in it)",
+        "source": {"en": f"{APR}, tables 1–6 and 8 (table 7 is cited in the report's text but "
+                         "not printed in it)",
+                   "km": f"{APR_KM} តារាងទី 1–6 និង 8 (តារាងទី 7 ត្រូវបានលើកឡើងក្នុងអត្ថបទ"
+                         "របាយការណ៍ ប៉ុន្តែមិនត្រូវបានបោះពុម្ពទេ)"},
         "published": {"left_since_2015_national_pct": 59, "left_since_2015_five_pct": 64,
                       "rci_reduction_five_pct": 49, "target_pct": 41,
                       "table8_not_meeting_pct": 57},
@@ -142,12 +154,21 @@ NATIONAL = {
         "file": "reintegration.csv", "status": "tracking_status",
         "published": {"green": 75, "yellow": 6, "red": 3},
         "declared_denominators": {"cases updated and entered in the tool, as the report states": 1359},
-        "source": f"{APR}: of 1,419 children supported, 1,021 green (75 %), 78 yellow (6 %), 34 "
-                  "red (3 %), 199 not located, 87 not yet updated; 'the cases of 1,359 children "
-                  "have been updated and entered into the Child Tracking Tool'",
-        "note": "Only the report's stated 1,359 reproduces 75 / 6 / 3 %, yet no combination of "
-                "the five categories adds up to 1,359 (colour-rated 1,133; all but 'not yet "
-                "updated' 1,332): the published denominator cannot be reconciled with the counts.",
+        "source": {"en": f"{APR}: of 1,419 children supported, 1,021 green (75 %), 78 yellow "
+                         "(6 %), 34 red (3 %), 199 not located, 87 not yet updated; 'the cases of "
+                         "1,359 children have been updated and entered into the Child Tracking Tool'",
+                   "km": f"{APR_KM}៖ ក្នុងចំណោមកុមារ 1,419 នាក់ដែលទទួលបានការគាំទ្រ មាន 1,021 "
+                         "បៃតង (75 %), 78 លឿង (6 %), 34 ក្រហម (3 %), 199 រកមិនឃើញ និង 87 "
+                         "មិនទាន់ធ្វើបច្ចុប្បន្នភាព; 'ករណីរបស់កុមារ 1,359 នាក់ ត្រូវបានធ្វើ"
+                         "បច្ចុប្បន្នភាព និងបញ្ចូលទៅក្នុងឧបករណ៍តាមដានកុមារ'"},
+        "note": {"en": "Only the report's stated 1,359 reproduces 75 / 6 / 3 %, yet no "
+                       "combination of the five categories adds up to 1,359 (colour-rated 1,133; "
+                       "all but 'not yet updated' 1,332): the published denominator cannot be "
+                       "reconciled with the counts.",
+                 "km": "មានតែចំនួន 1,359 ដែលរបាយការណ៍បានបញ្ជាក់ប៉ុណ្ណោះ ដែលផ្ដល់ 75 / 6 / 3 % "
+                       "ប៉ុន្តែគ្មានការផ្សំប្រភេទទាំងប្រាំណាមួយដែលបូកបាន 1,359 ទេ (មានស្ថានភាពពណ៌ "
+                       "1,133; ទាំងអស់ លើកលែងតែ 'មិនទាន់ធ្វើបច្ចុប្បន្នភាព' 1,332)៖ ភាគបែងដែល"
+                       "បានបោះពុម្ពផ្សាយ មិនអាចផ្ទៀងផ្ទាត់ឱ្យត្រូវនឹងចំនួនទាំងនេះបានទេ។"},
     },
 }
 
@@ -202,7 +223,7 @@ PROGRAMMES = {
     },
     "national_action_plan": {
         "config": NATIONAL, "generate": sp.mosvy,
-        "model": MODEL.format(ngo="MoSVY national action plan", source=NATIONAL["source"], body=(
+        "model": MODEL.format(ngo="MoSVY national action plan", source=NATIONAL_SOURCE, body=(
             "- `rci_register.csv`: one row per RCI and year (2015, 2018, 2019): province, status "
             "(working, closed, reclassified, transitioned), closure reason, girls, boys and the "
             "2019 compliance rating. Totals equal the report's tables 1, 3, 5 and 8 exactly; "

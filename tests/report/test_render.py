@@ -226,7 +226,8 @@ SEED_FIGURES = {
             "addiction/substance use problems (25 % unsolved)"],
     "ccpcr": ["Security", "Access to justice", "Family problem-solving", "20"],
     "national_action_plan": ["16,579", "6,778", "9,801", "7,579", "11,788", "4,209", "1,419",
-                             "3,500", "1,021", "75.1", "134", "Table 7 is cited",
+                             "3,500", "1,021", "134", "Table 7 is cited",
+                             "reproduced only with the denominator “cases updated and entered",
                              "RCIs and children by province"],
 }
 

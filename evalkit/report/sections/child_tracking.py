@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from evalkit.config import ChildTrackingConfig, ProgrammeConfig
+from evalkit.i18n import _
 from evalkit.data.programme import ProgrammeData
 from evalkit.indices import child_tracking as ct
 from evalkit.report import display
@@ -50,28 +51,31 @@ def _shown(dc: Disclosure, result: Result):
 
 
 def render(data: ProgrammeData, cfg: ChildTrackingConfig, result: Result, dc: Disclosure) -> list:
-    shown, totals, _ = _shown(dc, result)
-    rows = {"Status": result.table["status"], "Meaning": result.table["meaning"],
-            "Children": [SUPPRESSED if shown[s] is None else f"{shown[s]:,}" for s in result.table["status"]]}
+    shown, totals, _log = _shown(dc, result)
+    statuses = list(result.table["status"])
+    rows = {_("Status"): [_(ct.STATUS_LABELS.get(s, s)) for s in statuses],
+            _("Meaning"): [_(m) for m in result.table["meaning"]],
+            _("Children"): [SUPPRESSED if shown[s] is None else f"{shown[s]:,}" for s in statuses]}
     for col in [c for c in result.table.columns if c.startswith("% of")]:
         name = col[len("% of "):col.rindex(" (")]
         hidden = name in totals and totals[name] is None
-        header = f"% of {name}" + ("" if hidden else col[col.rindex(" ("):])
-        rows[header] = [SUPPRESSED if hidden or shown[s] is None else f"{v:.1f}"
-                        for s, v in zip(result.table["status"], result.table[col])]
-    rows["Published %"] = ["–" if s not in cfg.published else f"{cfg.published[s]:.0f}"
-                           for s in result.table["status"]]
+        header = _("% of {denominator}").format(denominator=_(name)) + (
+            "" if hidden else col[col.rindex(" ("):])
+        rows[header] = [SUPPRESSED if hidden or shown[s] is None else display.share(v)
+                        for s, v in zip(statuses, result.table[col])]
+    rows[_("Published %")] = ["–" if s not in cfg.published else f"{cfg.published[s]:.0f}"
+                              for s in statuses]
     table = pd.DataFrame(rows)
     styler = (table.style.hide(axis="index")
-              .set_caption("Child Tracking Tool status of the children supported for "
-                           "reintegration, as % of each possible denominator."))
-    which = (f"The published 75 / 6 / 3 % are reproduced only with the denominator "
-             f"“{result.matching[0]}”." if result.matching else
-             "No candidate denominator reproduces the published percentages.")
+              .set_caption(_("Child Tracking Tool status of the children supported for "
+                             "reintegration, as % of each possible denominator.")))
+    which = (_("The published 75 / 6 / 3 % are reproduced only with the denominator "
+               "“{denominator}”.").format(denominator=_(result.matching[0])) if result.matching else
+             _("No candidate denominator reproduces the published percentages."))
     total = totals["all children supported"]
-    out = [display.markdown("## Child Tracking Tool: how are reintegrated children doing?"),
-           display.markdown((f"{total:,} children were supported for reintegration. "
-                             if total is not None else "") + which),
+    out = [display.markdown("## " + _("Child Tracking Tool: how are reintegrated children doing?")),
+           display.markdown((_("{n} children were supported for reintegration.").format(n=f"{total:,}")
+                             + " " if total is not None else "") + which),
            display.table(styler)]
     if cfg.note:
         out.append(display.note(cfg.note, kind="info"))
@@ -79,14 +83,18 @@ def render(data: ProgrammeData, cfg: ChildTrackingConfig, result: Result, dc: Di
 
 
 def headlines(data: ProgrammeData, cfg: ChildTrackingConfig, result: Result, dc: Disclosure) -> list[str]:
-    shown, totals, _ = _shown(dc, result)
+    shown, totals, _log = _shown(dc, result)
 
     def text(status):
-        return "a number (not shown)" if shown[status] is None else f"{shown[status]:,}"
+        return _("a number (not shown)") if shown[status] is None else f"{shown[status]:,}"
 
     total = totals["all children supported"]
-    return [f"**Child Tracking Tool:** of {'the' if total is None else f'{total:,}'} "
-            f"children supported for reintegration, {text('green')} are safe and stable "
-            f"(green) and {text('not located')} could not be located. The published percentages rest on "
-            "a denominator the study does not reconcile with this count, so they are shown in "
-            "the section below, not here."]
+    sentence = (_("of the children supported for reintegration, {green} are safe and stable "
+                  "(green) and {lost} could not be located.") if total is None else
+                _("of {total} children supported for reintegration, {green} are safe and stable "
+                  "(green) and {lost} could not be located."))
+    return ["**" + _("Child Tracking Tool:") + "** " + sentence.format(
+        total=f"{total:,}" if total is not None else "", green=text("green"),
+        lost=text("not located")) + " " + _(
+        "The published percentages rest on a denominator the study does not reconcile with this "
+        "count, so they are shown in the section below, not here.")]

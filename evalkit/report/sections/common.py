@@ -10,6 +10,7 @@ import pandas as pd
 
 from evalkit.data.programme import ProgrammeData
 from evalkit.designs.paired import AttritionCheck, PrePostResult
+from evalkit.i18n import _
 from evalkit.report import display
 from evalkit.report.disclosure import SUPPRESSED, Disclosure
 
@@ -17,7 +18,7 @@ p_value = display.p_value
 
 
 def source(text: str | None) -> list:
-    return [display.markdown(f"*Source: {text}*")] if text else []
+    return [display.markdown("*" + _("Source: {source}").format(source=text) + "*")] if text else []
 
 
 def round_label(data: ProgrammeData, value: object) -> str:
@@ -49,7 +50,8 @@ def prepost_row(dc: Disclosure, table: str, r: PrePostResult, label: str, publis
     hidden (they are also parts of another row's, as care groups are of all children)."""
     binary = r.kind == "binary"
     scale = 100 if binary else 1
-    fmt = "{:+.1f}" if binary else "{:+.2f}"
+    level = display.share if binary else display.mean  # shares of people, or mean scores
+    change = display.points if binary else (lambda v: display.mean(v, signed=True))
     name = label + (" (%)" if binary else "")
     pairs = dc.count(r.n_pairs, table, f"{name}: pairs")
     if of is not None and r.n_pairs >= dc.min_cell and of > r.n_pairs:
@@ -61,12 +63,11 @@ def prepost_row(dc: Disclosure, table: str, r: PrePostResult, label: str, publis
         parts = dc.partition(table, parts_of(r), total=r.n_pairs, row=name, keep=("Improved",))
         if hide_parts:
             parts = dataclasses.replace(parts, counts={k: None for k in parts.counts})
-        digits = 1 if binary else 2  # percentages with one decimal, means with two
         row.update({
-            "Before": f"{r.mean_before * scale:.{digits}f}",
-            "After": f"{r.mean_after * scale:.{digits}f}",
-            "Change": f"{r.mean_change * scale:+.2f}",
-            "95 % CI": f"{fmt.format(r.ci_low * scale)} to {fmt.format(r.ci_high * scale)}",
+            "Before": level(r.mean_before * scale),
+            "After": level(r.mean_after * scale),
+            "Change": change(r.mean_change * scale),
+            "95 % CI": f"{change(r.ci_low * scale)} to {change(r.ci_high * scale)}",
             "p-value": p_value(r.p_mcnemar) if binary
             else f"{p_value(r.p_ttest)} / {p_value(r.p_wilcoxon)}",
             **{f"{k} (%)": _pct(v) if parts.shown(k) else SUPPRESSED for k, v in parts.percent.items()},

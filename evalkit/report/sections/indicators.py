@@ -63,7 +63,7 @@ def _shown(dc: Disclosure, cfg: IndicatorsConfig, table: pd.DataFrame) -> list[t
         d_hidden = dc.small(d) or any(number[j] is None for j in source_of_d)
         n_shown = number[i] if not d_hidden else None
         out_of = (f"fewer than {dc.min_cell}" if dc.small(d) else SUPPRESSED) if d_hidden else f"{dc.value(d):,}"
-        pct = (f"{100 * number[i] / dc.value(d):.1f}" if number[i] is not None and d and not dc.small(d)
+        pct = (display.share(100 * number[i] / dc.value(d)) if number[i] is not None and d and not dc.small(d)
                else SUPPRESSED)
         out.append((SUPPRESSED if n_shown is None else f"{n_shown:,}", out_of, pct))
     return out

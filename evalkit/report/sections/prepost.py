@@ -73,7 +73,8 @@ def headlines(data: ProgrammeData, cfg: PrePostConfig, result: Result, dc: Discl
                 shares_hidden(dc, cfg.title, r, label + (" (%)" if r.kind == "binary" else "")):
             continue
         if r.kind == "binary":
-            parts.append(f"{label.lower()} {r.mean_before * 100:.1f} % → {r.mean_after * 100:.1f} %")
+            parts.append(f"{label.lower()} {display.share(r.mean_before * 100)} % → "
+                         f"{display.share(r.mean_after * 100)} %")
         else:
             parts.append(f"{label.lower()} {r.mean_before:.2f} → {r.mean_after:.2f}")
     if not parts:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from evalkit.config import ProgrammeConfig, ResidentialCareConfig
+from evalkit.i18n import N_, _
 from evalkit.data.programme import ProgrammeData
 from evalkit.indices import residential_care as rc
 from evalkit.report import display
@@ -54,19 +55,19 @@ def compute(data: ProgrammeData, cfg: ResidentialCareConfig) -> Result:
 
 def target_status(cfg: ResidentialCareConfig, result: Result) -> str:
     """'met' or 'not met': the target is children returned safely to families."""
-    return "met" if result.supported >= cfg.target_children else "not met"
+    return N_("met") if result.supported >= cfg.target_children else N_("not met")
 
 
 def _year_table(table: pd.DataFrame, caption: str):
-    frame = table.rename(index={"girls": "Number of girls", "boys": "Number of boys",
-                                "total": "Total", "rcis": "RCIs (working)"})
+    frame = table.rename(index={"girls": _("Number of girls"), "boys": _("Number of boys"),
+                                "total": _("Total"), "rcis": _("RCIs (working)")})
     frame.columns = [str(c) for c in frame.columns]
     return display.table(frame.style.format("{:,.0f}").set_caption(caption))
 
 
 def _left_table(frame: pd.DataFrame, base: int, caption: str):
-    pct = f"% of children in RCIs in {base}"
-    frame = frame.rename(columns={"total": "Total number of children", "percent_of_base_year": pct})
+    pct = _("% of children in RCIs in {year}").format(year=base)
+    frame = frame.rename(columns={"total": _("Total number of children"), "percent_of_base_year": pct})
     return display.table(frame.style.hide(axis="index")
                          .format("{:,.0f}", subset=[c for c in frame.columns if c != pct])
                          .format("{:.0f}", subset=[pct]).set_caption(caption))
@@ -78,92 +79,123 @@ def _province_styler(table: pd.DataFrame, dc: Disclosure):
     count is suppressed together with another in the same sum."""
     table = table.copy()
     target = table.pop("target province").astype(bool).to_numpy()
+    raw_columns = list(table.columns)
     provinces = list(table["province"])
-    table["province"] = [f"{p} (target)" if t else p for p, t in zip(provinces, target)]
-    table = table.rename(columns={"province": "Province"})
+    table["province"] = [_("{province} (target)").format(province=p) if t else p
+                         for p, t in zip(provinces, target)]
+    table = table.rename(columns={"province": _("Province")})
+    table.columns = [table.columns[0]] + [_column(c) for c in table.columns[1:]]
     five = {p for p, t in zip(provinces, target) if t}
-    for col in table.columns[1:]:
-        if col.startswith("children"):
+    for col, raw in zip(table.columns[1:], raw_columns[1:]):
+        if raw.startswith("children"):
             cells = dict(zip(provinces, table[col].astype(int)))
             sums = {"all provinces": (set(provinces), sum(cells.values())),
                     "target provinces": (five, sum(cells[p] for p in five)),
                     "other provinces": (set(provinces) - five,
                                         sum(v for p, v in cells.items() if p not in five))}
-            shown, _, _ = dc.linked("RCIs and children by province", cells, sums, row=col)
+            shown, _sums, _log = dc.linked("RCIs and children by province", cells, sums, row=col)
             table[col] = [SUPPRESSED if shown[p] is None else f"{shown[p]:,}" for p in provinces]
         else:
             table[col] = [f"{int(v):,}" for v in table[col]]
     return (table.style.hide(axis="index")
-            .set_caption("Working RCIs and the children living in them by province. The 2015 "
-                         "RCI counts of the nine largest provinces are the 2015 mapping's (family "
-                         "preservation study, section 3); the action-plan report gives no "
-                         "provincial figures, so every other provincial split here is synthetic."))
+            .set_caption(_("Working RCIs and the children living in them by province. The 2015 "
+                           "RCI counts of the nine largest provinces are the 2015 mapping's "
+                           "(family preservation study, section 3); the action-plan report gives "
+                           "no provincial figures, so every other provincial split here is "
+                           "synthetic.")))
+
+
+def _column(name: str) -> str:
+    """'RCIs 2015' / 'children 2015' in the report's language."""
+    what, _sep, year = name.rpartition(" ")
+    words = {"RCIs": _("RCIs {year}"), "children": _("children {year}")}
+    return words[what].format(year=year) if what in words else name
 
 
 def render(data: ProgrammeData, cfg: ResidentialCareConfig, result: Result, dc: Disclosure) -> list:
     base, target = cfg.base_year, cfg.target_children
     pct_target = float(result.target["percent_of_target"].iloc[0])
     compliance = result.compliance
-    inspected = f"% of {int(compliance['rcis'][:3].sum())} inspected"
+    inspected = _("% of {n} inspected").format(n=int(compliance['rcis'][:3].sum()))
+    left = int(result.left_five['total'].iloc[0])
+    decrease = _("Decrease in children living in RCIs; denominator: children in RCIs in {year}.")
     out = [
-        display.markdown("## Residential care: children and institutions"),
-        display.markdown(
-            f"**Target.** Return {cfg.target_share:.0f} % of children living in residential care "
-            f"institutions (RCIs: orphanages and other children's homes; about "
-            f"{target:,} children) in the five target provinces safely to families."),
-        display.progress(f"Children supported for reintegration: {result.supported:,} of the "
-                         f"{target:,}-child target ({pct_target:.0f} %)",
+        display.markdown("## " + _("Residential care: children and institutions")),
+        display.markdown("**" + _("Target.") + "** " + _(
+            "Return {share} % of children living in residential care institutions (RCIs: "
+            "orphanages and other children's homes; about {target} children) in the five target "
+            "provinces safely to families.").format(share=f"{cfg.target_share:.0f}",
+                                                     target=f"{target:,}")),
+        display.progress(_("Children supported for reintegration: {supported} of the "
+                           "{target}-child target ({pct} %)").format(
+                             supported=f"{result.supported:,}", target=f"{target:,}",
+                             pct=f"{pct_target:.0f}"),
                          result.supported, target, target_status(cfg, result)),
-        display.markdown(
-            f"**What the count of children in care says.** {int(result.left_five['total'].iloc[0]):,} "
-            f"children ({result.fell_pct:.0f} % of those in RCIs in {base}) no longer live in RCIs "
-            f"in the five provinces; {result.supported:,} of them were supported for reintegration "
-            "by the provincial Departments of Social Affairs (DoSVY) and NGOs. The rest left "
-            "without DoSVY involvement, so the "
-            f"{result.fell_pct:.0f} % fall cannot be read as safe returns and does not meet the "
-            "target by itself."),
-        display.markdown("### Table 1: children living in RCIs, 25 provinces"),
-        _year_table(rc.children_by_year(result.register), "Children in working RCIs by year and sex (all provinces)."),
-        display.markdown("### Table 2: children who left RCIs, 25 provinces"),
-        _left_table(result.left_all, base, f"Decrease in children living in RCIs; denominator: children in RCIs in {base}."),
-        display.markdown("### Table 3: children living in RCIs, five target provinces"),
+        display.markdown("**" + _("What the count of children in care says.") + "** " + _(
+            "{left} children ({fell} % of those in RCIs in {year}) no longer live in RCIs in the "
+            "five provinces; {supported} of them were supported for reintegration by the "
+            "provincial Departments of Social Affairs (DoSVY) and NGOs. The rest left without "
+            "DoSVY involvement, so the {fell} % fall cannot be read as safe returns and does not "
+            "meet the target by itself.").format(left=f"{left:,}", fell=f"{result.fell_pct:.0f}",
+                                                 year=base, supported=f"{result.supported:,}")),
+        display.markdown("### " + _("Table 1: children living in RCIs, 25 provinces")),
+        _year_table(rc.children_by_year(result.register),
+                    _("Children in working RCIs by year and sex (all provinces).")),
+        display.markdown("### " + _("Table 2: children who left RCIs, 25 provinces")),
+        _left_table(result.left_all, base, decrease.format(year=base)),
+        display.markdown("### " + _("Table 3: children living in RCIs, five target provinces")),
         _year_table(rc.children_by_year(result.register, rc.TARGET_PROVINCES),
-                    "Children in working RCIs by year and sex (five target provinces)."),
-        display.markdown("### Table 4: children who left RCIs, five target provinces"),
-        _left_table(result.left_five, base, f"Decrease in children living in RCIs; denominator: children in RCIs in {base}."),
-        display.markdown("### Table 5: working and reduced RCIs, five target provinces"),
-        display.table(result.reduction.rename(columns={"year": "Year", "working_rcis": "Working RCIs",
-                                                       "reduced": "Reduced", "percent_reduction": "% reduction"})
-                      .style.hide(axis="index")
-                      .format("{:.0f}", subset=["Working RCIs", "Reduced", "% reduction"], na_rep="")
-                      .set_caption(f"Working RCIs; the total reduction is a % of the RCIs working in {base}.")),
-        display.markdown("### RCIs and children by province"),
+                    _("Children in working RCIs by year and sex (five target provinces).")),
+        display.markdown("### " + _("Table 4: children who left RCIs, five target provinces")),
+        _left_table(result.left_five, base, decrease.format(year=base)),
+        display.markdown("### " + _("Table 5: working and reduced RCIs, five target provinces")),
+        _reduction_table(result.reduction, base),
+        display.markdown("### " + _("RCIs and children by province")),
         display.table(_province_styler(rc.by_province(result.register), dc)),
-        display.markdown("### What became of the RCIs no longer working (all provinces)"),
-        display.table(result.fates.rename(columns={"status": "Became", "closure_reason": "Reason",
-                                                   "rcis": "RCIs"}).fillna("–").style.hide(axis="index")
-                      .set_caption(f"RCIs working in {base} but not in 2019.")),
-        display.markdown("### Table 6: children undergoing reintegration vs the target"),
-        display.table(result.target.rename(columns={"female": "Female", "male": "Male", "total": "Total",
-                                                    "percent_of_target": "% of target", "target": "Target"})
+        display.markdown("### " + _("What became of the RCIs no longer working (all provinces)")),
+        display.table(result.fates.rename(columns={"status": _("Became"), "closure_reason": _("Reason"),
+                                                   "rcis": _("RCIs")}).fillna("–").style.hide(axis="index")
+                      .set_caption(_("RCIs working in {year} but not in 2019.").format(year=base))),
+        display.markdown("### " + _("Table 6: children undergoing reintegration vs the target")),
+        display.table(result.target.rename(columns={"female": _("Female"), "male": _("Male"),
+                                                    "total": _("Total"),
+                                                    "percent_of_target": _("% of target"),
+                                                    "target": _("Target")})
                       .style.hide(axis="index").format("{:,.0f}")
-                      .set_caption("Children supported for reintegration in the five provinces.")),
-        display.markdown("Table 7 is cited in the action-plan report's text but not printed in it; "
-                         f"its figures ({result.supported:,} of {target:,}) are those of Table 6."),
-        display.markdown("### Table 8: RCIs by compliance with the minimum standards, 2019"),
-        display.table(compliance.rename(columns={"description": "Description", "rcis": "RCIs",
-                                                 "percent": inspected})
-                      .style.hide(axis="index").format("{:.1f}", subset=[inspected])
-                      .set_caption("The report prints 57 % for the last row; 134 of 232 is 57.8 %.")),
+                      .set_caption(_("Children supported for reintegration in the five provinces."))),
+        display.markdown(_("Table 7 is cited in the action-plan report's text but not printed in "
+                           "it; its figures ({supported} of {target}) are those of Table 6.").format(
+            supported=f"{result.supported:,}", target=f"{target:,}")),
+        display.markdown("### " + _("Table 8: RCIs by compliance with the minimum standards, 2019")),
+        display.table(compliance.assign(description=[_(d) for d in compliance["description"]])
+                      .rename(columns={"description": _("Description"), "rcis": _("RCIs"),
+                                       "percent": inspected})
+                      .style.hide(axis="index").format(display.share, subset=[inspected])
+                      .set_caption(_("The report prints 57 % for the last row; 134 of 232 is 57.8 %."))),
     ]
     return out + source(cfg.source)
 
 
+def _reduction_table(reduction: pd.DataFrame, base: int):
+    names = {"year": _("Year"), "working_rcis": _("Working RCIs"), "reduced": _("Reduced"),
+             "percent_reduction": _("% reduction")}
+    frame = reduction.rename(columns=names)
+    frame[names["year"]] = [_(y) if isinstance(y, str) else y for y in frame[names["year"]]]
+    return display.table(frame.style.hide(axis="index")
+                         .format("{:.0f}", subset=[names[k] for k in ("working_rcis", "reduced",
+                                                                        "percent_reduction")],
+                                 na_rep="")
+                         .set_caption(_("Working RCIs; the total reduction is a % of the RCIs "
+                                        "working in {year}.").format(year=base)))
+
+
 def headlines(data: ProgrammeData, cfg: ResidentialCareConfig, result: Result, dc: Disclosure) -> list[str]:
     pct_target = float(result.target["percent_of_target"].iloc[0])
-    return [f"**Residential care:** reintegration target {target_status(cfg, result)}: "
-            f"{result.supported:,} of the {cfg.target_children:,} children targeted were supported "
-            f"to return to families ({pct_target:.0f} % of the target). Children living in residential "
-            "care institutions (RCIs) in "
-            f"the five target provinces fell by {result.fell_pct:.0f} % since {cfg.base_year}, most "
-            "without the provincial Departments of Social Affairs (DoSVY) involved."]
+    return ["**" + _("Residential care:") + "** " + _(
+        "reintegration target {status}: {supported} of the {target} children targeted were "
+        "supported to return to families ({pct} % of the target). Children living in residential "
+        "care institutions (RCIs) in the five target provinces fell by {fell} % since {year}, "
+        "most without the provincial Departments of Social Affairs (DoSVY) involved.").format(
+        status=_(target_status(cfg, result)), supported=f"{result.supported:,}",
+        target=f"{cfg.target_children:,}", pct=f"{pct_target:.0f}", fell=f"{result.fell_pct:.0f}",
+        year=cfg.base_year)]

@@ -163,8 +163,8 @@ def attrition_sentence(analysis: TrialAnalysis, dc: Disclosure) -> str | None:
     if a is None or _attrition_shown(analysis, dc)[1]:
         return None
     cfg = analysis.config
-    text = (f"**Were households lost equally in both arms?** {100 * a.lost_treatment:.1f} % of the "
-            f"households in {cfg.treatment_label} and {100 * a.lost_control:.1f} % in "
+    text = (f"**Were households lost equally in both arms?** {display.share(100 * a.lost_treatment)} % "
+            f"of the households in {cfg.treatment_label} and {display.share(100 * a.lost_control)} % in "
             f"{cfg.control_label} were not found at endline: a difference of "
             f"{100 * a.difference:+.1f} percentage points (95 % CI {100 * a.effect.ci_low:+.1f} to "
             f"{100 * a.effect.ci_high:+.1f}; p = {_p(a.p_value)}). ")
@@ -231,7 +231,7 @@ def attrition_table(analysis: TrialAnalysis, dc: Disclosure) -> pd.DataFrame:
             "Villages": villages,
             "Households at baseline": SUPPRESSED if hidden else f"{part.total:,}",
             "Re-interviewed at endline": part.text("re-interviewed"),
-            "Not found at endline (%)": (f"{part.percent['not found']:.1f}"
+            "Not found at endline (%)": (display.share(part.percent['not found'])
                                          if part.shown("not found") and not hidden else SUPPRESSED),
         })
     return pd.DataFrame(rows)
@@ -437,7 +437,7 @@ def mde_frame(analysis: TrialAnalysis) -> pd.DataFrame:
         rows.append({"Outcome": o.label,
                      "How alike households in a village are (ICC)": analysis.iccs[name].icc,
                      "Share explained by the baseline answer (R²)": analysis.r2[name],
-                     "Minimum detectable effect (SD)": mde,
+                     "Minimum detectable effect (standard deviations)": mde,
                      "Minimum detectable effect": _amount(mde * r.control_sd, o, signed=False)})
     return pd.DataFrame(rows)
 
@@ -446,10 +446,10 @@ def mde_styler(analysis: TrialAnalysis) -> Styler:
     return (mde_frame(analysis).style.hide(axis="index")
             .format("{:.2f}", subset=["How alike households in a village are (ICC)",
                                       "Share explained by the baseline answer (R²)",
-                                      "Minimum detectable effect (SD)"])
-            .set_caption("Minimum detectable effect with 80 % power at the 5 % level, per outcome "
-                         "(design effect with unequal village sizes; t with G − 2 degrees of "
-                         "freedom; ICC from the baseline survey)."))
+                                      "Minimum detectable effect (standard deviations)"])
+            .set_caption("The smallest effect the trial had an 80 % chance of detecting, per "
+                         "outcome, in standard deviations and in the outcome's own units; how "
+                         "it is computed is in Methods."))
 
 
 def published_note(analysis: TrialAnalysis) -> str | None:
