@@ -30,9 +30,8 @@ def in_process(folder: Path) -> float:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         report = ProgrammeReport(folder)
-        parts = [report.title(), *report.summary_section(), *report.csi_section(),
-                 *report.csi_prepost_section(), *report.trial_section(), *report.other_sections(),
-                 *report.methods_section()]
+        parts = [report.title(), *report.summary_section(), *report.body(),
+                 *report.methods_section(), *report.glossary_section()]
         for part in parts:  # build the HTML each display object carries
             getattr(part, "data", None)
     return time.perf_counter() - started

@@ -53,9 +53,13 @@ def ols(X: np.ndarray, y: np.ndarray, names: list[str] | None = None) -> OLSFit:
 def group_sum(values: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
     """Sum rows of ``values`` (n or n x m) within groups ``codes`` (0..n_groups-1)."""
     values = np.asarray(values, dtype=float)
-    out = np.zeros((n_groups,) + values.shape[1:])
-    np.add.at(out, codes, values)
-    return out
+    if values.ndim == 1:
+        return np.bincount(codes, weights=values, minlength=n_groups)
+    from scipy import sparse
+
+    M = sparse.csr_matrix((np.ones(len(codes)), (codes, np.arange(len(codes)))),
+                          shape=(n_groups, len(codes)))
+    return np.asarray(M @ values.reshape(len(codes), -1)).reshape((n_groups,) + values.shape[1:])
 
 
 def cr1_factor(n: int, k: int, n_clusters: int) -> float:
@@ -68,54 +72,70 @@ def vcov_cr1(fit: OLSFit, codes: np.ndarray, n_clusters: int) -> np.ndarray:
     return cr1_factor(fit.n, fit.k, n_clusters) * fit.bread @ (scores.T @ scores) @ fit.bread
 
 
-def _inv_sqrt_psd(matrix: np.ndarray, tol: float = 1e-10) -> np.ndarray:
-    """Symmetric (generalised) inverse square root: eigenvalues below ``tol`` are dropped, as
-    clubSandwich does when a cluster's block of I - H is singular (e.g. absorbed effects)."""
-    w, q = np.linalg.eigh(matrix)
-    inv = np.where(w > tol, 1.0 / np.sqrt(np.clip(w, tol, None)), 0.0)
-    return (q * inv) @ q.T
+@dataclass(frozen=True, eq=False)
+class CR2Block:
+    """One cluster's Bell–McCaffrey adjustment A_g = (I - H_gg)^(-1/2) in low-rank form:
+    H_gg = X_g (X'X)^-1 X_g' has rank at most k, so A_g = I + U diag(shift) U' with U the
+    (n_g x r, r <= k) eigenvectors of H_gg's non-zero part. Cost and memory are linear in
+    the cluster's size; no n_g x n_g matrix is formed."""
+
+    idx: np.ndarray
+    basis: np.ndarray  # n_g x r, orthonormal columns
+    shift: np.ndarray  # r: (1 - λ)^(-1/2) - 1, or -1 where 1 - λ vanishes
+
+    def apply(self, v: np.ndarray) -> np.ndarray:
+        """A_g v."""
+        return v + self.basis @ (self.shift * (self.basis.T @ v))
 
 
-def cr2_adjustments(fit: OLSFit, codes: np.ndarray, n_clusters: int) -> list[np.ndarray]:
-    """Per cluster A_g = (I - H_gg)^(-1/2) (Bell and McCaffrey 2002)."""
+def cr2_adjustments(fit: OLSFit, codes: np.ndarray, n_clusters: int,
+                    tol: float = 1e-10) -> list[CR2Block]:
+    """Per cluster A_g = (I - H_gg)^(-1/2) (Bell and McCaffrey 2002), through the eigen-
+    decomposition of the k x k matrix R (X'X)^-1 R' (X_g = QR): the eigenvalues λ of H_gg.
+    Where 1 - λ is below ``tol`` the block of I - H is singular (absorbed effects) and, as
+    clubSandwich does, the generalised inverse square root drops that direction."""
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(n_clusters + 1))
-    adjust = []
+    blocks = []
     for g in range(n_clusters):
         idx = order[bounds[g]:bounds[g + 1]]
-        Xg = fit.X[idx]
-        adjust.append((idx, _inv_sqrt_psd(np.eye(len(idx)) - Xg @ fit.bread @ Xg.T)))
-    return adjust
+        Q, R = np.linalg.qr(fit.X[idx])
+        lam, V = np.linalg.eigh(R @ fit.bread @ R.T)
+        rest = 1.0 - lam
+        inv = np.where(rest > tol, 1.0 / np.sqrt(np.clip(rest, tol, None)), 0.0)
+        blocks.append(CR2Block(idx, Q @ V, inv - 1.0))
+    return blocks
 
 
 def vcov_cr2(fit: OLSFit, codes: np.ndarray, n_clusters: int,
              adjust: list | None = None) -> np.ndarray:
     """Bell–McCaffrey CR2: bread · Σ_g X_g' A_g e_g e_g' A_g X_g · bread."""
     adjust = adjust if adjust is not None else cr2_adjustments(fit, codes, n_clusters)
-    scores = np.vstack([fit.X[idx].T @ (A @ fit.resid[idx]) for idx, A in adjust])
+    scores = np.vstack([fit.X[b.idx].T @ b.apply(fit.resid[b.idx]) for b in adjust])
     return fit.bread @ (scores.T @ scores) @ fit.bread
 
 
-BM_DF_MAX_CLUSTERS = 1000  # beyond this the n x G matrix is large and df is effectively large
-
-
-def bm_df(fit: OLSFit, j: int, adjust: list) -> float:
+def bm_df(fit: OLSFit, j: int, adjust: list[CR2Block]) -> float:
     """Imbens–Kolesár (2016) / Bell–McCaffrey degrees of freedom for coefficient ``j`` under a
     homoskedastic working model: (Σλ)² / Σλ², λ the eigenvalues of G'G, whose column g is
-    (I - H)_{·,g} A_g X_g (X'X)^{-1} e_j."""
-    n = fit.n
-    if len(adjust) > BM_DF_MAX_CLUSTERS:
-        return float(len(adjust) - 1)
+    (I - H)_{·,g} A_g X_g (X'X)^{-1} e_j.
+
+    With v_g = A_g X_g ℓ (ℓ = (X'X)^{-1} e_j) and f_g = X_g' v_g, G'G = diag(v_g'v_g) −
+    F'(X'X)^{-1}F, so its trace and squared norm come from k x k products: linear in the
+    number of rows and of clusters, with no n x G or G x G matrix."""
     ell = fit.bread[:, j]
-    columns = []
-    for idx, A in adjust:
-        v = A @ (fit.X[idx] @ ell)
-        col = -fit.X @ (fit.bread @ (fit.X[idx].T @ v))
-        col[idx] += v
-        columns.append(col)
-    G = np.column_stack(columns) if columns else np.zeros((n, 0))
-    B = G.T @ G
-    return float(np.trace(B) ** 2 / np.sum(B * B))
+    d = np.empty(len(adjust))
+    F = np.empty((fit.k, len(adjust)))
+    for g, b in enumerate(adjust):
+        v = b.apply(fit.X[b.idx] @ ell)
+        d[g] = v @ v
+        F[:, g] = fit.X[b.idx].T @ v
+    BF = fit.bread @ F  # k x G
+    diag_fbf = np.einsum("kg,kg->g", F, BF)  # (F'BF)_gg
+    M = fit.bread @ (F @ F.T)  # B FF', k x k
+    trace = d.sum() - np.trace(M)
+    squares = d @ d - 2 * d @ diag_fbf + np.sum(M * M.T)
+    return float(trace ** 2 / squares)
 
 
 def vcov_hc1(fit: OLSFit, absorbed: int = 0) -> np.ndarray:

@@ -23,8 +23,8 @@ import pandas as pd
 from scipy import stats
 
 from evalkit.designs import _linear as la
-from evalkit.designs._randomisation import (Procedure, projector, refit_t_statistics,
-                                            ri_p_value, t_statistics)
+from evalkit.designs._randomisation import (ClusterStatistic, Procedure, projector,
+                                            refit_t_statistics, ri_p_value, t_statistics)
 from evalkit.designs.multiple import benjamini_hochberg, holm
 from evalkit.display import fmt, html_table, p_phrase, p_value
 from evalkit.errors import DataError
@@ -609,9 +609,12 @@ def compare_arms(data: pd.DataFrame, outcome: str, treatment: str, cluster: str 
         statistic = (lambda Z: refit_t_statistics(design, ys, Z, codes, n_clusters))
     else:
         Ws = np.delete(X, 1, axis=1) * sw[:, None]
-        project = projector(Ws, lambda Z: sw[:, None] * Z[level.unit_codes])
         y_resid = _residualise(Ws, y * sw)
-        statistic = (lambda Z: t_statistics(project, y_resid, Z, codes, n_clusters))
+        if level.within:  # units inside clusters: re-drawn row by row
+            project = projector(Ws, lambda Z: sw[:, None] * Z[level.unit_codes])
+            statistic = (lambda Z: t_statistics(project, y_resid, Z, codes, n_clusters))
+        else:  # whole clusters: from cluster-level sufficient statistics
+            statistic = ClusterStatistic(Ws, sw, y_resid, codes, n_clusters)
     notes = (_design_warnings(n_clusters, level, clustered, dropped) + strata_notes
              + _below_assignment(kept, treat, codes, n_clusters, cluster,
                                  skip=set(columns) | {cluster} - {None}))
@@ -748,9 +751,10 @@ def twfe_did(data: pd.DataFrame, outcome: str, treatment: str, unit: str, time: 
         varies = not common
         if common:
             z = group.astype(float)
-            project = projector(X[:, 1:], lambda Z: within(Z[codes] * post[:, None]))
             y_resid = _residualise(X[:, 1:], y_w)
-            statistic = (lambda Z: t_statistics(project, y_resid, Z, codes, n_clusters))
+            # within-unit demeaning of z_g · post keeps the form t_i · z_g (units nest in clusters)
+            statistic = ClusterStatistic(X[:, 1:], within(post.astype(float))[:, 0], y_resid,
+                                         codes, n_clusters)
     strata_of_cluster = np.zeros(n_clusters, dtype=np.int64)
     if strata:
         strata_codes, _ = _codes(kept[strata])
