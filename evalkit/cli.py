@@ -65,7 +65,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.all:
         results, synthesis, index = render_collection(folders, Path(args.out), jobs=args.jobs,
                                                       timeout=args.timeout,
-                                                      on_result=progress_printer())
+                                                      on_result=progress_printer(),
+                                                      force=args.force)
         failed = [r for r in results if not r.ok]
         if synthesis is not None:
             _say(f"synthesis: {synthesis.html if synthesis.ok else 'FAILED ' + str(synthesis.error)}")
@@ -78,12 +79,16 @@ def cmd_report(args: argparse.Namespace) -> int:
         failed = [r for r in results if not r.ok]
     _say("\nprogramme                seconds  result")
     for r in results:
-        _say(f"{r.programme:<24} {r.seconds:7.1f}  {'ok' if r.ok else 'FAILED'}")
+        _say(f"{r.programme:<24} {r.seconds:7.1f}  "
+             f"{'unchanged' if r.skipped else 'ok' if r.ok else 'FAILED'}")
         for line in r.rows:
             _say(f"    {line}")
-    _say(f"{len(results) - len([r for r in results if not r.ok])} of {len(results)} programme "
-         f"report(s) rendered in {time.perf_counter() - started:.1f} s"
-         + ("; the synthesis report rendered too." if synthesis is not None and synthesis.ok
+    unchanged = sum(r.skipped for r in results)
+    _say(f"{len(results) - len([r for r in results if not r.ok]) - unchanged} of {len(results)} "
+         f"programme report(s) rendered in {time.perf_counter() - started:.1f} s"
+         + (f", {unchanged} unchanged since the last run (--force renders them)" if unchanged else "")
+         + ("; the synthesis is unchanged." if synthesis is not None and synthesis.skipped
+            else "; the synthesis report rendered too." if synthesis is not None and synthesis.ok
             else "."))
     failed_programmes = [r for r in results if not r.ok]
     if failed_programmes:
@@ -208,6 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seconds a notebook cell may run before the report fails (default: %(default)s)")
     p.add_argument("--jobs", "-j", type=int, default=1,
                    help="reports rendered in parallel, one worker process each (default: %(default)s)")
+    p.add_argument("--force", action="store_true",
+                   help="with --all, render every programme even if its data, configuration and "
+                        "the kit are unchanged since its report was last rendered into --out")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("new", help="start a programme folder from data exports",

@@ -95,19 +95,66 @@ village campaign trial compares groups assigned at random.</p>
     return target
 
 
+def _unchanged(folder: Path, out_dir: Path) -> tuple[str, RenderResult | None]:
+    """The programme's stamp, and a result standing for its report when that is up to date."""
+    from evalkit.config import load
+    from evalkit.errors import EvalkitError
+    from evalkit.report import incremental
+
+    current = incremental.stamp(folder)
+    try:
+        languages = load(folder).languages
+    except EvalkitError:
+        return current, None  # rendered (and so reported) as usual
+    if not incremental.up_to_date(folder, out_dir, current, languages):
+        return current, None
+    name = Path(folder).name
+    editions = tuple((code, out_dir / f"{name}.{code}.html") for code in languages[1:])
+    return current, RenderResult(name, out_dir / f"{name}.html", 0.0, editions=editions,
+                                 skipped=True)
+
+
 def render_collection(folders: list[Path], out_dir: Path, *, jobs: int = 1, timeout: int = 600,
-                      on_result=None) -> tuple[list[RenderResult], RenderResult | None, Path]:
+                      on_result=None, force: bool = True,
+                      ) -> tuple[list[RenderResult], RenderResult | None, Path]:
     """Every programme report (in ``jobs`` workers), then the synthesis of the CSI programmes
-    whose reports rendered (when there are at least two), and the index."""
+    whose reports rendered (when there are at least two), and the index.
+
+    Without ``force`` a programme whose data, configuration and kit are unchanged since its
+    report in ``out_dir`` was rendered is skipped (see :mod:`evalkit.report.incremental`);
+    the synthesis is rendered again only when one of its programmes was."""
+    from evalkit.report import incremental
     from evalkit.report.batch import ReportPool
 
-    with ReportPool(max(1, min(jobs, len(folders)))) as pool:
-        results = pool.render(folders, out_dir, timeout=timeout, on_result=on_result)
+    stamps, done = {}, {}
+    for folder in folders:
+        stamps[folder], kept = _unchanged(folder, out_dir)
+        if kept is not None and not force:
+            done[folder] = kept
+    stale = [f for f in folders if f not in done]
+    for i, folder in enumerate(done, start=1):
+        if on_result:
+            on_result(i, len(folders), done[folder])
+    with ReportPool(max(1, min(jobs, len(stale) or 1))) as pool:
+        fresh = pool.render(stale, out_dir, timeout=timeout, on_result=(
+            None if on_result is None else
+            lambda i, n, r: on_result(len(done) + i, len(folders), r))) if stale else []
+        for folder, result in zip(stale, fresh):
+            done[folder] = result
+            if result.ok:
+                incremental.remember(folder, out_dir, stamps[folder])
+        results = [done[f] for f in folders]
         with_csi = set(csi_programmes(folders))
         rendered_csi = [f for f, r in zip(folders, results) if r.ok and f in with_csi]
-        canaries = frozenset().union(*(r.canaries for f, r in zip(folders, results)
-                                       if f in rendered_csi))
-        synthesis = (pool.synthesis(rendered_csi, out_dir, timeout=timeout, canaries=canaries)
-                     if len(rendered_csi) >= 2 else None)
+        synthesis = None
+        if len(rendered_csi) >= 2:
+            target = out_dir / "synthesis.html"
+            if target.is_file() and not force and all(done[f].skipped for f in rendered_csi):
+                synthesis = RenderResult("synthesis", target, 0.0, skipped=True)
+            else:
+                canaries = (frozenset().union(*(done[f].canaries for f in rendered_csi))
+                            if not any(done[f].skipped for f in rendered_csi) else None)
+                synthesis = pool.synthesis(rendered_csi, out_dir, timeout=timeout,
+                                           canaries=canaries)
     index = write_index(results + ([synthesis] if synthesis is not None else []), out_dir)
     return results, synthesis, index

@@ -112,6 +112,7 @@ class RenderResult:
     error: str | None = None
     rows: tuple[str, ...] = ()  # rows read, used and set aside per file
     editions: tuple[tuple[str, Path], ...] = ()  # (language, report) of the other languages
+    skipped: bool = False  # unchanged since the last run: not rendered again
     canaries: frozenset = field(default=frozenset(), repr=False, compare=False)  # memory only
 
     @property
