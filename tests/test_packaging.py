@@ -27,7 +27,8 @@ def test_environment_yml_lists_the_same_dependencies_as_pyproject():
                 for d in section.get("pip", []) if not d.startswith("-e")}
     assert conda | pip_only == wanted and not conda & pip_only
     # and the versions agree
-    pins = {_name(r): r.replace(" ", "") for r in project["dependencies"]}
+    pins = {_name(r): re.sub(r"\[.*?\]", "", r.replace(" ", ""))  # extras are pip's, not conda's
+            for r in project["dependencies"]}
     for dep in env["dependencies"]:
         if isinstance(dep, str) and _name(dep) in pins:
             assert dep.replace(" ", "") == pins[_name(dep)]

@@ -20,6 +20,7 @@ import pandas as pd
 
 from evalkit.errors import DataError
 from evalkit.data.columns import show, where
+from evalkit.indices import engine
 
 from evalkit.instruments.csi import (DOMAIN_OF, DOMAINS, FACTORS, FLAG_AT_OR_BELOW, LABELS,
                                      NOT_APPLICABLE, SEED_NAMES)
@@ -73,8 +74,143 @@ class FactorScores:
     not_applicable: pd.DataFrame
 
 
-def factor_scores(df: pd.DataFrame) -> FactorScores:
-    """Validate and parse the 12 factor columns of wide CSI data.
+# ------------------------------------------------------------------ the engine expressions
+# Every aggregation below is one Ibis expression, run by DuckDB (or Spark) on the source as it
+# is: a DataFrame read in place, an engine table, or a file opened by the data-in layer.
+
+
+def _columns(t, source) -> dict[str, str]:
+    """Factor code -> the column of ``t`` holding it (by code or name, any case)."""
+    found: dict[str, str] = {}
+    for column in t.columns:
+        code = _recognise(column)
+        if code is not None and code not in found:
+            found[code] = column
+    missing = [code for code in FACTORS if code not in found]
+    if missing:
+        where_from = source.attrs.get("source", "data frame") if isinstance(source, pd.DataFrame) \
+            else "the table"
+        raise DataError(
+            f"{where_from}: no column for CSI factor(s) {', '.join(missing)}; expected one column "
+            "per factor named by its code (1A … 6B) or its name (e.g. 'Food security')."
+        )
+    return found
+
+
+def _parse(t, columns: dict[str, str]) -> dict[str, tuple]:
+    """Per factor code: (score or null, not applicable, invalid) as engine expressions. A
+    score is a whole number 1–4 (also written '4.0'); 'n/a' (any case) does not apply; a
+    blank cell was not rated; anything else is invalid."""
+    import ibis
+
+    out = {}
+    for code in FACTORS:
+        column = t[columns[code]]
+        if column.type().is_numeric():
+            number = column.cast("float64")
+            blank = number.isnull()
+            not_applicable = ibis.literal(False)
+        else:
+            text = column.cast("string").strip()
+            blank = text.isnull() | (text == "")
+            not_applicable = text.lower().isin(list(NOT_APPLICABLE)).fill_null(False)
+            number = text.try_cast("float64")
+        ok = number.isin([1.0, 2.0, 3.0, 4.0]).fill_null(False)
+        out[code] = (ibis.ifelse(ok, number, ibis.null("float64")), not_applicable,
+                     ~(blank | not_applicable | ok))
+    return out
+
+
+def _validated(source, keep: tuple[str, ...] = ()):
+    """The source's parsed factors as an engine table (row number, the ``keep`` columns, one
+    score column per factor code and ``na_<code>``), after checking every factor cell once,
+    in the engine: the first bad cell, in row order, is a DataError naming the file or frame,
+    the row and the column. Later expressions refer to these columns by name, so the parsing
+    is written once in the query, not repeated inside every aggregate."""
+    import ibis
+
+    t = engine.table(source)
+    for column in keep:
+        if column not in t.columns:
+            where_from = (source.attrs.get("source", "data frame")
+                          if isinstance(source, pd.DataFrame) else "the table")
+            raise DataError(f"{where_from}: no column {column!r}; expected the {column!r} column "
+                            "identifying each assessment.")
+    columns = _columns(t, source)
+    parsed = _parse(t, columns)
+    bad = t.filter(ibis.or_(*(p[2] for p in parsed.values())))
+    first = engine.run(bad.order_by(engine.ROW).limit(1).select(
+        engine.ROW, *[p[2].name(code) for code, p in parsed.items()]))
+    if len(first):
+        row = int(first[engine.ROW].iloc[0])
+        code = next(c for c in FACTORS if bool(first[c].iloc[0]))
+        column = columns[code]
+        if isinstance(source, pd.DataFrame):
+            place, value = where(source, row), source[_original(source, column)].iloc[row]
+        else:
+            place = f"the table, row {row + 1}"
+            value = engine.run(t.filter(t[engine.ROW] == row).select(column))[column].iloc[0]
+        raise DataError(
+            f"{place}, column {column!r}: {show(value)} is not a CSI score; expected a whole "
+            "number from 1 (very bad) to 4 (good), 'n/a' where the factor does not apply, or a "
+            "blank cell where it was not rated."
+        )
+    staged = t.select(engine.ROW, *keep, **{code: p[0] for code, p in parsed.items()},
+                      **{f"na_{code}": p[1] for code, p in parsed.items()})
+    return staged
+
+
+def _original(frame: pd.DataFrame, name: str):
+    """The frame's own label of column ``name`` (the engine names columns as text)."""
+    return next((c for c in frame.columns if str(c) == name), name)
+
+
+def _flagged(value):
+    """1 where a rated factor needs services (score 1 or 2), else 0."""
+    return (value <= FLAG_AT_OR_BELOW).fill_null(False).cast("int64")
+
+
+def _rated(value):
+    return value.notnull().cast("int64")
+
+
+def _domain_mean(values: dict, codes) -> object:
+    """Mean of a domain's rated factors (null when none is rated)."""
+    import ibis
+
+    total = sum(values[c].fill_null(0.0) for c in codes)
+    count = sum(_rated(values[c]) for c in codes)
+    return ibis.ifelse(count > 0, total / count.cast("float64"), ibis.null("float64"))
+
+
+def _domain_flag(values: dict, codes) -> object:
+    """1.0 when any rated factor of the domain needs services, 0.0 when none does, null when
+    none is rated."""
+    import ibis
+
+    count = sum(_rated(values[c]) for c in codes)
+    hit = sum(_flagged(values[c]) for c in codes)
+    return ibis.ifelse(count > 0, (hit > 0).cast("float64"), ibis.null("float64"))
+
+
+def _total(values: dict) -> object:
+    import ibis
+
+    rated = sum(_rated(values[c]) for c in FACTORS)
+    return ibis.ifelse(rated == len(FACTORS), sum(values[c].fill_null(0.0) for c in FACTORS),
+                       ibis.null("float64"))
+
+
+def _aligned(result: pd.DataFrame, source) -> pd.DataFrame:
+    result = result.sort_values(engine.ROW).drop(columns=engine.ROW).reset_index(drop=True)
+    if isinstance(source, pd.DataFrame):
+        result.index = source.index
+    return result
+
+
+def factor_scores(df) -> FactorScores:
+    """Validate and parse the 12 factor columns of wide CSI data (a DataFrame, an engine
+    table or a file).
 
     Raises
     ------
@@ -82,70 +218,33 @@ def factor_scores(df: pd.DataFrame) -> FactorScores:
         For the first cell (in row order) that is not 1–4, ``n/a`` or blank; the message
         names the file or frame, the line or row, the column and the value.
     """
-    columns = factor_columns(df)
-    values: dict[str, pd.Series] = {}
-    not_applicable: dict[str, pd.Series] = {}
-    invalid: dict[str, np.ndarray] = {}
-    for code in FACTORS:
-        raw = df[columns[code]]
-        text = raw.astype("string").str.strip()
-        blank = raw.isna().to_numpy() | (text == "").fillna(True).to_numpy(dtype=bool)
-        is_na = text.str.lower().isin(NOT_APPLICABLE).fillna(False).to_numpy(dtype=bool)
-        number = pd.to_numeric(text.where(~(blank | is_na)), errors="coerce")
-        ok_number = number.isin([1.0, 2.0, 3.0, 4.0]).to_numpy(dtype=bool)
-        invalid[code] = ~(blank | is_na | ok_number)
-        values[code] = number.where(ok_number).astype("float64")
-        not_applicable[code] = pd.Series(is_na, index=df.index)
-    bad = np.column_stack([invalid[code] for code in FACTORS]) if len(df) else np.zeros((0, 12), bool)
-    if bad.any():
-        row = int(np.flatnonzero(bad.any(axis=1))[0])
-        col = int(np.flatnonzero(bad[row])[0])
-        column = columns[FACTORS[col]]
-        value = df[column].iloc[row]
-        raise DataError(
-            f"{where(df, row)}, column {column!r}: {show(value)} is not a CSI score; expected a whole "
-            "number from 1 (very bad) to 4 (good), 'n/a' where the factor does not apply, or a "
-            "blank cell where it was not rated."
-        )
-    return FactorScores(
-        values=pd.DataFrame(values, index=df.index),
-        not_applicable=pd.DataFrame(not_applicable, index=df.index),
-    )
+    frame = _aligned(engine.run(_validated(df)), df)
+    return FactorScores(values=frame[list(FACTORS)].astype("float64"),
+                        not_applicable=frame[[f"na_{c}" for c in FACTORS]]
+                        .set_axis(list(FACTORS), axis=1).astype(bool))
 
 
-def _domain_means(values: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame(
-        {domain: values[list(codes)].mean(axis=1, skipna=True) for domain, codes in DOMAINS.items()},
-        index=values.index,
-    )
-
-
-def _domain_flags(values: pd.DataFrame) -> pd.DataFrame:
-    """A domain is flagged when any of its rated factors is flagged; NaN when none is rated."""
-    flags = {}
-    for domain, codes in DOMAINS.items():
-        part = values[list(codes)]
-        flagged = (part <= FLAG_AT_OR_BELOW).any(axis=1).astype("float64")
-        flags[domain] = flagged.where(part.notna().any(axis=1))
-    return pd.DataFrame(flags, index=values.index)
-
-
-def score(df: pd.DataFrame) -> pd.DataFrame:
-    """Score wide CSI data, one row per child-assessment.
+def score(df) -> pd.DataFrame:
+    """Score wide CSI data, one row per child-assessment (a DataFrame, an engine table or a
+    file).
 
     Returns a frame aligned with ``df`` (same index) with one column per domain (mean of the
     domain's rated factors, 1–4), ``total`` (12–48 sum, only when all 12 factors are rated,
     else NaN), ``factors_rated``, ``factors_not_applicable`` and ``flagged`` (number of rated
     factors scored 1 or 2, i.e. needing services).
     """
-    parsed = factor_scores(df)
-    values = parsed.values
-    rated = values.notna().sum(axis=1)
-    out = _domain_means(values)
-    out["total"] = values.sum(axis=1, min_count=len(FACTORS)).where(rated == len(FACTORS))
-    out["factors_rated"] = rated.astype("int64")
-    out["factors_not_applicable"] = parsed.not_applicable.sum(axis=1).astype("int64")
-    out["flagged"] = (values <= FLAG_AT_OR_BELOW).sum(axis=1).astype("int64")
+    t = _validated(df)
+    values = {code: t[code] for code in FACTORS}
+    expression = t.select(
+        engine.ROW,
+        *[_domain_mean(values, codes).name(domain) for domain, codes in DOMAINS.items()],
+        _total(values).name("total"),
+        sum(_rated(values[c]) for c in FACTORS).name("factors_rated"),
+        sum(t[f"na_{c}"].cast("int64") for c in FACTORS).name("factors_not_applicable"),
+        sum(_flagged(values[c]) for c in FACTORS).name("flagged"))
+    out = _aligned(engine.run(expression), df)
+    for column in ("factors_rated", "factors_not_applicable", "flagged"):
+        out[column] = out[column].astype("int64")
     return out
 
 
@@ -240,31 +339,6 @@ class CSIChange:
                            "Improved %", "Unchanged %", "Worse %"], rows, note)
 
 
-def _change_rows(before: pd.DataFrame, after: pd.DataFrame, flag_before: pd.DataFrame,
-                 flag_after: pd.DataFrame) -> pd.DataFrame:
-    """Change statistics for aligned before/after frames (rows = children, columns = items)."""
-    paired = before.notna() & after.notna()
-    n = paired.sum()
-    b = before.where(paired)
-    a = after.where(paired)
-    diff = a - b
-    denominator = n.where(n > 0)
-    mean_before = b.mean()
-    mean_after = a.mean()
-    return pd.DataFrame({
-        "children_paired": n.astype("int64"),
-        "mean_before": mean_before,
-        "mean_after": mean_after,
-        "mean_change": diff.mean(),
-        "relative_change_pct": (mean_after - mean_before) / mean_before * 100,
-        "improved_pct": (diff > 0).sum() / denominator * 100,
-        "unchanged_pct": (diff == 0).sum() / denominator * 100,
-        "worse_pct": (diff < 0).sum() / denominator * 100,
-        "flagged_before_pct": flag_before.where(paired).sum() / denominator * 100,
-        "flagged_after_pct": flag_after.where(paired).sum() / denominator * 100,
-    })
-
-
 def _time_order(rounds: pd.Series, column: str, source: str) -> list:
     """The distinct rounds in time order: numbers (and numbers written as text: '2' before
     '10') as numbers, names by their words (Baseline < Midline < Endline, '6 months' <
@@ -296,12 +370,13 @@ def change(df: pd.DataFrame, child: str = "child_id", round: str = "round",
     ('2' before '10'), names by their words (Baseline < Midline < Endline); rounds whose
     order cannot be told are refused with a sentence.
     """
-    source = df.attrs.get("source", "data frame")
-    for column in (child, round):
-        if column not in df.columns:
-            raise DataError(f"{source}: no column {column!r}; expected the {column!r} column "
-                            "identifying each assessment.")
-    rounds = pd.Series(df[round].dropna().unique())
+    import ibis
+
+    source = df.attrs.get("source", "data frame") if isinstance(df, pd.DataFrame) else str(
+        df if not engine.is_table(df) else "the table")
+    t = _validated(df, keep=tuple(dict.fromkeys((child, round))))
+    rounds = engine.run(t.select(r=t[round]).filter(ibis._.r.notnull()).distinct())["r"]
+    rounds = pd.Series(sorted(rounds.tolist(), key=str))
     if rounds.empty:
         raise DataError(f"{source}: column {round!r} is empty; expected assessment rounds.")
     ordered = _time_order(rounds, round, source)
@@ -314,109 +389,156 @@ def change(df: pd.DataFrame, child: str = "child_id", round: str = "round",
     if before == after:
         raise DataError(f"{source}: before and after are both round {show(before)}; expected two "
                         "different rounds.")
-    keys = df[[child, round]]
-    duplicated = keys.duplicated(keep="first").to_numpy() & keys[round].isin([before, after]).to_numpy()
-    if duplicated.any():
-        row = int(np.flatnonzero(duplicated)[0])
+    compared = t.filter(t[round].isin([before, after]))
+    repeat = compared.mutate(k=ibis.row_number().over(
+        group_by=[compared[child], compared[round]], order_by=compared[engine.ROW]))
+    second = engine.run(repeat.filter(repeat["k"] > 0).order_by(engine.ROW).limit(1).select(
+        engine.ROW, c=repeat[child], r=repeat[round]))
+    if len(second):
+        row = int(second[engine.ROW].iloc[0])
+        place = where(df, row) if isinstance(df, pd.DataFrame) else f"the table, row {row + 1}"
         raise DataError(
-            f"{where(df, row)}, columns {child!r}/{round!r}: child {show(df[child].iloc[row])} is "
-            f"assessed twice in round {show(df[round].iloc[row])}; expected one assessment per "
+            f"{place}, columns {child!r}/{round!r}: child {show(second['c'].iloc[0])} is "
+            f"assessed twice in round {show(second['r'].iloc[0])}; expected one assessment per "
             "child and round."
         )
-    values = factor_scores(df).values
-    in_before = (df[round] == before).to_numpy()
-    in_after = (df[round] == after).to_numpy()
-    vb = values[in_before].set_axis(df[child][in_before].to_numpy(), axis=0)
-    va = values[in_after].set_axis(df[child][in_after].to_numpy(), axis=0)
-    ids_b, ids_a = vb.index, va.index
-    both = ids_b.intersection(ids_a, sort=False)
-    vb, va = vb.loc[both], va.loc[both]
+
+    base = t.select(child=t[child], round=t[round], **{code: t[code] for code in FACTORS})
+    first = base.filter(base["round"] == before).select(
+        "child", **{f"b_{c}": base[c] for c in FACTORS})
+    second = base.filter(base["round"] == after).select(
+        "child", **{f"a_{c}": base[c] for c in FACTORS})
+    counts = engine.run(ibis.union(
+        first.aggregate(n=first.count()).mutate(which=ibis.literal("before")),
+        second.aggregate(n=second.count()).mutate(which=ibis.literal("after"))))
+    counts = dict(zip(counts["which"], counts["n"].astype(int)))
+    pairs = first.join(second, "child")
     # a factor counts for a child only where it is rated at both assessments, also inside
     # domains, totals and flag counts (else a rating missing in one round looks like change)
-    rated_both = vb.notna() & va.notna()
-    vb, va = vb.where(rated_both), va.where(rated_both)
-
-    factors = _change_rows(vb, va, (vb <= FLAG_AT_OR_BELOW).astype(float),
-                           (va <= FLAG_AT_OR_BELOW).astype(float))
-    factors.insert(0, "name", [LABELS[c] for c in FACTORS])
-    factors.insert(0, "code", list(FACTORS))
-    factors.insert(0, "level", "factor")
-
-    domains = _change_rows(_domain_means(vb), _domain_means(va), _domain_flags(vb), _domain_flags(va))
-    domains.insert(0, "name", list(DOMAINS))
-    domains.insert(0, "code", ["+".join(c) for c in DOMAINS.values()])
-    domains.insert(0, "level", "domain")
-
-    def total(v: pd.DataFrame) -> pd.DataFrame:
-        return pd.DataFrame({"total": v.sum(axis=1).where(v.notna().all(axis=1))})
-
-    def any_flag(v: pd.DataFrame) -> pd.DataFrame:
-        return pd.DataFrame({"total": (v <= FLAG_AT_OR_BELOW).any(axis=1).astype(float)})
-
-    totals = _change_rows(total(vb), total(va), any_flag(vb), any_flag(va))
-    totals.insert(0, "name", "Total score (12–48)")
-    totals.insert(0, "code", "total")
-    totals.insert(0, "level", "total")
-
-    table = pd.concat([factors, domains, totals], ignore_index=True)[list(CHANGE_COLUMNS)]
+    staged = {}
+    for c in FACTORS:
+        both = pairs[f"b_{c}"].notnull() & pairs[f"a_{c}"].notnull()
+        staged[f"vb_{c}"] = ibis.ifelse(both, pairs[f"b_{c}"], ibis.null("float64"))
+        staged[f"va_{c}"] = ibis.ifelse(both, pairs[f"a_{c}"], ibis.null("float64"))
+    joined = pairs.select(**staged).view()  # a boundary: later stages refer to its columns
+    vb = {c: joined[f"vb_{c}"] for c in FACTORS}
+    va = {c: joined[f"va_{c}"] for c in FACTORS}
+    items = [(code, vb[code], va[code], _flagged(vb[code]).cast("float64"),
+              _flagged(va[code]).cast("float64")) for code in FACTORS]
+    items += [(domain, _domain_mean(vb, codes), _domain_mean(va, codes),
+               _domain_flag(vb, codes), _domain_flag(va, codes))
+              for domain, codes in DOMAINS.items()]
+    items.append(("total", _total(vb), _total(va),
+                  (sum(_flagged(vb[c]) for c in FACTORS) > 0).cast("float64"),
+                  (sum(_flagged(va[c]) for c in FACTORS) > 0).cast("float64")))
+    columns = {"nfb": sum(_flagged(vb[c]) for c in FACTORS),
+               "nfa": sum(_flagged(va[c]) for c in FACTORS)}
+    for i, (_name, xb, xa, fb, fa) in enumerate(items):
+        columns |= {f"xb{i}": xb, f"xa{i}": xa, f"fb{i}": fb, f"fa{i}": fa}
+    items_table = joined.select(**columns)  # one column per item, then one aggregate each
+    metrics = {"paired_children": items_table.count(),
+               "flagged_before": items_table["nfb"].mean(),
+               "flagged_after": items_table["nfa"].mean()}
+    for i, (_name, *_exprs) in enumerate(items):
+        xb, xa = items_table[f"xb{i}"], items_table[f"xa{i}"]
+        fb, fa = items_table[f"fb{i}"], items_table[f"fa{i}"]
+        paired = xb.notnull() & xa.notnull()
+        metrics |= {
+            f"n{i}": paired.cast("int64").sum(),
+            f"mb{i}": ibis.ifelse(paired, xb, ibis.null("float64")).mean(),
+            f"ma{i}": ibis.ifelse(paired, xa, ibis.null("float64")).mean(),
+            f"mc{i}": ibis.ifelse(paired, xa - xb, ibis.null("float64")).mean(),
+            f"up{i}": (paired & (xa > xb)).cast("int64").sum(),
+            f"same{i}": (paired & (xa == xb)).cast("int64").sum(),
+            f"down{i}": (paired & (xa < xb)).cast("int64").sum(),
+            f"fb{i}": ibis.ifelse(paired, fb, ibis.null("float64")).sum(),
+            f"fa{i}": ibis.ifelse(paired, fa, ibis.null("float64")).sum()}
+    m = engine.run(items_table.aggregate(**metrics)).iloc[0]
+    rows = []
+    for i, (name, *_exprs) in enumerate(items):
+        n = int(m[f"n{i}"])
+        share = (lambda k, n=n, i=i: float(m[f"{k}{i}"]) / n * 100 if n else float("nan"))
+        mean_before, mean_after = float(m[f"mb{i}"]), float(m[f"ma{i}"])
+        level = "factor" if name in FACTORS else "domain" if name in DOMAINS else "total"
+        rows.append({
+            "level": level,
+            "code": name if level == "factor" else "+".join(DOMAINS[name]) if level == "domain" else "total",
+            "name": LABELS[name] if level == "factor" else name if level == "domain" else "Total score (12–48)",
+            "children_paired": n, "mean_before": mean_before, "mean_after": mean_after,
+            "mean_change": float(m[f"mc{i}"]),
+            "relative_change_pct": (mean_after - mean_before) / mean_before * 100,
+            "improved_pct": share("up"), "unchanged_pct": share("same"), "worse_pct": share("down"),
+            "flagged_before_pct": share("fb"), "flagged_after_pct": share("fa")})
+    table = pd.DataFrame(rows)[list(CHANGE_COLUMNS)]
+    table["children_paired"] = table["children_paired"].astype("int64")
+    paired_children = int(m["paired_children"])
+    n_before, n_after = counts.get("before", 0), counts.get("after", 0)
     return CSIChange(
         before=before,
         after=after,
-        children_before=int(ids_b.nunique()),
-        children_after=int(ids_a.nunique()),
-        children_paired=int(len(both)),
-        only_before=int(ids_b.difference(ids_a).nunique()),
-        only_after=int(ids_a.difference(ids_b).nunique()),
-        mean_flagged_before=float((vb <= FLAG_AT_OR_BELOW).sum(axis=1).mean()),
-        mean_flagged_after=float((va <= FLAG_AT_OR_BELOW).sum(axis=1).mean()),
+        children_before=n_before,
+        children_after=n_after,
+        children_paired=paired_children,
+        only_before=n_before - paired_children,
+        only_after=n_after - paired_children,
+        mean_flagged_before=float(m["flagged_before"]),
+        mean_flagged_after=float(m["flagged_after"]),
         table=table,
     )
 
 
-def flagged_by_round(df: pd.DataFrame, round: str = "round") -> pd.DataFrame:
+def flagged_by_round(df, round: str = "round") -> pd.DataFrame:
     """Share of children needing services (any factor scored 1 or 2) and mean number of
     flagged factors, per round: columns ``round, children, any_flagged_pct, mean_flagged``
     plus one ``<code>_flagged_pct`` column per factor (denominator: children rated on it,
     ``<code>_rated``)."""
-    values = factor_scores(df).values
-    flagged = (values <= FLAG_AT_OR_BELOW).where(values.notna())
-    frame = flagged.astype("float64")
-    frame["__any"] = (values <= FLAG_AT_OR_BELOW).any(axis=1).astype("float64")
-    frame["__count"] = (values <= FLAG_AT_OR_BELOW).sum(axis=1).astype("float64")
-    frame["__round"] = df[round].to_numpy()
-    grouped = frame.groupby("__round", sort=True)
-    out = pd.DataFrame({
-        "children": grouped.size(),
-        "any_flagged_pct": grouped["__any"].mean() * 100,
-        "mean_flagged": grouped["__count"].mean(),
-    })
+    t = _validated(df, keep=(round,))
+    values = {code: t[code] for code in FACTORS}
+    count = sum(_flagged(values[c]) for c in FACTORS)
+    metrics = {"children": t.count(), "any_flagged_pct": (count > 0).cast("float64").mean() * 100,
+               "mean_flagged": count.cast("float64").mean()}
     for code in FACTORS:
-        out[f"{code}_flagged_pct"] = grouped[code].mean() * 100
-        out[f"{code}_rated"] = grouped[code].count()
-        out[f"{code}_rated"] = grouped[code].count()
-    out.index.name = round
-    return out.reset_index()
+        rated = values[code].notnull()
+        metrics[f"{code}_flagged_pct"] = (_flagged(values[code]).sum().cast("float64")
+                                          / rated.cast("int64").sum().nullif(0) * 100)
+        metrics[f"{code}_rated"] = rated.cast("int64").sum()
+    out = engine.run(t.group_by(__round=t[round]).aggregate(**metrics).order_by("__round"))
+    out = out.rename(columns={"__round": round})
+    for column in ["children"] + [f"{c}_rated" for c in FACTORS]:
+        out[column] = out[column].astype("int64")
+    return out.reset_index(drop=True)
 
 
-def paired_flagged(df: pd.DataFrame, child: str = "child_id", round: str = "round",
+def paired_flagged(df, child: str = "child_id", round: str = "round",
                    before: Any = None, after: Any = None) -> pd.Series:
     """Each assessment's number of factors needing services, counted as :func:`change` counts
     them: for a child assessed at both ``before`` and ``after``, only over the factors rated at
     both (a rating missing in one round is not change); for every other assessment, over the
     factors rated in it (as :func:`score`'s ``flagged``). A paired test of this column gives
     :class:`CSIChange`'s ``mean_flagged_before`` and ``mean_flagged_after``."""
-    values = factor_scores(df).values
-    out = (values <= FLAG_AT_OR_BELOW).sum(axis=1).astype("int64")
-    rounds = df[round].to_numpy()
-    ids = df[child].to_numpy()
-    b, a = rounds == before, rounds == after
-    both = np.intersect1d(ids[b], ids[a])
-    rows_b = np.flatnonzero(b & np.isin(ids, both))
-    rows_a = np.flatnonzero(a & np.isin(ids, both))
-    rows_a = rows_a[np.argsort(ids[rows_a], kind="stable")]
-    rows_b = rows_b[np.argsort(ids[rows_b], kind="stable")]
-    vb, va = values.iloc[rows_b].to_numpy(), values.iloc[rows_a].to_numpy()
-    rated = ~np.isnan(vb) & ~np.isnan(va)
-    out.iloc[rows_b] = ((vb <= FLAG_AT_OR_BELOW) & rated).sum(axis=1)
-    out.iloc[rows_a] = ((va <= FLAG_AT_OR_BELOW) & rated).sum(axis=1)
-    return out
+    import ibis
+
+    t = _validated(df, keep=tuple(dict.fromkeys((child, round))))
+    base = t.select(engine.ROW, child=t[child], round=t[round], **{c: t[c] for c in FACTORS})
+    rounds = {}
+    for key, value in (("b", before), ("a", after)):
+        part = base.filter(base["round"] == value)
+        rounds[key] = part.select("child", **{f"{key}_present": ibis.literal(1)},
+                                  **{f"{key}_{c}": part[c] for c in FACTORS})
+    joined = base
+    for key in ("b", "a"):
+        other = rounds[key]
+        joined = joined.left_join(other, "child")
+        joined = joined.select([c for c in joined.columns if not c.endswith("_right")])
+    is_pair = joined["b_present"].notnull() & joined["a_present"].notnull()
+    in_b, in_a = joined["round"] == before, joined["round"] == after
+    counted = []
+    for c in FACTORS:
+        partner = ibis.ifelse(in_b, joined[f"a_{c}"], joined[f"b_{c}"])
+        keep = ~(is_pair & (in_b | in_a)) | partner.notnull()
+        counted.append(ibis.ifelse(keep, _flagged(joined[c]), 0))
+    out = engine.run(joined.select(engine.ROW, flagged=sum(counted)))
+    if len(out) != (len(df) if isinstance(df, pd.DataFrame) else engine.run(t.count())):
+        raise DataError("a child is assessed twice in one of the compared rounds; expected one "
+                        "assessment per child and round.")
+    return _aligned(out, df)["flagged"].astype("int64")
