@@ -659,8 +659,9 @@ def engine_table(path: str | Path, **options: Any):
     if not path.is_file():
         raise DataError(f"{path}: no such file; expected a data file (Parquet, CSV, Excel, …).")
     if path.suffix.lower() == ".parquet" and not options:
-        table = embedded_engine().read_parquet(path)
-        return table.mutate(**{ENGINE_ROW: ibis.row_number()})
+        # the scan numbers the rows itself (no window over the whole file)
+        table = embedded_engine().read_parquet(path, file_row_number=True)
+        return table.rename({ENGINE_ROW: "file_row_number"})
     frame = read_table(path, **options).reset_index(drop=True)
     mixed = {c: frame[c].astype("string") for c in frame.columns if frame[c].dtype == object}
     frame = frame.assign(**mixed).set_axis([str(c) for c in frame.columns], axis=1)

@@ -202,7 +202,9 @@ def _total(values: dict) -> object:
 
 
 def _aligned(result: pd.DataFrame, source) -> pd.DataFrame:
-    result = result.sort_values(engine.ROW).drop(columns=engine.ROW).reset_index(drop=True)
+    if not result[engine.ROW].is_monotonic_increasing:
+        result = result.sort_values(engine.ROW)
+    result = result.drop(columns=engine.ROW).reset_index(drop=True)
     if isinstance(source, pd.DataFrame):
         result.index = source.index
     return result
@@ -353,6 +355,15 @@ def _time_order(rounds: pd.Series, column: str, source: str) -> list:
     return rounds.iloc[np.argsort(codes.to_numpy(), kind="stable")].tolist()
 
 
+def _as_present(value: Any, present: list) -> Any:
+    """``value`` as the round column holds it: 1 asked for, '1' present (a CSV read as text),
+    or the other way round."""
+    if value in present:
+        return value
+    same = [r for r in present if str(r).strip() == str(value).strip()]
+    return same[0] if len(same) == 1 else value
+
+
 def change(df: pd.DataFrame, child: str = "child_id", round: str = "round",
            before: Any = None, after: Any = None) -> CSIChange:
     """Pair each child's assessments in rounds ``before`` and ``after`` and describe the change.
@@ -380,8 +391,8 @@ def change(df: pd.DataFrame, child: str = "child_id", round: str = "round",
     if rounds.empty:
         raise DataError(f"{source}: column {round!r} is empty; expected assessment rounds.")
     ordered = _time_order(rounds, round, source)
-    before = ordered[0] if before is None else before
-    after = ordered[-1] if after is None else after
+    before = ordered[0] if before is None else _as_present(before, ordered)
+    after = ordered[-1] if after is None else _as_present(after, ordered)
     for name, value in (("before", before), ("after", after)):
         if value not in set(ordered):
             raise DataError(f"{source}: column {round!r} has no round {show(value)} (asked for as "
@@ -390,11 +401,11 @@ def change(df: pd.DataFrame, child: str = "child_id", round: str = "round",
         raise DataError(f"{source}: before and after are both round {show(before)}; expected two "
                         "different rounds.")
     compared = t.filter(t[round].isin([before, after]))
-    repeat = compared.mutate(k=ibis.row_number().over(
-        group_by=[compared[child], compared[round]], order_by=compared[engine.ROW]))
-    second = engine.run(repeat.filter(repeat["k"] > 0).order_by(engine.ROW).limit(1).select(
-        engine.ROW, c=repeat[child], r=repeat[round]))
-    if len(second):
+    twice = compared.group_by([compared[child], compared[round]]).aggregate(
+        n=compared.count(), second=compared[engine.ROW].max()).filter(ibis._.n > 1)
+    second = engine.run(twice.order_by("second").limit(1).select(
+        **{engine.ROW: twice["second"], "c": twice[child], "r": twice[round]}))
+    if len(second):  # (the row shown is a repeat of an earlier one)
         row = int(second[engine.ROW].iloc[0])
         place = where(df, row) if isinstance(df, pd.DataFrame) else f"the table, row {row + 1}"
         raise DataError(
