@@ -52,6 +52,18 @@ def test_options_are_checked_with_the_valid_values(results):
         effects_table(results, labels=["a", "b"])
 
 
+def _compiles(table, folder) -> None:
+    """The table's standalone LaTeX compiles with pdflatex (skipped, after the escaping checks,
+    where pdflatex is not installed)."""
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex is not installed: escaping checked, compilation not")
+    (folder / "t.tex").write_text(table.to_latex(standalone=True), encoding="utf-8")
+    run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"],
+                         cwd=folder, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout[-2000:]
+    assert (folder / "t.pdf").stat().st_size > 1000
+
+
 NASTY = ["knows_rights & 50% #1", "<script>alert(1)</script>", "a|b"]
 
 
@@ -60,13 +72,7 @@ def test_latex_escapes_and_compiles(results, tmp_path):
     latex = t.to_latex()
     assert "knows\\_rights \\& 50\\% \\#1" in latex and "Effects\\_on \\$ outcomes" in latex
     assert "\\toprule" in latex and "\\bottomrule" in latex
-    if shutil.which("pdflatex") is None:
-        pytest.skip("pdflatex is not installed: escaping checked, compilation not")
-    (tmp_path / "t.tex").write_text(t.to_latex(standalone=True), encoding="utf-8")
-    run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stdout[-2000:]
-    assert (tmp_path / "t.pdf").stat().st_size > 1000
+    _compiles(t, tmp_path)
 
 
 def test_balance_latex_compiles(tmp_path):
@@ -78,12 +84,7 @@ def test_balance_latex_compiles(tmp_path):
     assert t.layout.iloc[0, 0] == "Score_at baseline"
     assert t.layout.iloc[1, 2] == (f"{bal.table['mean_treatment'][1]:.3f} "
                                    f"({bal.table['sd_treatment'][1]:.3f})")
-    if shutil.which("pdflatex") is None:
-        pytest.skip("pdflatex is not installed")
-    (tmp_path / "b.tex").write_text(t.to_latex(standalone=True), encoding="utf-8")
-    run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "b.tex"],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stdout[-2000:]
+    _compiles(t, tmp_path)
 
 
 def test_excel_csv_markdown_and_html_hold_the_same_cells(results, tmp_path):

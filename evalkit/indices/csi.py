@@ -50,17 +50,20 @@ def factor_code(name: str) -> str:
 
 def factor_columns(df: pd.DataFrame) -> dict[str, Any]:
     """Map each factor code to the column of ``df`` that holds it (by code or name, any case)."""
+    return _match(df.columns, df.attrs.get("source", "data frame"))
+
+
+def _match(columns, where_from: str) -> dict[str, Any]:
     found: dict[str, Any] = {}
-    for column in df.columns:
+    for column in columns:
         code = _recognise(column)
         if code is not None and code not in found:
             found[code] = column
     missing = [code for code in FACTORS if code not in found]
     if missing:
-        source = df.attrs.get("source", "data frame")
         raise DataError(
-            f"{source}: no column for CSI factor(s) {', '.join(missing)}; expected one column per "
-            "factor named by its code (1A … 6B) or its name (e.g. 'Food security')."
+            f"{where_from}: no column for CSI factor(s) {', '.join(missing)}; expected one column "
+            "per factor named by its code (1A … 6B) or its name (e.g. 'Food security')."
         )
     return found
 
@@ -80,21 +83,9 @@ class FactorScores:
 
 
 def _columns(t, source) -> dict[str, str]:
-    """Factor code -> the column of ``t`` holding it (by code or name, any case)."""
-    found: dict[str, str] = {}
-    for column in t.columns:
-        code = _recognise(column)
-        if code is not None and code not in found:
-            found[code] = column
-    missing = [code for code in FACTORS if code not in found]
-    if missing:
-        where_from = source.attrs.get("source", "data frame") if isinstance(source, pd.DataFrame) \
-            else "the table"
-        raise DataError(
-            f"{where_from}: no column for CSI factor(s) {', '.join(missing)}; expected one column "
-            "per factor named by its code (1A … 6B) or its name (e.g. 'Food security')."
-        )
-    return found
+    """Factor code -> the column of engine table ``t`` holding it (by code or name, any case)."""
+    return _match(t.columns, source.attrs.get("source", "data frame")
+                  if isinstance(source, pd.DataFrame) else "the table")
 
 
 def _parse(t, columns: dict[str, str]) -> dict[str, tuple]:
