@@ -59,7 +59,11 @@ def table(source: Any, columns: list[str] | None = None):
         frame = frame.assign(**mixed) if mixed else frame
         frame = frame.set_axis([str(c) for c in frame.columns], axis=1).reset_index(drop=True)
         frame[ROW] = range(len(frame))
-        return ibis.memtable(frame)
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=QUIET)
+            return ibis.memtable(frame)
     if not isinstance(source, (str, bytes)) and not hasattr(source, "__fspath__"):
         raise TypeError(f"expected a DataFrame, an engine table or a path; got {type(source).__name__}")
     from evalkit.data.read import engine_table
@@ -67,10 +71,19 @@ def table(source: Any, columns: list[str] | None = None):
     return engine_table(source)
 
 
+QUIET = "The 'future.infer_string' option is deprecated"
+"""Ibis 12 asks pandas about an option pandas 3 deprecates, once per column: not the user's
+concern, so it is not shown."""
+
+
 def run(expression, backend=None) -> pd.DataFrame:
     """Execute ``expression``: on ``backend`` when given, otherwise on the backend its tables
     belong to (DuckDB for in-memory ones)."""
-    if backend is not None:
-        return backend.execute(expression)
-    backends = expression._find_backends()[0]
-    return (backends[0] if backends else duckdb()).execute(expression)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=QUIET)
+        if backend is not None:
+            return backend.execute(expression)
+        backends = expression._find_backends()[0]
+        return (backends[0] if backends else duckdb()).execute(expression)
