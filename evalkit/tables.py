@@ -13,6 +13,7 @@ numbers behind every cell are kept for ``to_frame()``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -29,7 +30,8 @@ BELOW = ("se", "ci")
 STUB = "\u200b"  # the row-label column's (invisible) name
 
 LATEX_PREAMBLE = (
-    "\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage[utf8]{inputenc}\n"
+    "\\documentclass[landscape]{article}\n\\usepackage[margin=1.5cm]{geometry}\n"
+    "\\usepackage[T1]{fontenc}\n\\usepackage[utf8]{inputenc}\n"
     "\\usepackage{booktabs}\n\\usepackage{caption}\n\\usepackage{longtable}\n"
     "\\usepackage{array}\n\\usepackage{amsmath}\n\\begin{document}\n")
 
@@ -73,9 +75,11 @@ class JournalTable:
         return self.to_html()
 
     def to_latex(self, path: str | Path | None = None, standalone: bool = False) -> str:
-        """booktabs LaTeX (escaped by great_tables). It needs ``booktabs`` and ``caption`` in
-        the preamble; ``standalone=True`` wraps it in a document that compiles as is."""
-        latex = self.gt().as_latex()
+        """booktabs LaTeX (escaped by great_tables), at 8 pt so that wide tables fit a page.
+        It needs ``booktabs`` and ``caption`` in the preamble; ``standalone=True`` wraps it in
+        a landscape document that compiles as is."""
+        latex = _wrapped_headers(self.gt().tab_options(table_font_size="8pt").as_latex(),
+                                 len(self.layout.columns) - 1)
         if standalone:
             latex = LATEX_PREAMBLE + latex + "\n\\end{document}\n"
         if path is not None:
@@ -123,7 +127,12 @@ class JournalTable:
             c.border = Border(top=rule, bottom=rule)
             c.alignment = Alignment(horizontal="center" if column > 1 else "left")
         for _, row in self.layout.iterrows():
-            sheet.append(row.tolist())
+            sheet.append([_excel_value(v) for v in row.tolist()])
+            for column, value in enumerate(row.tolist(), start=1):
+                decimals = _decimals(value)
+                if decimals is not None:  # a number stays a number, shown as in the table
+                    sheet.cell(row=sheet.max_row, column=column).number_format = (
+                        "#,##0" + ("." + "0" * decimals if decimals else ""))
             for column in range(2, len(header) + 1):
                 sheet.cell(row=sheet.max_row, column=column).alignment = Alignment(horizontal="center")
         for column in range(1, len(header) + 1):
@@ -143,6 +152,39 @@ class JournalTable:
 
     def __repr__(self) -> str:
         return f"<JournalTable {self.title!r}: {self.layout.shape[1] - 1} columns, {len(self.layout)} rows>"
+
+
+def _wrapped_headers(latex: str, columns: int) -> str:
+    """Column labels longer than a few words set in a paragraph box, so that a table with
+    long outcome names wraps its header instead of running off the page (great_tables
+    writes LaTeX headers on one line; the labels are already escaped)."""
+    lines = latex.split("\n")
+    at = next((i for i, line in enumerate(lines) if line.strip() == "\\toprule"), None)
+    if at is None or at + 1 >= len(lines) or not lines[at + 1].rstrip().endswith("\\\\"):
+        return latex
+    cells = lines[at + 1].rstrip()[:-2].split(" & ")
+    if max(len(c) for c in cells) <= 24:
+        return latex
+    width = f"{min(3.2, 20.0 / max(columns, 1)):.1f}cm"
+    lines[at + 1] = " & ".join(
+        c if len(c) <= 24 else f"\\parbox[b]{{{width}}}{{\\centering {c.strip()}}}"
+        for c in cells) + " \\\\ "
+    return "\n".join(lines)
+
+
+_NUMBER = re.compile(r"^[+-]?\d{1,3}(,\d{3})*(\.\d+)?$|^[+-]?\d+(\.\d+)?$")
+
+
+def _decimals(text: object) -> int | None:
+    """The decimals of a cell that is a plain number ('0.052', '1,234'), else None."""
+    text = str(text)
+    if not _NUMBER.match(text):
+        return None
+    return len(text.split(".", 1)[1]) if "." in text else 0
+
+
+def _excel_value(text: object):
+    return float(str(text).replace(",", "")) if _decimals(text) is not None else text
 
 
 # --------------------------------------------------------------------------- effects

@@ -3,6 +3,7 @@ statsmodels, and each export (LaTeX that compiles, Excel, Markdown, CSV, HTML) h
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import warnings
@@ -52,7 +53,7 @@ def test_options_are_checked_with_the_valid_values(results):
         effects_table(results, labels=["a", "b"])
 
 
-def _compiles(table, folder) -> None:
+def _compiles(table, folder, slack: float = 1.0) -> None:
     """The table's standalone LaTeX compiles with pdflatex (skipped, after the escaping checks,
     where pdflatex is not installed)."""
     if shutil.which("pdflatex") is None:
@@ -62,6 +63,9 @@ def _compiles(table, folder) -> None:
                          cwd=folder, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout[-2000:]
     assert (folder / "t.pdf").stat().st_size > 1000
+    overfull = [float(x) for x in re.findall(r"Overfull \\hbox \(([\d.]+)pt too wide",
+                                             (folder / "t.log").read_text(errors="replace"))]
+    assert max(overfull, default=0) < slack, overfull  # the table fits the page
 
 
 NASTY = ["knows_rights & 50% #1", "<script>alert(1)</script>", "a|b"]
@@ -72,6 +76,15 @@ def test_latex_escapes_and_compiles(results, tmp_path):
     latex = t.to_latex()
     assert "knows\\_rights \\& 50\\% \\#1" in latex and "Effects\\_on \\$ outcomes" in latex
     assert "\\toprule" in latex and "\\bottomrule" in latex
+    _compiles(t, tmp_path, slack=20)  # an unbreakable 27-character label may stick out a little
+
+
+def test_long_outcome_names_wrap_instead_of_running_off_the_page(results, tmp_path):
+    labels = ["Agrees children are better cared for in residential care than in poor families",
+              "Would place a child in residential care if the family were poor",
+              "Knowledge of family-based care and child protection services (0–10)"]
+    t = effects_table(results, labels=labels)
+    assert t.to_latex().count("\\parbox[b]") == 3
     _compiles(t, tmp_path)
 
 
@@ -95,7 +108,8 @@ def test_excel_csv_markdown_and_html_hold_the_same_cells(results, tmp_path):
     assert sheet["A1"].value == "Effects of assignment" and sheet["A1"].font.bold
     assert sheet["B2"].value == "(1) " + NASTY[0] and sheet["B2"].font.bold
     assert sheet["B2"].border.bottom.style == "thin"
-    assert sheet["B3"].value == f"{results[0].estimate:.3f}"
+    assert sheet["B3"].value == pytest.approx(round(results[0].estimate, 3))  # a number
+    assert sheet["B3"].number_format == "#,##0.000" and isinstance(sheet["B4"].value, str)
     numbers = pd.read_excel(tmp_path / "t.xlsx", sheet_name="numbers", engine="openpyxl")
     assert numbers["estimate"].to_numpy() == pytest.approx([r.estimate for r in results])
     t.to_csv(tmp_path / "t.csv")

@@ -149,8 +149,11 @@ def _units(data: pd.DataFrame, unit: str | None, columns: list[str], strata: str
     frame = pd.DataFrame({unit: list(grouped.groups)})
     if strata:
         frame[strata] = grouped[strata].first().to_numpy()
-    for column in columns:
-        frame[column] = grouped[column].apply(lambda s: numbers(s.to_frame(), s.name).mean()).to_numpy()
+    if columns:  # checked as numbers row by row (a bad cell is named), then averaged per unit
+        values = pd.DataFrame({c: numbers(data, c) for c in columns}).assign(**{unit: data[unit]})
+        means = values.groupby(unit, sort=True)[columns].mean()
+        for column in columns:
+            frame[column] = means[column].to_numpy()
     return frame, unit
 
 
@@ -180,12 +183,15 @@ def assign(data: pd.DataFrame, unit: str | None = None, *, seed: int, strata: st
     """
     source = data.attrs.get("source", "data frame")
     pairs = (pairs,) if isinstance(pairs, str) else tuple(pairs or ())
-    balance_on = tuple(balance_on)
-    if not 0 < share < 1:
+    balance_on = (balance_on,) if isinstance(balance_on, str) else tuple(balance_on)
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share < 1:
         raise ValueError(f"share is {share!r}; expected a number between 0 and 1 (the share treated).")
     if pairs and share != 0.5:
         raise ValueError("pairs assign one of each pair to treatment, so share must be 0.5.")
     if rerandomise is not None:
+        if isinstance(rerandomise, bool) or not isinstance(rerandomise, (int, float)):
+            raise ValueError(f"rerandomise is {rerandomise!r}; expected the share of draws to "
+                             "accept, between 0 and 1 (for example 0.1).")
         if not balance_on:
             raise ValueError("rerandomise needs balance_on=[...]: the characteristics to balance.")
         if not 0 < rerandomise < 1:

@@ -448,7 +448,7 @@ def _check_options(se: str, estimator: str | None = None) -> tuple[str, str | No
 
 def _emit(notes: list[str]) -> None:
     for note in notes:
-        _warnings.warn(note, DesignWarning, stacklevel=3)
+        _warnings.warn(note, DesignWarning, stacklevel=4)  # the caller of compare_arms
 
 
 def _effect(fit: la.OLSFit, j: int, *, outcome: str, estimator: str, se: str, codes, n_clusters,

@@ -82,10 +82,16 @@ class FactorScores:
 # is: a DataFrame read in place, an engine table, or a file opened by the data-in layer.
 
 
+def _where_from(source) -> str:
+    """How messages name the source: its file or frame, or 'the table'."""
+    if isinstance(source, pd.DataFrame):
+        return source.attrs.get("source", "data frame")
+    return "the table" if engine.is_table(source) else str(source)
+
+
 def _columns(t, source) -> dict[str, str]:
     """Factor code -> the column of engine table ``t`` holding it (by code or name, any case)."""
-    return _match(t.columns, source.attrs.get("source", "data frame")
-                  if isinstance(source, pd.DataFrame) else "the table")
+    return _match(t.columns, _where_from(source))
 
 
 def _parse(t, columns: dict[str, str]) -> dict[str, tuple]:
@@ -123,10 +129,9 @@ def _validated(source, keep: tuple[str, ...] = ()):
     t = engine.table(source)
     for column in keep:
         if column not in t.columns:
-            where_from = (source.attrs.get("source", "data frame")
-                          if isinstance(source, pd.DataFrame) else "the table")
-            raise DataError(f"{where_from}: no column {column!r}; expected the {column!r} column "
-                            "identifying each assessment.")
+            raise DataError(f"{_where_from(source)}: no column {column!r}; expected the "
+                            f"{column!r} column identifying each assessment; columns present: "
+                            f"{', '.join(c for c in t.columns if c != engine.ROW)}.")
     columns = _columns(t, source)
     parsed = _parse(t, columns)
     bad = t.filter(ibis.or_(*(p[2] for p in parsed.values())))
@@ -374,8 +379,7 @@ def change(df: pd.DataFrame, child: str = "child_id", round: str = "round",
     """
     import ibis
 
-    source = df.attrs.get("source", "data frame") if isinstance(df, pd.DataFrame) else str(
-        df if not engine.is_table(df) else "the table")
+    source = _where_from(df)
     t = _validated(df, keep=tuple(dict.fromkeys((child, round))))
     rounds = engine.run(t.select(r=t[round]).filter(ibis._.r.notnull()).distinct())["r"]
     rounds = pd.Series(sorted(rounds.tolist(), key=str))

@@ -129,3 +129,16 @@ def test_bad_options_say_what_is_expected():
         assign(v, "village", pairs="households", share=0.3, seed=1)
     with pytest.raises(DataError, match="no column 'comune'"):
         assign(v, "village", strata="comune", seed=1)
+
+
+def test_wrong_types_get_a_sentence_and_a_single_column_name_is_accepted():
+    v = _villages()
+    with pytest.raises(ValueError, match="share is 'half'; expected a number between 0 and 1"):
+        assign(v, "village", share="half", seed=1)
+    one = assign(v, "village", balance_on="baseline_score", seed=1)
+    assert one.balance_on == ("baseline_score",)
+    rows = v.loc[v.index.repeat(2)].reset_index(drop=True)
+    rows["baseline_score"] = rows["baseline_score"].astype(object)
+    rows.loc[5, "baseline_score"] = "unknown"
+    with pytest.raises(DataError, match=r"row index 5, column 'baseline_score': the value is not a number"):
+        assign(rows, "village", balance_on=["baseline_score"], seed=1)
