@@ -139,11 +139,6 @@ def _size(folder: Path) -> int:
     return sum(p.stat().st_size for p in Path(folder).glob("*") if p.is_file())
 
 
-REPORTS_PER_WORKER = 25
-"""A worker process (and its kernel) is replaced after this many reports, so that a run of
-hundreds of programmes keeps each worker's memory bounded."""
-
-
 class ReportPool:
     """``jobs`` long-lived worker processes, each with a warm kernel, for many batches."""
 
@@ -151,8 +146,7 @@ class ReportPool:
         self.jobs = max(1, jobs)
         self._pool = ProcessPoolExecutor(max_workers=self.jobs,
                                          mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=_init_worker, initargs=(self.jobs > 1,),
-                                         max_tasks_per_child=REPORTS_PER_WORKER)
+                                         initializer=_init_worker, initargs=(self.jobs > 1,))
 
     def __enter__(self) -> "ReportPool":
         return self
