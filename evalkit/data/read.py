@@ -653,8 +653,6 @@ def engine_table(path: str | Path, **options: Any):
     """A data file as an engine (Ibis) table with :data:`ENGINE_ROW`. Parquet is scanned by
     the engine where it lies (no copy into Python); every other format is read by
     :func:`read_table` (encodings, title rows, sheets) and handed over in memory."""
-    import ibis
-
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such file; expected a data file (Parquet, CSV, Excel, …).")
@@ -662,8 +660,26 @@ def engine_table(path: str | Path, **options: Any):
         # the scan numbers the rows itself (no window over the whole file)
         table = embedded_engine().read_parquet(path, file_row_number=True)
         return table.rename({ENGINE_ROW: "file_row_number"})
-    frame = read_table(path, **options).reset_index(drop=True)
+    return frame_table(read_table(path, **options))
+
+
+def frame_table(frame: pd.DataFrame):
+    """A DataFrame as an engine table with :data:`ENGINE_ROW`, read in place. Columns of mixed
+    Python objects (Excel cells mixing numbers and words) are handed over as text; column
+    names become text."""
+    import warnings
+
+    import ibis
+
     mixed = {c: frame[c].astype("string") for c in frame.columns if frame[c].dtype == object}
-    frame = frame.assign(**mixed).set_axis([str(c) for c in frame.columns], axis=1)
+    frame = (frame.assign(**mixed) if mixed else frame).reset_index(drop=True)
+    frame = frame.set_axis([str(c) for c in frame.columns], axis=1)
     frame[ENGINE_ROW] = np.arange(len(frame))
-    return ibis.memtable(frame)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=QUIET)
+        return ibis.memtable(frame)
+
+
+QUIET = "The 'future.infer_string' option is deprecated"
+"""Ibis 12 asks pandas about an option pandas 3 deprecates, once per column: not the user's
+concern, so it is not shown."""

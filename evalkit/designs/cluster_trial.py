@@ -204,8 +204,8 @@ class EffectsTable:
 
 
 def _codes(values: pd.Series) -> tuple[np.ndarray, int]:
-    codes, uniques = pd.factorize(values, sort=True)
-    return codes.astype(np.int64), len(uniques)
+    codes, n, _labels = _labelled_codes(values)
+    return codes, n
 
 
 def _strata_identify(values: pd.Series, treat: np.ndarray, strata: str, cluster: str) -> None:

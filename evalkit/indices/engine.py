@@ -14,6 +14,7 @@ import pandas as pd
 
 from evalkit.data.read import ENGINE_ROW as ROW
 from evalkit.data.read import embedded_engine as duckdb
+from evalkit.data.read import QUIET, frame_table
 
 __all__ = ["ROW", "duckdb", "spark", "is_table", "table", "run"]
 
@@ -43,37 +44,22 @@ def is_table(source: Any) -> bool:
     return isinstance(source, ir.Table)
 
 
-def table(source: Any, columns: list[str] | None = None):
+def table(source: Any):
     """``source`` as an Ibis table with the row-number column :data:`ROW` (0-based, in the
-    source's order). Text-like columns of a DataFrame (object dtype: Excel cells mixing
-    numbers and words) are passed as text."""
+    source's order): a DataFrame read in place (:func:`evalkit.data.read.frame_table`), an
+    engine table, or a path opened by the data-in layer."""
     import ibis
 
     if is_table(source):
         return source if ROW in source.columns else source.mutate(
             **{ROW: ibis.row_number()})
     if isinstance(source, pd.DataFrame):
-        frame = source[columns] if columns is not None else source
-        mixed = {c: frame[c].astype("string") for c in frame.columns
-                 if frame[c].dtype == object}
-        frame = frame.assign(**mixed) if mixed else frame
-        frame = frame.set_axis([str(c) for c in frame.columns], axis=1).reset_index(drop=True)
-        frame[ROW] = range(len(frame))
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=QUIET)
-            return ibis.memtable(frame)
+        return frame_table(source)
     if not isinstance(source, (str, bytes)) and not hasattr(source, "__fspath__"):
         raise TypeError(f"expected a DataFrame, an engine table or a path; got {type(source).__name__}")
     from evalkit.data.read import engine_table
 
     return engine_table(source)
-
-
-QUIET = "The 'future.infer_string' option is deprecated"
-"""Ibis 12 asks pandas about an option pandas 3 deprecates, once per column: not the user's
-concern, so it is not shown."""
 
 
 def run(expression, backend=None) -> pd.DataFrame:
