@@ -89,10 +89,13 @@ def embedded_font(language: str, text: str) -> str:
     face.save(out)
     family = FONTS[language][2]
     encoded = base64.b64encode(out.getvalue()).decode("ascii")
+    stack = f'"{family}", system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", sans-serif'
+    # the printed page's header and footer are outside the body: they name the font too
     return (f'@font-face {{ font-family: "{family}"; font-weight: 100 900; '
             f'src: url(data:font/woff;base64,{encoded}) format("woff"); }}\n'
-            f'body {{ font-family: "{family}", system-ui, -apple-system, "Segoe UI", Roboto, '
-            f'"Noto Sans", sans-serif; }}\n')
+            f'body {{ font-family: {stack}; }}\n'
+            f'@page {{ @top-center {{ font-family: {stack}; }} '
+            f'@bottom-center {{ font-family: {stack}; }} }}\n')
 
 
 _STYLE_OR_TAG = re.compile(r"(<style.*?</style>|<[^>]+>)", re.S)
