@@ -9,18 +9,63 @@ in the same run, with 2 worker processes:
    programme's stamp unchanged);
 3. again after one programme's data file changed (only it and the synthesis render);
 
-and prints the times and the ratios of the full run to the incremental ones, with the peak
-memory of the parent process. The machine is shared and has 2 cores: compare the ratios.
+and prints the times and the ratios of the full run to the incremental ones. During the full
+run it samples the memory (resident set) of every worker process and every Jupyter kernel
+they run (with psutil, which Jupyter installs), and prints the largest of each over the first
+and over the second half of the run: memory that grows with the number of reports shows as a
+second half larger than the first. The machine is shared and has 2 cores: compare the ratios.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import shutil
 import tempfile
+import threading
 import time
 from pathlib import Path
+
+
+class MemorySampler(threading.Thread):
+    """Samples, every ``every`` seconds, the resident memory of this process's descendants:
+    worker processes and the Jupyter kernels they start (command line with 'ipykernel')."""
+
+    def __init__(self, every: float = 0.25):
+        super().__init__(daemon=True)
+        self.every, self.samples, self.stopped = every, [], threading.Event()
+
+    def run(self) -> None:
+        import psutil
+
+        me = psutil.Process(os.getpid())
+        while not self.stopped.is_set():
+            workers = kernels = 0.0
+            for process in me.children(recursive=True):
+                try:
+                    rss = process.memory_info().rss / 2**20
+                    kind = "kernel" if "ipykernel" in " ".join(process.cmdline()) else "worker"
+                except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+                    continue
+                if kind == "kernel":
+                    kernels = max(kernels, rss)
+                else:
+                    workers = max(workers, rss)
+            self.samples.append((time.perf_counter(), workers, kernels))
+            time.sleep(self.every)
+
+    def halves(self) -> list[tuple[float, float]]:
+        """(largest worker, largest kernel) in MB over the first and second half of the run."""
+        if len(self.samples) < 2:
+            return []
+        start, end = self.samples[0][0], self.samples[-1][0]
+        middle = (start + end) / 2
+        out = []
+        for part in ([s for s in self.samples if s[0] <= middle],
+                     [s for s in self.samples if s[0] > middle]):
+            out.append((max(s[1] for s in part), max(s[2] for s in part)) if part else (0.0, 0.0))
+        return out
 
 
 def main() -> None:
@@ -50,7 +95,17 @@ def main() -> None:
                 raise SystemExit(f"a report failed: {failed[0]}")
             return time.perf_counter() - started, sum(not r.skipped for r in results)
 
+        try:
+            import psutil  # noqa: F401  (a Jupyter dependency)
+
+            sampler = MemorySampler()
+            sampler.start()
+        except ImportError:
+            sampler = None
         full, n_full = timed(force=True)
+        if sampler is not None:
+            sampler.stopped.set()
+            sampler.join()
         unchanged, n_unchanged = timed(force=False)
         changed_file = next(p for p in folders[0].glob("*.csv"))
         changed_file.write_text(changed_file.read_text(encoding="utf-8") + "\n", encoding="utf-8")
@@ -63,6 +118,12 @@ def main() -> None:
     print(f"  one programme changed   {one:8.1f} s   {n_one} rendered   "
           f"{full / one:7.1f}x faster than the full run")
     print(f"  peak memory of the parent process: {peak:.0f} MB")
+    if sampler is None:
+        print("  worker and kernel memory not measured (psutil is not installed)")
+    else:
+        for label, (worker, kernel) in zip(("first", "second"), sampler.halves()):
+            print(f"  full run, {label} half: largest worker {worker:6.0f} MB, "
+                  f"largest kernel {kernel:6.0f} MB")
 
 
 if __name__ == "__main__":

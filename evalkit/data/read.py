@@ -646,21 +646,117 @@ def embedded_engine():
     # planning the wide CSI aggregation (about 160 aggregates over 76 staged columns) takes
     # seconds with this rewrite and milliseconds without it; the results are the same
     con.raw_sql("SET disabled_optimizers = 'partial_aggregate_pushdown'")
+    # results carry their row numbers and are put in order by them: the engine need not keep
+    # the input's order, which lets it stream results without holding them (DuckDB's advice
+    # for large results)
+    con.raw_sql("SET preserve_insertion_order = false")
+    try:
+        con.raw_sql("SET enable_progress_bar = false")
+    except Exception:  # in a Jupyter kernel without ipywidgets DuckDB refuses the setting
+        pass
+    # what the engine spills to disk (large joins, parsed CSV files) goes to a folder of this
+    # process, removed at exit, never to the working directory
+    import atexit
+    import shutil
+    import tempfile
+
+    spill = tempfile.mkdtemp(prefix="evalkit-engine-")
+    atexit.register(shutil.rmtree, spill, True)
+    con.raw_sql(f"SET temp_directory = '{spill}'")
     return con
 
 
 def engine_table(path: str | Path, **options: Any):
-    """A data file as an engine (Ibis) table with :data:`ENGINE_ROW`. Parquet is scanned by
-    the engine where it lies (no copy into Python); every other format is read by
-    :func:`read_table` (encodings, title rows, sheets) and handed over in memory."""
+    """A data file as an engine (Ibis) table with :data:`ENGINE_ROW` (the record's place in
+    the file, from 0). Parquet is scanned by the engine where it lies (no copy into Python).
+    A UTF-8 CSV is parsed by the engine too, once per process, into a Parquet copy (see
+    :func:`_engine_csv`). Every other file, and any CSV the engine cannot read as it is, is
+    read by :func:`read_table` (encodings, title rows, sheets) and handed over in memory."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such file; expected a data file (Parquet, CSV, Excel, …).")
-    if path.suffix.lower() == ".parquet" and not options:
+    suffix = path.suffix.lower()
+    if suffix == ".parquet" and not options:
         # the scan numbers the rows itself (no window over the whole file)
         table = embedded_engine().read_parquet(path, file_row_number=True)
         return table.rename({ENGINE_ROW: "file_row_number"})
+    if suffix in (".csv", ".tsv", ".txt") and not options:
+        table = _engine_csv(path)
+        if table is not None:
+            return table
     return frame_table(read_table(path, **options))
+
+
+_BLANK = "__evalkit_blank"
+
+
+def _engine_csv(path: Path):
+    """A UTF-8 CSV parsed by the engine, or None when the data-in reader must take it
+    (another encoding, a file the engine refuses). The separator and the header row (after
+    any title lines) are found from the first lines as :func:`read` finds them; every cell is
+    read as text, as :func:`read` reads it. The engine parses the file once per process into
+    a table of its own (in the file's order, which numbers the records), kept for the file's
+    path, size and modification time: later calls on the same file read that table, and a
+    changed file replaces it. Rows whose cells are all blank are left out, as :func:`read`
+    leaves them out; the others keep their record number."""
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    cached = _CSV_COPIES.get(key)
+    if cached is None:
+        with path.open("rb") as handle:
+            head = handle.read(1 << 16)
+        if head.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
+            return None
+        cut = head.rfind(b"\n") if len(head) == 1 << 16 else len(head)
+        try:
+            text = head[:cut].decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        lines = text.splitlines()[:_SCAN_ROWS]
+        if not any(line.strip() for line in lines):
+            return None
+        sep = _sniff_sep(lines)
+        sample = list(csv.reader(lines, delimiter=sep))
+        header_index = find_header(sample, set())
+        if header_index >= len(sample):
+            return None
+        names = _column_names(sample[header_index], str(path), None, header_index + 1)
+        table_name = f"evalkit_csv_{len(_CSV_COPIES)}"
+        quoted = ", ".join(f"'{n}'" for n in (n.replace("'", "''") for n in names))
+        blank = " AND ".join(f"(\"{n}\" IS NULL OR trim(\"{n}\") = '')"
+                             for n in (n.replace('"', '""') for n in names))
+        con = embedded_engine().con
+        delimiter = sep.replace("'", "''")
+        location = str(path).replace("'", "''")
+        try:
+            con.execute("SET preserve_insertion_order = true")  # rowid: the file's order
+            con.execute(
+                f"CREATE TEMP TABLE {table_name} AS SELECT *, {blank} AS {_BLANK} FROM "
+                f"read_csv('{location}', delim = '{delimiter}', quote = '\"', escape = '\"', "
+                f"header = true, skip = {header_index}, all_varchar = true, names = [{quoted}], "
+                f"encoding = 'utf-8', strict_mode = true)")
+            if con.execute(f"SELECT count(*) FROM {table_name} WHERE {_BLANK}").fetchone()[0]:
+                # the rows are numbered without the blank ones, as the data-in reader has them
+                con.execute(f"CREATE TEMP TABLE {table_name}_kept AS SELECT * FROM {table_name} "
+                            f"WHERE NOT {_BLANK} ORDER BY rowid")
+                con.execute(f"DROP TABLE {table_name}")
+                con.execute(f"ALTER TABLE {table_name}_kept RENAME TO {table_name}")
+            con.execute(f"CREATE TEMP VIEW {table_name}_rows AS SELECT rowid AS {ENGINE_ROW}, * "
+                        f"EXCLUDE ({_BLANK}) FROM {table_name}")
+        except Exception:  # the data-in reader gives the file's problem in one sentence
+            return None
+        finally:
+            con.execute("SET preserve_insertion_order = false")
+        for old in [k for k in _CSV_COPIES if k[0] == key[0]]:  # an older version of the file
+            con.execute(f"DROP VIEW IF EXISTS {_CSV_COPIES[old]}_rows")
+            con.execute(f"DROP TABLE IF EXISTS {_CSV_COPIES[old]}")
+            del _CSV_COPIES[old]
+        _CSV_COPIES[key] = cached = table_name
+    return embedded_engine().table(f"{cached}_rows")
+
+
+_CSV_COPIES: dict = {}
+"""(path, size, mtime) -> the engine's table holding a CSV's records."""
 
 
 def frame_table(frame: pd.DataFrame):

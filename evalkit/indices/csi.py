@@ -94,36 +94,116 @@ def _columns(t, source) -> dict[str, str]:
     return _match(t.columns, _where_from(source))
 
 
-def _parse(t, columns: dict[str, str]) -> dict[str, tuple]:
-    """Per factor code: (score or null, not applicable, invalid) as engine expressions. A
-    score is a whole number 1–4 (also written '4.0'); 'n/a' (any case) does not apply; a
-    blank cell was not rated; anything else is invalid."""
+def _parse(t, columns: dict[str, str], keep: tuple[str, ...]):
+    """``t`` with, per factor code, its score (or null), whether it does not apply and whether
+    it is invalid, as columns ``<code>``, ``na_<code>`` and ``bad_<code>``. A score is a whole
+    number 1–4 (also written '4.0', spaces around it allowed); 'n/a' (any case) does not apply;
+    a blank cell was not rated; anything else is invalid.
+
+    Each cell is cast once, in a first stage (``view`` keeps the stages apart in the query);
+    the text of a cell is looked at only where it is not a number, which is rare."""
     import ibis
 
-    out = {}
+    cells = {}
     for code in FACTORS:
         column = t[columns[code]]
         if column.type().is_numeric():
-            number = column.cast("float64")
-            blank = number.isnull()
-            not_applicable = ibis.literal(False)
+            cells[f"n_{code}"] = column.cast("float64")
         else:
-            text = column.cast("string").strip()
-            blank = text.isnull() | (text == "")
-            not_applicable = text.lower().isin(list(NOT_APPLICABLE)).fill_null(False)
-            number = text.try_cast("float64")
-        ok = number.isin([1.0, 2.0, 3.0, 4.0]).fill_null(False)
-        out[code] = (ibis.ifelse(ok, number, ibis.null("float64")), not_applicable,
-                     ~(blank | not_applicable | ok))
-    return out
+            cells[f"n_{code}"] = column.cast("string").try_cast("float64")
+            cells[f"t_{code}"] = column.cast("string")
+    read = t.select(engine.ROW, *keep, **cells).view()
+    words = {}  # a cell's text, trimmed and in lower case, only where it is not a number
+    for code in FACTORS:
+        if f"t_{code}" in read.columns:
+            words[f"w_{code}"] = ibis.ifelse(read[f"n_{code}"].isnull(),
+                                             read[f"t_{code}"].strip().lower(), ibis.null("string"))
+    read = read.select(engine.ROW, *keep, *[f"n_{code}" for code in FACTORS], **words).view()
+    out = {}
+    for code in FACTORS:
+        number = read[f"n_{code}"]
+        # (comparisons joined by OR, not IN lists: DuckDB runs an IN list over a column as a
+        # join that copies every row, which made validation several times slower)
+        ok = ibis.or_(*(number == float(v) for v in (1, 2, 3, 4))).fill_null(False)
+        if f"w_{code}" in read.columns:
+            word = read[f"w_{code}"]
+            not_applicable = ibis.or_(*(word == v for v in NOT_APPLICABLE)).fill_null(False)
+            bad = ibis.ifelse(number.isnull(), word.notnull() & (word != "") & ~not_applicable, ~ok)
+        else:
+            not_applicable, bad = ibis.literal(False), number.notnull() & ~ok
+        out |= {code: ibis.ifelse(ok, number, ibis.null("float64")),
+                f"na_{code}": not_applicable, f"bad_{code}": bad.fill_null(False)}
+    return read.select(engine.ROW, *keep, **out).view()
 
 
-def _validated(source, keep: tuple[str, ...] = ()):
-    """The source's parsed factors as an engine table (row number, the ``keep`` columns, one
-    score column per factor code and ``na_<code>``), after checking every factor cell once,
-    in the engine: the first bad cell, in row order, is a DataError naming the file or frame,
-    the row and the column. Later expressions refer to these columns by name, so the parsing
-    is written once in the query, not repeated inside every aggregate."""
+BAD = "__evalkit_bad"
+"""The staged tables' column marking a row that holds a factor cell which is not a CSI score."""
+
+
+@dataclass(frozen=True, eq=False)
+class _Staged:
+    """A source's factors parsed in the engine: ``table`` has the row number, the ``keep``
+    columns, one score column per factor code, ``na_<code>`` and :data:`BAD`. Each query
+    built on it checks :data:`BAD` in the same pass that computes its result, so the 12
+    factor columns are read and validated once per call, not in a separate scan, and the
+    parsing is written once in the query, not repeated inside every aggregate."""
+
+    table: Any
+    source: Any
+    raw: Any
+    parsed: Any
+    columns: dict
+    keep: tuple = ()
+
+    def check(self, first_bad) -> None:
+        """Refuse the source when ``first_bad`` (the first bad row's number, from a query's
+        result) is set: one sentence naming the file or frame, the row and the column."""
+        if first_bad is None or pd.isna(first_bad):
+            return
+        row = int(first_bad)
+        t, source = self.raw, self.source
+        if _is_text_file(source):  # the place as the data-in layer names it: "file, line N"
+            _validated(_read_frame(source), self.keep).check_all()
+        parsed = self.parsed
+        flags = engine.run(parsed.filter(parsed[engine.ROW] == row).select(
+            *[parsed[f"bad_{code}"].name(code) for code in FACTORS]))
+        code = next(c for c in FACTORS if bool(flags[c].iloc[0]))
+        column = self.columns[code]
+        if isinstance(source, pd.DataFrame):
+            place, value = where(source, row), source[_original(source, column)].iloc[row]
+        else:
+            place = f"{_where_from(source)}, row {row + 1}"
+            value = engine.run(t.filter(t[engine.ROW] == row).select(column))[column].iloc[0]
+        raise DataError(
+            f"{place}, column {column!r}: {show(value)} is not a CSI score; expected a whole "
+            "number from 1 (very bad) to 4 (good), 'n/a' where the factor does not apply, or a "
+            "blank cell where it was not rated."
+        )
+
+    def check_all(self) -> None:
+        """Refuse the source if any row is bad (one query for the first bad row)."""
+        t = self.table
+        self.check(engine.run(t.aggregate(first=t[engine.ROW].min(where=t[BAD])))["first"].iloc[0])
+
+    def rows(self) -> int:
+        """The number of rows of the source."""
+        if isinstance(self.source, pd.DataFrame):
+            return len(self.source)
+        return int(engine.run(self.raw.count()))
+
+    def checked_rows(self, expression) -> pd.DataFrame:
+        """Run a row-wise ``expression`` carrying :data:`BAD` (one row per source row); refuse
+        the source if any row is bad, else return the rows in source order without that
+        column."""
+        frame = engine.rows(expression, self.rows())
+        bad = frame.pop(BAD).to_numpy(dtype=bool)
+        if bad.any():
+            self.check(int(np.argmax(bad)))
+        return frame
+
+
+def _validated(source, keep: tuple[str, ...] = ()) -> _Staged:
+    """The source's parsed factors, staged in the engine (see :class:`_Staged`)."""
     import ibis
 
     t = engine.table(source)
@@ -133,27 +213,24 @@ def _validated(source, keep: tuple[str, ...] = ()):
                             f"{column!r} column identifying each assessment; columns present: "
                             f"{', '.join(c for c in t.columns if c != engine.ROW)}.")
     columns = _columns(t, source)
-    parsed = _parse(t, columns)
-    bad = t.filter(ibis.or_(*(p[2] for p in parsed.values())))
-    first = engine.run(bad.order_by(engine.ROW).limit(1).select(
-        engine.ROW, *[p[2].name(code) for code, p in parsed.items()]))
-    if len(first):
-        row = int(first[engine.ROW].iloc[0])
-        code = next(c for c in FACTORS if bool(first[c].iloc[0]))
-        column = columns[code]
-        if isinstance(source, pd.DataFrame):
-            place, value = where(source, row), source[_original(source, column)].iloc[row]
-        else:
-            place = f"the table, row {row + 1}"
-            value = engine.run(t.filter(t[engine.ROW] == row).select(column))[column].iloc[0]
-        raise DataError(
-            f"{place}, column {column!r}: {show(value)} is not a CSI score; expected a whole "
-            "number from 1 (very bad) to 4 (good), 'n/a' where the factor does not apply, or a "
-            "blank cell where it was not rated."
-        )
-    staged = t.select(engine.ROW, *keep, **{code: p[0] for code, p in parsed.items()},
-                      **{f"na_{code}": p[1] for code, p in parsed.items()})
-    return staged
+    parsed = _parse(t, columns, keep)
+    staged = parsed.select(engine.ROW, *keep, *FACTORS, *[f"na_{code}" for code in FACTORS],
+                           **{BAD: ibis.or_(*(parsed[f"bad_{code}"] for code in FACTORS))}).view()
+    return _Staged(staged, source, t, parsed, columns, keep)
+
+
+def _is_text_file(source) -> bool:
+    """A path to a CSV (or other text) file: the engine reads it, but names places by record,
+    not by the file's line."""
+    return (isinstance(source, (str, bytes)) or hasattr(source, "__fspath__")) and \
+        str(source).lower().endswith((".csv", ".tsv", ".txt"))
+
+
+def _read_frame(source) -> pd.DataFrame:
+    """A text file as the data-in layer reads it (for messages naming its lines)."""
+    from evalkit.data.read import read_table
+
+    return read_table(source)
 
 
 def _original(frame: pd.DataFrame, name: str):
@@ -198,9 +275,7 @@ def _total(values: dict) -> object:
 
 
 def _aligned(result: pd.DataFrame, source) -> pd.DataFrame:
-    if not result[engine.ROW].is_monotonic_increasing:
-        result = result.sort_values(engine.ROW)
-    result = result.drop(columns=engine.ROW).reset_index(drop=True)
+    """Rows in source order, indexed like a DataFrame source."""
     if isinstance(source, pd.DataFrame):
         result.index = source.index
     return result
@@ -216,7 +291,8 @@ def factor_scores(df) -> FactorScores:
         For the first cell (in row order) that is not 1–4, ``n/a`` or blank; the message
         names the file or frame, the line or row, the column and the value.
     """
-    frame = _aligned(engine.run(_validated(df)), df)
+    staged = _validated(df)
+    frame = _aligned(staged.checked_rows(staged.table), df)
     return FactorScores(values=frame[list(FACTORS)].astype("float64"),
                         not_applicable=frame[[f"na_{c}" for c in FACTORS]]
                         .set_axis(list(FACTORS), axis=1).astype(bool))
@@ -231,16 +307,17 @@ def score(df) -> pd.DataFrame:
     else NaN), ``factors_rated``, ``factors_not_applicable`` and ``flagged`` (number of rated
     factors scored 1 or 2, i.e. needing services).
     """
-    t = _validated(df)
+    staged = _validated(df)
+    t = staged.table
     values = {code: t[code] for code in FACTORS}
     expression = t.select(
-        engine.ROW,
+        engine.ROW, BAD,
         *[_domain_mean(values, codes).name(domain) for domain, codes in DOMAINS.items()],
         _total(values).name("total"),
         sum(_rated(values[c]) for c in FACTORS).name("factors_rated"),
         sum(t[f"na_{c}"].cast("int64") for c in FACTORS).name("factors_not_applicable"),
         sum(_flagged(values[c]) for c in FACTORS).name("flagged"))
-    out = _aligned(engine.run(expression), df)
+    out = _aligned(staged.checked_rows(expression), df)
     for column in ("factors_rated", "factors_not_applicable", "flagged"):
         out[column] = out[column].astype("int64")
     return out
@@ -360,6 +437,34 @@ def _as_present(value: Any, present: list) -> Any:
     return same[0] if len(same) == 1 else value
 
 
+def _count(value) -> int:
+    """An engine count as an int (a sum over no rows is null)."""
+    return 0 if value is None or pd.isna(value) else int(value)
+
+
+def _refuse_repeat(df, t, child: str, round: str, before, after) -> None:
+    """Refuse a child assessed twice in a compared round, naming the repeat's row."""
+    import ibis
+
+    compared = t.filter(t[round].isin([before, after]))
+    twice = compared.group_by([compared[child], compared[round]]).aggregate(
+        n=compared.count(), second=compared[engine.ROW].max()).filter(ibis._.n > 1)
+    second = engine.run(twice.order_by("second").limit(1).select(
+        **{engine.ROW: twice["second"], "c": twice[child], "r": twice[round]}))
+    if _is_text_file(df):  # the place as the data-in layer names it: "file, line N"
+        frame = _read_frame(df)
+        present = frame[round].dropna().unique().tolist()
+        _refuse_repeat(frame, engine.table(frame), child, round, _as_present(before, present),
+                       _as_present(after, present))
+    row = int(second[engine.ROW].iloc[0])  # (the row shown is a repeat of an earlier one)
+    place = where(df, row) if isinstance(df, pd.DataFrame) else f"{_where_from(df)}, row {row + 1}"
+    raise DataError(
+        f"{place}, columns {child!r}/{round!r}: child {show(second['c'].iloc[0])} is "
+        f"assessed twice in round {show(second['r'].iloc[0])}; expected one assessment per "
+        "child and round."
+    )
+
+
 def change(df: pd.DataFrame, child: str = "child_id", round: str = "round",
            before: Any = None, after: Any = None) -> CSIChange:
     """Pair each child's assessments in rounds ``before`` and ``after`` and describe the change.
@@ -380,53 +485,56 @@ def change(df: pd.DataFrame, child: str = "child_id", round: str = "round",
     import ibis
 
     source = _where_from(df)
-    t = _validated(df, keep=tuple(dict.fromkeys((child, round))))
-    rounds = engine.run(t.select(r=t[round]).filter(ibis._.r.notnull()).distinct())["r"]
-    rounds = pd.Series(sorted(rounds.tolist(), key=str))
+    staged = _validated(df, keep=tuple(dict.fromkeys((child, round))))
+    raw = staged.raw  # the rounds present: one column read, nothing parsed
+    rounds = engine.run(raw.select(r=raw[round]).distinct())["r"]
+    rounds = pd.Series(sorted(rounds[rounds.notna()].tolist(), key=str))
+
+    def refuse(message: str):
+        staged.check_all()  # a bad cell is named first, as when the rounds are fine
+        raise DataError(f"{source}: {message}")
+
     if rounds.empty:
-        raise DataError(f"{source}: column {round!r} is empty; expected assessment rounds.")
-    ordered = _time_order(rounds, round, source)
+        refuse(f"column {round!r} is empty; expected assessment rounds.")
+    try:
+        ordered = _time_order(rounds, round, source)
+    except DataError:
+        staged.check_all()
+        raise
     before = ordered[0] if before is None else _as_present(before, ordered)
     after = ordered[-1] if after is None else _as_present(after, ordered)
     for name, value in (("before", before), ("after", after)):
         if value not in set(ordered):
-            raise DataError(f"{source}: column {round!r} has no round {show(value)} (asked for as "
-                            f"{name}); rounds present: {', '.join(map(str, ordered))}.")
+            refuse(f"column {round!r} has no round {show(value)} (asked for as {name}); rounds "
+                   f"present: {', '.join(map(str, ordered))}.")
     if before == after:
-        raise DataError(f"{source}: before and after are both round {show(before)}; expected two "
-                        "different rounds.")
-    compared = t.filter(t[round].isin([before, after]))
-    twice = compared.group_by([compared[child], compared[round]]).aggregate(
-        n=compared.count(), second=compared[engine.ROW].max()).filter(ibis._.n > 1)
-    second = engine.run(twice.order_by("second").limit(1).select(
-        **{engine.ROW: twice["second"], "c": twice[child], "r": twice[round]}))
-    if len(second):  # (the row shown is a repeat of an earlier one)
-        row = int(second[engine.ROW].iloc[0])
-        place = where(df, row) if isinstance(df, pd.DataFrame) else f"the table, row {row + 1}"
-        raise DataError(
-            f"{place}, columns {child!r}/{round!r}: child {show(second['c'].iloc[0])} is "
-            f"assessed twice in round {show(second['r'].iloc[0])}; expected one assessment per "
-            "child and round."
-        )
+        refuse(f"before and after are both round {show(before)}; expected two different rounds.")
 
-    base = t.select(child=t[child], round=t[round], **{code: t[code] for code in FACTORS})
-    first = base.filter(base["round"] == before).select(
-        "child", **{f"b_{c}": base[c] for c in FACTORS})
-    second = base.filter(base["round"] == after).select(
-        "child", **{f"a_{c}": base[c] for c in FACTORS})
-    counts = engine.run(ibis.union(
-        first.aggregate(n=first.count()).mutate(which=ibis.literal("before")),
-        second.aggregate(n=second.count()).mutate(which=ibis.literal("after"))))
-    counts = dict(zip(counts["which"], counts["n"].astype(int)))
+    # The checks, grouped by child over every row: each child's assessments in the two rounds
+    # (counted, so that a repeat is refused) and the first bad cell of any round. The pairs
+    # come from a join of the two rounds, as one would write it by hand; both parts run as
+    # one query and hold a few numbers per child, not its scores.
+    t = staged.table
+    is_b = (t[round] == before).fill_null(False)
+    is_a = (t[round] == after).fill_null(False)
+    per_child = t.group_by(child=t[child]).aggregate(
+        nb=is_b.cast("int64").sum(), na=is_a.cast("int64").sum(),
+        bad=t[engine.ROW].min(where=t[BAD]))
+    checks = per_child.aggregate(
+        children_before=per_child["nb"].sum(), children_after=per_child["na"].sum(),
+        most_before=per_child["nb"].max(), most_after=per_child["na"].max(),
+        first_bad=per_child["bad"].min())
+    first = t.filter(is_b).select(child=t[child], **{f"b_{c}": t[c] for c in FACTORS})
+    second = t.filter(is_a).select(child=t[child], **{f"a_{c}": t[c] for c in FACTORS})
     pairs = first.join(second, "child")
     # a factor counts for a child only where it is rated at both assessments, also inside
     # domains, totals and flag counts (else a rating missing in one round looks like change)
-    staged = {}
+    staged_columns = {}
     for c in FACTORS:
         both = pairs[f"b_{c}"].notnull() & pairs[f"a_{c}"].notnull()
-        staged[f"vb_{c}"] = ibis.ifelse(both, pairs[f"b_{c}"], ibis.null("float64"))
-        staged[f"va_{c}"] = ibis.ifelse(both, pairs[f"a_{c}"], ibis.null("float64"))
-    joined = pairs.select(**staged).view()  # a boundary: later stages refer to its columns
+        staged_columns[f"vb_{c}"] = ibis.ifelse(both, pairs[f"b_{c}"], ibis.null("float64"))
+        staged_columns[f"va_{c}"] = ibis.ifelse(both, pairs[f"a_{c}"], ibis.null("float64"))
+    joined = pairs.select(**staged_columns).view()  # a boundary: later stages use its columns
     vb = {c: joined[f"vb_{c}"] for c in FACTORS}
     va = {c: joined[f"va_{c}"] for c in FACTORS}
     items = [(code, vb[code], va[code], _flagged(vb[code]).cast("float64"),
@@ -440,26 +548,27 @@ def change(df: pd.DataFrame, child: str = "child_id", round: str = "round",
     columns = {"nfb": sum(_flagged(vb[c]) for c in FACTORS),
                "nfa": sum(_flagged(va[c]) for c in FACTORS)}
     for i, (_name, xb, xa, fb, fa) in enumerate(items):
-        columns |= {f"xb{i}": xb, f"xa{i}": xa, f"fb{i}": fb, f"fa{i}": fa}
+        # (an item is rated at both assessments or at neither: xb and xa are null together)
+        columns |= {f"xb{i}": xb, f"xa{i}": xa,
+                    f"fb{i}": ibis.ifelse(xb.notnull(), fb, ibis.null("float64")),
+                    f"fa{i}": ibis.ifelse(xb.notnull(), fa, ibis.null("float64"))}
     items_table = joined.select(**columns)  # one column per item, then one aggregate each
     metrics = {"paired_children": items_table.count(),
                "flagged_before": items_table["nfb"].mean(),
                "flagged_after": items_table["nfa"].mean()}
     for i, (_name, *_exprs) in enumerate(items):
         xb, xa = items_table[f"xb{i}"], items_table[f"xa{i}"]
-        fb, fa = items_table[f"fb{i}"], items_table[f"fa{i}"]
-        paired = xb.notnull() & xa.notnull()
         metrics |= {
-            f"n{i}": paired.cast("int64").sum(),
-            f"mb{i}": ibis.ifelse(paired, xb, ibis.null("float64")).mean(),
-            f"ma{i}": ibis.ifelse(paired, xa, ibis.null("float64")).mean(),
-            f"mc{i}": ibis.ifelse(paired, xa - xb, ibis.null("float64")).mean(),
-            f"up{i}": (paired & (xa > xb)).cast("int64").sum(),
-            f"same{i}": (paired & (xa == xb)).cast("int64").sum(),
-            f"down{i}": (paired & (xa < xb)).cast("int64").sum(),
-            f"fb{i}": ibis.ifelse(paired, fb, ibis.null("float64")).sum(),
-            f"fa{i}": ibis.ifelse(paired, fa, ibis.null("float64")).sum()}
-    m = engine.run(items_table.aggregate(**metrics)).iloc[0]
+            f"n{i}": xb.count(), f"mb{i}": xb.mean(), f"ma{i}": xa.mean(),
+            f"mc{i}": (xa - xb).mean(),
+            f"up{i}": (xa > xb).cast("int64").sum(), f"same{i}": (xa == xb).cast("int64").sum(),
+            f"down{i}": (xa < xb).cast("int64").sum(),
+            f"fb{i}": items_table[f"fb{i}"].sum(), f"fa{i}": items_table[f"fa{i}"].sum()}
+    m = engine.run(checks.cross_join(items_table.aggregate(**metrics))).iloc[0]
+    staged.check(m["first_bad"])
+    if max(_count(m["most_before"]), _count(m["most_after"])) > 1:  # (blank IDs: one group)
+        _refuse_repeat(df, t, child, round, before, after)
+    counts = {"before": _count(m["children_before"]), "after": _count(m["children_after"])}
     rows = []
     for i, (name, *_exprs) in enumerate(items):
         n = int(m[f"n{i}"])
@@ -498,10 +607,11 @@ def flagged_by_round(df, round: str = "round") -> pd.DataFrame:
     flagged factors, per round: columns ``round, children, any_flagged_pct, mean_flagged``
     plus one ``<code>_flagged_pct`` column per factor (denominator: children rated on it,
     ``<code>_rated``)."""
-    t = _validated(df, keep=(round,))
+    staged = _validated(df, keep=(round,))
+    t = staged.table
     values = {code: t[code] for code in FACTORS}
     count = sum(_flagged(values[c]) for c in FACTORS)
-    metrics = {"children": t.count(), "any_flagged_pct": (count > 0).cast("float64").mean() * 100,
+    metrics = {"__bad": t[engine.ROW].min(where=t[BAD]), "children": t.count(), "any_flagged_pct": (count > 0).cast("float64").mean() * 100,
                "mean_flagged": count.cast("float64").mean()}
     for code in FACTORS:
         rated = values[code].notnull()
@@ -509,6 +619,7 @@ def flagged_by_round(df, round: str = "round") -> pd.DataFrame:
                                           / rated.cast("int64").sum().nullif(0) * 100)
         metrics[f"{code}_rated"] = rated.cast("int64").sum()
     out = engine.run(t.group_by(__round=t[round]).aggregate(**metrics).order_by("__round"))
+    staged.check(out.pop("__bad").min())
     out = out.rename(columns={"__round": round})
     for column in ["children"] + [f"{c}_rated" for c in FACTORS]:
         out[column] = out[column].astype("int64")
@@ -524,8 +635,9 @@ def paired_flagged(df, child: str = "child_id", round: str = "round",
     :class:`CSIChange`'s ``mean_flagged_before`` and ``mean_flagged_after``."""
     import ibis
 
-    t = _validated(df, keep=tuple(dict.fromkeys((child, round))))
-    base = t.select(engine.ROW, child=t[child], round=t[round], **{c: t[c] for c in FACTORS})
+    staged = _validated(df, keep=tuple(dict.fromkeys((child, round))))
+    t = staged.table
+    base = t.select(engine.ROW, BAD, child=t[child], round=t[round], **{c: t[c] for c in FACTORS})
     rounds = {}
     for key, value in (("b", before), ("a", after)):
         part = base.filter(base["round"] == value)
@@ -543,8 +655,9 @@ def paired_flagged(df, child: str = "child_id", round: str = "round",
         partner = ibis.ifelse(in_b, joined[f"a_{c}"], joined[f"b_{c}"])
         keep = ~(is_pair & (in_b | in_a)) | partner.notnull()
         counted.append(ibis.ifelse(keep, _flagged(joined[c]), 0))
-    out = engine.run(joined.select(engine.ROW, flagged=sum(counted)))
-    if len(out) != (len(df) if isinstance(df, pd.DataFrame) else engine.run(t.count())):
+    try:
+        out = staged.checked_rows(joined.select(engine.ROW, BAD, flagged=sum(counted)))
+    except engine.RowCount:
         raise DataError("a child is assessed twice in one of the compared rounds; expected one "
-                        "assessment per child and round.")
+                        "assessment per child and round.") from None
     return _aligned(out, df)["flagged"].astype("int64")

@@ -16,7 +16,7 @@ from evalkit.data.read import ENGINE_ROW as ROW
 from evalkit.data.read import embedded_engine as duckdb
 from evalkit.data.read import QUIET, frame_table
 
-__all__ = ["ROW", "duckdb", "spark", "is_table", "table", "run"]
+__all__ = ["ROW", "duckdb", "spark", "is_table", "table", "run", "rows"]
 
 
 def spark(session=None):
@@ -73,3 +73,61 @@ def run(expression, backend=None) -> pd.DataFrame:
             return backend.execute(expression)
         backends = expression._find_backends()[0]
         return (backends[0] if backends else duckdb()).execute(expression)
+
+
+class RowCount(Exception):
+    """A row-wise result with more or fewer rows than its source."""
+
+
+_NUMPY = {"double": "float64", "float": "float64", "int64": "int64", "int32": "int64",
+          "int16": "int64", "int8": "int64", "bool": "bool"}
+
+
+def rows(expression, n: int, backend=None) -> pd.DataFrame:
+    """Execute a row-wise ``expression`` that carries :data:`ROW` (one row per row of a
+    source of ``n`` rows) and return its rows in :data:`ROW` order, without that column.
+
+    On DuckDB the result streams through Arrow record batches, each written straight into
+    its rows' places in arrays of the final size: the engine's order does not matter (the
+    embedded engine is free to return rows in any order) and the result is never held twice.
+    Ibis's own conversion is avoided: it turns every column holding a null into Python
+    objects, row by row. A result whose row count is not ``n`` raises :class:`RowCount`."""
+    import warnings
+
+    import numpy as np
+
+    con = backend if backend is not None else (expression._find_backends()[0] or [duckdb()])[0]
+    if getattr(con, "name", "") != "duckdb":
+        frame = run(expression, con)
+        if len(frame) != n:
+            raise RowCount(len(frame))
+        order = np.argsort(frame.pop(ROW).to_numpy(), kind="stable")
+        return pd.DataFrame({c: frame[c].to_numpy()[order] for c in frame.columns})
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=QUIET)
+        # (Ibis 12's own to_pyarrow_batches calls a method DuckDB 2 no longer has)
+        relation = con._to_duckdb_relation(expression)
+    reader = getattr(relation, "to_arrow_reader", None) or relation.fetch_record_batch
+    batches = reader(1 << 17)
+    names = [f.name for f in batches.schema if f.name != ROW]
+    kinds = {f.name: _NUMPY.get(str(f.type), "object") for f in batches.schema}
+    out = {name: np.empty(n, dtype=kinds[name]) for name in names}
+    seen = 0
+    for batch in batches:
+        places = batch.column(ROW).to_numpy()
+        if seen + len(places) > n:
+            raise RowCount(seen + len(places))
+        start = int(places[0]) if len(places) else 0
+        # a batch is usually a run of consecutive rows: written as a slice, not scattered
+        run_of_rows = (len(places) and int(places[-1]) - start + 1 == len(places)
+                       and bool((places[1:] > places[:-1]).all()))
+        where = slice(start, start + len(places)) if run_of_rows else places
+        for name in names:
+            column = batch.column(name)
+            if column.null_count and out[name].dtype.kind in "ib":
+                out[name] = out[name].astype("float64" if out[name].dtype.kind == "i" else object)
+            out[name][where] = column.to_numpy(zero_copy_only=False)
+        seen += len(places)
+    if seen != n:
+        raise RowCount(seen)
+    return pd.DataFrame(out, copy=False)

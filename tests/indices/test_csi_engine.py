@@ -74,3 +74,96 @@ def test_spark_runs_the_same_expressions_with_identical_results(tmp_path):
     _same(change.table, _frame(FROZEN["messy_text"]["change_table"]))
     by_round = csi.flagged_by_round(table, round=rnd)
     _same(by_round, _frame(FROZEN["messy_text"]["flagged_by_round"]))
+
+
+# ------------------------------------------------------------------ CSV read by the engine
+
+
+def _as_exported(df: pd.DataFrame, path: Path, sep: str = ",", encoding: str = "utf-8") -> Path:
+    """``df`` written as an export looks: a title line above the header, a wholly blank row
+    in the middle, every cell as text."""
+    body = df.to_csv(index=False, sep=sep, lineterminator="\n").splitlines()
+    blank = sep.join([""] * len(df.columns))
+    lines = ["CSI assessments export"] + body[:4] + [blank] + body[4:]
+    path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
+    return path
+
+
+@pytest.mark.parametrize("sep", [",", ";"])
+def test_a_csv_read_by_the_engine_gives_the_results_of_the_data_in_reader(tmp_path, sep):
+    from evalkit.data.read import _CSV_COPIES, read_table
+
+    df, child, rnd, before, after = cases()["messy_text"]
+    path = _as_exported(df, tmp_path / "export.csv", sep)
+    reference = read_table(path)  # the data-in layer's own reading (pandas)
+    engine_copies = len(_CSV_COPIES)
+    pd.testing.assert_frame_equal(csi.score(path), csi.score(reference).reset_index(drop=True))
+    assert len(_CSV_COPIES) == engine_copies + 1  # parsed by the engine, not by pandas
+    ours = csi.change(path, child=child, round=rnd)
+    theirs = csi.change(reference, child=child, round=rnd)
+    pd.testing.assert_frame_equal(ours.table, theirs.table)
+    assert (ours.children_before, ours.children_after, ours.children_paired) == (
+        theirs.children_before, theirs.children_after, theirs.children_paired)
+    by_round = csi.flagged_by_round(path, round=rnd)
+    pd.testing.assert_frame_equal(by_round, csi.flagged_by_round(reference, round=rnd))
+    flagged = csi.paired_flagged(path, child, rnd, ours.before, ours.after)
+    assert flagged.tolist() == csi.paired_flagged(reference, child, rnd, theirs.before,
+                                                  theirs.after).tolist()
+
+
+def test_a_bad_cell_in_an_engine_read_csv_names_the_files_line(tmp_path):
+    """The engine numbers records; the message names the physical line, as the data-in layer
+    does, also below a quoted cell that spans two lines."""
+    header = "child_id,round,note," + ",".join(csi.FACTORS)
+    good = ",".join(["3"] * 12)
+    lines = ["Export of 2026-11-01", header, f'C1,1,"first line\nsecond line",{good}',
+             f"C2,1,,{good}", f"C3,1,,{','.join(['3'] * 5 + ['7'] + ['3'] * 6)}"]
+    path = tmp_path / "bad.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(Exception) as raised:
+        csi.score(path)
+    assert "bad.csv, line 6, column '3B'" in str(raised.value)
+    with pytest.raises(Exception) as raised:
+        csi.change(path, child="child_id", round="round")
+    assert "bad.csv, line 6, column '3B'" in str(raised.value)
+
+
+def test_a_child_twice_in_an_engine_read_csv_names_the_files_line(tmp_path):
+    header = "child_id,round," + ",".join(csi.FACTORS)
+    good = ",".join(["3"] * 12)
+    rows = [f"C1,1,{good}", f"C2,1,{good}", f"C1,2,{good}", f"C2,2,{good}", f"C1,2,{good}"]
+    path = tmp_path / "twice.csv"
+    path.write_text("\n".join([header] + rows) + "\n", encoding="utf-8")
+    with pytest.raises(Exception) as raised:
+        csi.change(path, child="child_id", round="round")
+    assert "twice.csv, line 6, columns 'child_id'/'round'" in str(raised.value)
+
+
+def test_a_windows_1252_csv_is_read_by_the_data_in_reader(tmp_path):
+    """The engine reads UTF-8 only; another encoding goes through the data-in reader, with
+    the same results."""
+    from evalkit.data.read import _CSV_COPIES
+
+    df, child, rnd, before, after = cases()["messy_text"]
+    df = df.assign(**{child: df[child].astype(str) + "é"})
+    path = _as_exported(df, tmp_path / "cp1252.csv", encoding="cp1252")
+    copies = len(_CSV_COPIES)
+    ours = csi.change(path, child=child, round=rnd)
+    assert len(_CSV_COPIES) == copies
+    from evalkit.data.read import read_table
+
+    pd.testing.assert_frame_equal(ours.table, csi.change(read_table(path), child=child,
+                                                          round=rnd).table)
+
+
+def test_a_changed_csv_is_read_again(tmp_path):
+    import os
+
+    header = "child_id,round," + ",".join(csi.FACTORS)
+    path = tmp_path / "changing.csv"
+    path.write_text(f"{header}\nC1,1,{','.join(['2'] * 12)}\n", encoding="utf-8")
+    assert csi.score(path)["total"].tolist() == [24.0]
+    path.write_text(f"{header}\nC1,1,{','.join(['4'] * 12)}\nC2,1,{','.join(['1'] * 12)}\n",
+                    encoding="utf-8")
+    os.utime(path, ns=(1, 10**18))  # (a rewrite within the clock's resolution)
+    assert csi.score(path)["total"].tolist() == [48.0, 12.0]
