@@ -5,8 +5,12 @@ kernel (IPC transport, so no TCP ports to race for) in which ``evalkit.report`` 
 imported. Successful reports share the worker's kernel (the report notebook assigns every
 name it uses and evalkit keeps no global state; a test checks that a batch-rendered report
 equals one rendered in a fresh kernel); after a failed or timed-out report the kernel is
-replaced. Kernel start is retried. One programme failing never stops the others. Work is
-handed out largest programme first, so that two workers finish close together.
+replaced. A kernel is also replaced after :data:`REPORTS_PER_KERNEL` reports, so that what a
+kernel accumulates (imported data, the engine's buffers) stays bounded however many
+programmes a worker renders; the worker processes themselves are kept (retiring them makes
+Python 3.11's process pool hang). Kernel start is retried. One programme failing never stops
+the others. Work is handed out largest programme first, so that two workers finish close
+together.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Callable
 from evalkit.report.render import RenderResult, _ipc_kernel_manager, render_programme
 
 START_ATTEMPTS = 3
+REPORTS_PER_KERNEL = 20
 _WORKER: dict = {}
 WARM_UP = "import evalkit.report.notebook\nimport evalkit.report.synthesis\n"
 
@@ -31,9 +36,15 @@ def _run_cell(km, source: str, timeout: int = 120) -> None:
     import nbformat
     from nbclient import NotebookClient
 
+    from evalkit.report.render import _close_clients, _tracked_clients
+
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(source)]
-    NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3").execute()
+    clients = _tracked_clients(km)
+    try:
+        NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3").execute()
+    finally:
+        _close_clients(km, clients)
 
 
 def start_kernel():
@@ -113,9 +124,12 @@ def _in_warm_kernel(name: str, render: Callable) -> RenderResult:
     except Exception as exc:  # anything unforeseen: fail this report, replace the kernel
         result = RenderResult(name, None, time.perf_counter() - started,
                               f"{name}: the report could not be rendered ({type(exc).__name__}: {exc}).")
-    if not result.ok:  # never reuse a kernel that failed or timed out
+    _WORKER["reports"] = _WORKER.get("reports", 0) + 1
+    # never reuse a kernel that failed or timed out; retire one that has rendered its share
+    if not result.ok or _WORKER["reports"] >= REPORTS_PER_KERNEL:
         _stop(_WORKER["km"])
         _WORKER["km"] = None
+        _WORKER["reports"] = 0
     return result
 
 
