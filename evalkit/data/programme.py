@@ -429,9 +429,9 @@ def load(folder: str | Path, *, use_cache: bool = True, on_invalid: str | None =
          language: str | None = None) -> ProgrammeData:
     """Load a programme folder: its ``programme.yml`` and every data file it names.
 
-    With ``use_cache`` the validated tables of an earlier load are taken from
-    ``.evalkit/cache`` when neither the configuration nor any data file (size, time) nor the
-    kit's data-in version changed; otherwise every file is read (once) and the cache written.
+    With ``use_cache`` the validated, pseudonymised tables of an earlier load are taken from
+    ``.evalkit/cache`` (Parquet) when neither the configuration nor any data file's content
+    (SHA-256) nor the kit's data-in code changed; otherwise every file is read (once) and the cache written.
     ``on_invalid`` overrides the programme's policy ('set_aside' collects every problem, as
     ``evalkit check`` does; nothing is cached then). ``language``: the edition whose text
     the configuration is read in (tables do not depend on it).
@@ -492,9 +492,17 @@ def _stamp(folder: Path, cfg: config_mod.ProgrammeConfig) -> str:
     for section in (cfg.csi, cfg.trial):
         if section is not None:
             names |= set(section.source.paths)
-    for name in sorted(names):
-        stat = (folder / name).stat()
-        digest.update(f"{name}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+    for name in sorted(names):  # each file by its content: a copy or a touch keeps the cache
+        digest.update(f"{name}\0{_file_digest(folder / name)}\0".encode())
+    return digest.hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in blocks (hashing is far cheaper than parsing)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
     return digest.hexdigest()
 
 

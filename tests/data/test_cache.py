@@ -1,0 +1,66 @@
+"""The validated, pseudonymised Parquet cache in a programme's private folder: keyed by the
+files' content, read instead of the files, holding hashed IDs only."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pandas as pd
+import pytest
+
+from evalkit.data import programme, read
+
+
+@pytest.fixture
+def cfi(synthetic_root, tmp_path):
+    folder = tmp_path / "cfi"
+    shutil.copytree(synthetic_root / "cfi", folder)
+    shutil.rmtree(folder / programme.PRIVATE, ignore_errors=True)
+    return folder
+
+
+def _no_reading(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("a data file was parsed although the cache is current")
+
+    monkeypatch.setattr(read, "read", refuse)
+    monkeypatch.setattr(programme, "read", refuse, raising=False)
+
+
+def test_a_second_load_reads_the_cache_not_the_files(cfi, monkeypatch):
+    first = programme.load(cfi)
+    cache = cfi / programme.PRIVATE / "cache"
+    assert (cache / "csi.parquet").is_file() and (cache / "manifest.json").is_file()
+    _no_reading(monkeypatch)
+    again = programme.load(cfi)
+    pd.testing.assert_frame_equal(again.csi, first.csi)
+    assert again.config.csi.round_labels == first.config.csi.round_labels
+
+
+def test_the_cache_is_keyed_by_content_not_by_file_time(cfi, monkeypatch):
+    programme.load(cfi)
+    data = cfi / "csi_assessments.csv"
+    os.utime(data, ns=(1, 10**18))  # touched, or copied with new times: same content
+    with monkeypatch.context() as patched:
+        _no_reading(patched)
+        programme.load(cfi)
+    lines = data.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    cells = lines[1].split(",")
+    column = header.index("1A")
+    cells[column] = "1" if cells[column] != "1" else "4"
+    lines[1] = ",".join(cells)
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    os.utime(data, ns=(1, 10**18))  # same time as before: only the content differs
+    changed = programme.load(cfi)
+    assert float(changed.csi["1A"].iloc[0]) == float(cells[column])
+
+
+def test_the_cache_holds_hashed_ids_only(cfi):
+    raw = read.read_table(cfi / "csi_assessments.csv")
+    data = programme.load(cfi)
+    ids = set(raw["client_id"].astype(str))
+    cached = (cfi / programme.PRIVATE / "cache" / "csi.parquet").read_bytes()
+    assert not any(i.encode() in cached for i in ids if len(i) >= 5)
+    assert not set(data.csi["child"].astype(str)) & ids
