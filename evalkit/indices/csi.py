@@ -247,31 +247,29 @@ def _rated(value):
     return value.notnull().cast("int64")
 
 
+def _mean_of_rated(points, rated) -> object:
+    """The mean of the rated factors from their sum and count (null when none is rated)."""
+    import ibis
+
+    return ibis.ifelse(rated > 0, points / rated.cast("float64"), ibis.null("float64"))
+
+
+def _all_rated(points, rated) -> object:
+    """The total score (12–48), only when all 12 factors are rated."""
+    import ibis
+
+    return ibis.ifelse(rated == len(FACTORS), points, ibis.null("float64"))
+
+
 def _domain_mean(values: dict, codes) -> object:
     """Mean of a domain's rated factors (null when none is rated)."""
-    import ibis
-
-    total = sum(values[c].fill_null(0.0) for c in codes)
-    count = sum(_rated(values[c]) for c in codes)
-    return ibis.ifelse(count > 0, total / count.cast("float64"), ibis.null("float64"))
-
-
-def _domain_flag(values: dict, codes) -> object:
-    """1.0 when any rated factor of the domain needs services, 0.0 when none does, null when
-    none is rated."""
-    import ibis
-
-    count = sum(_rated(values[c]) for c in codes)
-    hit = sum(_flagged(values[c]) for c in codes)
-    return ibis.ifelse(count > 0, (hit > 0).cast("float64"), ibis.null("float64"))
+    return _mean_of_rated(sum(values[c].fill_null(0.0) for c in codes),
+                          sum(_rated(values[c]) for c in codes))
 
 
 def _total(values: dict) -> object:
-    import ibis
-
-    rated = sum(_rated(values[c]) for c in FACTORS)
-    return ibis.ifelse(rated == len(FACTORS), sum(values[c].fill_null(0.0) for c in FACTORS),
-                       ibis.null("float64"))
+    return _all_rated(sum(values[c].fill_null(0.0) for c in FACTORS),
+                      sum(_rated(values[c]) for c in FACTORS))
 
 
 def _aligned(result: pd.DataFrame, source) -> pd.DataFrame:
@@ -535,24 +533,41 @@ def change(df: pd.DataFrame, child: str = "child_id", round: str = "round",
         staged_columns[f"vb_{c}"] = ibis.ifelse(both, pairs[f"b_{c}"], ibis.null("float64"))
         staged_columns[f"va_{c}"] = ibis.ifelse(both, pairs[f"a_{c}"], ibis.null("float64"))
     joined = pairs.select(**staged_columns).view()  # a boundary: later stages use its columns
-    vb = {c: joined[f"vb_{c}"] for c in FACTORS}
-    va = {c: joined[f"va_{c}"] for c in FACTORS}
-    items = [(code, vb[code], va[code], _flagged(vb[code]).cast("float64"),
-              _flagged(va[code]).cast("float64")) for code in FACTORS]
-    items += [(domain, _domain_mean(vb, codes), _domain_mean(va, codes),
-               _domain_flag(vb, codes), _domain_flag(va, codes))
-              for domain, codes in DOMAINS.items()]
-    items.append(("total", _total(vb), _total(va),
-                  (sum(_flagged(vb[c]) for c in FACTORS) > 0).cast("float64"),
-                  (sum(_flagged(va[c]) for c in FACTORS) > 0).cast("float64")))
-    columns = {"nfb": sum(_flagged(vb[c]) for c in FACTORS),
-               "nfa": sum(_flagged(va[c]) for c in FACTORS)}
+    # per factor and side: the score, the score or 0, rated (0/1) and needing services (0/1),
+    # computed once; the domains, the total and the counts add these columns up
+    parts = {}
+    for side in ("b", "a"):
+        for c in FACTORS:
+            value = joined[f"v{side}_{c}"]
+            parts |= {f"v{side}_{c}": value, f"z{side}_{c}": value.fill_null(0.0),
+                      f"r{side}_{c}": _rated(value), f"f{side}_{c}": _flagged(value)}
+    prepared = joined.select(**parts).view()
+
+    def add(kind: str, side: str, codes):
+        return sum(prepared[f"{kind}{side}_{c}"] for c in codes)
+
+    def item(side: str, codes):
+        """(score, needs services) of one side for a factor, a domain or the total."""
+        if len(codes) == 1:
+            return prepared[f"v{side}_{codes[0]}"], prepared[f"f{side}_{codes[0]}"].cast("float64")
+        rated, points = add("r", side, codes), add("z", side, codes)
+        flag = (add("f", side, codes) > 0).cast("float64")
+        if len(codes) == len(FACTORS):
+            return _all_rated(points, rated), flag
+        return _mean_of_rated(points, rated), ibis.ifelse(rated > 0, flag, ibis.null("float64"))
+
+    items = []
+    for name, codes in ([(code, (code,)) for code in FACTORS] + list(DOMAINS.items())
+                        + [("total", FACTORS)]):
+        (xb, fb), (xa, fa) = item("b", codes), item("a", codes)
+        items.append((name, xb, xa, fb, fa))
+    columns = {"nfb": add("f", "b", FACTORS), "nfa": add("f", "a", FACTORS)}
     for i, (_name, xb, xa, fb, fa) in enumerate(items):
         # (an item is rated at both assessments or at neither: xb and xa are null together)
         columns |= {f"xb{i}": xb, f"xa{i}": xa,
                     f"fb{i}": ibis.ifelse(xb.notnull(), fb, ibis.null("float64")),
                     f"fa{i}": ibis.ifelse(xb.notnull(), fa, ibis.null("float64"))}
-    items_table = joined.select(**columns)  # one column per item, then one aggregate each
+    items_table = prepared.select(**columns)  # one column per item, then one aggregate each
     metrics = {"paired_children": items_table.count(),
                "flagged_before": items_table["nfb"].mean(),
                "flagged_after": items_table["nfa"].mean()}
