@@ -28,7 +28,7 @@ import pandas as pd
 from evalkit import config as config_mod
 from evalkit.data import formats, mapping, personal
 from evalkit.data.mapping import SRC, cell_key
-from evalkit.data.read import ROW, RawTable, ReadOptions, read
+from evalkit.data.read import ROW, RawTable, ReadOptions, file_digest, read
 from evalkit.data.validate import Field, Problem, check, error_for
 from evalkit.errors import ConfigError, DataError
 from evalkit.instruments.csi import FACTORS
@@ -493,17 +493,9 @@ def _stamp(folder: Path, cfg: config_mod.ProgrammeConfig) -> str:
         if section is not None:
             names |= set(section.source.paths)
     for name in sorted(names):  # each file by its content: a copy or a touch keeps the cache
-        digest.update(f"{name}\0{_file_digest(folder / name)}\0".encode())
+        digest.update(f"{name}\0{file_digest(folder / name)}\0".encode())
     return digest.hexdigest()
 
-
-def _file_digest(path: Path) -> str:
-    """SHA-256 of a file's bytes, read in blocks (hashing is far cheaper than parsing)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _write_private(private: Path, data: ProgrammeData, stamp: str) -> None:

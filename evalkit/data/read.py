@@ -92,6 +92,15 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def file_digest(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, read in blocks (hashing is far cheaper than parsing)."""
+    hashed = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            hashed.update(block)
+    return hashed.hexdigest()
+
+
 def read(path: str | Path, label: str | None = None, options: ReadOptions | None = None,
          expect: Iterable[str] = ()) -> RawTable:
     """Read ``path`` as exported; ``expect``: column names the caller will look for (they help

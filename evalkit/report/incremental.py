@@ -17,6 +17,7 @@ import json
 from pathlib import Path
 
 from evalkit.data.programme import PRIVATE
+from evalkit.data.read import file_digest
 
 KIT = Path(__file__).resolve().parent.parent
 KIT_FILES = ("*.py", "*.ipynb", "*.css", "*.j2", "*.json", "*.po")
@@ -36,19 +37,11 @@ def kit_digest() -> str:
     return digest.hexdigest()
 
 
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def stamp(folder: Path) -> str:
     """The programme's stamp: the kit, its configuration and its data files' contents."""
     digest = hashlib.sha256(kit_digest().encode())
     for path in sorted(p for p in Path(folder).iterdir() if p.is_file()):
-        digest.update(path.name.encode() + b"\0" + _file_digest(path).encode())
+        digest.update(path.name.encode() + b"\0" + file_digest(path).encode())
     return digest.hexdigest()
 
 
