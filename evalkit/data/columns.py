@@ -30,7 +30,9 @@ def where(frame: pd.DataFrame, position: int) -> str:
     source = frame.attrs.get("source")
     if source is not None:
         return f"{source}, line {position + frame.attrs.get('first_line', 2)}"
-    return f"data frame, row index {frame.index[position]!r}"
+    label = frame.index[position]
+    label = label.item() if hasattr(label, "item") else label  # (a NumPy scalar shown plainly)
+    return f"data frame, row index {label!r}"
 
 
 def show(value: object) -> str:

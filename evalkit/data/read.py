@@ -17,6 +17,7 @@ import csv
 import functools
 import hashlib
 import io
+import itertools
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -274,9 +275,10 @@ def _tidy_column(values) -> pd.Series:
     """One column as read: blanks (empty or space-only text) missing, text trimmed, a column of
     numbers (Excel's blanks aside) as float64, dates and mixed columns left as objects."""
     if isinstance(values, pd.Series):
-        if values.dtype != object:
+        # (pandas 3 reads text as its 'str' dtype, not as objects: tidied all the same)
+        if values.dtype != object and not isinstance(values.dtype, pd.StringDtype):
             return values
-        array = values.to_numpy(dtype=object)
+        array = values.to_numpy(dtype=object, na_value=None)
     else:
         array = values
     numeric = ("floating", "integer", "mixed-integer-float")
@@ -583,7 +585,10 @@ def _read_parquet(data: bytes, source: str) -> RawTable:
     frame = pd.read_parquet(io.BytesIO(data))
     if len(set(frame.columns)) != len(frame.columns):
         raise DataError(f"{source}: two columns share a name; expected each column name once.")
-    frame = frame.reset_index(drop=True)
+    # a frame saved with its index (e.g. child IDs set as the index) keeps it as columns, as
+    # the engine reads the file; a plain row-number index is dropped
+    plain = isinstance(frame.index, pd.RangeIndex) and frame.index.name is None
+    frame = frame.reset_index(drop=plain)
     frame.columns = [str(c) for c in frame.columns]
     frame[ROW] = np.arange(1, len(frame) + 1)
     return RawTable(frame, source, None, "row", detected={"format": "parquet"})
@@ -696,29 +701,31 @@ def engine_table(path: str | Path, **options: Any):
     return frame_table(read_table(path, **options))
 
 
-_BLANK = "__evalkit_blank"
-
-
 def _engine_csv(path: Path):
     """A UTF-8 CSV parsed by the engine, or None when the data-in reader must take it
-    (another encoding, a file the engine refuses). The separator and the header row (after
-    any title lines) are found from the first lines as :func:`read` finds them; every cell is
-    read as text, as :func:`read` reads it. The engine parses the file once per process into
-    a table of its own (in the file's order, which numbers the records), kept for the file's
-    path, size and modification time: later calls on the same file read that table, and a
-    changed file replaces it. Rows whose cells are all blank are left out, as :func:`read`
-    leaves them out; the others keep their record number."""
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    (another encoding, a file the engine refuses). It gives the records :func:`read` gives:
+
+    - the separator and the header row (below any title lines) found from the first lines
+      as :func:`read` finds them;
+    - every cell as text, trimmed, and missing when blank;
+    - rows with no value left out, and so are notes below the table (trailing rows far
+      narrower than the table, :func:`_drop_blank_rows`'s rule); the rest are numbered in the
+      file's order.
+
+    The file is parsed once per process into a table of its own, kept for the file's content
+    (SHA-256): later calls on the same file read that table, and a changed file replaces it.
+    """
+    key = (str(path.resolve()), file_digest(path))
     cached = _CSV_COPIES.get(key)
     if cached is None:
         with path.open("rb") as handle:
             head = handle.read(1 << 16)
-        if head.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
+        bom = head.startswith(b"\xef\xbb\xbf")
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
             return None
         cut = head.rfind(b"\n") if len(head) == 1 << 16 else len(head)
         try:
-            text = head[:cut].decode("utf-8")
+            text = head[3 if bom else 0:cut].decode("utf-8")
         except UnicodeDecodeError:
             return None
         lines = text.splitlines()[:_SCAN_ROWS]
@@ -730,32 +737,12 @@ def _engine_csv(path: Path):
         if header_index >= len(sample):
             return None
         names = _column_names(sample[header_index], str(path), None, header_index + 1)
-        table_name = f"evalkit_csv_{len(_CSV_COPIES)}"
-        quoted = ", ".join(f"'{n}'" for n in (n.replace("'", "''") for n in names))
-        blank = " AND ".join(f"(\"{n}\" IS NULL OR trim(\"{n}\") = '')"
-                             for n in (n.replace('"', '""') for n in names))
-        con = embedded_engine().con
-        delimiter = sep.replace("'", "''")
-        location = str(path).replace("'", "''")
+        table_name = f"evalkit_csv_{next(_CSV_NUMBERS)}"
         try:
-            con.execute("SET preserve_insertion_order = true")  # rowid: the file's order
-            con.execute(
-                f"CREATE TEMP TABLE {table_name} AS SELECT *, {blank} AS {_BLANK} FROM "
-                f"read_csv('{location}', delim = '{delimiter}', quote = '\"', escape = '\"', "
-                f"header = true, skip = {header_index}, all_varchar = true, names = [{quoted}], "
-                f"encoding = 'utf-8', strict_mode = true)")
-            if con.execute(f"SELECT count(*) FROM {table_name} WHERE {_BLANK}").fetchone()[0]:
-                # the rows are numbered without the blank ones, as the data-in reader has them
-                con.execute(f"CREATE TEMP TABLE {table_name}_kept AS SELECT * FROM {table_name} "
-                            f"WHERE NOT {_BLANK} ORDER BY rowid")
-                con.execute(f"DROP TABLE {table_name}")
-                con.execute(f"ALTER TABLE {table_name}_kept RENAME TO {table_name}")
-            con.execute(f"CREATE TEMP VIEW {table_name}_rows AS SELECT rowid AS {ENGINE_ROW}, * "
-                        f"EXCLUDE ({_BLANK}) FROM {table_name}")
+            _parse_csv(path, table_name, names, sep, header_index)
         except Exception:  # the data-in reader gives the file's problem in one sentence
             return None
-        finally:
-            con.execute("SET preserve_insertion_order = false")
+        con = embedded_engine().con
         for old in [k for k in _CSV_COPIES if k[0] == key[0]]:  # an older version of the file
             con.execute(f"DROP VIEW IF EXISTS {_CSV_COPIES[old]}_rows")
             con.execute(f"DROP TABLE IF EXISTS {_CSV_COPIES[old]}")
@@ -764,8 +751,54 @@ def _engine_csv(path: Path):
     return embedded_engine().table(f"{cached}_rows")
 
 
+_SPACE = " \t\r\n\x0b\x0c\xa0"
+"""What a cell is trimmed of (as Python's str.strip does for the usual spaces)."""
+
+
+def _parse_csv(path: Path, table_name: str, names: list[str], sep: str, header_index: int):
+    con = embedded_engine().con
+    columns = [n.replace('"', '""') for n in names]
+    quoted = ", ".join("'" + n.replace("'", "''") + "'" for n in names)
+    cells = ", ".join(f"NULLIF(trim(\"{c}\", '{_SPACE}'), '') AS \"{c}\"" for c in columns)
+    filled = " + ".join(f"(\"{c}\" IS NOT NULL)::INT" for c in columns)
+    location = str(path).replace("'", "''")
+    # short rows (a note below the table) are padded with blanks, as the data-in reader pads
+    # them; a row longer than the header is left to the data-in reader, which refuses it
+    source = (f"read_csv('{location}', delim = '{sep.replace(chr(39), chr(39) * 2)}', "
+              f"quote = '\"', escape = '\"', header = true, skip = {header_index}, "
+              f"all_varchar = true, names = [{quoted}], encoding = 'utf-8', strict_mode = true, "
+              f"null_padding = true)")
+    if len(con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()) != len(names):
+        raise ValueError("rows wider than the header")
+    con.execute("SET preserve_insertion_order = true")  # rowid: the file's order
+    try:
+        con.execute(
+            f"CREATE TEMP TABLE {table_name} AS SELECT *, {filled} AS {_FILLED} FROM (SELECT "
+            f"{cells} FROM {source})")
+        most, rows = con.execute(f"SELECT max({_FILLED}), count(*) FROM {table_name}").fetchone()
+        keep = f"{_FILLED} > 0"
+        if len(names) >= 4 and rows:  # notes below the table are not records
+            wide = max(2.0, 0.5 * (most or 0))
+            last = con.execute(f"SELECT max(rowid) FROM {table_name} "
+                               f"WHERE {_FILLED} >= {wide}").fetchone()[0]
+            if last is not None:
+                keep += f" AND (rowid <= {int(last)} OR {_FILLED} >= {wide})"
+        if con.execute(f"SELECT count(*) FROM {table_name} WHERE NOT ({keep})").fetchone()[0]:
+            # the rows are numbered without the dropped ones, as the data-in reader has them
+            con.execute(f"CREATE TEMP TABLE {table_name}_kept AS SELECT * FROM {table_name} "
+                        f"WHERE {keep} ORDER BY rowid")
+            con.execute(f"DROP TABLE {table_name}")
+            con.execute(f"ALTER TABLE {table_name}_kept RENAME TO {table_name}")
+        con.execute(f"CREATE TEMP VIEW {table_name}_rows AS SELECT rowid AS {ENGINE_ROW}, * "
+                    f"EXCLUDE ({_FILLED}) FROM {table_name}")
+    finally:
+        con.execute("SET preserve_insertion_order = false")
+
+
+_FILLED = "__evalkit_filled"
+_CSV_NUMBERS = itertools.count()
 _CSV_COPIES: dict = {}
-"""(path, size, mtime) -> the engine's table holding a CSV's records."""
+"""(path, SHA-256) -> the engine's table holding a CSV's records."""
 
 
 def frame_table(frame: pd.DataFrame):

@@ -454,6 +454,9 @@ def _refuse_repeat(df, t, child: str, round: str, before, after) -> None:
         present = frame[round].dropna().unique().tolist()
         _refuse_repeat(frame, engine.table(frame), child, round, _as_present(before, present),
                        _as_present(after, present))
+    if not len(second):  # (the data-in reader's records differ from the engine's)
+        raise DataError(f"{_where_from(df)}, columns {child!r}/{round!r}: a child is assessed "
+                        "twice in one round; expected one assessment per child and round.")
     row = int(second[engine.ROW].iloc[0])  # (the row shown is a repeat of an earlier one)
     place = where(df, row) if isinstance(df, pd.DataFrame) else f"{_where_from(df)}, row {row + 1}"
     raise DataError(
@@ -463,27 +466,12 @@ def _refuse_repeat(df, t, child: str, round: str, before, after) -> None:
     )
 
 
-def change(df: pd.DataFrame, child: str = "child_id", round: str = "round",
-           before: Any = None, after: Any = None) -> CSIChange:
-    """Pair each child's assessments in rounds ``before`` and ``after`` and describe the change.
-
-    Parameters
-    ----------
-    df : wide CSI data, one row per child and round.
-    child, round : columns identifying the child and the assessment round.
-    before, after : the round values to compare (default: the first and last round present).
-
-    A factor counts for a child only when it is rated (not missing, not n/a) in both rounds —
-    for the factor, its domain, the total and the counts of factors needing services — so
-    ``children_paired`` can differ between factors. Rows of other rounds are ignored. Without
-    ``before``/``after`` the first and last rounds in time order are used: numbers as numbers
-    ('2' before '10'), names by their words (Baseline < Midline < Endline); rounds whose
-    order cannot be told are refused with a sentence.
-    """
-    import ibis
-
-    source = _where_from(df)
-    staged = _validated(df, keep=tuple(dict.fromkeys((child, round))))
+def _compared_rounds(staged: _Staged, round: str, before: Any, after: Any) -> tuple:
+    """The two rounds to compare, as the round column holds them: ``before`` and ``after``
+    (1 asked for, '1' present, or the other way round), by default the first and last in
+    time order. A round that is absent, the same round twice or rounds whose order cannot be
+    told are refused with a sentence (after any bad cell, which is named first)."""
+    source = _where_from(staged.source)
     raw = staged.raw  # the rounds present: one column read, nothing parsed
     rounds = engine.run(raw.select(r=raw[round]).distinct())["r"]
     rounds = pd.Series(sorted(rounds[rounds.notna()].tolist(), key=str))
@@ -507,6 +495,31 @@ def change(df: pd.DataFrame, child: str = "child_id", round: str = "round",
                    f"present: {', '.join(map(str, ordered))}.")
     if before == after:
         refuse(f"before and after are both round {show(before)}; expected two different rounds.")
+    return before, after
+
+
+def change(df: pd.DataFrame, child: str = "child_id", round: str = "round",
+           before: Any = None, after: Any = None) -> CSIChange:
+    """Pair each child's assessments in rounds ``before`` and ``after`` and describe the change.
+
+    Parameters
+    ----------
+    df : wide CSI data, one row per child and round.
+    child, round : columns identifying the child and the assessment round.
+    before, after : the round values to compare (default: the first and last round present).
+
+    A factor counts for a child only when it is rated (not missing, not n/a) in both rounds —
+    for the factor, its domain, the total and the counts of factors needing services — so
+    ``children_paired`` can differ between factors. Rows of other rounds are ignored. Without
+    ``before``/``after`` the first and last rounds in time order are used: numbers as numbers
+    ('2' before '10'), names by their words (Baseline < Midline < Endline); rounds whose
+    order cannot be told are refused with a sentence.
+    """
+    import ibis
+
+    source = _where_from(df)
+    staged = _validated(df, keep=tuple(dict.fromkeys((child, round))))
+    before, after = _compared_rounds(staged, round, before, after)
 
     # The checks, grouped by child over every row: each child's assessments in the two rounds
     # (counted, so that a repeat is refused) and the first bad cell of any round. The pairs
@@ -636,6 +649,14 @@ def flagged_by_round(df, round: str = "round") -> pd.DataFrame:
     out = engine.run(t.group_by(__round=t[round]).aggregate(**metrics).order_by("__round"))
     staged.check(out.pop("__bad").min())
     out = out.rename(columns={"__round": round})
+    present = out[round].notna().to_numpy()
+    try:  # rounds in time order, as change() orders them ('2' before '10'; Midline before Endline)
+        ordered = _time_order(out[round][present].reset_index(drop=True), round, _where_from(df))
+        position = {value: i for i, value in enumerate(ordered)}
+        out = out.iloc[np.argsort([position.get(v, len(position)) if ok else len(position)
+                                   for v, ok in zip(out[round], present)], kind="stable")]
+    except DataError:  # rounds whose order cannot be told: as the engine sorts them
+        pass
     for column in ["children"] + [f"{c}_rated" for c in FACTORS]:
         out[column] = out[column].astype("int64")
     return out.reset_index(drop=True)
@@ -647,10 +668,12 @@ def paired_flagged(df, child: str = "child_id", round: str = "round",
     them: for a child assessed at both ``before`` and ``after``, only over the factors rated at
     both (a rating missing in one round is not change); for every other assessment, over the
     factors rated in it (as :func:`score`'s ``flagged``). A paired test of this column gives
-    :class:`CSIChange`'s ``mean_flagged_before`` and ``mean_flagged_after``."""
+    :class:`CSIChange`'s ``mean_flagged_before`` and ``mean_flagged_after``. ``before`` and
+    ``after`` are read as :func:`change` reads them (by default the first and last round)."""
     import ibis
 
     staged = _validated(df, keep=tuple(dict.fromkeys((child, round))))
+    before, after = _compared_rounds(staged, round, before, after)
     t = staged.table
     base = t.select(engine.ROW, BAD, child=t[child], round=t[round], **{c: t[c] for c in FACTORS})
     rounds = {}
@@ -673,6 +696,5 @@ def paired_flagged(df, child: str = "child_id", round: str = "round",
     try:
         out = staged.checked_rows(joined.select(engine.ROW, BAD, flagged=sum(counted)))
     except engine.RowCount:
-        raise DataError("a child is assessed twice in one of the compared rounds; expected one "
-                        "assessment per child and round.") from None
+        _refuse_repeat(df, t, child, round, before, after)
     return _aligned(out, df)["flagged"].astype("int64")

@@ -113,21 +113,24 @@ def rows(expression, n: int, backend=None) -> pd.DataFrame:
     kinds = {f.name: _NUMPY.get(str(f.type), "object") for f in batches.schema}
     out = {name: np.empty(n, dtype=kinds[name]) for name in names}
     seen = 0
-    for batch in batches:
-        places = batch.column(ROW).to_numpy()
-        if seen + len(places) > n:
-            raise RowCount(seen + len(places))
-        start = int(places[0]) if len(places) else 0
-        # a batch is usually a run of consecutive rows: written as a slice, not scattered
-        run_of_rows = (len(places) and int(places[-1]) - start + 1 == len(places)
-                       and bool((places[1:] > places[:-1]).all()))
-        where = slice(start, start + len(places)) if run_of_rows else places
-        for name in names:
-            column = batch.column(name)
-            if column.null_count and out[name].dtype.kind in "ib":
-                out[name] = out[name].astype("float64" if out[name].dtype.kind == "i" else object)
-            out[name][where] = column.to_numpy(zero_copy_only=False)
-        seen += len(places)
+    try:
+        for batch in batches:
+            places = batch.column(ROW).to_numpy()
+            if seen + len(places) > n:
+                raise RowCount(seen + len(places))
+            start = int(places[0]) if len(places) else 0
+            # a batch is usually a run of consecutive rows: written as a slice, not scattered
+            run_of_rows = (len(places) and int(places[-1]) - start + 1 == len(places)
+                           and bool((places[1:] > places[:-1]).all()))
+            where = slice(start, start + len(places)) if run_of_rows else places
+            for name in names:
+                column = batch.column(name)
+                if column.null_count and out[name].dtype.kind in "ib":
+                    out[name] = out[name].astype("float64" if out[name].dtype.kind == "i" else object)
+                out[name][where] = column.to_numpy(zero_copy_only=False)
+            seen += len(places)
+    finally:
+        batches.close()  # (a result left open blocks the connection's next query)
     if seen != n:
         raise RowCount(seen)
     return pd.DataFrame(out, copy=False)

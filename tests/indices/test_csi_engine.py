@@ -81,10 +81,16 @@ def test_spark_runs_the_same_expressions_with_identical_results(tmp_path):
 
 def _as_exported(df: pd.DataFrame, path: Path, sep: str = ",", encoding: str = "utf-8") -> Path:
     """``df`` written as an export looks: a title line above the header, a wholly blank row
-    in the middle, every cell as text."""
+    and a row of spaces in the middle, an ID with a trailing space, every cell as text, and
+    notes below the table ("Total clients: N")."""
     body = df.to_csv(index=False, sep=sep, lineterminator="\n").splitlines()
     blank = sep.join([""] * len(df.columns))
-    lines = ["CSI assessments export"] + body[:4] + [blank] + body[4:]
+    spaces = sep.join([" "] * len(df.columns))
+    first = body[1].split(sep)
+    first[list(df.columns).index("child")] += " "  # 'C000 ' is child C000
+    footer = [f"Total clients: {len(df)}" + sep * (len(df.columns) - 1), "Exported by OSCaR"]
+    lines = (["CSI assessments export", body[0], sep.join(first)] + body[2:4] + [blank, spaces]
+             + body[4:] + footer)
     path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
     return path
 
@@ -167,3 +173,53 @@ def test_a_changed_csv_is_read_again(tmp_path):
                     encoding="utf-8")
     os.utime(path, ns=(1, 10**18))  # (a rewrite within the clock's resolution)
     assert csi.score(path)["total"].tolist() == [48.0, 12.0]
+
+
+def test_a_csv_rewritten_with_the_same_size_and_time_is_read_again(tmp_path):
+    """The engine's copy of a CSV is kept for the file's content, not its size and time (a
+    copy with preserved times, an unzipped file)."""
+    import os
+
+    header = "child_id,round," + ",".join(csi.FACTORS)
+    path = tmp_path / "same_size.csv"
+    path.write_text(f"{header}\nC1,1,{','.join(['2'] * 12)}\n", encoding="utf-8")
+    stat = path.stat()
+    assert csi.score(path)["total"].tolist() == [24.0]
+    path.write_text(f"{header}\nC1,1,{','.join(['3'] * 12)}\n", encoding="utf-8")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_size == stat.st_size
+    assert csi.score(path)["total"].tolist() == [36.0]
+
+
+def test_paired_flagged_reads_rounds_as_change_does(tmp_path):
+    df, child, rnd, before, after = cases()["messy_text"]
+    path = _as_exported(df, tmp_path / "export.csv")
+    change = csi.change(path, child=child, round=rnd)  # first and last rounds: '1' and '3'
+    flagged = csi.paired_flagged(path, child, rnd, before=1, after=3)  # numbers, text rounds
+    assert flagged.tolist() == csi.paired_flagged(path, child, rnd).tolist()
+    from evalkit.data.read import read_table
+
+    frame = read_table(path)
+    ids, rounds = frame[child], frame[rnd]
+    paired = (rounds == "1") & ids.isin(set(ids[rounds == "1"]) & set(ids[rounds == "3"]))
+    assert flagged[paired.to_numpy()].mean() == pytest.approx(change.mean_flagged_before, rel=1e-12)
+    with pytest.raises(Exception, match="has no round 99"):
+        csi.paired_flagged(path, child, rnd, before=1, after=99)
+
+
+def test_flagged_by_round_lists_rounds_in_time_order():
+    frame = pd.DataFrame([{"child": f"C{c}", "round": r, **{f: "3" for f in csi.FACTORS}}
+                          for c in range(3) for r in ("10", "2", "1")])
+    assert csi.flagged_by_round(frame)["round"].tolist() == ["1", "2", "10"]
+    named = frame.assign(round=frame["round"].map({"1": "Baseline", "2": "Midline", "10": "Endline"}))
+    assert csi.flagged_by_round(named)["round"].tolist() == ["Baseline", "Midline", "Endline"]
+
+
+def test_a_parquet_saved_with_its_index_keeps_it_in_the_data_in_reader(tmp_path):
+    from evalkit.data.read import read_table
+
+    df, child, rnd, before, after = cases()["messy_text"]
+    df.astype({c: "string" for c in csi.FACTORS}).set_index(child).to_parquet(tmp_path / "i.parquet")
+    ours = csi.change(read_table(tmp_path / "i.parquet"), child=child, round=rnd)
+    pd.testing.assert_frame_equal(ours.table, csi.change(tmp_path / "i.parquet", child=child,
+                                                          round=rnd).table)
