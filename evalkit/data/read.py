@@ -683,8 +683,8 @@ def embedded_engine():
 def engine_table(path: str | Path, **options: Any):
     """A data file as an engine (Ibis) table with :data:`ENGINE_ROW` (the record's place in
     the file, from 0). Parquet is scanned by the engine where it lies (no copy into Python).
-    A UTF-8 CSV is parsed by the engine too, once per process, into a Parquet copy (see
-    :func:`_engine_csv`). Every other file, and any CSV the engine cannot read as it is, is
+    A UTF-8 CSV is parsed by the engine too, once per process and file content, into a table
+    of its own (see :func:`_engine_csv`). Every other file, and any CSV the engine cannot read as it is, is
     read by :func:`read_table` (encodings, title rows, sheets) and handed over in memory."""
     path = Path(path)
     if not path.is_file():
@@ -738,11 +738,12 @@ def _engine_csv(path: Path):
             return None
         names = _column_names(sample[header_index], str(path), None, header_index + 1)
         table_name = f"evalkit_csv_{next(_CSV_NUMBERS)}"
+        con = embedded_engine().con
         try:
             _parse_csv(path, table_name, names, sep, header_index)
         except Exception:  # the data-in reader gives the file's problem in one sentence
+            con.execute(f"DROP TABLE IF EXISTS {table_name}")
             return None
-        con = embedded_engine().con
         for old in [k for k in _CSV_COPIES if k[0] == key[0]]:  # an older version of the file
             con.execute(f"DROP VIEW IF EXISTS {_CSV_COPIES[old]}_rows")
             con.execute(f"DROP TABLE IF EXISTS {_CSV_COPIES[old]}")
@@ -756,10 +757,14 @@ _SPACE = " \t\r\n\x0b\x0c\xa0"
 
 
 def _parse_csv(path: Path, table_name: str, names: list[str], sep: str, header_index: int):
+    """Parse ``path`` into the engine's table ``table_name`` and its view ``<name>_rows``."""
     con = embedded_engine().con
     columns = [n.replace('"', '""') for n in names]
     quoted = ", ".join("'" + n.replace("'", "''") + "'" for n in names)
-    cells = ", ".join(f"NULLIF(trim(\"{c}\", '{_SPACE}'), '') AS \"{c}\"" for c in columns)
+    # (trimming with a set of characters is three times slower than testing for them first)
+    cells = ", ".join(f"NULLIF(CASE WHEN regexp_matches(\"{c}\", '^[{_SPACE}]|[{_SPACE}]$') "
+                      f"THEN trim(\"{c}\", '{_SPACE}') ELSE \"{c}\" END, '') AS \"{c}\""
+                      for c in columns)
     filled = " + ".join(f"(\"{c}\" IS NOT NULL)::INT" for c in columns)
     location = str(path).replace("'", "''")
     # short rows (a note below the table) are padded with blanks, as the data-in reader pads
