@@ -32,7 +32,9 @@ from evalkit.errors import DataError
 ROW = "__row__"
 """Column holding each record's row number as the user sees it (an int)."""
 
-SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".ods", ".dta", ".sav", ".zsav",
+TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
+"""Delimited text files: read as CSV, their places named by line."""
+SUFFIXES = (*TEXT_SUFFIXES, ".xlsx", ".xlsm", ".xls", ".ods", ".dta", ".sav", ".zsav",
             ".parquet", ".zip")
 _SEPARATORS = (",", ";", "\t", "|")
 _SCAN_ROWS = 50
@@ -120,7 +122,7 @@ def read(path: str | Path, label: str | None = None, options: ReadOptions | None
         if suffix in (".dta", ".sav", ".zsav"):
             return _read_labelled(path, shown, suffix)
         data = path.read_bytes()
-        if suffix in (".csv", ".tsv", ".txt"):
+        if suffix in TEXT_SUFFIXES:
             table = _read_text(data, shown, options, expect)
         elif suffix == ".parquet":
             table = _read_parquet(data, shown)
@@ -694,7 +696,7 @@ def engine_table(path: str | Path, **options: Any):
         # the scan numbers the rows itself (no window over the whole file)
         table = embedded_engine().read_parquet(path, file_row_number=True)
         return table.rename({ENGINE_ROW: "file_row_number"})
-    if suffix in (".csv", ".tsv", ".txt") and not options:
+    if suffix in TEXT_SUFFIXES and not options:
         table = _engine_csv(path)
         if table is not None:
             return table

@@ -20,6 +20,7 @@ import pandas as pd
 
 from evalkit.errors import DataError
 from evalkit.data.columns import show, where
+from evalkit.data.read import TEXT_SUFFIXES
 from evalkit.indices import engine
 
 from evalkit.instruments.csi import (DOMAIN_OF, DOMAINS, FACTORS, FLAG_AT_OR_BELOW, LABELS,
@@ -223,7 +224,7 @@ def _is_text_file(source) -> bool:
     """A path to a CSV (or other text) file: the engine reads it, but names places by record,
     not by the file's line."""
     return (isinstance(source, (str, bytes)) or hasattr(source, "__fspath__")) and \
-        str(source).lower().endswith((".csv", ".tsv", ".txt"))
+        str(source).lower().endswith(TEXT_SUFFIXES)
 
 
 def _read_frame(source) -> pd.DataFrame:
@@ -444,16 +445,16 @@ def _refuse_repeat(df, t, child: str, round: str, before, after) -> None:
     """Refuse a child assessed twice in a compared round, naming the repeat's row."""
     import ibis
 
-    compared = t.filter(t[round].isin([before, after]))
-    twice = compared.group_by([compared[child], compared[round]]).aggregate(
-        n=compared.count(), second=compared[engine.ROW].max()).filter(ibis._.n > 1)
-    second = engine.run(twice.order_by("second").limit(1).select(
-        **{engine.ROW: twice["second"], "c": twice[child], "r": twice[round]}))
     if _is_text_file(df):  # the place as the data-in layer names it: "file, line N"
         frame = _read_frame(df)
         present = frame[round].dropna().unique().tolist()
         _refuse_repeat(frame, engine.table(frame), child, round, _as_present(before, present),
                        _as_present(after, present))
+    compared = t.filter(t[round].isin([before, after]))
+    twice = compared.group_by([compared[child], compared[round]]).aggregate(
+        n=compared.count(), second=compared[engine.ROW].max()).filter(ibis._.n > 1)
+    second = engine.run(twice.order_by("second").limit(1).select(
+        **{engine.ROW: twice["second"], "c": twice[child], "r": twice[round]}))
     if not len(second):  # (the data-in reader's records differ from the engine's)
         raise DataError(f"{_where_from(df)}, columns {child!r}/{round!r}: a child is assessed "
                         "twice in one round; expected one assessment per child and round.")
