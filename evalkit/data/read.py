@@ -18,7 +18,9 @@ import functools
 import hashlib
 import io
 import itertools
+import os
 import re
+import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,12 +98,31 @@ def digest(data: bytes) -> str:
 
 
 def file_digest(path: str | Path) -> str:
-    """SHA-256 of a file's bytes, read in blocks (hashing is far cheaper than parsing)."""
+    """SHA-256 of a file's bytes, read in blocks (hashing is far cheaper than parsing).
+
+    Within one process a file is hashed again only when its status changes: the status
+    includes the inode's change time, which every write to the file moves and which no
+    program can set back. A file written in the last two seconds is always hashed again
+    (file times are coarser than writes, so a second write could leave them unchanged)."""
+    status = os.stat(path)
+    stamp = (str(Path(path).resolve()), status.st_dev, status.st_ino, status.st_size,
+             status.st_mtime_ns, status.st_ctime_ns)
+    known = _DIGESTS.get(stamp)
+    if known is not None:
+        return known
     hashed = hashlib.sha256()
     with Path(path).open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             hashed.update(block)
-    return hashed.hexdigest()
+    if time.time_ns() - max(status.st_mtime_ns, status.st_ctime_ns) < 2_000_000_000:
+        return hashed.hexdigest()
+    if len(_DIGESTS) > 1024:
+        _DIGESTS.clear()
+    _DIGESTS[stamp] = hashed.hexdigest()
+    return _DIGESTS[stamp]
+
+
+_DIGESTS: dict = {}
 
 
 def read(path: str | Path, label: str | None = None, options: ReadOptions | None = None,

@@ -12,7 +12,11 @@ or 6 domains.
 
 from __future__ import annotations
 
+import functools
+import operator
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -95,14 +99,18 @@ def _columns(t, source) -> dict[str, str]:
     return _match(t.columns, _where_from(source))
 
 
-def _parse(t, columns: dict[str, str], keep: tuple[str, ...]):
-    """``t`` with, per factor code, its score (or null), whether it does not apply and whether
-    it is invalid, as columns ``<code>``, ``na_<code>`` and ``bad_<code>``. A score is a whole
-    number 1–4 (also written '4.0', spaces around it allowed); 'n/a' (any case) does not apply;
-    a blank cell was not rated; anything else is invalid.
+def _parse(t, columns: dict[str, str], keep: tuple[str, ...], checked: bool = False):
+    """``t`` with, per factor code, its score, whether it does not apply and (unless the
+    source is already ``checked``) whether it is invalid, as columns ``<code>``, ``na_<code>``
+    and ``bad_<code>``. A score is a whole number 1–4 (also written '4.0', spaces around it
+    allowed); 'n/a' (any case) does not apply; a blank cell was not rated and is null;
+    anything else is invalid.
 
-    Each cell is cast once, in a first stage (``view`` keeps the stages apart in the query);
-    the text of a cell is looked at only where it is not a number, which is rare."""
+    The score column is the cell read as a number, without testing it: every query refuses
+    its source when any row is invalid, so an invalid cell's number never reaches a result,
+    and a source found valid once is not tested again (see :data:`_CHECKED`). Each cell is
+    cast once, in a first stage (``view`` keeps the stages apart in the query); the text of a
+    cell is looked at only where it is not a number, which is rare."""
     import ibis
 
     cells = {}
@@ -123,17 +131,19 @@ def _parse(t, columns: dict[str, str], keep: tuple[str, ...]):
     out = {}
     for code in FACTORS:
         number = read[f"n_{code}"]
-        # (comparisons joined by OR, not IN lists: DuckDB runs an IN list over a column as a
-        # join that copies every row, which made validation several times slower)
-        ok = ibis.or_(*(number == float(v) for v in (1, 2, 3, 4))).fill_null(False)
         if f"w_{code}" in read.columns:
             word = read[f"w_{code}"]
+            # (comparisons joined by OR, not IN lists: DuckDB runs an IN list over a column
+            # as a join that copies every row, which made validation several times slower)
             not_applicable = ibis.or_(*(word == v for v in NOT_APPLICABLE)).fill_null(False)
-            bad = ibis.ifelse(number.isnull(), word.notnull() & (word != "") & ~not_applicable, ~ok)
         else:
-            not_applicable, bad = ibis.literal(False), number.notnull() & ~ok
-        out |= {code: ibis.ifelse(ok, number, ibis.null("float64")),
-                f"na_{code}": not_applicable, f"bad_{code}": bad.fill_null(False)}
+            word, not_applicable = None, ibis.literal(False)
+        out |= {code: number, f"na_{code}": not_applicable}
+        if not checked:
+            ok = ibis.or_(*(number == float(v) for v in (1, 2, 3, 4))).fill_null(False)
+            bad = (number.notnull() & ~ok if word is None else
+                   ibis.ifelse(number.isnull(), word.notnull() & (word != "") & ~not_applicable, ~ok))
+            out[f"bad_{code}"] = bad.fill_null(False)
     return read.select(engine.ROW, *keep, **out).view()
 
 
@@ -155,11 +165,16 @@ class _Staged:
     parsed: Any
     columns: dict
     keep: tuple = ()
+    key: Any = None
+    checked: bool = False
 
     def check(self, first_bad) -> None:
         """Refuse the source when ``first_bad`` (the first bad row's number, from a query's
-        result) is set: one sentence naming the file or frame, the row and the column."""
+        result over all its rows) is set: one sentence naming the file or frame, the row and
+        the column. A file found valid is remembered as such (:data:`_CHECKED`)."""
         if first_bad is None or pd.isna(first_bad):
+            if self.key is not None:
+                _CHECKED.add(self.key)
             return
         row = int(first_bad)
         t, source = self.raw, self.source
@@ -198,8 +213,7 @@ class _Staged:
         column."""
         frame = engine.rows(expression, self.rows())
         bad = frame.pop(BAD).to_numpy(dtype=bool)
-        if bad.any():
-            self.check(int(np.argmax(bad)))
+        self.check(int(np.argmax(bad)) if bad.any() else None)
         return frame
 
 
@@ -214,10 +228,25 @@ def _validated(source, keep: tuple[str, ...] = ()) -> _Staged:
                             f"{column!r} column identifying each assessment; columns present: "
                             f"{', '.join(c for c in t.columns if c != engine.ROW)}.")
     columns = _columns(t, source)
-    parsed = _parse(t, columns, keep)
+    key = None
+    if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__"):
+        from evalkit.data.read import file_digest
+
+        key = (str(Path(os.fsdecode(source)).resolve()), file_digest(source),
+               tuple(columns.items()))
+    checked = key in _CHECKED
+    parsed = _parse(t, columns, keep, checked)
+    bad = (ibis.literal(False) if checked
+           else ibis.or_(*(parsed[f"bad_{code}"] for code in FACTORS)))
     staged = parsed.select(engine.ROW, *keep, *FACTORS, *[f"na_{code}" for code in FACTORS],
-                           **{BAD: ibis.or_(*(parsed[f"bad_{code}"] for code in FACTORS))}).view()
-    return _Staged(staged, source, t, parsed, columns, keep)
+                           **{BAD: bad}).view()
+    return _Staged(staged, source, t, parsed, columns, keep, key, checked)
+
+
+_CHECKED: set = set()
+"""Files whose factor cells were all found valid in this process, by (path, SHA-256 of the
+content, factor columns): a file is validated once, and later queries on it (``change``
+after ``score``) neither test its cells nor keep their text."""
 
 
 def _is_text_file(source) -> bool:
@@ -237,6 +266,11 @@ def _read_frame(source) -> pd.DataFrame:
 def _original(frame: pd.DataFrame, name: str):
     """The frame's own label of column ``name`` (the engine names columns as text)."""
     return next((c for c in frame.columns if str(c) == name), name)
+
+
+def _add(terms):
+    """The sum of engine expressions (Python's ``sum`` would add a literal 0 to every row)."""
+    return functools.reduce(operator.add, terms)
 
 
 def _flagged(value):
@@ -264,13 +298,13 @@ def _all_rated(points, rated) -> object:
 
 def _domain_mean(values: dict, codes) -> object:
     """Mean of a domain's rated factors (null when none is rated)."""
-    return _mean_of_rated(sum(values[c].fill_null(0.0) for c in codes),
-                          sum(_rated(values[c]) for c in codes))
+    return _mean_of_rated(_add(values[c].fill_null(0.0) for c in codes),
+                          _add(_rated(values[c]) for c in codes))
 
 
 def _total(values: dict) -> object:
-    return _all_rated(sum(values[c].fill_null(0.0) for c in FACTORS),
-                      sum(_rated(values[c]) for c in FACTORS))
+    return _all_rated(_add(values[c].fill_null(0.0) for c in FACTORS),
+                      _add(_rated(values[c]) for c in FACTORS))
 
 
 def _aligned(result: pd.DataFrame, source) -> pd.DataFrame:
@@ -313,9 +347,9 @@ def score(df) -> pd.DataFrame:
         engine.ROW, BAD,
         *[_domain_mean(values, codes).name(domain) for domain, codes in DOMAINS.items()],
         _total(values).name("total"),
-        sum(_rated(values[c]) for c in FACTORS).name("factors_rated"),
-        sum(t[f"na_{c}"].cast("int64") for c in FACTORS).name("factors_not_applicable"),
-        sum(_flagged(values[c]) for c in FACTORS).name("flagged"))
+        _add(_rated(values[c]) for c in FACTORS).name("factors_rated"),
+        _add(t[f"na_{c}"].cast("int64") for c in FACTORS).name("factors_not_applicable"),
+        _add(_flagged(values[c]) for c in FACTORS).name("flagged"))
     out = _aligned(staged.checked_rows(expression), df)
     for column in ("factors_rated", "factors_not_applicable", "flagged"):
         out[column] = out[column].astype("int64")
@@ -529,9 +563,12 @@ def change(df: pd.DataFrame, child: str = "child_id", round: str = "round",
     t = staged.table
     is_b = (t[round] == before).fill_null(False)
     is_a = (t[round] == after).fill_null(False)
-    per_child = t.group_by(child=t[child]).aggregate(
-        nb=is_b.cast("int64").sum(), na=is_a.cast("int64").sum(),
-        bad=t[engine.ROW].min(where=t[BAD]))
+    # (a file validated before has no bad cell to look for: only its compared rounds are read)
+    counted = t.filter(is_b | is_a) if staged.checked else t
+    per_child = counted.group_by(child=counted[child]).aggregate(
+        nb=(counted[round] == before).fill_null(False).cast("int64").sum(),
+        na=(counted[round] == after).fill_null(False).cast("int64").sum(),
+        bad=counted[engine.ROW].min(where=counted[BAD]))
     checks = per_child.aggregate(
         children_before=per_child["nb"].sum(), children_after=per_child["na"].sum(),
         most_before=per_child["nb"].max(), most_after=per_child["na"].max(),
@@ -558,7 +595,7 @@ def change(df: pd.DataFrame, child: str = "child_id", round: str = "round",
     prepared = joined.select(**parts).view()
 
     def add(kind: str, side: str, codes):
-        return sum(prepared[f"{kind}{side}_{c}"] for c in codes)
+        return _add(prepared[f"{kind}{side}_{c}"] for c in codes)
 
     def item(side: str, codes):
         """(score, needs services) of one side for a factor, a domain or the total."""
@@ -590,8 +627,7 @@ def change(df: pd.DataFrame, child: str = "child_id", round: str = "round",
         metrics |= {
             f"n{i}": xb.count(), f"mb{i}": xb.mean(), f"ma{i}": xa.mean(),
             f"mc{i}": (xa - xb).mean(),
-            f"up{i}": (xa > xb).cast("int64").sum(), f"same{i}": (xa == xb).cast("int64").sum(),
-            f"down{i}": (xa < xb).cast("int64").sum(),
+            f"up{i}": (xa > xb).cast("int64").sum(), f"down{i}": (xa < xb).cast("int64").sum(),
             f"fb{i}": items_table[f"fb{i}"].sum(), f"fa{i}": items_table[f"fa{i}"].sum()}
     m = engine.run(checks.cross_join(items_table.aggregate(**metrics))).iloc[0]
     staged.check(m["first_bad"])
@@ -601,6 +637,8 @@ def change(df: pd.DataFrame, child: str = "child_id", round: str = "round",
     rows = []
     for i, (name, *_exprs) in enumerate(items):
         n = int(m[f"n{i}"])
+        # (the unchanged are the paired neither up nor down: one aggregate fewer per item)
+        m[f"same{i}"] = n - _count(m[f"up{i}"]) - _count(m[f"down{i}"])
         share = (lambda k, n=n, i=i: float(m[f"{k}{i}"]) / n * 100 if n else float("nan"))
         mean_before, mean_after = float(m[f"mb{i}"]), float(m[f"ma{i}"])
         level = "factor" if name in FACTORS else "domain" if name in DOMAINS else "total"
@@ -639,7 +677,7 @@ def flagged_by_round(df, round: str = "round") -> pd.DataFrame:
     staged = _validated(df, keep=(round,))
     t = staged.table
     values = {code: t[code] for code in FACTORS}
-    count = sum(_flagged(values[c]) for c in FACTORS)
+    count = _add(_flagged(values[c]) for c in FACTORS)
     metrics = {"__bad": t[engine.ROW].min(where=t[BAD]), "children": t.count(), "any_flagged_pct": (count > 0).cast("float64").mean() * 100,
                "mean_flagged": count.cast("float64").mean()}
     for code in FACTORS:
@@ -695,7 +733,7 @@ def paired_flagged(df, child: str = "child_id", round: str = "round",
         keep = ~(is_pair & (in_b | in_a)) | partner.notnull()
         counted.append(ibis.ifelse(keep, _flagged(joined[c]), 0))
     try:
-        out = staged.checked_rows(joined.select(engine.ROW, BAD, flagged=sum(counted)))
+        out = staged.checked_rows(joined.select(engine.ROW, BAD, flagged=_add(counted)))
     except engine.RowCount:
         _refuse_repeat(df, t, child, round, before, after)
     return _aligned(out, df)["flagged"].astype("int64")

@@ -64,3 +64,34 @@ def test_the_cache_holds_hashed_ids_only(cfi):
     cached = (cfi / programme.PRIVATE / "cache" / "csi.parquet").read_bytes()
     assert not any(i.encode() in cached for i in ids if len(i) >= 5)
     assert not set(data.csi["child"].astype(str)) & ids
+
+
+def test_a_file_is_hashed_again_only_when_it_changes(tmp_path, monkeypatch):
+    """Within a process a file's SHA-256 is reused while its status (inode change time
+    included) is unchanged; a file written in the last two seconds is always hashed again,
+    since two writes can fall within one tick of the file clock."""
+    import hashlib
+
+    path = tmp_path / "export.csv"
+    path.write_bytes(b"child_id,round\nC1,1\n")
+    hashed = []
+
+    class Counting:
+        @staticmethod
+        def sha256(*args):
+            hashed.append(path.name)
+            return hashlib.sha256(*args)
+
+    monkeypatch.setattr(read, "hashlib", Counting)
+    first = read.file_digest(path)
+    assert first == hashlib.sha256(path.read_bytes()).hexdigest()
+    path.write_bytes(b"child_id,round\nC2,1\n")  # the same size, within the same second
+    assert read.file_digest(path) == hashlib.sha256(path.read_bytes()).hexdigest() != first
+    assert len(hashed) == 2
+    later = read.time.time_ns() + 10 * 10**9
+    monkeypatch.setattr(read.time, "time_ns", lambda: later)  # the file is now old
+    digest = read.file_digest(path)
+    assert read.file_digest(path) == digest and len(hashed) == 3  # the second one reused
+    path.write_bytes(b"child_id,round\nC3,1\n")
+    assert read.file_digest(path) == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert len(hashed) == 4

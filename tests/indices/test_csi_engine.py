@@ -223,3 +223,33 @@ def test_a_parquet_saved_with_its_index_keeps_it_in_the_data_in_reader(tmp_path)
     ours = csi.change(read_table(tmp_path / "i.parquet"), child=child, round=rnd)
     pd.testing.assert_frame_equal(ours.table, csi.change(tmp_path / "i.parquet", child=child,
                                                           round=rnd).table)
+
+
+def test_a_file_is_validated_once_and_again_when_it_changes(tmp_path, monkeypatch):
+    """``score`` then ``change`` on one file test its factor cells once (the issue: once per
+    file): the second query reads the numbers without testing them. A rewritten file is
+    tested again, so a bad cell written after a first call is still refused."""
+    df, child, rnd, before, after = cases()["messy_text"]
+    path = _as_exported(df, tmp_path / "export.csv")
+    tested = []
+    parse = csi._parse
+
+    def spy(t, columns, keep, checked=False):
+        tested.append(not checked)
+        return parse(t, columns, keep, checked)
+
+    monkeypatch.setattr(csi, "_parse", spy)
+    expected = csi.change(df, child=child, round=rnd)
+    tested.clear()
+    scores = csi.score(path)
+    change = csi.change(path, child=child, round=rnd)
+    assert tested == [True, False]  # tested by score only
+    pd.testing.assert_frame_equal(change.table, expected.table)
+    pd.testing.assert_frame_equal(scores.reset_index(drop=True),
+                                  csi.score(df).reset_index(drop=True))
+    text = path.read_text(encoding="utf-8").splitlines()
+    last = len(text) - 3  # the last record, above the two notes
+    text[last] = ",".join(text[last].split(",")[:-1] + ["7"])
+    path.write_text("\n".join(text) + "\n", encoding="utf-8")
+    with pytest.raises(csi.DataError, match=rf"export\.csv, line {last + 1}, column"):
+        csi.change(path, child=child, round=rnd)
