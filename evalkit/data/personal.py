@@ -16,7 +16,7 @@ import os
 import re
 import secrets
 from collections.abc import Iterable
-from hashlib import blake2b
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -124,8 +124,14 @@ def is_person_id(column: object) -> bool:
 
 
 class Pseudonymiser:
-    """Keyed hashes of person IDs (BLAKE2b in keyed mode, a message authentication code):
-    ``hash(id)`` is the same for the same key and ID, and cannot be reversed without the key. The key is created on first use in ``key_file`` (mode 600)."""
+    """Keyed hashes of person IDs (HMAC-SHA-256, a message authentication code): ``hash(id)``
+    is the same for the same key and ID, and cannot be reversed without the key. The key is
+    created on first use in ``key_file`` (mode 600). The hashes are computed by the embedded
+    columnar engine, once per distinct ID."""
+
+    DIGITS = 16
+    """Hex digits kept of each hash (64 bits): among ten million distinct IDs the chance that
+    two share a pseudonym is about three in a million (it was one in six with 12 digits)."""
 
     def __init__(self, key: bytes):
         self._key = key
@@ -148,13 +154,48 @@ class Pseudonymiser:
             return cls(secrets.token_bytes(32))
 
     def hash(self, values: pd.Series) -> pd.Series:
-        """Each ID replaced by 'P' + 12 hex digits of its keyed hash; blanks stay blank."""
+        """Each ID replaced by 'P' + 16 hex digits of its keyed hash; blanks stay blank."""
+        import pyarrow as pa
+
         text = values.astype("string")
         codes, unique = pd.factorize(text, use_na_sentinel=True)
-        key = self._key[:64]
-        hashed = np.array(["P" + blake2b(str(v).encode("utf-8"), key=key, digest_size=6).hexdigest()
-                           for v in np.asarray(unique, dtype=object)] + [None], dtype=object)
-        return pd.Series(hashed[codes], index=values.index, dtype="string")
+        ids = pa.table({"id": pa.array(unique, type=pa.string())})
+        # HMAC (RFC 2104): H((K xor opad) || H((K xor ipad) || message)), K padded to the
+        # 64-byte block of SHA-256 (a longer key is hashed first)
+        block = self._key if len(self._key) <= 64 else hashlib.sha256(self._key).digest()
+        block = block.ljust(64, b"\0")
+        inner, outer = (bytes(b ^ pad for b in block).hex() for pad in (0x36, 0x5C))
+        query = (f"SELECT 'P' || left(sha256(unhex('{outer}') || unhex(sha256(unhex('{inner}') "
+                 f"|| encode(id)))), {self.DIGITS}) AS h FROM evalkit_ids")
+        con = _engine()
+        con.register("evalkit_ids", ids)
+        try:
+            hashed = con.sql(query).to_arrow_table().column("h").combine_chunks()
+        finally:
+            con.unregister("evalkit_ids")
+        # each row takes its ID's hash (a blank takes none), without Python strings
+        rows = hashed.take(pa.array(codes, mask=codes < 0)).cast(pa.large_string())
+        return pd.Series(pd.arrays.ArrowStringArray(rows), index=values.index).astype("string")
+
+
+def _engine():
+    """A connection to the embedded columnar engine (in memory) for this thread."""
+    import threading
+
+    import duckdb
+
+    local = _ENGINES.setdefault("local", threading.local())
+    con = getattr(local, "con", None)
+    if con is None:
+        con = local.con = duckdb.connect()
+        try:
+            con.execute("SET enable_progress_bar = false")
+        except Exception:  # (refused in a Jupyter kernel without ipywidgets)
+            pass
+    return con
+
+
+_ENGINES: dict = {}
 
 
 def canaries(frame: pd.DataFrame, columns: Iterable[object], min_length: int = 4) -> set[str]:
