@@ -282,29 +282,34 @@ def _rated(value):
     return value.notnull().cast("int64")
 
 
-def _mean_of_rated(points, rated) -> object:
-    """The mean of the rated factors from their sum and count (null when none is rated)."""
+def _mean_of_rated(values: list) -> object:
+    """The mean of the rated ones among ``values`` (null when none is rated). For two (every
+    CSI domain has two factors) it is (coalesce(a, b) + coalesce(b, a)) / 2: a or b when only
+    one is rated, and the very same number as (a + b) / 2 when both are, in a few operations
+    per row instead of counting the rated ones."""
     import ibis
 
-    return ibis.ifelse(rated > 0, points / rated.cast("float64"), ibis.null("float64"))
+    if len(values) == 2:
+        a, b = values
+        return (a.coalesce(b) + b.coalesce(a)) / 2.0
+    rated = _add(_rated(v) for v in values)
+    return ibis.ifelse(rated > 0, _add(v.fill_null(0.0) for v in values) / rated.cast("float64"),
+                       ibis.null("float64"))
 
 
-def _all_rated(points, rated) -> object:
-    """The total score (12–48), only when all 12 factors are rated."""
-    import ibis
-
-    return ibis.ifelse(rated == len(FACTORS), points, ibis.null("float64"))
+def _all_rated(values: list) -> object:
+    """The total score (12–48), only when all 12 factors are rated: a sum is null as soon as
+    one of its terms is."""
+    return _add(values)
 
 
 def _domain_mean(values: dict, codes) -> object:
     """Mean of a domain's rated factors (null when none is rated)."""
-    return _mean_of_rated(_add(values[c].fill_null(0.0) for c in codes),
-                          _add(_rated(values[c]) for c in codes))
+    return _mean_of_rated([values[c] for c in codes])
 
 
 def _total(values: dict) -> object:
-    return _all_rated(_add(values[c].fill_null(0.0) for c in FACTORS),
-                      _add(_rated(values[c]) for c in FACTORS))
+    return _all_rated([values[c] for c in FACTORS])
 
 
 def _aligned(result: pd.DataFrame, source) -> pd.DataFrame:
@@ -584,28 +589,28 @@ def change(df: pd.DataFrame, child: str = "child_id", round: str = "round",
         staged_columns[f"vb_{c}"] = ibis.ifelse(both, pairs[f"b_{c}"], ibis.null("float64"))
         staged_columns[f"va_{c}"] = ibis.ifelse(both, pairs[f"a_{c}"], ibis.null("float64"))
     joined = pairs.select(**staged_columns).view()  # a boundary: later stages use its columns
-    # per factor and side: the score, the score or 0, rated (0/1) and needing services (0/1),
-    # computed once; the domains, the total and the counts add these columns up
+    # per factor and side: the score and whether it needs services (0/1), computed once; the
+    # domains, the total and the counts are made of these columns
     parts = {}
     for side in ("b", "a"):
         for c in FACTORS:
             value = joined[f"v{side}_{c}"]
-            parts |= {f"v{side}_{c}": value, f"z{side}_{c}": value.fill_null(0.0),
-                      f"r{side}_{c}": _rated(value), f"f{side}_{c}": _flagged(value)}
+            parts |= {f"v{side}_{c}": value, f"f{side}_{c}": _flagged(value)}
     prepared = joined.select(**parts).view()
 
     def add(kind: str, side: str, codes):
         return _add(prepared[f"{kind}{side}_{c}"] for c in codes)
 
     def item(side: str, codes):
-        """(score, needs services) of one side for a factor, a domain or the total."""
+        """(score, needs services) of one side for a factor, a domain or the total (the flag
+        counts only where the score is not null, below)."""
         if len(codes) == 1:
             return prepared[f"v{side}_{codes[0]}"], prepared[f"f{side}_{codes[0]}"].cast("float64")
-        rated, points = add("r", side, codes), add("z", side, codes)
+        values = [prepared[f"v{side}_{c}"] for c in codes]
         flag = (add("f", side, codes) > 0).cast("float64")
         if len(codes) == len(FACTORS):
-            return _all_rated(points, rated), flag
-        return _mean_of_rated(points, rated), ibis.ifelse(rated > 0, flag, ibis.null("float64"))
+            return _all_rated(values), flag
+        return _mean_of_rated(values), flag
 
     items = []
     for name, codes in ([(code, (code,)) for code in FACTORS] + list(DOMAINS.items())
