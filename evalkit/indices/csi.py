@@ -468,11 +468,21 @@ def _time_order(rounds: pd.Series, column: str, source: str) -> list:
 
 def _as_present(value: Any, present: list) -> Any:
     """``value`` as the round column holds it: 1 asked for, '1' present (a CSV read as text),
-    or the other way round."""
+    '1.0' present (a number column exported as text), or the other way round."""
     if value in present:
         return value
     same = [r for r in present if str(r).strip() == str(value).strip()]
+    if not same and _as_number(value) is not None:
+        same = [r for r in present if _as_number(r) == _as_number(value)]
     return same[0] if len(same) == 1 else value
+
+
+def _as_number(value: Any) -> float | None:
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        return None
+    return number if np.isfinite(number) else None
 
 
 def _count(value) -> int:

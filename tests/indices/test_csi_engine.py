@@ -253,3 +253,20 @@ def test_a_file_is_validated_once_and_again_when_it_changes(tmp_path, monkeypatc
     path.write_text("\n".join(text) + "\n", encoding="utf-8")
     with pytest.raises(csi.DataError, match=rf"export\.csv, line {last + 1}, column"):
         csi.change(path, child=child, round=rnd)
+
+
+def test_rounds_written_as_decimals_match_whole_numbers_asked_for(tmp_path):
+    """A round column exported as '1.0'/'2.0' text is compared when 1 and 2 are asked for,
+    as the same file with '1'/'2' is; an absent round is still refused."""
+    header = "child_id,round," + ",".join(csi.FACTORS)
+    rows = {("C1", 1): "1", ("C1", 2): "2", ("C2", 1): "3", ("C2", 2): "4", ("C3", 1): "2"}
+    for name, form in (("decimal", "{}.0"), ("whole", "{}")):
+        lines = [header] + [f"{c},{form.format(r)},{','.join([v] * 12)}" for (c, r), v in rows.items()]
+        (tmp_path / f"{name}.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    decimal = csi.change(tmp_path / "decimal.csv", before=1, after=2)
+    whole = csi.change(tmp_path / "whole.csv", before=1, after=2)
+    pd.testing.assert_frame_equal(decimal.table, whole.table)
+    assert (decimal.children_paired, decimal.only_before, decimal.mean_flagged_before) == (2, 1, 6.0)
+    assert csi.paired_flagged(tmp_path / "decimal.csv", before=1, after=2).tolist() == [12, 12, 0, 0, 12]
+    with pytest.raises(csi.DataError, match="has no round 3"):
+        csi.change(tmp_path / "decimal.csv", before=3, after=2)
