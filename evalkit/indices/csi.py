@@ -509,6 +509,12 @@ def _refuse_repeat(df, t, child: str, round: str, before, after) -> None:
                         "twice in one round; expected one assessment per child and round.")
     row = int(second[engine.ROW].iloc[0])  # (the row shown is a repeat of an earlier one)
     place = where(df, row) if isinstance(df, pd.DataFrame) else f"{_where_from(df)}, row {row + 1}"
+    if pd.isna(second["c"].iloc[0]):  # blank IDs cannot be told apart, nor paired
+        raise DataError(
+            f"{place}, column {child!r}: a second assessment in round "
+            f"{show(second['r'].iloc[0])} with a blank child ID; expected every assessment to "
+            "name its child."
+        )
     raise DataError(
         f"{place}, columns {child!r}/{round!r}: child {show(second['c'].iloc[0])} is "
         f"assessed twice in round {show(second['r'].iloc[0])}; expected one assessment per "

@@ -270,3 +270,17 @@ def test_rounds_written_as_decimals_match_whole_numbers_asked_for(tmp_path):
     assert csi.paired_flagged(tmp_path / "decimal.csv", before=1, after=2).tolist() == [12, 12, 0, 0, 12]
     with pytest.raises(csi.DataError, match="has no round 3"):
         csi.change(tmp_path / "decimal.csv", before=3, after=2)
+
+
+def test_two_assessments_with_blank_child_ids_are_refused_as_blank(tmp_path):
+    """Two assessments of one round without a child ID are named as blank IDs (they cannot be
+    told apart or paired), not as a child called 'nan' assessed twice."""
+    header = "child_id,round," + ",".join(csi.FACTORS)
+    cells = ",".join(["3"] * 12)
+    path = tmp_path / "blank_ids.csv"
+    path.write_text(f"{header}\nC1,1,{cells}\n,1,{cells}\n,1,{cells}\nC1,2,{cells}\n",
+                    encoding="utf-8")
+    for source, place in ((path, r"blank_ids\.csv, line 4"), (pd.read_csv(path), "row index 2")):
+        with pytest.raises(csi.DataError, match=rf"{place}, column 'child_id': a second "
+                           r"assessment in round '?1'? with a blank child ID"):
+            csi.change(source)
