@@ -618,14 +618,17 @@ def change(df: pd.DataFrame, child: str = "child_id", round: str = "round",
         return _add(prepared[f"{kind}{side}_{c}"] for c in codes)
 
     def item(side: str, codes):
-        """(score, needs services) of one side for a factor, a domain or the total (the flag
-        counts only where the score is not null, below)."""
-        if len(codes) == 1:
-            return prepared[f"v{side}_{codes[0]}"], prepared[f"f{side}_{codes[0]}"].cast("float64")
+        """(score, needs services 0/1) of one side for a factor, a domain or the total. The
+        flag is 0 wherever the score is null: a factor's flag is 0 where it is not rated at
+        both assessments, and so is a domain's where neither of its factors is; the total's,
+        which other factors could set, is masked."""
         values = [prepared[f"v{side}_{c}"] for c in codes]
-        flag = (add("f", side, codes) > 0).cast("float64")
+        if len(codes) == 1:
+            return values[0], prepared[f"f{side}_{codes[0]}"]
+        flag = (add("f", side, codes) > 0).cast("int64")
         if len(codes) == len(FACTORS):
-            return _all_rated(values), flag
+            total = _all_rated(values)
+            return total, ibis.ifelse(total.notnull(), flag, 0)
         return _mean_of_rated(values), flag
 
     items = []
@@ -636,9 +639,7 @@ def change(df: pd.DataFrame, child: str = "child_id", round: str = "round",
     columns = {"nfb": add("f", "b", FACTORS), "nfa": add("f", "a", FACTORS)}
     for i, (_name, xb, xa, fb, fa) in enumerate(items):
         # (an item is rated at both assessments or at neither: xb and xa are null together)
-        columns |= {f"xb{i}": xb, f"xa{i}": xa,
-                    f"fb{i}": ibis.ifelse(xb.notnull(), fb, ibis.null("float64")),
-                    f"fa{i}": ibis.ifelse(xb.notnull(), fa, ibis.null("float64"))}
+        columns |= {f"xb{i}": xb, f"xa{i}": xa, f"fb{i}": fb, f"fa{i}": fa}
     items_table = prepared.select(**columns)  # one column per item, then one aggregate each
     metrics = {"paired_children": items_table.count(),
                "flagged_before": items_table["nfb"].mean(),
