@@ -118,16 +118,23 @@ def rows(expression, n: int, backend=None) -> pd.DataFrame:
             places = batch.column(ROW).to_numpy()
             if seen + len(places) > n:
                 raise RowCount(seen + len(places))
-            start = int(places[0]) if len(places) else 0
-            # a batch is usually a run of consecutive rows: written as a slice, not scattered
-            run_of_rows = (len(places) and int(places[-1]) - start + 1 == len(places)
-                           and bool((places[1:] > places[:-1]).all()))
-            where = slice(start, start + len(places)) if run_of_rows else places
+            # a batch is made of runs of consecutive rows (the engine's vectors, from several
+            # threads): each run is written as a slice, which is far cheaper than scattering
+            # every value; a batch of short runs is scattered
+            cuts = np.flatnonzero(np.diff(places) != 1) + 1
+            starts, stops = np.r_[0, cuts], np.r_[cuts, len(places)]
+            runs = [(int(places[a]), int(a), int(b)) for a, b in zip(starts, stops)] \
+                if len(places) and len(cuts) < len(places) // 64 else None
             for name in names:
                 column = batch.column(name)
                 if column.null_count and out[name].dtype.kind in "ib":
                     out[name] = out[name].astype("float64" if out[name].dtype.kind == "i" else object)
-                out[name][where] = column.to_numpy(zero_copy_only=False)
+                values, target = column.to_numpy(zero_copy_only=False), out[name]
+                if runs is None:
+                    target[places] = values
+                    continue
+                for first, a, b in runs:
+                    target[first:first + b - a] = values[a:b]
             seen += len(places)
     finally:
         batches.close()  # (a result left open blocks the connection's next query)
