@@ -224,7 +224,10 @@ def find_header(rows: list[list[Any]], expect: set[str]) -> int:
     return next(i for i, w in enumerate(widths) if w > 0)
 
 
-def _column_names(header: list[Any], source: str, sheet: str | None, row: int) -> list[str]:
+def _column_names(header: list[Any], source: str, sheet: str | None, row: int,
+                  unit: str = "row") -> list[str]:
+    """The header's cells as column names; a name given twice is refused, naming the header's
+    place (``unit`` "line" for a text file, where places are the file's lines)."""
     names = []
     for i, cell in enumerate(header):
         name = "" if _is_blank(cell) else _header_text(cell)
@@ -232,7 +235,7 @@ def _column_names(header: list[Any], source: str, sheet: str | None, row: int) -
     seen: dict[str, int] = {}
     for i, name in enumerate(names):
         if name in seen:
-            where = f"{source}" + (f", sheet {sheet!r}" if sheet else "") + f", row {row}"
+            where = f"{source}" + (f", sheet {sheet!r}" if sheet else "") + f", {unit} {row}"
             raise DataError(f"{where}: two columns are named {name!r} (columns "
                             f"{_letters(seen[name])} and {_letters(i)}); expected each column "
                             "name once, so that no column is silently ignored.")
@@ -418,7 +421,7 @@ def _read_text(data: bytes, source: str, options: ReadOptions, expect: set[str])
                         na_values=[""], skip_blank_lines=False, engine="python" if len(sep) > 1 else "c",
                         header=None)
     if frame.empty:
-        names = _column_names([], source, None, header_index + 1)
+        names = _column_names([], source, None, header_index + 1, "line")
         out = pd.DataFrame(columns=names)
         out[ROW] = np.array([], dtype=int)
     else:
@@ -426,7 +429,7 @@ def _read_text(data: bytes, source: str, options: ReadOptions, expect: set[str])
         width = len(header)
         while width and _is_blank(header[width - 1]) and frame.iloc[1:, width - 1].isna().all():
             width -= 1
-        names = _column_names(header[:width], source, None, header_index + 1)
+        names = _column_names(header[:width], source, None, header_index + 1, "line")
         out = frame.iloc[1:, :width].copy()
         out.columns = names
         out[ROW] = _line_numbers(reader_text, sep, len(out)) + header_index
@@ -759,7 +762,7 @@ def _engine_csv(path: Path):
         header_index = find_header(sample, set())
         if header_index >= len(sample):
             return None
-        names = _column_names(sample[header_index], str(path), None, header_index + 1)
+        names = _column_names(sample[header_index], str(path), None, header_index + 1, "line")
         table_name = f"evalkit_csv_{next(_CSV_NUMBERS)}"
         con = embedded_engine().con
         try:

@@ -130,6 +130,20 @@ def test_csv_line_numbers_count_title_lines_and_quoted_line_breaks(tmp_path):
     assert table.where(6) == "x.csv, line 6"
 
 
+def test_a_repeated_csv_header_names_its_line(tmp_path):
+    """A column named twice in a CSV's header is refused at the header's line, counting the
+    title lines above it, for the data-in reader and for the engine's own parse."""
+    from evalkit.data.read import read_table
+    from evalkit.errors import DataError
+    from evalkit.indices import csi
+
+    path = tmp_path / "x.csv"
+    path.write_text("Export of 2020\n\nchild_id,round,1A,1A,1B\nC1,1,1,2,3\n")
+    for call in (read_table, csi.score):
+        with pytest.raises(DataError, match=r"x\.csv, line 3: two columns are named '1A'"):
+            call(path)
+
+
 def test_excel_rows_count_from_the_top_of_the_sheet(tmp_path, truth):
     from evalkit.data.read import ROW, read
 
