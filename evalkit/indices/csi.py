@@ -249,6 +249,11 @@ content, factor columns): a file is validated once, and later queries on it (``c
 after ``score``) neither test its cells nor keep their text."""
 
 
+def _path_text(source):
+    """A path given as bytes, as text (as the file system decodes it); anything else as is."""
+    return os.fsdecode(source) if isinstance(source, bytes) else source
+
+
 def _is_text_file(source) -> bool:
     """A path to a CSV (or other text) file: the engine reads it, but names places by record,
     not by the file's line."""
@@ -329,6 +334,7 @@ def factor_scores(df) -> FactorScores:
         For the first cell (in row order) that is not 1–4, ``n/a`` or blank; the message
         names the file or frame, the line or row, the column and the value.
     """
+    df = _path_text(df)
     staged = _validated(df)
     frame = _aligned(staged.checked_rows(staged.table), df)
     return FactorScores(values=frame[list(FACTORS)].astype("float64"),
@@ -345,6 +351,7 @@ def score(df) -> pd.DataFrame:
     else NaN), ``factors_rated``, ``factors_not_applicable`` and ``flagged`` (number of rated
     factors scored 1 or 2, i.e. needing services).
     """
+    df = _path_text(df)
     staged = _validated(df)
     t = staged.table
     values = {code: t[code] for code in FACTORS}
@@ -571,6 +578,7 @@ def change(df: pd.DataFrame, child: str = "child_id", round: str = "round",
     ('2' before '10'), names by their words (Baseline < Midline < Endline); rounds whose
     order cannot be told are refused with a sentence.
     """
+    df = _path_text(df)
     import ibis
 
     source = _where_from(df)
@@ -696,6 +704,7 @@ def flagged_by_round(df, round: str = "round") -> pd.DataFrame:
     flagged factors, per round: columns ``round, children, any_flagged_pct, mean_flagged``
     plus one ``<code>_flagged_pct`` column per factor (denominator: children rated on it,
     ``<code>_rated``)."""
+    df = _path_text(df)
     staged = _validated(df, keep=(round,))
     t = staged.table
     values = {code: t[code] for code in FACTORS}
@@ -731,6 +740,7 @@ def paired_flagged(df, child: str = "child_id", round: str = "round",
     factors rated in it (as :func:`score`'s ``flagged``). A paired test of this column gives
     :class:`CSIChange`'s ``mean_flagged_before`` and ``mean_flagged_after``. ``before`` and
     ``after`` are read as :func:`change` reads them (by default the first and last round)."""
+    df = _path_text(df)
     import ibis
 
     staged = _validated(df, keep=tuple(dict.fromkeys((child, round))))

@@ -5,6 +5,7 @@ a local Spark."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -284,3 +285,14 @@ def test_two_assessments_with_blank_child_ids_are_refused_as_blank(tmp_path):
         with pytest.raises(csi.DataError, match=rf"{place}, column 'child_id': a second "
                            r"assessment in round '?1'? with a blank child ID"):
             csi.change(source)
+
+
+def test_a_path_given_as_bytes_is_read_like_text(tmp_path):
+    df, child, rnd, before, after = cases()["messy_text"]
+    path = _as_exported(df, tmp_path / "export.csv")
+    as_bytes = os.fsencode(path)
+    pd.testing.assert_frame_equal(csi.score(as_bytes), csi.score(str(path)))
+    pd.testing.assert_frame_equal(csi.change(as_bytes, child=child, round=rnd).table,
+                                  csi.change(path, child=child, round=rnd).table)
+    assert csi.paired_flagged(as_bytes, child, rnd).tolist() == \
+        csi.paired_flagged(path, child, rnd).tolist()
