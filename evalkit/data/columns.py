@@ -24,15 +24,28 @@ def where(frame: pd.DataFrame, position: int) -> str:
     "cif/csi.xlsx, sheet 'Data', row 27"); other frames read with a ``source`` give
     "file.csv, line N"; a frame built in Python gives "data frame, row index 13".
     """
-    rows = frame.attrs.get("rows")
-    if rows is not None and position < len(rows):
-        return str(rows[position])
-    source = frame.attrs.get("source")
-    if source is not None:
+    rows, source = frame.attrs.get("rows"), frame.attrs.get("source")
+    if rows is not None:
+        place = _read_place(frame, position, rows)
+        if place is not None:
+            return place
+    elif source is not None:
         return f"{source}, line {position + frame.attrs.get('first_line', 2)}"
     label = frame.index[position]
     label = label.item() if hasattr(label, "item") else label  # (a NumPy scalar shown plainly)
-    return f"data frame, row index {label!r}"
+    return f"{source if rows is not None and source else 'data frame'}, row index {label!r}"
+
+
+def _read_place(frame: pd.DataFrame, position: int, rows: list) -> str | None:
+    """Where row ``position`` is in the file: ``rows`` is indexed by the frame's row labels as
+    the data-in layer read it (0, 1, 2 …), and a row keeps its label when the frame is
+    filtered, sorted or sampled (pandas keeps ``attrs`` too). After the index is renumbered
+    (``reset_index``) the label no longer says which record a row was; None for labels that
+    cannot be records."""
+    label = frame.index[position]
+    if isinstance(label, (int, np.integer)) and 0 <= label < len(rows) and frame.index.is_unique:
+        return str(rows[int(label)])
+    return None
 
 
 def show(value: object) -> str:

@@ -661,11 +661,12 @@ def _read_labelled(path: Path, source: str, suffix: str) -> RawTable:
 def read_table(path: str | Path, *, label: str | None = None, **options: Any) -> pd.DataFrame:
     """A data file as a DataFrame of the file's own columns (for notebooks and tests).
 
-    ``attrs["rows"]`` holds where each row is in the file, for messages; ``options`` are those of
-    :class:`ReadOptions`.
+    ``attrs["rows"]`` holds where each row is in the file, for messages, by the row's index
+    label (0, 1, 2 … as read; a filtered or sorted frame's rows keep theirs); ``options`` are
+    those of :class:`ReadOptions`.
     """
     table = read(path, label or str(path), ReadOptions(**options))
-    frame = table.frame.drop(columns=[ROW])
+    frame = table.frame.drop(columns=[ROW]).reset_index(drop=True)
     frame.attrs["source"] = table.source
     frame.attrs["rows"] = [table.where(r) for r in table.frame[ROW]]
     return frame

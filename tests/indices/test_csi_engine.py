@@ -296,3 +296,20 @@ def test_a_path_given_as_bytes_is_read_like_text(tmp_path):
                                   csi.change(path, child=child, round=rnd).table)
     assert csi.paired_flagged(as_bytes, child, rnd).tolist() == \
         csi.paired_flagged(path, child, rnd).tolist()
+
+
+def test_a_filtered_or_sorted_frame_from_the_reader_names_the_bad_cells_line(tmp_path):
+    """A frame from ``read_table`` keeps each row's place in the file through filtering and
+    sorting (by its index label), so a bad cell is named at its own line."""
+    from evalkit.data.read import read_table
+
+    header = "child_id,round," + ",".join(csi.FACTORS)
+    cells = ",".join(["3"] * 12)
+    path = tmp_path / "export.csv"
+    path.write_text(f"CSI export\n{header}\nC1,1,{cells}\nC2,1,{cells}\nC1,2,{cells}\n"
+                    f"C2,2,9{cells[1:]}\n", encoding="utf-8")
+    frame = read_table(path)
+    for shown in (frame, frame[frame["round"] == "2"], frame.sort_values("child_id"),
+                  frame.sample(frac=1, random_state=3)):
+        with pytest.raises(csi.DataError, match=r"export\.csv, line 6, column '1A'"):
+            csi.score(shown)
