@@ -97,16 +97,28 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def file_status(path: str | Path) -> tuple:
+    """What changes whenever a file is written: its device and inode, size, modification time
+    and inode change time (which every write moves and no program can set back)."""
+    status = os.stat(path)
+    return (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns,
+            status.st_ctime_ns)
+
+
+def settled(status: tuple) -> bool:
+    """Whether a file of this :func:`file_status` was last written over two seconds ago. File
+    times are coarser than writes: a second write within a tick could leave them unchanged,
+    so only a settled file's status stands for its content."""
+    return time.time_ns() - max(status[3], status[4]) >= 2_000_000_000
+
+
 def file_digest(path: str | Path) -> str:
     """SHA-256 of a file's bytes, read in blocks (hashing is far cheaper than parsing).
 
-    Within one process a file is hashed again only when its status changes: the status
-    includes the inode's change time, which every write to the file moves and which no
-    program can set back. A file written in the last two seconds is always hashed again
-    (file times are coarser than writes, so a second write could leave them unchanged)."""
-    status = os.stat(path)
-    stamp = (str(Path(path).resolve()), status.st_dev, status.st_ino, status.st_size,
-             status.st_mtime_ns, status.st_ctime_ns)
+    Within one process a settled file is hashed again only when its status changes
+    (:func:`file_status`, :func:`settled`)."""
+    status = file_status(path)
+    stamp = (str(Path(path).resolve()), *status)
     known = _DIGESTS.get(stamp)
     if known is not None:
         return known
@@ -114,7 +126,7 @@ def file_digest(path: str | Path) -> str:
     with Path(path).open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             hashed.update(block)
-    if time.time_ns() - max(status.st_mtime_ns, status.st_ctime_ns) < 2_000_000_000:
+    if not settled(status):
         return hashed.hexdigest()
     if len(_DIGESTS) > 1024:
         _DIGESTS.clear()

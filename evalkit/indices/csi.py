@@ -167,13 +167,29 @@ class _Staged:
     keep: tuple = ()
     key: Any = None
     checked: bool = False
+    status: Any = None
 
     def check(self, first_bad) -> None:
         """Refuse the source when ``first_bad`` (the first bad row's number, from a query's
         result over all its rows) is set: one sentence naming the file or frame, the row and
-        the column. A file found valid is remembered as such (:data:`_CHECKED`)."""
+        the column. A file found valid is remembered as such (:data:`_CHECKED`).
+
+        A file is refused if it was written while it was read (its status differs from the
+        one taken before it was opened): what the engine read and what was hashed or
+        remembered as valid could then differ."""
+        if self.status is not None:
+            from evalkit.data.read import file_status, settled
+
+            try:
+                now = file_status(self.source)
+            except OSError:  # (removed or renamed meanwhile)
+                now = None
+            if now != self.status:
+                raise DataError(f"{self.source}: the file changed while it was being read; "
+                                "expected it to stay the same until the call returns (run it "
+                                "again).")
         if first_bad is None or pd.isna(first_bad):
-            if self.key is not None:
+            if self.key is not None and settled(self.status):
                 _CHECKED.add(self.key)
             return
         row = int(first_bad)
@@ -221,6 +237,13 @@ def _validated(source, keep: tuple[str, ...] = ()) -> _Staged:
     """The source's parsed factors, staged in the engine (see :class:`_Staged`)."""
     import ibis
 
+    status = None
+    if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__"):
+        from evalkit.data.read import file_status
+
+        if not Path(os.fsdecode(source)).is_file():
+            engine.table(source)  # (the data-in layer's sentence for a missing file)
+        status = file_status(source)  # before the file is opened: see _Staged.check
     t = engine.table(source)
     for column in keep:
         if column not in t.columns:
@@ -229,18 +252,19 @@ def _validated(source, keep: tuple[str, ...] = ()) -> _Staged:
                             f"{', '.join(c for c in t.columns if c != engine.ROW)}.")
     columns = _columns(t, source)
     key = None
-    if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__"):
-        from evalkit.data.read import file_digest
+    if status is not None:
+        from evalkit.data.read import file_digest, settled
 
         key = (str(Path(os.fsdecode(source)).resolve()), file_digest(source),
                tuple(columns.items()))
+        key = key if settled(status) else None  # (a file just written is always tested)
     checked = key in _CHECKED
     parsed = _parse(t, columns, keep, checked)
     bad = (ibis.literal(False) if checked
            else ibis.or_(*(parsed[f"bad_{code}"] for code in FACTORS)))
     staged = parsed.select(engine.ROW, *keep, *FACTORS, *[f"na_{code}" for code in FACTORS],
                            **{BAD: bad}).view()
-    return _Staged(staged, source, t, parsed, columns, keep, key, checked)
+    return _Staged(staged, source, t, parsed, columns, keep, key, checked, status)
 
 
 _CHECKED: set = set()

@@ -240,6 +240,10 @@ def test_a_file_is_validated_once_and_again_when_it_changes(tmp_path, monkeypatc
         return parse(t, columns, keep, checked)
 
     monkeypatch.setattr(csi, "_parse", spy)
+    from evalkit.data import read
+
+    later = read.time.time_ns() + 10 * 10**9  # the file is settled (written over 2 s ago)
+    monkeypatch.setattr(read.time, "time_ns", lambda: later)
     expected = csi.change(df, child=child, round=rnd)
     tested.clear()
     scores = csi.score(path)
@@ -313,3 +317,29 @@ def test_a_filtered_or_sorted_frame_from_the_reader_names_the_bad_cells_line(tmp
                   frame.sample(frac=1, random_state=3)):
         with pytest.raises(csi.DataError, match=r"export\.csv, line 6, column '1A'"):
             csi.score(shown)
+
+
+def test_a_file_written_while_it_is_read_is_refused_not_remembered(tmp_path, monkeypatch):
+    """A file rewritten between being opened and hashed (another program saving it) is
+    refused with a sentence, and is not remembered as valid: the next call tests it."""
+    from evalkit.data import read
+
+    header = "child_id,round," + ",".join(csi.FACTORS)
+    good = f"{header}\nC1,1,{','.join(['3'] * 12)}\nC1,2,{','.join(['4'] * 12)}\n"
+    bad = good.replace("4,4\n", "4,9\n")
+    path = tmp_path / "export.csv"
+    path.write_text(good, encoding="utf-8")
+    later = read.time.time_ns() + 10 * 10**9
+    monkeypatch.setattr(read.time, "time_ns", lambda: later)
+    columns = csi._columns
+
+    def saved_meanwhile(t, source):
+        path.write_text(bad, encoding="utf-8")
+        return columns(t, source)
+
+    monkeypatch.setattr(csi, "_columns", saved_meanwhile)
+    with pytest.raises(csi.DataError, match=r"export\.csv: the file changed while it was being read"):
+        csi.score(path)
+    monkeypatch.setattr(csi, "_columns", columns)
+    with pytest.raises(csi.DataError, match=r"export\.csv, line 3, column '6B'"):
+        csi.score(path)
