@@ -12,11 +12,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import secrets
 from collections.abc import Iterable
-import hashlib
 from pathlib import Path
 
 import numpy as np

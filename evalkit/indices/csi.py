@@ -509,6 +509,7 @@ def _as_present(value: Any, present: list) -> Any:
 
 
 def _as_number(value: Any) -> float | None:
+    """A round value as a finite number ('1.0', ' 2 ', 3), or None."""
     try:
         number = float(str(value).strip())
     except ValueError:
@@ -691,9 +692,10 @@ def change(df: pd.DataFrame, child: str = "child_id", round: str = "round",
     rows = []
     for i, (name, *_exprs) in enumerate(items):
         n = int(m[f"n{i}"])
+        counted = {k: _count(m[f"{k}{i}"]) for k in ("up", "down", "fb", "fa")}
         # (the unchanged are the paired neither up nor down: one aggregate fewer per item)
-        m[f"same{i}"] = n - _count(m[f"up{i}"]) - _count(m[f"down{i}"])
-        share = (lambda k, n=n, i=i: float(m[f"{k}{i}"]) / n * 100 if n else float("nan"))
+        counted["same"] = n - counted["up"] - counted["down"]
+        share = (lambda k, n=n: counted[k] / n * 100 if n else float("nan"))
         mean_before, mean_after = float(m[f"mb{i}"]), float(m[f"ma{i}"])
         level = "factor" if name in FACTORS else "domain" if name in DOMAINS else "total"
         rows.append({

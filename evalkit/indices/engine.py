@@ -119,8 +119,8 @@ def rows(expression, n: int, backend=None) -> pd.DataFrame:
             if seen + len(places) > n:
                 raise RowCount(seen + len(places))
             # a batch is made of runs of consecutive rows (the engine's vectors, from several
-            # threads): each run is written as a slice, which is far cheaper than scattering
-            # every value; a batch of short runs is scattered
+            # threads): each run is written as a slice, cheaper than scattering every value;
+            # a batch of short runs is scattered
             cuts = np.flatnonzero(np.diff(places) != 1) + 1
             starts, stops = np.r_[0, cuts], np.r_[cuts, len(places)]
             runs = [(int(places[a]), int(a), int(b)) for a, b in zip(starts, stops)] \
