@@ -238,7 +238,7 @@ def _validated(source, keep: tuple[str, ...] = ()) -> _Staged:
     import ibis
 
     status = None
-    if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__"):
+    if engine.is_path(source):
         from evalkit.data.read import file_status
 
         if not Path(os.fsdecode(source)).is_file():
@@ -281,8 +281,7 @@ def _path_text(source):
 def _is_text_file(source) -> bool:
     """A path to a CSV (or other text) file: the engine reads it, but names places by record,
     not by the file's line."""
-    return (isinstance(source, (str, bytes)) or hasattr(source, "__fspath__")) and \
-        str(source).lower().endswith(TEXT_SUFFIXES)
+    return engine.is_path(source) and str(source).lower().endswith(TEXT_SUFFIXES)
 
 
 def _read_frame(source) -> pd.DataFrame:

@@ -16,7 +16,7 @@ from evalkit.data.read import ENGINE_ROW as ROW
 from evalkit.data.read import embedded_engine as duckdb
 from evalkit.data.read import QUIET, frame_table
 
-__all__ = ["ROW", "duckdb", "spark", "is_table", "table", "run", "rows"]
+__all__ = ["ROW", "duckdb", "spark", "is_table", "is_path", "table", "run", "rows"]
 
 
 def spark(session=None):
@@ -44,6 +44,11 @@ def is_table(source: Any) -> bool:
     return isinstance(source, ir.Table)
 
 
+def is_path(source: Any) -> bool:
+    """Whether ``source`` names a file (text, bytes or a path object)."""
+    return isinstance(source, (str, bytes)) or hasattr(source, "__fspath__")
+
+
 def table(source: Any):
     """``source`` as an Ibis table with the row-number column :data:`ROW` (0-based, in the
     source's order): a DataFrame read in place (:func:`evalkit.data.read.frame_table`), an
@@ -55,7 +60,7 @@ def table(source: Any):
             **{ROW: ibis.row_number()})
     if isinstance(source, pd.DataFrame):
         return frame_table(source)
-    if not isinstance(source, (str, bytes)) and not hasattr(source, "__fspath__"):
+    if not is_path(source):
         raise TypeError(f"expected a DataFrame, an engine table or a path; got {type(source).__name__}")
     from evalkit.data.read import engine_table
 
