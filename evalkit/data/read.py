@@ -117,8 +117,7 @@ def file_digest(path: str | Path) -> str:
 
     Within one process a settled file is hashed again only when its status changes
     (:func:`file_status`, :func:`settled`)."""
-    status = file_status(path)
-    stamp = (str(Path(path).resolve()), *status)
+    stamp = status = file_status(path)  # (device and inode name the file, whatever its path)
     known = _DIGESTS.get(stamp)
     if known is not None:
         return known

@@ -255,8 +255,7 @@ def _validated(source, keep: tuple[str, ...] = ()) -> _Staged:
     if status is not None:
         from evalkit.data.read import file_digest, settled
 
-        key = (str(Path(os.fsdecode(source)).resolve()), file_digest(source),
-               tuple(columns.items()))
+        key = (file_digest(source), tuple(columns.items()))
         key = key if settled(status) else None  # (a file just written is always tested)
     checked = key in _CHECKED
     parsed = _parse(t, columns, keep, checked)
@@ -268,9 +267,9 @@ def _validated(source, keep: tuple[str, ...] = ()) -> _Staged:
 
 
 _CHECKED: set = set()
-"""Files whose factor cells were all found valid in this process, by (path, SHA-256 of the
-content, factor columns): a file is validated once, and later queries on it (``change``
-after ``score``) neither test its cells nor keep their text."""
+"""Files whose factor cells were all found valid in this process, by (SHA-256 of the content,
+factor columns), which is all their validity depends on: a file is validated once, and later
+queries on it (``change`` after ``score``) neither test its cells nor keep their text."""
 
 
 def _path_text(source):
