@@ -255,8 +255,8 @@ def _validated(source, keep: tuple[str, ...] = ()) -> _Staged:
     if status is not None:
         from evalkit.data.read import file_digest, settled
 
-        key = (file_digest(source), tuple(columns.items()))
-        key = key if settled(status) else None  # (a file just written is always tested)
+        if settled(status):  # (a file just written is always tested, and not hashed for it)
+            key = (file_digest(source), tuple(columns.items()))
     checked = key in _CHECKED
     parsed = _parse(t, columns, keep, checked)
     bad = (ibis.literal(False) if checked
