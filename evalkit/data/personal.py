@@ -16,6 +16,7 @@ import hashlib
 import os
 import re
 import secrets
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -180,14 +181,11 @@ class Pseudonymiser:
 
 def _engine():
     """A connection to the embedded columnar engine (in memory) for this thread."""
-    import threading
-
     import duckdb
 
-    local = _ENGINES.setdefault("local", threading.local())
-    con = getattr(local, "con", None)
+    con = getattr(_THREAD, "con", None)
     if con is None:
-        con = local.con = duckdb.connect()
+        con = _THREAD.con = duckdb.connect()
         try:
             con.execute("SET enable_progress_bar = false")
         except Exception:  # (refused in a Jupyter kernel without ipywidgets)
@@ -195,7 +193,7 @@ def _engine():
     return con
 
 
-_ENGINES: dict = {}
+_THREAD = threading.local()
 
 
 def canaries(frame: pd.DataFrame, columns: Iterable[object], min_length: int = 4) -> set[str]:
