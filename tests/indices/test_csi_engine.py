@@ -240,6 +240,8 @@ def test_a_file_is_validated_once_and_again_when_it_changes(tmp_path, monkeypatc
         return parse(t, columns, keep, checked)
 
     monkeypatch.setattr(csi, "_parse", spy)
+    # (files are remembered by content: an earlier test may have validated this very export)
+    monkeypatch.setattr(csi, "_CHECKED", set())
     from evalkit.data import read
 
     later = read.time.time_ns() + 10 * 10**9  # the file is settled (written over 2 s ago)
