@@ -29,6 +29,7 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
+from evalkit.data import bounds
 from evalkit.errors import DataError
 
 ROW = "__row__"
@@ -152,8 +153,12 @@ def read(path: str | Path, label: str | None = None, options: ReadOptions | None
     expect = {_simple(e) for e in expect if e}
     try:
         if suffix in (".dta", ".sav", ".zsav"):
+            bounds.labelled(path, shown)
             return _read_labelled(path, shown, suffix)
         data = path.read_bytes()
+        if suffix in (".zip", ".xlsx", ".xlsm", ".ods"):
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                (bounds.archive if suffix == ".zip" else bounds.workbook)(archive, shown)
         if suffix in TEXT_SUFFIXES:
             table = _read_text(data, shown, options, expect)
         elif suffix == ".parquet":
@@ -606,7 +611,8 @@ def _read_zip(data: bytes, source: str, options: ReadOptions, expect: set[str]) 
         from evalkit.instruments.csi import factor_code
 
         def score(name: str) -> tuple[int, int]:
-            head = archive.read(short[name])[:8192].decode("utf-8", "replace").splitlines()[:1]
+            with archive.open(short[name]) as stream:  # the header only, never the member
+                head = stream.read(8192).decode("utf-8", "replace").splitlines()[:1]
             cells = next(csv.reader(head), []) if head else []
             matches = len({_simple(c) for c in cells} & expect) + len(
                 {factor_code(c) for c in cells} - {None})

@@ -1,0 +1,194 @@
+"""Writes that cannot escape their folder.
+
+Every file the kit writes — reports, the index and headline files under ``--out``, the
+private ``DIR/.evalkit/`` folder (key, cache, check page, logs), and the files ``evalkit new``
+copies into a programme folder — goes through :func:`write`. Below the folder the caller
+names (its root), no component may be a symbolic link: each is opened with ``O_NOFOLLOW``
+relative to its parent's descriptor, the file is written to a new temporary file beside the
+target (``O_EXCL | O_NOFOLLOW``) and renamed over it, and a target that is a link is refused.
+A file is never written through a link, whatever the link points to.
+
+Private folders are mode 0700 and private files 0600; published files are readable like any
+other file the user writes (0666 less the umask).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import secrets
+import stat
+from pathlib import Path
+
+from evalkit.errors import EvalkitError
+
+DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
+
+
+class UnsafePath(EvalkitError):
+    """A write would follow a symbolic link or leave its folder."""
+
+
+def _parts(relative: str | Path) -> list[str]:
+    parts = [p for p in Path(relative).parts if p not in ("", ".")]
+    if not parts or any(p == ".." or os.sep in p or p.startswith("/") for p in parts):
+        raise UnsafePath(f"{relative}: not a plain path inside its folder.")
+    return parts
+
+
+def _refuse_link(root: Path, shown: Path) -> UnsafePath:
+    """The refusal, naming the path from the root's folder name on (no absolute path)."""
+    try:
+        named = Path(root.name) / shown.relative_to(root)
+    except ValueError:
+        named = shown
+    return UnsafePath(f"{named}: is a symbolic link (or passes through one); evalkit writes "
+                      f"only real files and folders inside {root.name}. Remove the link and run "
+                      "again.")
+
+
+def _open_dir(root: Path, parts: list[str], create: bool, private: bool) -> int:
+    """A descriptor of ``root/parts…``, each component opened without following links
+    (created when ``create``; private folders get mode 0700)."""
+    try:
+        fd = os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except FileNotFoundError:
+        if not create:
+            raise
+        root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    here = root
+    for name in parts:
+        here = here / name
+        try:
+            try:
+                child = os.open(name, DIR_FLAGS, dir_fd=fd)
+            except FileNotFoundError:
+                if not create:
+                    raise
+                try:
+                    os.mkdir(name, 0o700 if private else 0o777, dir_fd=fd)
+                except FileExistsError:
+                    pass
+                child = os.open(name, DIR_FLAGS, dir_fd=fd)
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
+                raise _refuse_link(root, here) from None
+            raise
+        os.close(fd)
+        fd = child
+        if private:
+            os.fchmod(fd, 0o700)
+    return fd
+
+
+def write(root: str | Path, relative: str | Path, data: bytes | str, *, private: bool = False,
+          exclusive: bool = False) -> Path:
+    """Write ``data`` to ``root/relative`` atomically, following no link below ``root``.
+
+    ``private``: folders 0700 and the file 0600 (the programme's ``.evalkit/``).
+    ``exclusive``: refuse when the file already exists (``evalkit new``).
+    """
+    root = Path(root)
+    parts = _parts(relative)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    fd = _open_dir(root, parts[:-1], create=True, private=private)
+    name = parts[-1]
+    target = root.joinpath(*parts)
+    try:
+        try:
+            existing = os.stat(name, dir_fd=fd, follow_symlinks=False)
+        except FileNotFoundError:
+            existing = None
+        if existing is not None:
+            if stat.S_ISLNK(existing.st_mode):
+                raise _refuse_link(root, target)
+            if not stat.S_ISREG(existing.st_mode):
+                raise UnsafePath(f"{target}: is not a regular file; evalkit writes files only.")
+            if exclusive:
+                raise FileExistsError(target)
+        tmp = f".{name}.{secrets.token_hex(6)}.tmp"
+        mode = 0o600 if private else 0o666
+        handle = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
+                         mode, dir_fd=fd)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+                if private:
+                    os.fchmod(out.fileno(), 0o600)
+            if exclusive:
+                try:
+                    os.link(tmp, name, src_dir_fd=fd, dst_dir_fd=fd, follow_symlinks=False)
+                except FileExistsError:
+                    raise FileExistsError(target) from None
+                os.unlink(tmp, dir_fd=fd)
+            else:
+                os.rename(tmp, name, src_dir_fd=fd, dst_dir_fd=fd)
+        except BaseException:
+            try:
+                os.unlink(tmp, dir_fd=fd)
+            except OSError:
+                pass
+            raise
+    finally:
+        os.close(fd)
+    return target
+
+
+def read(root: str | Path, relative: str | Path, limit: int | None = None) -> bytes:
+    """The bytes of ``root/relative``, following no link below ``root`` (at most ``limit``)."""
+    root = Path(root)
+    parts = _parts(relative)
+    fd = _open_dir(root, parts[:-1], create=False, private=False)
+    try:
+        try:
+            handle = os.open(parts[-1], os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0), dir_fd=fd)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise _refuse_link(root, root.joinpath(*parts)) from None
+            raise
+    finally:
+        os.close(fd)
+    with os.fdopen(handle, "rb") as source:
+        return source.read() if limit is None else source.read(limit)
+
+
+def remove(root: str | Path, relative: str | Path) -> None:
+    """Remove ``root/relative`` if it is there (a link is removed, never followed)."""
+    root = Path(root)
+    parts = _parts(relative)
+    try:
+        fd = _open_dir(root, parts[:-1], create=False, private=False)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    try:
+        os.unlink(parts[-1], dir_fd=fd)
+    except FileNotFoundError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def folder(root: str | Path, relative: str | Path = "", *, private: bool = False) -> Path:
+    """Make sure ``root/relative`` is a real folder (no link below ``root``); returns its path."""
+    root = Path(root)
+    parts = _parts(relative) if str(relative) not in ("", ".") else []
+    os.close(_open_dir(root, parts, create=True, private=private))
+    return root.joinpath(*parts)
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def neutralise(value):
+    """A spreadsheet cell that cannot run as a formula: text starting with = + - @, a tab or
+    a line break gets a leading apostrophe (text that is a number stays as it is)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        try:
+            float(value.replace(",", ""))
+            return value  # '-3.5' is a number written as text, not a formula
+        except ValueError:
+            return "'" + value
+    return value
