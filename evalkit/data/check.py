@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from evalkit import files
 from evalkit.data.programme import PRIVATE, ProgrammeData, load
 from evalkit.data.validate import Problem, summarise
 from evalkit.errors import EvalkitError
@@ -39,12 +40,21 @@ class CheckResult:
         return self.error is None and not self.problems
 
 
+def _round_name(data: ProgrammeData, number: int) -> str:
+    name = data.rounds.names.get(int(number)) if data.rounds is not None else None
+    if name is not None and name.declared:
+        return f"round {number} ({name.declared})"
+    if name is not None and name.word:
+        word, n = name.word
+        return f"round {number} ({word.format(n=n)})"
+    return f"round {number}"
+
+
 def _csi_facts(data: ProgrammeData) -> tuple[list[tuple[str, str]], pd.DataFrame]:
     frame = data.csi
-    labels = data.config.csi.round_labels
     facts = [("children", f"{frame['child'].nunique():,}"),
              ("assessments", f"{len(frame):,}"),
-             ("rounds", ", ".join(f"{labels.get(r, r)} ({n:,} children)" for r, n in
+             ("rounds", ", ".join(f"{_round_name(data, r)}: {n:,} children" for r, n in
                                   frame.groupby("round")["child"].nunique().items()))]
     duplicates = sum(1 for p in data.problems if p.rule == "duplicate")
     facts.append(("duplicate child-round rows (set aside)", f"{duplicates:,}"))
@@ -72,12 +82,13 @@ def _csi_facts(data: ProgrammeData) -> tuple[list[tuple[str, str]], pd.DataFrame
     return facts, pd.DataFrame(rows)
 
 
-def check(folder: str | Path) -> CheckResult:
-    """Load ``folder`` collecting every problem (rows with problems set aside, not stopped)."""
+def check(folder: str | Path, sections) -> CheckResult:
+    """Load ``folder`` collecting every problem (rows with problems set aside, not stopped);
+    ``sections``: the report sections whose rules say what to read."""
     folder = Path(folder)
     result = CheckResult(folder)
     try:
-        data = load(folder, use_cache=False, on_invalid="set_aside")
+        data = load(folder, sections, use_cache=False, on_invalid="set_aside")
     except EvalkitError as exc:
         result.error = str(exc)
         return result
@@ -88,14 +99,17 @@ def check(folder: str | Path) -> CheckResult:
         cfg = data.config.trial
         result.facts.append(("trial households", f"{data.trial[cfg.unit].nunique():,}"))
         result.facts.append(("trial villages", f"{data.trial[cfg.cluster].nunique():,}"))
+    if data.look_alike_ids:
+        result.facts.append(("IDs written in more than one way (invisible characters or another "
+                             "Unicode form) and counted as one", f"{data.look_alike_ids:,}"))
     return result
 
 
 def terminal_lines(result: CheckResult, limit: int = 20) -> list[str]:
     """The check for the data owner's terminal (values of bad cells included)."""
     name = result.folder.name
-    if result.error:
-        return [f"{name}: {result.error}"]
+    if result.error:  # an error sentence names its folder or file already
+        return [result.error if str(result.folder) in result.error else f"{name}: {result.error}"]
     if result.ok:
         status = "no problems found"
     elif result.data.config.on_invalid == "set_aside":
@@ -131,7 +145,6 @@ def write_page(result: CheckResult) -> Path | None:
     """``DIR/.evalkit/check.html``: counts and positions only, no value, no ID."""
     if not (result.folder / "programme.yml").is_file():
         return None  # not a programme folder: nothing to write into
-    target = result.folder / PRIVATE / "check.html"
     esc = html.escape
     parts = [f"<h1>Data check: {esc(result.folder.name)}</h1>"]
     if result.error:
@@ -167,8 +180,6 @@ def write_page(result: CheckResult) -> Path | None:
             f"<title>Data check: {esc(result.folder.name)}</title><style>{_STYLE}</style></head>"
             "<body>" + "\n".join(parts) + "</body></html>")
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(page, encoding="utf-8")
-    except OSError:
+        return files.write(result.folder, f"{PRIVATE}/check.html", page, private=True)
+    except (OSError, EvalkitError):
         return None
-    return target

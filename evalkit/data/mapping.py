@@ -8,7 +8,9 @@ file) travel with each record so that a message can always point at the user's o
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,6 +19,7 @@ import pandas as pd
 
 from evalkit.data.read import ROW, RawTable
 from evalkit.errors import DataError
+from evalkit.i18n import N_
 
 SRC = "__src__"
 """Column holding the index of the record's file in the list of tables read."""
@@ -31,6 +34,36 @@ ROUND_WORDS: dict[str, float] = {
 }
 """Round names whose order is known (baseline < midline < follow-up < endline); 'N months',
 'month N', 'round N', 'wave N', 'visit N', 'time N', 'tN' are ordered by N."""
+
+ROUND_NAMES: dict[str, str] = {
+    "baseline": N_("Baseline"), "base line": N_("Baseline"), "intake": N_("Intake"), "enrolment": N_("Enrolment"),
+    "enrollment": N_("Enrolment"), "admission": N_("Admission"), "before": N_("Before"), "pre": N_("Before"),
+    "midline": N_("Midline"), "mid line": N_("Midline"), "follow up": N_("Follow-up"), "followup": N_("Follow-up"),
+    "endline": N_("Endline"), "end line": N_("Endline"), "exit": N_("Exit"), "closure": N_("Closure"),
+    "completion": N_("Completion"), "after": N_("After"), "post": N_("After"),
+}
+"""Round words the kit names in its own words (translated with the report): a round the data
+call 'baseline' is shown as the kit's "Baseline" without being declared."""
+
+
+def round_name(label: Any) -> tuple[str, int | None] | None:
+    """The kit's name for a round label it knows — ("Baseline", None), ("{n} months", 6),
+    ("Round {n}", 2), ("Follow-up {n}", 1) — or None (a label the kit does not know is shown
+    only when programme.yml declares it)."""
+    key = _ORDINAL.sub(r"\1", simple(label))
+    if key in ROUND_NAMES:
+        return ROUND_NAMES[key], None
+    match = re.fullmatch(r"(\d+)\s*(?:months?|mo|m)|months?\s*(\d+)", key)
+    if match:
+        return N_("{n} months"), int(match.group(1) or match.group(2))
+    match = re.fullmatch(r"(?:round|wave|visit|time|assessment|phase|survey|t|r)\s*(\d+)", key)
+    if match:
+        return N_("Round {n}"), int(match.group(1))
+    match = re.fullmatch(r"(follow up|followup)\s*(\d+)", key)
+    if match:
+        return N_("Follow-up {n}"), int(match.group(2))
+    return None
+
 
 _NUMBERED = re.compile(r"^(?:(?:round|wave|visit|time|assessment|phase|t|r|survey)\s*(\d+(?:\.\d+)?)"
                        r"|(\d+(?:\.\d+)?)\s*(?:months?|mo|m)|(?:month)\s*(\d+(?:\.\d+)?)"
@@ -203,24 +236,57 @@ def carry_by_id(frame: pd.DataFrame, unit: str, columns: Sequence[str]) -> pd.Da
     return out
 
 
+def clean_id(text: str) -> str:
+    """An ID as the kit compares it: Unicode compatibility form (NFKC: another normal form,
+    full-width digits), format characters removed (zero-width joiners and spaces, soft
+    hyphens, direction marks, byte-order marks), spaces at the ends trimmed."""
+    text = unicodedata.normalize("NFKC", text)
+    if not text.isascii():
+        text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    return text.strip()
+
+
 def normalise_ids(values: pd.Series, ignore_leading_zeros: bool = False) -> pd.Series:
-    """IDs as text: Excel's 1001.0 as '1001', spaces trimmed; with ``ignore_leading_zeros``
-    '00123' and '123' are the same ID (Excel drops leading zeros between rounds)."""
+    """IDs as text: Excel's 1001.0 as '1001', invisible characters and other Unicode forms
+    made alike (:func:`clean_id`); with ``ignore_leading_zeros`` '00123' and '123' are the
+    same ID (Excel drops leading zeros between rounds)."""
     def one(v):
         if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
             return None
         if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
             return _number_key(v)
-        return str(v).strip()
+        return clean_id(str(v))
 
     if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
-        text = values.astype("string").str.strip()
+        text = values.astype("string")
+        if not text.str.isascii().fillna(True).all():  # the rare non-ASCII ID: made alike
+            text = text.str.normalize("NFKC").str.replace(_format_characters(), "", regex=True)
+        text = text.str.strip()
     else:
         text = map_unique(values, one)
     text = text.astype("string").replace("", pd.NA)
     if ignore_leading_zeros:
         text = text.str.replace(r"^0+(?=\d)", "", regex=True)
     return text
+
+
+@functools.lru_cache(maxsize=1)
+def _format_characters() -> str:
+    """A regular expression matching every Unicode format character (category Cf)."""
+    import sys
+
+    chars = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"]
+    return "[" + "".join(re.escape(c) for c in chars) + "]"
+
+
+def look_alike_ids(values: pd.Series) -> int:
+    """How many IDs were written in more than one way that :func:`normalise_ids` makes alike
+    (a zero-width character, another Unicode form): each such ID counts once."""
+    raw = pd.Series(pd.unique(values.dropna().astype(str).str.strip()))
+    if raw.empty:
+        return 0
+    cleaned = raw.map(clean_id)
+    return int((cleaned.value_counts() > 1).sum())
 
 
 _ORDINAL = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b")

@@ -13,14 +13,13 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import secrets
 import threading
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 PERSONAL_WORDS = frozenset((
@@ -137,22 +136,31 @@ class Pseudonymiser:
     def __init__(self, key: bytes):
         self._key = key
 
-    @classmethod
-    def for_folder(cls, private_dir: Path) -> "Pseudonymiser":
-        key_file = private_dir / "key"
+    @staticmethod
+    def key_for_folder(folder: Path, private: str = ".evalkit") -> bytes:
+        """The programme's key: read from ``folder/private/key``, or made and written there
+        (mode 0600, in a 0700 folder, never through a link); a folder that cannot be written
+        gets a key for this run only."""
+        from evalkit import files
+
         try:
-            if key_file.is_file():
-                return cls(bytes.fromhex(key_file.read_text().strip()))
-            private_dir.mkdir(parents=True, exist_ok=True)
-            key = secrets.token_bytes(32)
-            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as out:
-                out.write(key.hex())
-            return cls(key)
-        except FileExistsError:
-            return cls(bytes.fromhex(key_file.read_text().strip()))
-        except (OSError, ValueError):  # a read-only folder: a key for this run only
-            return cls(secrets.token_bytes(32))
+            return bytes.fromhex(files.read(folder, f"{private}/key", limit=200).decode().strip())
+        except FileNotFoundError:
+            pass
+        except (ValueError, UnicodeDecodeError):
+            return secrets.token_bytes(32)  # a damaged key file: this run only, never overwritten
+        key = secrets.token_bytes(32)
+        try:
+            files.write(folder, f"{private}/key", key.hex(), private=True, exclusive=True)
+            return key
+        except FileExistsError:  # another process made it first
+            return bytes.fromhex(files.read(folder, f"{private}/key", limit=200).decode().strip())
+        except OSError:  # a read-only folder: a key for this run only
+            return key
+
+    @classmethod
+    def for_folder(cls, folder: Path, private: str = ".evalkit") -> "Pseudonymiser":
+        return cls(cls.key_for_folder(folder, private))
 
     def hash(self, values: pd.Series) -> pd.Series:
         """Each ID replaced by 'P' + 16 hex digits of its keyed hash; blanks stay blank."""
@@ -209,3 +217,101 @@ def canaries(frame: pd.DataFrame, columns: Iterable[object], min_length: int = 4
             if len(text) >= min_length:
                 found.add(text)
     return found
+
+
+_TOKEN = re.compile(r"[^\W_]+")
+MAX_WORDS = 8
+"""A personal value is searched for by its first eight words."""
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN.findall(unicodedata.normalize("NFKC", text).casefold())
+
+
+class Canaries:
+    """The input's personal values as keyed hashes (BLAKE2b with the programme's key) of their
+    words, so that outputs can be searched for them without keeping the values: the data-in
+    layer computes them as it reads the files and keeps them in the validated cache; the
+    renderer searches every page for them (:meth:`found`)."""
+
+    def __init__(self, key: bytes, hashes: frozenset[str] = frozenset(),
+                 widths: frozenset[int] = frozenset(), firsts: frozenset[str] = frozenset()):
+        self._key = hashlib.blake2b(key, digest_size=32, person=b"evalkit-canary").digest()
+        self.hashes = frozenset(hashes)
+        self.widths = frozenset(widths)
+        self.firsts = frozenset(firsts)
+
+    def _hash(self, words: list[str]) -> str:
+        return hashlib.blake2b("\x1f".join(words).encode("utf-8"), key=self._key,
+                               digest_size=10).hexdigest()
+
+    def add(self, values: Iterable[str]) -> "Canaries":
+        hashes, widths, firsts = set(self.hashes), set(self.widths), set(self.firsts)
+        for value in values:
+            words = _tokens(str(value))[:MAX_WORDS]
+            if words and len("".join(words)) >= 4:
+                hashes.add(self._hash(words))
+                widths.add(len(words))
+                firsts.add(self._hash(words[:1]))
+        out = Canaries.__new__(Canaries)
+        out._key, out.hashes = self._key, frozenset(hashes)
+        out.widths, out.firsts = frozenset(widths), frozenset(firsts)
+        return out
+
+    def __bool__(self) -> bool:
+        return bool(self.hashes)
+
+    def __or__(self, other: "Canaries") -> "Canaries":
+        out = Canaries.__new__(Canaries)
+        out._key = self._key
+        out.hashes = self.hashes | other.hashes
+        out.widths = self.widths | other.widths
+        out.firsts = self.firsts | other.firsts
+        if other.hashes and other._key != self._key:  # several programmes: keep both keys' sets
+            out = _Union([self, other])
+        return out
+
+    def found(self, text: str) -> int:
+        """How many of the personal values occur in ``text`` (word for word)."""
+        if not self.hashes:
+            return 0
+        words = _tokens(text)
+        first: dict[str, bool] = {}
+        hits = set()
+        for i, word in enumerate(words):
+            starts = first.get(word)
+            if starts is None:
+                starts = first[word] = self._hash([word]) in self.firsts
+            if not starts:
+                continue
+            for width in self.widths:
+                if i + width <= len(words):
+                    h = self._hash(words[i:i + width])
+                    if h in self.hashes:
+                        hits.add(h)
+        return len(hits)
+
+    def record(self) -> dict:
+        return {"hashes": sorted(self.hashes), "widths": sorted(self.widths),
+                "firsts": sorted(self.firsts)}
+
+    @classmethod
+    def from_record(cls, key: bytes, record: dict) -> "Canaries":
+        return cls(key, frozenset(record.get("hashes", ())), frozenset(record.get("widths", ())),
+                   frozenset(record.get("firsts", ())))
+
+
+class _Union(Canaries):
+    """The canaries of several programmes (each keyed by its own programme)."""
+
+    def __init__(self, parts):
+        self.parts = [p for p in parts if p.hashes]
+        self.hashes = frozenset().union(*(p.hashes for p in self.parts))
+        self.widths = frozenset().union(*(p.widths for p in self.parts))
+        self.firsts = frozenset().union(*(p.firsts for p in self.parts))
+
+    def found(self, text: str) -> int:
+        return sum(p.found(text) for p in self.parts)
+
+    def __or__(self, other):
+        return _Union([*self.parts, other])

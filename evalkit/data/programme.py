@@ -1,11 +1,12 @@
 """A programme folder in, validated and pseudonymised tables out.
 
-:func:`load` reads every file a ``programme.yml`` names exactly once, finds each table,
-maps columns and values, reshapes, stacks and merges, validates every cell (all problems at
-once), sets rows aside or stops as the programme's ``on_invalid`` says, drops personal
-columns and replaces person IDs by keyed hashes. It writes the result as Parquet to the
-programme's private folder ``.evalkit/`` (with the key and the set-aside list), so that the
-report kernel and later runs read the validated cache instead of the exports.
+:func:`load` reads every file the report sections' rules name exactly once, finds each
+table, maps columns and values, reshapes, stacks and merges, validates every cell (all
+problems at once), sets rows aside or stops as the programme's ``on_invalid`` says, drops
+personal columns and replaces person IDs by keyed hashes. It writes the result as Parquet to
+the programme's private folder ``.evalkit/`` (with the key, the set-aside list and the keyed
+hashes of the personal values it dropped, which the renderer searches every page for), so
+that later loads read the validated cache instead of the exports.
 
 Rows read = rows used + rows set aside, for every file (:class:`RowAccount`).
 """
@@ -14,10 +15,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import json
-import os
-import tempfile
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,27 +27,31 @@ import numpy as np
 import pandas as pd
 
 from evalkit import config as config_mod
+from evalkit import files as safe
 from evalkit.data import formats, mapping, personal
 from evalkit.data.mapping import SRC, cell_key
 from evalkit.data.read import ROW, RawTable, ReadOptions, file_digest, read
+from evalkit.data.rules import CSIRule, SurveyRule, TableRule
 from evalkit.data.validate import Field, Problem, check, error_for
 from evalkit.errors import ConfigError, DataError
 from evalkit.instruments.csi import FACTORS
 
 PRIVATE = ".evalkit"
 """The programme's private folder: key, validated cache, set-aside list, check page."""
-CACHE_VERSION = "data-in 1"
+CACHE_VERSION = "data-in 2"
 
 
 @dataclass(frozen=True)
 class RowAccount:
-    """What happened to the rows of one table: ``read`` = ``used`` + sum of ``set_aside``."""
+    """What happened to the rows of one table: ``read`` = ``used`` + sum of ``set_aside``.
+    ``file`` is the file's name (for the owner's terminal); reports name it by ``number``."""
 
     section: str
     file: str
     read: int
     used: int
     set_aside: dict[str, int] = field(default_factory=dict)  # rule -> rows
+    number: int = 1  # the file's place among the programme's files (reports say "file 2")
 
     @property
     def rows_set_aside(self) -> int:
@@ -59,19 +64,52 @@ class RowAccount:
                 + (f" ({why})" if why else ""))
 
 
+@dataclass(frozen=True)
+class RoundName:
+    """How a round may be named in a report: the label programme.yml declares for it, else a
+    round word the kit knows ("Baseline", "6 months"), else only its number."""
+
+    number: int
+    declared: str | None = None
+    word: tuple[str, int | None] | None = None
+
+
+@dataclass(frozen=True)
+class Rounds:
+    names: dict[int, RoundName]
+    before: int | None
+    after: int | None
+
+    def label(self, number: int) -> str:
+        """The round's name in English, as a report names it (for messages and tests)."""
+        name = self.names.get(int(number))
+        if name is not None and name.declared is not None:
+            return name.declared
+        if name is not None and name.word is not None:
+            word, n = name.word
+            return word.format(n=n)
+        return f"Round {int(number)}"
+
+    @property
+    def labels(self) -> dict[int, str]:
+        return {n: self.label(n) for n in self.names}
+
+
 @dataclass(frozen=True, eq=False)
 class ProgrammeData:
-    """A programme's configuration (rounds resolved) and its validated, pseudonymised data."""
+    """A programme's configuration and its validated, pseudonymised data."""
 
     config: config_mod.ProgrammeConfig
     csi: pd.DataFrame | None  # child (hashed), round (1, 2, …), date?, group?, 1A … 6B
-    files: dict[str, str]  # data file name -> SHA-256, for the methods appendix
+    files: dict[str, str]  # data file name -> SHA-256 (the owner's terminal; reports number them)
     trial: pd.DataFrame | None = None  # household survey, long, personal columns dropped
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # other sections' files
     accounts: tuple[RowAccount, ...] = ()
+    rounds: Rounds | None = None  # the CSI's rounds as a report may name them
     problems: tuple[Problem, ...] = field(default=(), repr=False)  # set aside (in memory only)
-    canaries: frozenset[str] = field(default=frozenset(), repr=False)  # personal values, memory only
+    canaries: personal.Canaries | None = field(default=None, repr=False)  # keyed hashes only
     undeclared: dict = field(default_factory=dict, repr=False)  # column -> Counter, memory only
+    look_alike_ids: int = 0  # IDs written in more than one way (counted once)
 
     def table(self, name: str) -> pd.DataFrame:
         return self.tables[name]
@@ -87,16 +125,19 @@ class ProgrammeData:
 class _Loader:
     """One load of one programme folder: each file read once, problems and accounts kept."""
 
-    def __init__(self, folder: Path, cfg: config_mod.ProgrammeConfig, private: Path):
+    def __init__(self, folder: Path, cfg: config_mod.ProgrammeConfig, private: Path,
+                 hasher: personal.Pseudonymiser):
         self.folder = folder
         self.cfg = cfg
         self.private = private
         self.reads: dict[tuple, RawTable] = {}
         self.accounts: list[RowAccount] = []
         self.problems: list[Problem] = []
-        self.canaries: set[str] = set()
+        self.personal_values: set[str] = set()
         self.undeclared: dict[str, Counter] = {}  # column -> values shown as 'other' (memory only)
-        self.hasher = personal.Pseudonymiser.for_folder(private)
+        self.hasher = hasher
+        self.look_alike = 0
+        self.numbers = {path: i for i, path in enumerate(cfg.files, start=1)}  # "file 2"
 
     # --- reading
 
@@ -124,7 +165,7 @@ class _Loader:
                               "looks like personal data (a name, birth date, phone, address or "
                               "note) and never enters a report; use an id column, or list it "
                               "under privacy.keep if it is not personal.")
-        self.canaries |= personal.canaries(frame, flagged, min_length=5)
+        self.personal_values |= personal.canaries(frame, flagged, min_length=5)
         return frame.drop(columns=flagged)
 
     def source_frame(self, src: config_mod.Source, expect: set[str], round_column: str | None,
@@ -142,7 +183,7 @@ class _Loader:
     # --- validation outcome
 
     def settle(self, section: str, tables: list[RawTable], frame: pd.DataFrame,
-               checked, used_rows: np.ndarray | None = None) -> pd.DataFrame:
+               checked) -> pd.DataFrame:
         """Stop on problems, or set their rows aside, as ``on_invalid`` says; account for rows."""
         problems = checked.problems
         keep = np.ones(len(frame), bool)
@@ -161,10 +202,16 @@ class _Loader:
                     aside_rows.setdefault(p.row, p.rule)
             counts = Counter(aside_rows.values())
             sheet = f" (sheet {table.sheet!r})" if table.sheet else ""
+            name = table.source.split("/", 1)[-1]
             self.accounts.append(RowAccount(section, table.source + sheet, rows_read,
-                                            rows_read - len(aside_rows), dict(counts)))
-        out = checked.frame[keep].reset_index(drop=True)
-        return out
+                                            rows_read - len(aside_rows), dict(counts),
+                                            self.numbers.get(name, len(self.numbers))))
+        return checked.frame[keep].reset_index(drop=True)
+
+    def ids(self, values: pd.Series, ignore_leading_zeros: bool = False) -> pd.Series:
+        """IDs made alike (:func:`~evalkit.data.mapping.normalise_ids`), look-alikes counted."""
+        self.look_alike += mapping.look_alike_ids(values)
+        return mapping.normalise_ids(values, ignore_leading_zeros)
 
     def hash_ids(self, frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
         out = frame.copy()
@@ -172,11 +219,12 @@ class _Loader:
             if column in out.columns:
                 raw = mapping.normalise_ids(out[column])
                 distinct = pd.Series(raw.dropna().unique(), dtype="string")
-                self.canaries |= set(distinct[distinct.str.len() >= 5].tolist())
+                self.personal_values |= set(distinct[distinct.str.len() >= 5].tolist())
                 out[column] = self.hasher.hash(raw)
         return out
 
-    def values_for(self, src: config_mod.Source, key: str, *aliases: str) -> dict | None:
+    @staticmethod
+    def values_for(src: config_mod.Source, key: str | None, *aliases: str | None) -> dict | None:
         for name in (key, *aliases):
             if name is not None and name in src.values:
                 return src.values[name]
@@ -184,122 +232,158 @@ class _Loader:
 
     # --- CSI
 
-    def csi(self) -> tuple[pd.DataFrame, dict[int, str], Any, Any]:
-        cfg = self.cfg.csi
-        src = cfg.source
-        roles = {"child": cfg.child, "round": cfg.round, "date": cfg.date, "group": cfg.group}
-        expect = {v for v in roles.values() if v} | set(cfg.factors.values())
-        tables, frame = self.source_frame(src, expect, cfg.round, set(roles.values()))
+    def csi(self, rule: CSIRule) -> tuple[pd.DataFrame, Rounds]:
+        src = rule.source
+        roles = rule.roles
+        expect = {v for v in roles.values() if v} | set(rule.factors.values())
+        tables, frame = self.source_frame(src, expect, rule.round, set(roles.values()))
         shown_source = tables[0].source
         if src.layout == "wide":
-            rounds = (mapping.wide_columns([c for c in frame.columns if c not in (ROW, SRC)],
-                                           src.wide_pattern, shown_source)
-                      if src.wide_pattern else formats.wide_rounds(list(frame.columns)))
-            if len(rounds) < 2:
-                raise DataError(f"{shown_source}: layout is wide, but no two groups of factor "
-                                "columns (such as 'baseline_1A' … 'followup_6B') were found; "
-                                "expected wide.pattern in programme.yml.")
-            if src.wide_rounds:
-                rounds = {k: v for k, v in rounds.items() if k in {str(r) for r in src.wide_rounds}}
-            frame = mapping.wide_to_long(frame, rounds, cfg.round)
-            if src.wide_rounds:
-                frame[cfg.round] = mapping.recode(frame[cfg.round], src.wide_rounds)
+            frame = self._unfold(frame, src, rule, shown_source)
         frame = self.screen(frame, {v for v in roles.values() if v})
         taken = {v for v in roles.values() if v}  # a column named for a role is not a factor
         columns = [c for c in frame.columns if c not in (ROW, SRC) and c not in taken]
-        factor_cols = formats.factor_columns(columns, shown_source, cfg.factors)
+        factor_cols = formats.factor_columns(columns, shown_source, rule.factors)
         missing = [code for code in FACTORS if code not in factor_cols]
         if missing:
             raise DataError(f"{shown_source}: no column for CSI factor(s) {', '.join(missing)}; "
                             "expected one column per factor named by its code (1A … 6B, csi_1a, "
                             "q1a …) or its name (e.g. 'Food security'), or name it under "
                             f"csi.columns.{missing[0]} in programme.yml.")
-        defaults = {"child": "child_id", "round": "round"}
-        if cfg.rounds_from == "date":
+        if rule.rounds_from == "date":
             roles = {**roles, "round": None}
+        self._require_roles(roles, frame, columns, shown_source)
+        if rule.rounds_from == "date":  # each child's assessments numbered in date order, below
+            frame = frame.assign(**{rule.round: 0})
+        work = pd.DataFrame({"child": frame[rule.child], "round": frame[rule.round]})
+        for role in ("date", "group"):
+            if roles.get(role):
+                work[role] = frame[roles[role]]
+        for code in FACTORS:
+            work[code] = frame[factor_cols[code]]
+        work[ROW] = frame[ROW].to_numpy()
+        work[SRC] = frame[SRC].to_numpy()
+        self._recode_factors(work, tables, src, factor_cols)
+        for role in ("child", "date"):
+            mapped = self.values_for(src, role, roles.get(role))
+            if mapped and role in work:
+                work[role] = mapping.recode(work[role], mapped)
+        if "group" in work:
+            declared = self.values_for(src, "group", rule.group)
+            shown = mapping.declared_categories(work["group"], declared)
+            undeclared = work["group"][(shown == mapping.OTHER).fillna(False).to_numpy()]
+            if len(undeclared):
+                self.undeclared[rule.group] = Counter(map(str, undeclared))
+            work["group"] = shown
+        fields = [Field("child", rule.child, "id"), Field("round", rule.round, "round")]
+        if rule.date:
+            fields.append(Field("date", rule.date, "date", required=rule.rounds_from == "date",
+                                date_format=src.date_format))
+        if rule.group:
+            fields.append(Field("group", rule.group, "text"))
+        fields += [Field(code, factor_cols[code], "factor") for code in FACTORS]
+        work["child"] = self.ids(work["child"], src.ignore_leading_zeros)
+        unique = ["child", "date"] if rule.rounds_from == "date" else ["child", "round"]
+        checked = check(work, fields, tables, unique=unique, not_applicable=src.not_applicable)
+        out = self.settle("csi", tables, work, checked)
+        if out.empty:
+            raise DataError(f"{shown_source}: no assessment left to report on (the table holds "
+                            "no row, or every row was set aside); expected rows below the header.")
+        if rule.rounds_from == "date":
+            out["round"] = out.groupby("child")["date"].rank(method="first").astype("int64")
+        declared = self.values_for(src, "round", rule.round)
+        codes, values = mapping.order_rounds(out["round"], out.get("date"), declared,
+                                             shown_source, rule.round)
+        out["round"] = codes.astype("int64")
+        names = self._round_names(values, tables, rule)
+        before = self._round_number(rule.before, values, shown_source, "csi.before")
+        after = self._round_number(rule.after, values, shown_source, "csi.after")
+        out = self.hash_ids(out, ["child"])
+        out = out.drop(columns=[ROW, SRC])
+        return out, Rounds(names, before, after)
+
+    def _unfold(self, frame, src, rule, shown_source) -> pd.DataFrame:
+        rounds = (mapping.wide_columns([c for c in frame.columns if c not in (ROW, SRC)],
+                                       src.wide_pattern, shown_source)
+                  if src.wide_pattern else formats.wide_rounds(list(frame.columns)))
+        if len(rounds) < 2:
+            raise DataError(f"{shown_source}: layout is wide, but no two groups of factor "
+                            "columns (such as 'baseline_1A' … 'followup_6B') were found; "
+                            "expected wide.pattern in programme.yml.")
+        if src.wide_rounds:
+            rounds = {k: v for k, v in rounds.items() if k in {str(r) for r in src.wide_rounds}}
+        frame = mapping.wide_to_long(frame, rounds, rule.round)
+        if src.wide_rounds:
+            frame[rule.round] = mapping.recode(frame[rule.round], src.wide_rounds)
+        return frame
+
+    @staticmethod
+    def _require_roles(roles, frame, columns, shown_source) -> None:
+        defaults = {"child": "child_id", "round": "round"}
         for role, column in roles.items():
             if column is not None and column not in frame.columns:
                 default = f", where it defaults to {column!r}" if defaults.get(role) == column else ""
                 raise DataError(f"{shown_source}: no column {column!r} for the {role} "
                                 f"(csi.columns.{role} in programme.yml{default}); columns present: "
                                 f"{', '.join(map(str, columns))}.")
-        if cfg.rounds_from == "date":  # each child's assessments numbered in date order, below
-            frame = frame.assign(**{cfg.round: 0})
-        work = pd.DataFrame({"child": frame[cfg.child], "round": frame[cfg.round]})
-        if cfg.date:
-            work["date"] = frame[cfg.date]
-        if cfg.group:
-            work["group"] = frame[cfg.group]
-        for code in FACTORS:
-            work[code] = frame[factor_cols[code]]
-        work[ROW] = frame[ROW].to_numpy()
-        work[SRC] = frame[SRC].to_numpy()
-        # value maps and labelled files
+
+    def _recode_factors(self, work, tables, src, factor_cols) -> None:
+        """Value labels of labelled files, then programme.yml's value maps, on each factor."""
         labels = self.labelled(tables, factor_cols.values())
         scores = self.values_for(src, "scores")
         for code in FACTORS:
             column = factor_cols[code]
             if column in labels:
                 work[code] = mapping.recode(work[code], labels[column])
-            mapped = self.values_for(src, column, code)
             if scores:
                 work[code] = mapping.recode(work[code], scores)
+            mapped = self.values_for(src, column, code)
             if mapped:
                 work[code] = mapping.recode(work[code], mapped)
-        for role in ("child", "date"):
-            mapped = self.values_for(src, role, roles[role])
-            if mapped and role in work:
-                work[role] = mapping.recode(work[role], mapped)
-        if "group" in work:
-            declared = self.values_for(src, "group", cfg.group)
-            shown = mapping.declared_categories(work["group"], declared)
-            undeclared = work["group"][(shown == mapping.OTHER).fillna(False).to_numpy()]
-            if len(undeclared):
-                self.undeclared[cfg.group] = Counter(map(str, undeclared))
-            work["group"] = shown
-        fields = [Field("child", cfg.child, "id"), Field("round", cfg.round, "round")]
-        if cfg.date:
-            fields.append(Field("date", cfg.date, "date", required=cfg.rounds_from == "date",
-                                date_format=src.date_format))
-        if cfg.group:
-            fields.append(Field("group", cfg.group, "text"))
-        fields += [Field(code, factor_cols[code], "factor") for code in FACTORS]
-        work["child"] = mapping.normalise_ids(work["child"], src.ignore_leading_zeros)
-        unique = ["child", "date"] if cfg.rounds_from == "date" else ["child", "round"]
-        checked = check(work, fields, tables, unique=unique, not_applicable=src.not_applicable)
-        out = self.settle("csi", tables, work, checked)
-        if cfg.rounds_from == "date":
-            out["round"] = out.groupby("child")["date"].rank(method="first").astype("int64")
-        declared = self.values_for(src, "round", cfg.round)
-        round_labels_file = self.round_value_labels(tables, cfg.round)
-        codes, labels = mapping.order_rounds(out["round"], out.get("date"), declared,
-                                             shown_source, cfg.round)
-        out["round"] = codes.astype("int64")
-        numeric = all(str(k).lstrip("-").isdigit() for k in labels.values()) and not declared
-        if numeric:
-            default = "Assessment {}" if cfg.rounds_from == "date" else "Round {}"
-            labels = {n: str(cfg.round_labels.get(n, round_labels_file.get(n, default.format(n))))
-                      for n in labels}
-        else:
-            labels = {**labels, **{k: v for k, v in cfg.round_labels.items() if k in labels}}
-        before = self.round_number(cfg.before, labels, declared, shown_source, "csi.before")
-        after = self.round_number(cfg.after, labels, declared, shown_source, "csi.after")
-        out = self.hash_ids(out, ["child"])
-        out = out.drop(columns=[ROW, SRC])
-        return out, labels, before, after
 
-    def round_number(self, value: Any, labels: dict[int, str], declared, source: str, key: str):
+    def _round_names(self, values: dict[int, str], tables, rule: CSIRule) -> dict[int, RoundName]:
+        """Each round's name as a report may show it: programme.yml's ``round_labels``, else
+        the data's own word for it when programme.yml declares that word, else a round word
+        the kit knows, else nothing (the report says "Round 2"). Stata/SPSS value labels and
+        other data text are never shown unless declared."""
+        declared = self.cfg.declared
+        labels_file = self.round_value_labels(tables, rule.round)
+        out = {}
+        for number, value in values.items():
+            text = str(value).strip()
+            label = None
+            if number in self._declared_labels(rule):
+                label = self._declared_labels(rule)[number]
+            elif not mapping.is_number_key(text) and text in declared:
+                label = text
+            elif number in labels_file and labels_file[number] in declared:
+                label = labels_file[number]
+            word = mapping.round_name(text) or (mapping.round_name(labels_file[number])
+                                                if number in labels_file else None)
+            if rule.rounds_from == "date":
+                word = ("Assessment {n}", number)
+            out[number] = RoundName(number, label, word)
+        return out
+
+    def _declared_labels(self, rule: CSIRule) -> dict[int, str]:
+        csi = self.cfg.csi
+        labels = getattr(csi, "round_labels", {}) or {}
+        return {int(k): str(v) for k, v in labels.items()
+                if str(k).lstrip("-").isdigit()}
+
+    @staticmethod
+    def _round_number(value: Any, values: dict[int, str], source: str, key: str):
         if value is None:
             return None
-        if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and int(value) in labels:
+        if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and int(value) in values:
             return int(value)
         wanted = cell_key(value)
-        for number, label in labels.items():
+        for number, label in values.items():
             if cell_key(label) == wanted or cell_key(number) == wanted:
                 return number
         raise DataError(f"{source}: programme.yml names round {value!r} as {key}, but the data "
                         f"have no such round; rounds present: "
-                        f"{', '.join(f'{n} ({labels[n]})' for n in labels)}.")
+                        f"{', '.join(str(n) for n in values)} (in time order).")
 
     def labelled(self, tables: list[RawTable], columns) -> dict[str, dict]:
         """Code -> score for factor columns whose Stata/SPSS value labels are the CSI's words;
@@ -325,7 +409,8 @@ class _Loader:
                     out[column] = recoded
         return out
 
-    def round_value_labels(self, tables: list[RawTable], column: str) -> dict[int, str]:
+    @staticmethod
+    def round_value_labels(tables: list[RawTable], column: str) -> dict[int, str]:
         for table in tables:
             labels = table.value_labels.get(column)
             if labels:
@@ -333,18 +418,12 @@ class _Loader:
                         if isinstance(k, (int, float)) and float(k).is_integer()}
         return {}
 
-    # --- trial
+    # --- village trial survey
 
-    def trial(self) -> tuple[pd.DataFrame, Any, Any]:
-        cfg = self.cfg.trial
-        src = cfg.source
-        outcomes = [o.name for o in cfg.outcomes]
-        needed = [cfg.unit, cfg.cluster, cfg.treatment, cfg.round, *outcomes, *cfg.balance,
-                  *cfg.subgroups, *([cfg.takeup] if cfg.takeup else [])]
-        if cfg.strata:
-            needed.append(cfg.strata)
-        needed = list(dict.fromkeys(needed))
-        tables, frame = self.source_frame(src, set(needed), cfg.round, set(needed))
+    def survey(self, rule: SurveyRule) -> pd.DataFrame:
+        src = rule.source
+        needed = rule.columns
+        tables, frame = self.source_frame(src, set(needed), rule.round, set(needed))
         shown = tables[0].source
         frame = self.screen(frame, set(needed))
         for column in needed:
@@ -355,40 +434,40 @@ class _Loader:
         work = frame[[*needed, ROW, SRC]].copy()
         for column in needed:
             role = next((r for r in ("unit", "cluster", "strata", "round", "treatment")
-                         if getattr(cfg, r) == column), None)
+                         if getattr(rule, r) == column), None)
             mapped = self.values_for(src, column, role)
             if mapped:
                 work[column] = mapping.recode(work[column], mapped)
-        work[cfg.unit] = mapping.normalise_ids(work[cfg.unit], src.ignore_leading_zeros)
+        work[rule.unit] = self.ids(work[rule.unit], src.ignore_leading_zeros)
         if src.rounds is not None:  # one file per round: carry what only some files hold
-            work = mapping.carry_by_id(work, cfg.unit, [cfg.treatment, cfg.cluster, cfg.strata,
-                                                        *cfg.balance, *cfg.subgroups])
-        kinds = {o.name: ("binary" if o.kind == "binary" else "number") for o in cfg.outcomes}
-        fields = [Field(cfg.unit, cfg.unit, "id"), Field(cfg.round, cfg.round, "round"),
-                  Field(cfg.cluster, cfg.cluster, "text", required=True),
-                  Field(cfg.treatment, cfg.treatment, "binary", required=True)]
-        if cfg.strata:
-            fields.append(Field(cfg.strata, cfg.strata, "text", required=True))
-        bounds = {o.name: o.bounds for o in cfg.outcomes}
-        if cfg.takeup:
-            kinds[cfg.takeup] = "binary"
-        for column in dict.fromkeys([*outcomes, *cfg.balance, *cfg.subgroups,
-                                     *([cfg.takeup] if cfg.takeup else [])]):
-            if column not in (cfg.unit, cfg.cluster, cfg.treatment, cfg.round, cfg.strata):
+            work = mapping.carry_by_id(work, rule.unit, [rule.treatment, rule.cluster, rule.strata,
+                                                         *rule.balance, *rule.subgroups])
+        kinds = {name: ("binary" if kind == "binary" else "number") for name, kind, _ in rule.outcomes}
+        bounds = {name: b for name, _kind, b in rule.outcomes}
+        fields = [Field(rule.unit, rule.unit, "id"), Field(rule.round, rule.round, "round"),
+                  Field(rule.cluster, rule.cluster, "text", required=True),
+                  Field(rule.treatment, rule.treatment, "binary", required=True)]
+        if rule.strata:
+            fields.append(Field(rule.strata, rule.strata, "text", required=True))
+        if rule.takeup:
+            kinds[rule.takeup] = "binary"
+        roles = {rule.unit, rule.cluster, rule.treatment, rule.round, rule.strata}
+        for column in dict.fromkeys([*kinds, *rule.balance, *rule.subgroups]):
+            if column not in roles:
                 fields.append(Field(column, column, kinds.get(column, "number"),
                                     bounds=bounds.get(column)))
-        checked = check(work, fields, tables, unique=[cfg.unit, cfg.round])
+        checked = check(work, fields, tables, unique=[rule.unit, rule.round])
         out = self.settle("trial", tables, work, checked)
-        keys = out[cfg.round].map(cell_key)
-        rounds = out[cfg.round].astype(object)
-        for value in (cfg.baseline, cfg.endline):
+        keys = out[rule.round].map(cell_key)
+        rounds = out[rule.round].astype(object)
+        for value in (rule.baseline, rule.endline):
             rounds[(keys == cell_key(value)).to_numpy()] = value
             if not (keys == cell_key(value)).any():
-                raise DataError(f"{shown}, column {cfg.round!r}: no row in round {value!r}, which "
+                raise DataError(f"{shown}, column {rule.round!r}: no row in round {value!r}, which "
                                 "programme.yml names as trial.baseline/endline.")
-        out[cfg.round] = rounds
-        out = self.hash_ids(out, [cfg.unit])
-        return out.drop(columns=[ROW, SRC]), cfg.baseline, cfg.endline
+        out[rule.round] = rounds
+        out = self.hash_ids(out, [rule.unit])
+        return out.drop(columns=[ROW, SRC])
 
     # --- other sections' files
 
@@ -398,6 +477,9 @@ class _Loader:
         frame = mapping.located(tables)
         meta = formats.meta_columns([c for c in frame.columns if c not in (ROW, SRC)])
         frame = self.screen(frame.drop(columns=meta), {f.column for f in fields} | set(ids))
+        for column in ids:
+            if column in frame.columns:
+                frame[column] = self.ids(frame[column])
         present = [f for f in fields if f.column in frame.columns]
         checked = check(frame, present, tables)
         out = self.settle("table", tables, frame, checked)
@@ -406,164 +488,184 @@ class _Loader:
         return out.drop(columns=[ROW, SRC])
 
 
-def _generic_fields(cfg: config_mod.ProgrammeConfig) -> dict[str, tuple[list[Field], list[str]]]:
-    """Per file of the generic sections: the typed columns and the person-ID columns."""
-    out: dict[str, tuple[list[Field], list[str]]] = {p: ([], []) for p in cfg.files}
-
-    def add(path, fields=(), ids=()):
-        out.setdefault(path, ([], []))
-        out[path][0].extend(fields)
-        out[path][1].extend(ids)
-
-    for entry in cfg.prepost:
-        add(entry.file, [Field(o.name, o.name, "number") for o in entry.outcomes], [entry.unit])
-    progress = cfg.case_closure.progress if cfg.case_closure else None
-    if progress is not None:
-        add(progress.file, [Field(a, a, "number") for a in progress.areas], [progress.unit])
-    if cfg.residential_care:
-        add(cfg.residential_care.register, [Field(c, c, "number") for c in ("girls", "boys", "year")])
+def _table_rules(rules: Sequence) -> dict[str, tuple[list[Field], list[str]]]:
+    """The generic rules merged per file: typed columns and person-ID columns."""
+    out: dict[str, tuple[list[Field], list[str]]] = {}
+    for rule in rules:
+        if isinstance(rule, TableRule):
+            fields, ids = out.setdefault(rule.file, ([], []))
+            fields.extend(f for f in rule.fields if f not in fields)
+            ids.extend(i for i in rule.ids if i not in ids)
     return out
 
 
-def load(folder: str | Path, *, use_cache: bool = True, on_invalid: str | None = None,
-         language: str | None = None) -> ProgrammeData:
-    """Load a programme folder: its ``programme.yml`` and every data file it names.
+def load(folder: str | Path, sections: Sequence[config_mod.SectionSpec], *,
+         use_cache: bool = True, on_invalid: str | None = None,
+         language: str | None = None, config: config_mod.ProgrammeConfig | None = None
+         ) -> ProgrammeData:
+    """Load a programme folder: its ``programme.yml`` (each section parsed by its module in
+    ``sections``) and every data file the sections' rules name.
 
     With ``use_cache`` the validated, pseudonymised tables of an earlier load are taken from
     ``.evalkit/cache`` (Parquet) when neither the configuration nor any data file's content
-    (SHA-256) nor the kit's data-in code changed; otherwise every file is read (once) and the cache written.
-    ``on_invalid`` overrides the programme's policy ('set_aside' collects every problem, as
-    ``evalkit check`` does; nothing is cached then). ``language``: the edition whose text
-    the configuration is read in (tables do not depend on it).
+    (SHA-256) nor the kit's data-in code changed; otherwise every file is read (once) and the
+    cache written. ``on_invalid`` overrides the programme's policy ('set_aside' collects every
+    problem, as ``evalkit check`` does; nothing is cached then). ``language``: the edition
+    whose text the configuration is read in (tables do not depend on it). ``config``: the
+    configuration when the caller has already read it.
     """
     folder = Path(folder)
-    cfg = config_mod.load(folder, language)
+    cfg = config if config is not None else config_mod.load(folder, sections, language)
     override = on_invalid is not None and on_invalid != cfg.on_invalid
     if override:
         cfg = dataclasses.replace(cfg, on_invalid=on_invalid)
         use_cache = False
     private = folder / PRIVATE
-    stamp = _stamp(folder, cfg)
+    rules = cfg.rules(sections)
+    stamp = _stamp(folder, cfg, rules)
+    hasher_key = personal.Pseudonymiser.key_for_folder(folder, PRIVATE)
     if use_cache:
-        cached = _read_cache(private, cfg, stamp)
+        cached = _read_cache(folder, cfg, stamp, hasher_key)
         if cached is not None:
             return cached
-    loader = _Loader(folder, cfg, private)
-    csi_frame, trial = None, None
-    resolved = cfg
-    if cfg.csi is not None:
-        csi_frame, labels, before, after = loader.csi()
-        resolved = dataclasses.replace(resolved, csi=dataclasses.replace(
-            cfg.csi, round_labels=labels, before=before, after=after))
-    if cfg.trial is not None:
-        trial, *_ = loader.trial()
-    tables = {}
-    for path, (fields, ids) in _generic_fields(cfg).items():
-        tables[path] = loader.table(cfg.files[path], fields, ids)
+    loader = _Loader(folder, cfg, private, personal.Pseudonymiser(hasher_key))
+    csi_frame = trial = rounds = None
+    for rule in rules:
+        if isinstance(rule, CSIRule):
+            csi_frame, rounds = loader.csi(rule)
+        elif isinstance(rule, SurveyRule):
+            trial = loader.survey(rule)
+    tables = {path: loader.table(cfg.files[path], fields, ids)
+              for path, (fields, ids) in _table_rules(rules).items()}
     files = {}
     for raw in loader.reads.values():
         name = raw.source.split("/", 1)[1] if "/" in raw.source else raw.source
-        files[name] = raw.sha256
-    data = ProgrammeData(config=resolved, csi=csi_frame, files=files, trial=trial, tables=tables,
-                         accounts=tuple(loader.accounts), problems=tuple(loader.problems),
-                         canaries=frozenset(loader.canaries), undeclared=loader.undeclared)
+        files.setdefault(name, raw.sha256)
+    data = ProgrammeData(config=cfg, csi=csi_frame, files=files, trial=trial, tables=tables,
+                         accounts=tuple(loader.accounts), rounds=rounds,
+                         problems=tuple(loader.problems),
+                         canaries=personal.Canaries(hasher_key).add(loader.personal_values),
+                         undeclared=loader.undeclared, look_alike_ids=loader.look_alike)
     if not override:
-        _write_private(private, data, stamp)
+        _write_private(folder, data, stamp)
     return data
 
 
 # ------------------------------------------------------------------------------ cache
 
 
-def _kit_digest() -> str:
-    """A digest of the data-in layer's own source, so that a changed kit invalidates caches."""
+def kit_files() -> list[Path]:
+    """The data-in layer's own source (its change invalidates every cache)."""
     here = Path(__file__).parent
-    digest = hashlib.sha256(CACHE_VERSION.encode())
-    for path in sorted([*here.glob("*.py"), here.parent / "config.py",
-                        here.parent / "instruments" / "csi.py"]):
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+    return sorted([*here.glob("*.py"), here.parent / "config.py", here.parent / "files.py",
+                   *(here.parent / "instruments").glob("*.py")])
 
 
-def _stamp(folder: Path, cfg: config_mod.ProgrammeConfig) -> str:
-    digest = hashlib.sha256(_kit_digest().encode())
+_KIT_DIGESTS: dict[tuple, str] = {}
+
+
+def kit_digest(paths: Sequence[Path], salt: str = CACHE_VERSION) -> str:
+    """A digest of some of the kit's own files (once per process): a changed kit invalidates
+    what was made with it."""
+    key = (salt, *paths)
+    if key not in _KIT_DIGESTS:
+        digest = hashlib.sha256(salt.encode())
+        for path in paths:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        _KIT_DIGESTS[key] = digest.hexdigest()
+    return _KIT_DIGESTS[key]
+
+
+def stamp(folder: Path, cfg: config_mod.ProgrammeConfig) -> str:
+    """What a programme's validated tables depend on: the data-in code, programme.yml and the
+    content of every data file it names."""
+    return _stamp(folder, cfg, ())
+
+
+def _stamp(folder: Path, cfg: config_mod.ProgrammeConfig, rules) -> str:
+    digest = hashlib.sha256(kit_digest(tuple(kit_files())).encode())
     digest.update((folder / config_mod.CONFIG_NAME).read_bytes())
-    names = set(cfg.files)
-    for section in (cfg.csi, cfg.trial):
-        if section is not None:
-            names |= set(section.source.paths)
-    for name in sorted(names):  # each file by its content: a copy or a touch keeps the cache
+    for name in sorted(cfg.files):  # each file by its content: a copy or a touch keeps the cache
         digest.update(f"{name}\0{file_digest(folder / name)}\0".encode())
     return digest.hexdigest()
 
 
+def _parquet(frame: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
 
-def _write_private(private: Path, data: ProgrammeData, stamp: str) -> None:
-    """Validated tables as Parquet, the set-aside list (file, row, column, rule: no values)."""
+
+def _write_private(folder: Path, data: ProgrammeData, stamp: str) -> None:
+    """Validated tables as Parquet, the set-aside list (file, row, column, rule: no values) and
+    the keyed hashes of the personal values, in the private folder (0700, files 0600)."""
     try:
-        cache = private / "cache"
-        cache.mkdir(parents=True, exist_ok=True)
         parts = {"csi": data.csi, "trial": data.trial,
                  **{f"table-{i}": t for i, t in enumerate(data.tables.values())}}
         for name, frame in parts.items():
             if frame is not None:
-                _atomic(cache / f"{name}.parquet", lambda p, f=frame: f.to_parquet(p, index=False))
+                safe.write(folder, f"{PRIVATE}/cache/{name}.parquet", _parquet(frame), private=True)
         aside = pd.DataFrame([{"file": p.file, "row": p.row, "column": p.column, "rule": p.rule}
                               for p in data.problems], columns=["file", "row", "column", "rule"])
-        _atomic(private / "set_aside.csv", lambda p: aside.to_csv(p, index=False))
-        csi_cfg = data.config.csi
+        aside = aside.map(_cell_safe)
+        safe.write(folder, f"{PRIVATE}/set_aside.csv", aside.to_csv(index=False), private=True)
+        rounds = data.rounds
         manifest = {
             "stamp": stamp,
             "tables": list(data.tables),
             "files": data.files,
             "accounts": [dataclasses.asdict(a) for a in data.accounts],
-            "csi": None if csi_cfg is None else {
-                "round_labels": {str(k): v for k, v in csi_cfg.round_labels.items()},
-                "before": csi_cfg.before, "after": csi_cfg.after},
-            "trial_rounds": None if data.trial is None else
-            {"baseline": data.config.trial.baseline, "endline": data.config.trial.endline},
+            "rounds": None if rounds is None else {
+                "names": [dataclasses.asdict(n) for n in rounds.names.values()],
+                "before": rounds.before, "after": rounds.after},
+            "canaries": data.canaries.record() if data.canaries is not None else None,
+            "look_alike_ids": data.look_alike_ids,
         }
-        _atomic(cache / "manifest.json", lambda p: Path(p).write_text(json.dumps(manifest, default=str)))
+        safe.write(folder, f"{PRIVATE}/cache/manifest.json", json.dumps(manifest, default=str),
+                   private=True)
     except OSError:
         pass  # a read-only programme folder: no cache, the next load reads the files again
 
 
-def _atomic(target: Path, write) -> None:
-    handle, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        write(tmp)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+def _cell_safe(value):
+    """A private CSV cell that a spreadsheet will not run as a formula."""
+    return safe.neutralise(value) if isinstance(value, str) else value
 
 
-def _read_cache(private: Path, cfg: config_mod.ProgrammeConfig, stamp: str) -> ProgrammeData | None:
-    cache = private / "cache"
+def _read_cache(folder: Path, cfg: config_mod.ProgrammeConfig, stamp: str,
+                key: bytes) -> ProgrammeData | None:
     try:
-        manifest = json.loads((cache / "manifest.json").read_text())
+        manifest = json.loads(safe.read(folder, f"{PRIVATE}/cache/manifest.json"))
         if manifest.get("stamp") != stamp:
             return None
-        csi_frame = pd.read_parquet(cache / "csi.parquet") if cfg.csi is not None else None
-        trial = pd.read_parquet(cache / "trial.parquet") if cfg.trial is not None else None
-        tables = {name: pd.read_parquet(cache / f"table-{i}.parquet")
-                  for i, name in enumerate(manifest["tables"])}
-    except (OSError, ValueError, KeyError):
+
+        def frame(name):
+            return pd.read_parquet(io.BytesIO(safe.read(folder, f"{PRIVATE}/cache/{name}.parquet")))
+
+        csi_frame = frame("csi") if manifest.get("rounds") is not None else None
+        trial = frame("trial") if cfg.trial is not None else None
+        tables = {name: frame(f"table-{i}") for i, name in enumerate(manifest["tables"])}
+    except (OSError, ValueError, KeyError, safe.UnsafePath):
         return None
-    resolved = cfg
-    if cfg.csi is not None:
-        info = manifest["csi"]
-        resolved = dataclasses.replace(cfg, csi=dataclasses.replace(
-            cfg.csi, round_labels={int(k): v for k, v in info["round_labels"].items()},
-            before=info["before"], after=info["after"]))
+    rounds = None
+    if csi_frame is not None:
+        info = manifest["rounds"]
+        names = {}
+        for n in info["names"]:
+            word = tuple(n["word"]) if n.get("word") else None
+            names[int(n["number"])] = RoundName(int(n["number"]), n.get("declared"), word)
+        rounds = Rounds(names, info["before"], info["after"])
         csi_frame["round"] = csi_frame["round"].astype("int64")
     if trial is not None:
-        rounds = trial[cfg.trial.round].astype(object)
-        keys = rounds.map(cell_key)
-        for value in (cfg.trial.baseline, cfg.trial.endline):
-            rounds[(keys == cell_key(value)).to_numpy()] = value
-        trial[cfg.trial.round] = rounds
+        trial_cfg = cfg.trial
+        column = trial_cfg.round
+        values = trial[column].astype(object)
+        keys = values.map(cell_key)
+        for value in (trial_cfg.baseline, trial_cfg.endline):
+            values[(keys == cell_key(value)).to_numpy()] = value
+        trial[column] = values
     accounts = tuple(RowAccount(**a) for a in manifest["accounts"])
-    return ProgrammeData(config=resolved, csi=csi_frame, files=manifest["files"], trial=trial,
-                         tables=tables, accounts=accounts)
+    canaries = personal.Canaries.from_record(key, manifest.get("canaries") or {})
+    return ProgrammeData(config=cfg, csi=csi_frame, files=manifest["files"], trial=trial,
+                         tables=tables, accounts=accounts, rounds=rounds, canaries=canaries,
+                         look_alike_ids=int(manifest.get("look_alike_ids", 0)))

@@ -11,12 +11,12 @@ configuration with one sentence naming the line.
 from __future__ import annotations
 
 import re
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from evalkit import files
 from evalkit.config import CONFIG_NAME, FILL_IN
 from evalkit.data import formats, mapping, personal
 from evalkit.data.read import RawTable, read
@@ -234,7 +234,10 @@ def _trial_plan(name: str, table: RawTable, plan: Plan) -> None:
 def new(target: str | Path, sources: list[str | Path]) -> Plan:
     """Copy ``sources`` into ``target`` and write ``target/programme.yml``."""
     target = Path(target)
-    if (target / CONFIG_NAME).exists():
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise ConfigError(f"{target}: is a file or a link, not a folder; expected a new "
+                          "programme folder to copy the export(s) into.")
+    if (target / CONFIG_NAME).exists() or (target / CONFIG_NAME).is_symlink():
         raise ConfigError(f"{target / CONFIG_NAME} already exists; expected a new programme "
                           "folder (remove or rename the old programme.yml first).")
     if not sources:
@@ -242,13 +245,21 @@ def new(target: str | Path, sources: list[str | Path]) -> Plan:
     for source in sources:
         if not Path(source).is_file():
             raise ConfigError(f"{source}: file not found; expected a data export to copy in.")
-    target.mkdir(parents=True, exist_ok=True)
     names = []
     for source in sources:
         source = Path(source)
         destination = target / source.name
-        if not (destination.exists() and destination.resolve() == source.resolve()):
-            shutil.copyfile(source, destination)  # a copy, never a link; the source untouched
+        data = source.read_bytes()
+        if destination.is_symlink():
+            raise ConfigError(f"{destination}: is a symbolic link; evalkit copies the export into "
+                              "the folder as a real file and never writes through a link (remove "
+                              "the link first).")
+        if destination.exists():
+            if destination.read_bytes() != data:
+                raise ConfigError(f"{destination}: a different file of that name is already in "
+                                  "the folder; expected a new folder, or rename one of the files.")
+        else:
+            files.write(target, source.name, data)  # a copy, never a link; the source untouched
         names.append(source.name)
     plan = Plan()
     plan.lines += [f"# programme.yml written by 'evalkit new' from {', '.join(names)}.",
@@ -275,6 +286,10 @@ def new(target: str | Path, sources: list[str | Path]) -> Plan:
             plan.found.append(f"{name}: copied; no CSI factors found, and a village comparison "
                               "from several files is written by hand (docs/config.md)")
     text = "\n".join(plan.lines) + "\n"
-    (target / CONFIG_NAME).write_text(text, encoding="utf-8")
+    try:
+        files.write(target, CONFIG_NAME, text, exclusive=True)
+    except FileExistsError:
+        raise ConfigError(f"{target / CONFIG_NAME} already exists; expected a new programme "
+                          "folder.") from None
     return plan
 

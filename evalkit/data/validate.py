@@ -337,8 +337,12 @@ def error_for(problems: Sequence[Problem]) -> DataError:
     """One DataError for ``problems``: the problem itself when there is one, else a grouped
     summary. Never a cell's value."""
     if len(problems) == 1:
-        return DataError(problems[0].sentence())
-    return DataError(f"{len(problems)} problems in the data: " + "; ".join(summarise(problems)) + ".")
+        error = DataError(problems[0].sentence())
+    else:
+        error = DataError(f"{len(problems)} problems in the data: " + "; ".join(summarise(problems))
+                          + ".")
+    error.problems = tuple(problems)  # where each is, for a sentence that names no file
+    return error
 
 
 def rule_counts(problems: Sequence[Problem]) -> Counter:

@@ -14,13 +14,14 @@ from __future__ import annotations
 import pandas as pd
 
 from evalkit.data.columns import raise_first
+from evalkit.i18n import N_
 
 RATINGS = ("PO++", "PO+", "PO+=", "PO")
-RATING_MEANING = {"PO++": "very successful", "PO+": "successful", "PO+=": "moderate success",
-                  "PO": "not successful"}
-PROBLEM_TYPES = ("economic", "education", "health", "psychosocial", "administrative",
-                 "addiction/substance use")
-RESOLUTIONS = ("totally solved", "partially solved", "unsolved")
+RATING_MEANING = {"PO++": N_("very successful"), "PO+": N_("successful"),
+                  "PO+=": N_("moderate success"), "PO": N_("not successful")}
+PROBLEM_TYPES = (N_("economic"), N_("education"), N_("health"), N_("psychosocial"),
+                 N_("administrative"), N_("addiction/substance use"))
+RESOLUTIONS = (N_("totally solved"), N_("partially solved"), N_("unsolved"))
 
 
 def _checked(df: pd.DataFrame, column: str, allowed: tuple[str, ...], what: str) -> pd.Series:

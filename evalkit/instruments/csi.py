@@ -10,32 +10,34 @@ from __future__ import annotations
 
 import re
 
+from evalkit.i18n import N_
+
 FACTORS: tuple[str, ...] = ("1A", "1B", "2A", "2B", "3A", "3B", "4A", "4B", "5A", "5B", "6A", "6B")
 """The 12 CSI factor codes in the manual's order."""
 
 DOMAINS: dict[str, tuple[str, ...]] = {
-    "Food and nutrition": ("1A", "1B"),
-    "Shelter and care": ("2A", "2B"),
-    "Protection": ("3A", "3B"),
-    "Health": ("4A", "4B"),
-    "Psychosocial": ("5A", "5B"),
-    "Education and skills": ("6A", "6B"),
+    N_("Food and nutrition"): ("1A", "1B"),
+    N_("Shelter and care"): ("2A", "2B"),
+    N_("Protection"): ("3A", "3B"),
+    N_("Health"): ("4A", "4B"),
+    N_("Psychosocial"): ("5A", "5B"),
+    N_("Education and skills"): ("6A", "6B"),
 }
 """Domain name -> its two factor codes."""
 
 LABELS: dict[str, str] = {
-    "1A": "Food security",
-    "1B": "Nutrition and growth",
-    "2A": "Shelter",
-    "2B": "Care",
-    "3A": "Abuse and exploitation",
-    "3B": "Legal protection",
-    "4A": "Wellness",
-    "4B": "Health care services",
-    "5A": "Emotional health",
-    "5B": "Social behaviour",
-    "6A": "Performance",
-    "6B": "Education and work",
+    "1A": N_("Food security"),
+    "1B": N_("Nutrition and growth"),
+    "2A": N_("Shelter"),
+    "2B": N_("Care"),
+    "3A": N_("Abuse and exploitation"),
+    "3B": N_("Legal protection"),
+    "4A": N_("Wellness"),
+    "4B": N_("Health care services"),
+    "5A": N_("Emotional health"),
+    "5B": N_("Social behaviour"),
+    "6A": N_("Performance"),
+    "6B": N_("Education and work"),
 }
 """Factor code -> the manual's label."""
 

@@ -9,20 +9,19 @@ exact expected values, for tests that check recovery).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Callable
 
 import yaml
 
+from evalkit import files
 from evalkit.indices.csi import FACTORS, LABELS, SEED_NAMES
 from evalkit.synth import csi_programmes as cp
 from evalkit.synth import village_trial as vt
 
 DEFAULT_SEED = 20180630  # end of the seed study's data period (30 June 2018)
 MARKER = "truth.json"  # a folder with this file was written by evalkit synth
-GENERATOR_VERSION = 5  # bump when the generated data change, so --if-missing rewrites them
+GENERATOR_VERSION = 6  # bump when the generated data change, so --if-missing rewrites them
 
 PROGRAMMES: dict[str, dict] = {
     "cct": {
@@ -32,6 +31,9 @@ PROGRAMMES: dict[str, dict] = {
         "source": ("Family preservation study, Cambodia (2020), section 5.2 and Annex A; "
                    "CCT formative evaluation (2018), p. 41"),
         "csi_rounds": {1: "Baseline", 2: "Six months"},
+        "question": ("Did the children CCT supports do better after six months, and did the "
+                     "village campaign change what households know and think about residential "
+                     "care?"),
         "published": cp.CCT_PUBLISHED_IMPROVEMENT,
         "published_source": ("CCT, Holistic Family Preservation Model: formative evaluation "
                              "(2018), p. 41, as cited in the family preservation study, "
@@ -56,19 +58,13 @@ PROGRAMMES: dict[str, dict] = {
 }
 
 
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+def _text(path: Path, text: str | bytes) -> None:
+    """Write one generated file whole, never through a link (see :mod:`evalkit.files`)."""
+    files.write(path.parent, path.name, text)
 
 
-def _text(path: Path, text: str) -> None:
-    _atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
+def _frame(path: Path, frame) -> None:
+    _text(path, frame.to_csv(index=False))
 
 
 def _model_markdown(key: str, spec: cp.CSIProgrammeSpec, seed: int) -> str:
@@ -140,6 +136,7 @@ def _config(key: str, spec: cp.CSIProgrammeSpec, seed: int) -> dict:
         "ngo": meta["ngo"],
         "province": meta["province"],
         "source": meta["source"],
+        **({"question": meta["question"]} if meta.get("question") else {}),
         "seed": seed,
         "privacy": {"min_cell": 5},
         "csi": csi,
@@ -155,9 +152,9 @@ VILLAGE_RISK = {
     "source": ("Family preservation study, Cambodia (2020), section 5.2: villages within 30 km "
                "were categorised red, amber or green on access to a primary school, a health "
                "clinic and other NGO services, proximity to an RCI and the presence of a CCWC"),
-    "note": ("The seed lists CCT's criteria but not their thresholds or how many must be met; "
-             "the thresholds below are declared here, in programme.yml, and can be changed "
-             "without code. The study adds that in retrospect these criteria did not predict "
+    "note": ("The study lists CCT's criteria but not their thresholds or how many must be met; "
+             "the thresholds below are the programme's own settings and can be changed without "
+             "code. The study adds that in retrospect these criteria did not predict "
              "vulnerability well."),
     "criteria": [
         {"column": "km_primary_school", "op": ">", "value": 3, "label": "Primary school more than 3 km away"},
@@ -183,7 +180,7 @@ def _trial_config(seed: int) -> dict:
         "endline": "endline",
         "treatment_label": "campaign villages",
         "control_label": "comparison villages",
-        "outcomes": {key: {"label": spec["label"], "kind": spec["kind"]}
+        "outcomes": {key: {"label": spec["label"], "kind": spec["kind"], "better": spec["better"]}
                      for key, spec in vt.OUTCOMES.items()},
         "balance": ["respondent_female", "respondent_age", "household_size", "id_poor"],
         "balance_labels": {"respondent_female": "Respondent is a woman",
@@ -237,14 +234,14 @@ def write_programme(key: str, root: Path, seed: int = DEFAULT_SEED) -> Path:
     folder = Path(root) / key
     _prepare_folder(folder)
     export = cp.generate(spec, seed + sum(map(ord, key)))
-    _atomic_write(folder / "csi_assessments.csv", lambda p: export.to_csv(p, index=False))
+    _frame(folder / "csi_assessments.csv", export)
     config = _config(key, spec, seed)
     model = _model_markdown(key, spec, seed)
     trial_truth = None
     if key == "cct":
         village_frame, survey = vt.generate(seed + TRIAL_SEED_OFFSET)
-        _atomic_write(folder / "villages.csv", lambda p: village_frame.to_csv(p, index=False))
-        _atomic_write(folder / "household_survey.csv", lambda p: survey.to_csv(p, index=False))
+        _frame(folder / "villages.csv", village_frame)
+        _frame(folder / "household_survey.csv", survey)
         config["trial"] = _trial_config(seed)
         config["classifications"] = [VILLAGE_RISK]
         model += _trial_markdown(seed)
@@ -274,6 +271,11 @@ def write_programme(key: str, root: Path, seed: int = DEFAULT_SEED) -> Path:
 
 
 def _prepare_folder(folder: Path) -> None:
+    if folder.is_symlink():
+        raise FileExistsError(f"{folder} is a symbolic link; refusing to write through it "
+                              "(choose another --out folder).")
+    if folder.exists() and not folder.is_dir():
+        raise FileExistsError(f"{folder} is a file, not a folder; choose another --out folder.")
     if folder.exists() and any(folder.iterdir()) and not (folder / MARKER).exists():
         raise FileExistsError(
             f"{folder} holds files that evalkit synth did not write; refusing to overwrite them "
@@ -291,7 +293,7 @@ def write_other(key: str, root: Path, seed: int = DEFAULT_SEED) -> Path:
     _prepare_folder(folder)
     frames = spec["generate"](seed + sum(map(ord, key)))
     for name, frame in frames.items():
-        _atomic_write(folder / name, lambda p, f=frame: f.to_csv(p, index=False))
+        _frame(folder / name, frame)
     config = {k: v for k, v in spec["config"].items()}
     config["seed"] = seed
     ngo = config["ngo"]["en"] if isinstance(config["ngo"], dict) else config["ngo"]

@@ -56,7 +56,7 @@ MLOP_TAPANG = {
          "published": _ACCESS_PUBLISHED,
          "source": (f"{FPS}: 25 % gained clean water, 22 % a toilet, 47 % increased access to "
                     "transport and 24 % electricity 'when they did not have this before'. The "
-                    "seed does not state the denominator; this report reads each as the share of "
+                    "study does not state the denominator; this report reads each as the share of "
                     "beneficiaries who lacked that service before, which reproduces all four.")},
     ],
     "classifications": [
@@ -64,8 +64,8 @@ MLOP_TAPANG = {
          "file": "households.csv", "unit_label": "households",
          "source": f"{FPS}, box on ESFAM (Uganda): households classified destitute, struggling "
                    "or prepared to grow; only destitute and struggling households enrolled",
-         "note": "The seed names the tiers but not their criteria; the criteria below are "
-                 "declared in programme.yml for illustration and can be replaced without code.",
+         "note": "The study names the tiers but not their criteria; the criteria below are the "
+                 "programme's own settings, for illustration, and can be replaced without code.",
          "criteria": [
              {"column": "monthly_income_usd", "op": "<", "value": 60, "label": "Monthly income below US$ 60"},
              {"column": "meals_per_day", "op": "<", "value": 2, "label": "Fewer than two meals a day"},
@@ -117,9 +117,9 @@ CCPCR = {
          "scale": "1 = serious concern, 2 = some concern, 3 = adequate, 4 = strength",
          "source": f"{FPS}: 20 active cases, one social worker; assessment of security, basic / "
                    "material needs, physical health, psychological health, community networks, "
-                   "income generation, access to justice and family problem-solving. The seed "
+                   "income generation, access to justice and family problem-solving. The study "
                    "gives no scale and no outcome figures ('outcomes are not measured in a "
-                   "systematic way'); the scale here is declared in programme.yml."},
+                   "systematic way'); the scale here is the programme's own setting."},
     ],
 }
 
@@ -153,7 +153,10 @@ NATIONAL = {
     "child_tracking": {
         "file": "reintegration.csv", "status": "tracking_status",
         "published": {"green": 75, "yellow": 6, "red": 3},
-        "declared_denominators": {"cases updated and entered in the tool, as the report states": 1359},
+        "declared_denominators": {"stated": {
+            "n": 1359,
+            "label": {"en": "cases updated and entered in the tool, as the report states",
+                      "km": "ករណីដែលបានធ្វើបច្ចុប្បន្នភាព និងបញ្ចូលទៅក្នុងឧបករណ៍ ដូចរបាយការណ៍បានបញ្ជាក់"}}},
         "source": {"en": f"{APR}: of 1,419 children supported, 1,021 green (75 %), 78 yellow "
                          "(6 %), 34 red (3 %), 199 not located, 87 not yet updated; 'the cases of "
                          "1,359 children have been updated and entered into the Child Tracking Tool'",

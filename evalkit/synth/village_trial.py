@@ -39,16 +39,17 @@ KNOWLEDGE_SD = 2.2
 OUTCOMES = {
     "rci_better_care": {
         "label": "Agrees children are better cared for in residential care than in poor families",
-        "kind": "binary", "prevalence": 0.46, "effect_sd": 0.0},
+        "kind": "binary", "prevalence": 0.46, "effect_sd": 0.0, "better": "lower"},
     "would_place_if_poor": {
         "label": "Would place a child in residential care if the family were poor",
-        "kind": "binary", "prevalence": 0.31, "effect_sd": 0.0},
+        "kind": "binary", "prevalence": 0.31, "effect_sd": 0.0, "better": "lower"},
     "rci_harm_aware": {
         "label": "Knows that residential care can harm children's development",
-        "kind": "binary", "prevalence": 0.38, "effect_sd": 0.0},
+        "kind": "binary", "prevalence": 0.38, "effect_sd": 0.0, "better": "higher"},
     "knowledge_score": {
         "label": "Knowledge of family-based care and child protection services (0–10)",
-        "kind": "score", "mean": 4.6, "effect_sd": KNOWLEDGE_EFFECT / KNOWLEDGE_SD},
+        "kind": "score", "mean": 4.6, "effect_sd": KNOWLEDGE_EFFECT / KNOWLEDGE_SD,
+        "better": "higher"},
 }
 PERSISTENCE = 0.45  # share of a household's latent variance that persists baseline -> endline
 

@@ -4,6 +4,8 @@ column, never the bad cell's value, and never a traceback. Inputs are never modi
 
 from __future__ import annotations
 
+from evalkit import load_programme
+
 import hashlib
 import os
 from pathlib import Path
@@ -12,7 +14,6 @@ import pandas as pd
 import pytest
 
 from evalkit import cli
-from evalkit.data import programme
 from evalkit.errors import EvalkitError
 from tests.data import exports
 
@@ -180,7 +181,7 @@ def case_personal_column_as_id(f):
 
 def case_nonfinite_number_in_trial(f):
     f.mkdir()
-    facts = exports.split_trial(f)
+    exports.split_trial(f)
     frame = pd.read_csv(f / "endline.csv", dtype=str)
     frame.loc[3, "knowledge"] = "1e309"
     frame.to_csv(f / "endline.csv", index=False)
@@ -305,12 +306,12 @@ def test_each_messy_folder_loads_correctly_or_fails_in_one_sentence(tmp_path, na
     printed = capsys.readouterr()
     assert "Traceback" not in printed.out + printed.err
     if sentence is None:
-        data = programme.load(folder, use_cache=False)
+        data = load_programme(folder, use_cache=False)
         _check_numbers(name, data)
         assert status == (1 if data.problems else 0)
     else:
         with pytest.raises(EvalkitError) as caught:
-            programme.load(folder, use_cache=False)
+            load_programme(folder, use_cache=False)
         message = str(caught.value)
         assert sentence in message, message
         assert "\n" not in message
@@ -337,8 +338,8 @@ def _check_numbers(name: str, data) -> None:
         return
     if name == "nonfinite_number_in_trial":
         return
-    result = csi.change(data.csi, child="child", round="round", before=data.config.csi.before,
-                        after=data.config.csi.after)
+    result = csi.change(data.csi, child="child", round="round", before=data.rounds.before,
+                        after=data.rounds.after)
     assert (result.children_before, result.children_after) == (want["children_first"],
                                                                want["children_last"])
     table = result.to_frame().set_index("code")

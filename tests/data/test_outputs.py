@@ -4,6 +4,8 @@ the report, and results do not depend on the pseudonymisation key."""
 
 from __future__ import annotations
 
+from evalkit import load_programme
+
 import shutil
 import subprocess
 import sys
@@ -11,7 +13,6 @@ import sys
 import pandas as pd
 import pytest
 
-from evalkit.data import programme
 from evalkit.indices import csi
 
 CANARIES = {
@@ -44,7 +45,7 @@ def planted(synthetic_root, tmp_path_factory):
     (folder / "programme.yml").write_text(config + "on_invalid: set_aside\n")
     out = root / "out"
     run = subprocess.run([sys.executable, "-m", "evalkit", "report", "--all", "--data", str(root),
-                          "--out", str(out)], capture_output=True, text=True)
+                          "--out", str(out), "--keep-notebooks"], capture_output=True, text=True)
     check = subprocess.run([sys.executable, "-m", "evalkit", "check", str(folder)],
                            capture_output=True, text=True)
     return {"folder": folder, "out": out, "run": run, "check": check, "bad_rows": len(bad_rows)}
@@ -98,7 +99,7 @@ def test_results_do_not_depend_on_the_key(synthetic_root, tmp_path):
     for copy in ("a", "b"):
         folder = tmp_path / copy / "cct"
         shutil.copytree(synthetic_root / "cct", folder, ignore=shutil.ignore_patterns(".evalkit"))
-        loads.append(programme.load(folder, use_cache=False))
+        loads.append(load_programme(folder, use_cache=False))
     assert (loads[0].csi["child"] != loads[1].csi["child"]).all()  # two keys, two pseudonyms
     tables = [csi.change(d.csi, child="child", round="round", before=1, after=2).to_frame()
               for d in loads]
@@ -113,3 +114,74 @@ def test_results_do_not_depend_on_the_key(synthetic_root, tmp_path):
                                     baseline="b", strata="commune", seed=1, wild_reps=99,
                                     ri_reps=99).to_frame())
     pd.testing.assert_frame_equal(effects[0], effects[1])
+
+
+def test_every_published_file_is_the_same_under_two_keys(synthetic_root, tmp_path):
+    """Two copies of the same programmes, each with its own key, rendered in full: every
+    published file (pages in both languages, headline files, the index, the synthesis) is the
+    same but for the time of rendering."""
+    import re
+
+    outs = []
+    for copy in ("a", "b"):
+        data = tmp_path / copy / "data"
+        for key in ("cct", "cif", "national_action_plan"):
+            shutil.copytree(synthetic_root / key, data / key, ignore=shutil.ignore_patterns(".evalkit"))
+        out = tmp_path / copy / "out"
+        run = subprocess.run([sys.executable, "-m", "evalkit", "report", "--all", "--jobs", "2",
+                              "--data", str(data), "--out", str(out)], capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        outs.append(out)
+    keys = [(tmp_path / c / "data" / "cct" / ".evalkit" / "key").read_text() for c in ("a", "b")]
+    assert keys[0] != keys[1]
+    names = sorted(p.name for p in outs[0].iterdir() if p.is_file())
+    assert names == sorted(p.name for p in outs[1].iterdir() if p.is_file())
+    assert {"cct.html", "cif.html", "national_action_plan.km.html", "index.html",
+            "synthesis.html", "cct.headline.json"} <= set(names)
+
+    def stable(text: str) -> str:
+        return re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC|[០-៩]{4}.{0,40}UTC", "<time>", text)
+
+    for name in names:
+        first, second = ((out / name).read_text(encoding="utf-8") for out in outs)
+        assert stable(first) == stable(second), name
+
+
+def test_ids_that_differ_only_by_invisible_characters_are_one_child(synthetic_root, tmp_path):
+    """A zero-width joiner, a byte-order mark or another Unicode form in a child's ID does not
+    make a second child; `evalkit check` says how many IDs were written in more than one way."""
+    folder = tmp_path / "cfi"
+    shutil.copytree(synthetic_root / "cfi", folder, ignore=shutil.ignore_patterns(".evalkit"))
+    frame = pd.read_csv(folder / "csi_assessments.csv", dtype=str, keep_default_na=False)
+    children = frame["client_id"].nunique()
+    later = frame["assessment_number"] != "1"
+    variants = ["\u200d", "\ufeff", "\u200b", "\u00ad"]
+    changed = frame.loc[later, "client_id"].drop_duplicates().head(8)
+    for i, child in enumerate(changed):
+        rows = later & (frame["client_id"] == child)
+        frame.loc[rows, "client_id"] = child[:2] + variants[i % 4] + child[2:]
+    frame.loc[later & (frame["client_id"] == frame["client_id"].iloc[0]), "client_id"] = \
+        "ＣＦＩ－" + frame["client_id"].iloc[0][4:]  # full-width letters
+    frame.to_csv(folder / "csi_assessments.csv", index=False)
+    data = load_programme(folder, use_cache=False)
+    assert data.csi["child"].nunique() == children
+    assert data.look_alike_ids >= 8
+    check = subprocess.run([sys.executable, "-m", "evalkit", "check", str(folder)],
+                           capture_output=True, text=True)
+    assert "written in more than one way" in check.stdout
+
+
+def test_private_spreadsheets_cannot_run_formulas(synthetic_root, tmp_path):
+    folder = tmp_path / "cfi"
+    shutil.copytree(synthetic_root / "cfi", folder, ignore=shutil.ignore_patterns(".evalkit"))
+    frame = pd.read_csv(folder / "csi_assessments.csv", dtype=str, keep_default_na=False)
+    frame.loc[4, "3B"] = "=HYPERLINK(\"https://x.org\",\"x\")"
+    frame.to_csv(folder / "csi_assessments.csv", index=False)
+    text = (folder / "programme.yml").read_text()
+    (folder / "programme.yml").write_text(text + "on_invalid: set_aside\n")
+    (folder / "x").mkdir()
+    assert subprocess.run([sys.executable, "-m", "evalkit", "report", str(folder), "--out",
+                           str(tmp_path / "out")], capture_output=True).returncode == 0
+    for path in (folder / ".evalkit").glob("*.csv"):
+        for cell in (c for line in path.read_text().splitlines() for c in line.split(",")):
+            assert not cell.startswith(("=", "+", "@")), (path.name, cell)

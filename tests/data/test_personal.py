@@ -57,7 +57,8 @@ def test_keyed_hashes_are_stable_per_key_and_differ_between_keys(tmp_path):
     assert h1[0] == h1[2] and h1[0] != h1[1] and pd.isna(h1[3])
     assert h1[0] != h3[0]
     assert not any("CIF" in str(v) for v in h1.dropna())
-    assert (tmp_path / "a" / "key").stat().st_mode & 0o077 == 0
+    assert (tmp_path / "a" / ".evalkit" / "key").stat().st_mode & 0o077 == 0
+    assert (tmp_path / "a" / ".evalkit").stat().st_mode & 0o077 == 0
 
 
 @pytest.mark.parametrize("key_length", [1, 32, 64, 65, 100])
