@@ -26,6 +26,9 @@ def cmd_synth(args: argparse.Namespace) -> int:
     from evalkit import synth
 
     out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise EvalkitError(f"{out}: is not a folder; expected a folder to write the synthetic "
+                           "programmes into (--out).")
     if args.if_missing and synth.up_to_date(out, args.seed):
         _say(f"synthetic data already in {out}; nothing to do (drop --if-missing to rewrite).")
         return 0
@@ -34,6 +37,10 @@ def cmd_synth(args: argparse.Namespace) -> int:
     except FileExistsError as exc:
         _say(f"evalkit synth: {exc}")
         return 2
+    except OSError as exc:
+        raise EvalkitError(f"{out}: the synthetic data could not be written there "
+                           f"({exc.strerror or type(exc).__name__}); expected a folder you can "
+                           "write to (--out).") from None
     return 0
 
 
@@ -66,7 +73,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         results, synthesis, index = render_collection(folders, Path(args.out), jobs=args.jobs,
                                                       timeout=args.timeout,
                                                       on_result=progress_printer(),
-                                                      force=args.force)
+                                                      force=args.force,
+                                                      keep_notebooks=args.keep_notebooks,
+                                                      tables=args.tables)
         failed = [r for r in results if not r.ok]
         if synthesis is not None:
             _say(f"synthesis: {synthesis.html if synthesis.ok else 'FAILED ' + str(synthesis.error)}")
@@ -75,6 +84,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         _say(f"index: {index}")
     else:
         results = render_many(folders, Path(args.out), jobs=args.jobs, timeout=args.timeout,
+                              keep_notebooks=args.keep_notebooks, tables=args.tables,
                               on_result=progress_printer())
         failed = [r for r in results if not r.ok]
     _say("\nprogramme                seconds  result")
@@ -95,9 +105,13 @@ def cmd_report(args: argparse.Namespace) -> int:
         _say(f"{len(failed_programmes)} of {len(results)} programme report(s) failed.")
     if args.all and synthesis is not None and not synthesis.ok:
         _say("The synthesis report failed.")
-    kept = [Path(args.out) / "_executed" / f"{r.programme}.ipynb" for r in failed]
-    if any(path.exists() for path in kept):
-        _say(f"Executed notebooks of the failed reports, for debugging: {Path(args.out) / '_executed'}.")
+    details = [r.detail for r in failed if r.detail and Path(r.detail).exists()]
+    if details:  # the terminal is the data owner's: the full sentences may name values
+        _say("In full (for the data's owner: these may quote cells, and are never published):")
+        for detail in details:
+            for line in Path(detail).read_text(encoding="utf-8").splitlines()[:20]:
+                _say(f"  {line}")
+        _say("(kept in " + ", ".join(details) + ")")
     return 1 if failed else 0
 
 
@@ -116,6 +130,7 @@ def _writable(out: Path) -> None:
 
 def cmd_list(args: argparse.Namespace) -> int:
     from evalkit.config import discover, load
+    from evalkit.report.sections import BY_KEY, REGISTRY
 
     folders = discover(args.data)
     if not folders:
@@ -123,11 +138,12 @@ def cmd_list(args: argparse.Namespace) -> int:
         return 0
     for folder in folders:
         try:
-            cfg = load(folder)
+            cfg = load(folder, REGISTRY)
             who = " — ".join(x for x in (cfg.ngo, cfg.name) if x)
             where = f" ({cfg.province})" if cfg.province else ""
+            analyses = list(dict.fromkeys(BY_KEY[key].ANALYSIS for key, _c in cfg.sections))
             print(f"{folder.name:<12} {who}{where}; report: "
-                  f"{', '.join(cfg.analyses) or 'nothing configured'}")
+                  f"{', '.join(analyses) or 'nothing configured'}")
         except EvalkitError as exc:
             print(f"{folder.name:<12} CONFIG ERROR: {exc}")
     _say("(configurations checked; the data were not read: 'evalkit check --all' validates them)")
@@ -155,8 +171,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     folders = _programme_folders(args)
     failed = 0
+    from evalkit.report.sections import REGISTRY
+
     for folder in folders:
-        result = check(folder)
+        result = check(folder, REGISTRY)
         for line in terminal_lines(result):
             print(line)
         page = write_page(result)
@@ -216,6 +234,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true",
                    help="with --all, render every programme even if its data, configuration and "
                         "the kit are unchanged since its report was last rendered into --out")
+    p.add_argument("--tables", action="store_true",
+                   help="also write each report's tables, as the report shows them (small counts "
+                        "suppressed), to OUT/<programme>.tables.xlsx")
+    p.add_argument("--keep-notebooks", action="store_true",
+                   help="also keep each executed notebook under OUT/_executed/ (without its "
+                        "parameters, paths or tracebacks)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("new", help="start a programme folder from data exports",
@@ -244,7 +268,44 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stop_on_sigterm() -> None:
+    """SIGTERM stops a command as Ctrl-C does: workers and kernels stopped, nothing
+    half-written."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        def stop(signum, frame):
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, stop)
+
+
+def _one_line_warnings() -> None:
+    """Warnings for the user (a risky privacy setting) as one line, never a source quote."""
+    import warnings
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        _say(f"evalkit: warning: {message}")
+
+    warnings.showwarning = show
+
+
 def main(argv: list[str] | None = None) -> int:
+    import signal
+    import warnings
+
+    handlers = (signal.getsignal(signal.SIGTERM), warnings.showwarning)
+    _stop_on_sigterm()
+    _one_line_warnings()
+    try:
+        return _main(argv)
+    finally:
+        signal.signal(signal.SIGTERM, handlers[0])
+        warnings.showwarning = handlers[1]
+
+
+def _main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:
@@ -260,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
         _say(f"evalkit: {exc}")
         return 2
     except KeyboardInterrupt:
-        _say("evalkit: interrupted.")
+        _say("evalkit: stopped; nothing half-written.")
         return 130
 
 

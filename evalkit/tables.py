@@ -103,8 +103,12 @@ class JournalTable:
         return text
 
     def to_csv(self, path: str | Path, numbers: bool = False) -> None:
-        """The table as laid out (``numbers=False``) or the numbers behind it."""
+        """The table as laid out (``numbers=False``) or the numbers behind it; a cell that a
+        spreadsheet would run as a formula (= + - @ …) is written as text."""
+        from evalkit.files import neutralise
+
         frame = self.numbers if numbers else self.layout.rename(columns={STUB: ""})
+        frame = frame.rename(columns=lambda c: neutralise(str(c))).map(neutralise)
         frame.to_csv(path, index=False)
 
     def to_excel(self, path: str | Path) -> None:
@@ -148,10 +152,24 @@ class JournalTable:
         for row in self.numbers.itertuples(index=False):
             numbers.append([None if isinstance(v, float) and np.isnan(v) else
                             (v.item() if hasattr(v, "item") else v) for v in row])
+        _no_formulas(book)
         book.save(path)
 
     def __repr__(self) -> str:
         return f"<JournalTable {self.title!r}: {self.layout.shape[1] - 1} columns, {len(self.layout)} rows>"
+
+
+def _no_formulas(book) -> None:
+    """Every text cell of ``book`` as text: one that a spreadsheet would run as a formula
+    (= + - @ tab, line break) gets a leading apostrophe, and no cell is stored as a formula."""
+    from evalkit.files import neutralise
+
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and (cell.data_type == "f" or cell.value != neutralise(cell.value)):
+                    cell.value = neutralise(cell.value)
+                    cell.data_type = "s"
 
 
 def _wrapped_headers(latex: str, columns: int) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 
 def run(*args: str, cwd=None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "evalkit", *args], capture_output=True,
@@ -95,3 +97,84 @@ def test_an_output_folder_that_cannot_be_written_is_one_sentence(tmp_path, synth
     result = run("report", str(synthetic_root / "sko"), "--out", str(out))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "reports cannot be written there" in result.stderr
+
+
+def test_every_failure_found_is_a_sentence(tmp_path, synthetic_root):
+    import shutil
+
+    folder = tmp_path / "cfi"
+    shutil.copytree(synthetic_root / "cfi", folder, ignore=shutil.ignore_patterns(".evalkit"))
+    text = (folder / "programme.yml").read_text()
+    (folder / "programme.yml").write_text(text.replace("csi:\n", "csi:\n  date_format: '%Q%'\n", 1))
+    bad_format = run("check", str(folder))
+    assert bad_format.returncode in (1, 2) and "Traceback" not in bad_format.stderr + bad_format.stdout
+    assert "date format" in bad_format.stderr + bad_format.stdout
+    devnull = run("synth", "--out", "/dev/null")
+    assert devnull.returncode == 2 and "Traceback" not in devnull.stderr
+    assert "is not a folder" in devnull.stderr
+    missing = run("check", str(tmp_path / "nowhere"))
+    assert "Traceback" not in missing.stderr + missing.stdout
+    assert (missing.stderr + missing.stdout).count("nowhere") == 1  # named once, as missing
+    assert "no such folder" in missing.stderr + missing.stdout
+
+
+def test_min_cell_below_five_is_warned_in_one_line(tmp_path, synthetic_root):
+    import shutil
+
+    folder = tmp_path / "cfi"
+    shutil.copytree(synthetic_root / "cfi", folder, ignore=shutil.ignore_patterns(".evalkit"))
+    text = (folder / "programme.yml").read_text().replace("min_cell: 5", "min_cell: 3")
+    (folder / "programme.yml").write_text(text)
+    listing = run("list", "--data", str(tmp_path))
+    assert "warning" in listing.stderr and "5 or more is advised" in listing.stderr
+    assert "Traceback" not in listing.stderr and "warnings.warn" not in listing.stderr
+    (folder / "programme.yml").write_text(text.replace("min_cell: 3", "min_cell: 1"))
+    assert "at least 3" in run("list", "--data", str(tmp_path)).stdout
+
+
+def _stop_a_report(tmp_path, synthetic_root, signum):
+    """Start `evalkit report --all --jobs 2`, send ``signum`` while it renders, and return
+    the finished process, the output folder and the processes it left behind."""
+    import os
+    import shutil
+    import signal
+    import time
+
+    data = tmp_path / "data"
+    for key in ("cct", "cfi", "cif"):
+        shutil.copytree(synthetic_root / key, data / key, ignore=shutil.ignore_patterns(".evalkit"))
+    out = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, "-m", "evalkit", "report", "--all", "--jobs", "2",
+                                "--data", str(data), "--out", str(out)],
+                               stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    time.sleep(12)  # the workers and their kernels are running
+    children = subprocess.run(["pgrep", "-s", str(process.pid)], capture_output=True,
+                              text=True).stdout.split()
+    kernels = [pid for child in children for pid in subprocess.run(
+        ["pgrep", "-P", child], capture_output=True, text=True).stdout.split()]
+    assert kernels  # the workers have started their kernels (each in a session of its own)
+    if signum == signal.SIGINT:
+        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group
+    else:
+        process.send_signal(signum)
+    _, stderr = process.communicate(timeout=60)
+    time.sleep(3)
+    alive = [pid for pid in children + kernels
+             if subprocess.run(["ps", "-p", pid], capture_output=True).returncode == 0
+             and pid != str(process.pid)]
+    return process, stderr, out, alive
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["SIGINT", "SIGTERM"])
+def test_ctrl_c_and_sigterm_stop_cleanly(tmp_path, synthetic_root, name):
+    import signal
+
+    process, stderr, out, alive = _stop_a_report(tmp_path, synthetic_root, getattr(signal, name))
+    assert process.returncode == 130, stderr
+    assert "stopped; nothing half-written" in stderr and "Traceback" not in stderr
+    assert alive == []  # no worker and no Jupyter kernel left running
+    assert not list(out.glob("*.tmp")) and not list(out.glob(".*.tmp"))
+    for page in out.glob("*.html"):
+        assert page.read_text().rstrip().endswith("</html>")  # whole, or not there

@@ -11,7 +11,7 @@ import pandas as pd
 import papermill as pm
 import pytest
 
-from evalkit.data.programme import load
+from evalkit import load_programme as load
 from evalkit.designs import DesignWarning, assign, compare_outcomes, pair_rounds
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"

@@ -124,3 +124,25 @@ def test_excel_csv_markdown_and_html_hold_the_same_cells(results, tmp_path):
     assert "<script>alert" not in html and "&lt;script&gt;" in html
     assert "@import" not in html and "googleapis" not in html
     assert f"{results[1].estimate:.3f}" in t._repr_html_()
+
+
+def test_exported_cells_never_run_as_formulas(tmp_path):
+    """A label that starts like a formula is text in every CSV and Excel export."""
+    import openpyxl
+
+    from evalkit.tables import STUB, JournalTable
+
+    layout = pd.DataFrame({STUB: ["=HYPERLINK(\"https://x.org\",\"x\")", "@SUM(A1)", "-3.5"],
+                           "(1)": ["+cmd|' /C calc'!A0", "1.20", "-0.4"]})
+    table = JournalTable(layout=layout, numbers=pd.DataFrame({"x": ["=1+1"]}), title="=title",
+                         notes=("-note",))
+    table.to_csv(tmp_path / "t.csv")
+    cells = pd.read_csv(tmp_path / "t.csv", dtype=str, keep_default_na=False).to_numpy().ravel()
+    assert all(not c.startswith(("=", "+", "@")) for c in cells)
+    assert "-3.5" in cells  # a number stays a number
+    table.to_excel(tmp_path / "t.xlsx")
+    book = openpyxl.load_workbook(tmp_path / "t.xlsx")
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)

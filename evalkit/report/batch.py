@@ -86,11 +86,16 @@ def _init_worker(single_threaded: bool = False) -> None:
     With several workers, each kernel's linear algebra runs on one thread, so that parallel
     reports do not oversubscribe the cores."""
     import os
+    import signal
     from multiprocessing import util
 
     if single_threaded:
         for name in THREAD_VARIABLES:
             os.environ[name] = "1"
+    # Ctrl-C is the command's to handle (it stops the workers); SIGTERM stops this worker and
+    # its kernel (kernels run in their own session, so they would not hear it)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _stop_worker)
 
     _WORKER["km"] = None
     util.Finalize(None, lambda: _stop(_WORKER["km"]) if _WORKER.get("km") else None, exitpriority=10)
@@ -101,6 +106,14 @@ def _init_worker(single_threaded: bool = False) -> None:
         _exporter()
     except Exception:
         _WORKER["km"] = None
+
+
+def _stop_worker(signum=None, frame=None) -> None:
+    """Stop this worker's kernel and the worker (on SIGTERM)."""
+    km = _WORKER.get("km")
+    if km is not None:
+        _stop(km)
+    os._exit(143)
 
 
 def _worker_ready() -> int:
@@ -133,20 +146,21 @@ def _in_warm_kernel(name: str, render: Callable) -> RenderResult:
     return result
 
 
-def render_in_worker(folder: str, out_dir: str, timeout: int, notebook: str | None) -> RenderResult:
+def render_in_worker(folder: str, out_dir: str, timeout: int, notebook: str | None,
+                     keep_notebook: bool = False, tables: bool = False) -> RenderResult:
     """Render one programme in this worker's warm kernel (started on first use)."""
     return _in_warm_kernel(Path(folder).name, lambda km: render_programme(
-        folder, out_dir, timeout=timeout, notebook=notebook, kernel_manager=km))
+        folder, out_dir, timeout=timeout, notebook=notebook, kernel_manager=km,
+        keep_notebook=keep_notebook, tables=tables))
 
 
-def synthesis_in_worker(csi_folders: list[str], out_dir: str, timeout: int,
-                        canaries: frozenset | None = None) -> RenderResult:
+def synthesis_in_worker(records: list[dict], out_dir: str, timeout: int,
+                        canaries=None) -> RenderResult:
     """Render the cross-programme synthesis in this worker's warm kernel."""
     from evalkit.report.render import write_synthesis
 
     return _in_warm_kernel("synthesis", lambda km: write_synthesis(
-        [Path(f) for f in csi_folders], Path(out_dir), timeout=timeout, kernel_manager=km,
-        canaries=canaries))
+        records, Path(out_dir), timeout=timeout, kernel_manager=km, canaries=canaries))
 
 
 def _size(folder: Path) -> int:
@@ -165,8 +179,26 @@ class ReportPool:
     def __enter__(self) -> "ReportPool":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is not None and issubclass(kind, BaseException) and not issubclass(kind, Exception):
+            self.terminate()  # Ctrl-C or SIGTERM: stop the workers and their kernels now
+            return
         self._pool.shutdown(wait=True)
+
+    def terminate(self) -> None:
+        """Stop every worker (each stops its kernel first) without waiting for their reports;
+        nothing they were writing is left half-written (every write is atomic)."""
+        import signal
+
+        processes = list(getattr(self._pool, "_processes", {}).values())
+        for process in processes:
+            try:
+                os.kill(process.pid, signal.SIGTERM)
+            except (ProcessLookupError, OSError):
+                pass
+        for process in processes:
+            process.join(timeout=10)
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
     def warm(self) -> None:
         """Return once every worker has started (and so has its kernel)."""
@@ -176,21 +208,22 @@ class ReportPool:
             if len(seen) >= self.jobs:
                 return
 
-    def synthesis(self, csi_folders: list[Path], out_dir: Path, *, timeout: int = 600,
-                  canaries: frozenset | None = None) -> RenderResult:
-        """The cross-programme synthesis report, rendered in a worker (``canaries``: the
-        programmes' personal values, when their reports already read them)."""
-        return self._pool.submit(synthesis_in_worker, [str(f) for f in csi_folders], str(out_dir),
-                                 timeout, canaries).result()
+    def synthesis(self, records: list[dict], out_dir: Path, *, timeout: int = 600,
+                  canaries=None) -> RenderResult:
+        """The cross-programme synthesis report, rendered in a worker from the programme
+        reports' records (``canaries``: the programmes' keyed personal values)."""
+        return self._pool.submit(synthesis_in_worker, records, str(out_dir), timeout,
+                                 canaries).result()
 
     def render(self, folders: list[Path], out_dir: Path, *, timeout: int = 600,
-               notebook: Path | None = None,
+               notebook: Path | None = None, keep_notebooks: bool = False, tables: bool = False,
                on_result: Callable[[int, int, RenderResult], None] | None = None) -> list[RenderResult]:
         """Render ``folders``; results in the order given."""
         results: dict[str, RenderResult] = {}
         largest_first = sorted(folders, key=_size, reverse=True)
         futures = {self._pool.submit(render_in_worker, str(f), str(out_dir), timeout,
-                                     str(notebook) if notebook else None): f for f in largest_first}
+                                     str(notebook) if notebook else None, keep_notebooks, tables): f
+                   for f in largest_first}
         for done, future in enumerate(as_completed(futures), start=1):
             folder = futures[future]
             try:
@@ -205,12 +238,12 @@ class ReportPool:
 
 
 def render_many(folders: list[Path], out_dir: Path, *, jobs: int = 1, timeout: int = 600,
-                notebook: Path | None = None,
+                notebook: Path | None = None, keep_notebooks: bool = False, tables: bool = False,
                 on_result: Callable[[int, int, RenderResult], None] | None = None) -> list[RenderResult]:
     """Render ``folders`` with ``jobs`` worker processes started for this batch."""
     with ReportPool(max(1, min(jobs, len(folders)))) as pool:
         return pool.render(folders, out_dir, timeout=timeout, notebook=notebook,
-                           on_result=on_result)
+                           keep_notebooks=keep_notebooks, tables=tables, on_result=on_result)
 
 
 def progress_printer(stream=sys.stderr) -> Callable[[int, int, RenderResult], None]:

@@ -1,18 +1,23 @@
-"""What spans programmes: ``reports/index.html`` and the cross-programme synthesis report."""
+"""What spans programmes: ``reports/index.html`` and the cross-programme synthesis report.
+
+The index is built from the reports' headline records (already published) and their failure
+sentences (which name file, row, column and rule, never a value), passes the same gate as
+every page, and says when a report's figures come from synthetic data.
+"""
 
 from __future__ import annotations
 
-import html
 import json
 from datetime import datetime, timezone
 from pathlib import Path
 
-from evalkit.i18n import LANGUAGES
-from evalkit.report.render import RenderResult, _atomic_write_text
+from evalkit import files
+from evalkit.i18n import LANGUAGES, N_
+from evalkit.report.render import RenderResult
+
 
 def headline(report: Path) -> dict:
-    """The report's headline record (``programme``, ``title``, ``headline``), written beside
-    it by the renderer from the notebook's structured output; empty when there is none."""
+    """A report's headline record, as written beside it (empty when there is none)."""
     from evalkit.report.render import headline_path
 
     try:
@@ -22,51 +27,79 @@ def headline(report: Path) -> dict:
 
 
 def csi_programmes(folders: list[Path]) -> list[Path]:
-    """The folders whose configuration has CSI data (skipping broken configurations)."""
+    """The folders whose configuration has a CSI section (skipping broken configurations)."""
     from evalkit.config import load
     from evalkit.errors import EvalkitError
+    from evalkit.report.sections import REGISTRY
 
     found = []
     for folder in folders:
         try:
-            if load(folder).csi is not None:
+            if load(folder, REGISTRY).csi is not None:
                 found.append(folder)
         except EvalkitError:
             continue
     return found
 
 
+SYNTHETIC_NOTE = N_("Synthetic data: the figures illustrate the method and are not findings "
+                    "about real children or households.")
+
+
+def _record(result: RenderResult) -> dict:
+    if result.records:
+        return next(iter(result.records.values()))
+    return headline(result.html) if result.html is not None else {}
+
+
 def write_index(results: list[RenderResult], out_dir: Path) -> Path:
-    """``index.html``: every report with its one-line headline and a link (failed ones named)."""
+    """``index.html``: every report with its one-line headline and a link (failed ones named),
+    each marked when its figures come from synthetic data."""
+    from evalkit.report import gate, layout
+    from evalkit.report.publish import escape
     from evalkit.report.render import TEMPLATES
 
-    from evalkit.report.privacy import leaked
-
     css = (TEMPLATES / "evalkit_report" / "report.css").read_text(encoding="utf-8")
-    canaries = frozenset().union(*(r.canaries for r in results))
+    canaries = None
+    for r in results:
+        if r.canaries is not None:
+            canaries = r.canaries if canaries is None else canaries | r.canaries
     rows = []
+    local_text = ""
     for r in results:
         if r.ok and r.html is not None:
-            record = headline(r.html)
+            record = _record(r)
             line = record.get("headline", "")
             title = record.get("title", r.programme)
-            others = "".join(
-                f' · <a href="{html.escape(path.name)}" hreflang="{html.escape(code)}" '
-                f'lang="{html.escape(code)}">{html.escape(LANGUAGES.get(code, code))}</a>'
-                for code, path in r.editions)
-            rows.append(f'<li><a href="{html.escape(r.html.name)}">{html.escape(title)}</a>{others}'
-                        f'<br><span class="evalkit-index-headline">{html.escape(line)}</span></li>')
+            tag = ""
+            if record.get("synthetic"):
+                tag = (f'<span class="evalkit-tag">{escape("Synthetic data")}</span> '
+                       + (f'<span class="evalkit-tag">{escape("Illustration")}</span> '
+                          if record.get("provenance") == "illustration" else ""))
+            others = ""
+            for code, path in r.editions:
+                name = LANGUAGES.get(code, code)
+                local_text += name
+                others += (f' · <a href="{escape(path.name)}" hreflang="{escape(code)}" '
+                           f'lang="{escape(code)}">{escape(name)}</a>')
+            rows.append(f'<li><a href="{escape(r.html.name)}">{escape(title)}</a>{others}<br>'
+                        f'{tag}<span class="evalkit-index-headline">{escape(line)}</span></li>')
         else:
-            rows.append(f"<li><strong>{html.escape(r.programme)}</strong>: the report could not "
-                        f"be rendered ({html.escape(r.error or 'unknown error')}).</li>")
-        if leaked(rows[-1], canaries):  # the index is published too: scanned like a report
-            rows[-1] = (f"<li><strong>{html.escape(r.programme)}</strong>: this line was withheld "
+            rows.append(f"<li><strong>{escape(r.programme)}</strong>: the report could not be "
+                        f"rendered ({escape(r.error or 'unknown error')}).</li>")
+        if gate.leaked(rows[-1], canaries):  # the index is published too: scanned like a report
+            rows[-1] = (f"<li><strong>{escape(r.programme)}</strong>: this line was withheld "
                         "because it contained personal data from the input.</li>")
+    synthetic = any(_record(r).get("synthetic") for r in results if r.ok)
+    note = (f'<div class="evalkit-band" role="note">{escape(SYNTHETIC_NOTE)}</div>'
+            if synthetic else "")
+    khmer = any("\u1780" <= ch <= "\u17ff" for ch in local_text)
+    font = layout.embedded_font("km", local_text).replace("body {", "[lang=km] {", 1) if khmer else ""
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     page = f"""<!DOCTYPE html>
 <html lang="en">
 <head>
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; base-uri 'none'; form-action 'none'">
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <title>Programme evaluation reports</title>
@@ -74,9 +107,11 @@ def write_index(results: list[RenderResult], out_dir: Path) -> Path:
 {css}
 ul.evalkit-index li {{ margin: 0 0 1rem; }}
 .evalkit-index-headline {{ color: var(--muted); }}
+{font}
 </style>
 </head>
 <body>
+{note}
 <main class="evalkit-report">
 <h1>Programme evaluation reports</h1>
 <p>One report per programme, generated by evalkit from each programme's data folder. Each
@@ -90,23 +125,16 @@ village campaign trial compares groups assigned at random.</p>
 </body>
 </html>
 """
-    target = out_dir / "index.html"
-    _atomic_write_text(target, page)
-    return target
+    gate.check_page(page, "index", canaries)
+    return files.write(out_dir, "index.html", page)
 
 
-def _unchanged(folder: Path, out_dir: Path) -> tuple[str, RenderResult | None]:
+def _unchanged(folder: Path, out_dir: Path) -> tuple[str | None, RenderResult | None]:
     """The programme's stamp, and a result standing for its report when that is up to date."""
-    from evalkit.config import load
-    from evalkit.errors import EvalkitError
     from evalkit.report import incremental
 
-    current = incremental.stamp(folder)
-    try:
-        languages = load(folder).languages
-    except EvalkitError:
-        return current, None  # rendered (and so reported) as usual
-    if not incremental.up_to_date(folder, out_dir, current, languages):
+    current, languages = incremental.stamp_and_languages(folder)
+    if current is None or not incremental.up_to_date(folder, out_dir, current, languages):
         return current, None
     name = Path(folder).name
     editions = tuple((code, out_dir / f"{name}.{code}.html") for code in languages[1:])
@@ -115,7 +143,8 @@ def _unchanged(folder: Path, out_dir: Path) -> tuple[str, RenderResult | None]:
 
 
 def render_collection(folders: list[Path], out_dir: Path, *, jobs: int = 1, timeout: int = 600,
-                      on_result=None, force: bool = True,
+                      on_result=None, force: bool = True, keep_notebooks: bool = False,
+                      tables: bool = False,
                       ) -> tuple[list[RenderResult], RenderResult | None, Path]:
     """Every programme report (in ``jobs`` workers), then the synthesis of the CSI programmes
     whose reports rendered (when there are at least two), and the index.
@@ -126,6 +155,7 @@ def render_collection(folders: list[Path], out_dir: Path, *, jobs: int = 1, time
     from evalkit.report import incremental
     from evalkit.report.batch import ReportPool
 
+    out_dir = Path(out_dir)
     stamps, done = {}, {}
     for folder in folders:
         stamps[folder], kept = _unchanged(folder, out_dir)
@@ -136,25 +166,29 @@ def render_collection(folders: list[Path], out_dir: Path, *, jobs: int = 1, time
         if on_result:
             on_result(i, len(folders), done[folder])
     with ReportPool(max(1, min(jobs, len(stale) or 1))) as pool:
-        fresh = pool.render(stale, out_dir, timeout=timeout, on_result=(
-            None if on_result is None else
-            lambda i, n, r: on_result(len(done) + i, len(folders), r))) if stale else []
+        fresh = pool.render(stale, out_dir, timeout=timeout, keep_notebooks=keep_notebooks,
+                            tables=tables,
+                            on_result=(None if on_result is None else
+                                       lambda i, n, r: on_result(len(done) + i, len(folders), r))
+                            ) if stale else []
         for folder, result in zip(stale, fresh):
             done[folder] = result
-            if result.ok:
+            if result.ok and stamps[folder] is not None:
                 incremental.remember(folder, out_dir, stamps[folder])
         results = [done[f] for f in folders]
-        with_csi = set(csi_programmes(folders))
-        rendered_csi = [f for f, r in zip(folders, results) if r.ok and f in with_csi]
+        records = [_record(r) for r in results if r.ok]
+        with_csi = [rec for rec in records if rec.get("csi")]
         synthesis = None
-        if len(rendered_csi) >= 2:
+        if len(with_csi) >= 2:
             target = out_dir / "synthesis.html"
-            if target.is_file() and not force and all(done[f].skipped for f in rendered_csi):
+            if target.is_file() and not force and all(r.skipped for r in results if r.ok):
                 synthesis = RenderResult("synthesis", target, 0.0, skipped=True)
             else:
-                canaries = (frozenset().union(*(done[f].canaries for f in rendered_csi))
-                            if not any(done[f].skipped for f in rendered_csi) else None)
-                synthesis = pool.synthesis(rendered_csi, out_dir, timeout=timeout,
-                                           canaries=canaries)
+                canaries = None
+                for r in results:
+                    if r.canaries is not None:
+                        canaries = r.canaries if canaries is None else canaries | r.canaries
+                synthesis = pool.synthesis(with_csi, out_dir, timeout=timeout, canaries=canaries)
     index = write_index(results + ([synthesis] if synthesis is not None else []), out_dir)
     return results, synthesis, index
+

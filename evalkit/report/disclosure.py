@@ -1,52 +1,65 @@
-"""Disclosure control for everything a report publishes: tables, key-finding sentences,
-captions and charts.
+"""Disclosure control, decided once per report over every figure it publishes.
 
-One :class:`Disclosure` per report holds the programme's rules (``privacy:`` in
-programme.yml) and a log of every decision. Sections ask it how to show a figure:
+Sections register the counts of people their content shows (or lets a reader work out) and
+how they add up, then build their content from :class:`~evalkit.report.content.Count`,
+:class:`~evalkit.report.content.Share` and :class:`~evalkit.report.content.Stat` references.
+When every section of the report has done so, :meth:`Disclosure.decide` takes one decision
+for the whole report, which every page, language edition, headline and the index then
+follow:
 
-* **primary suppression** — a count of people-level units (children, caregivers, families,
-  households) between 1 and ``min_cell − 1`` is not shown, nor any percentage, mean, CI or
-  p-value resting on fewer than ``min_cell`` units. Zeros are shown (a stated policy: an
-  empty cell identifies no one);
-* **secondary suppression** — parts of a whole are published together (improved / unchanged
-  / worse; closure ratings; categories): when a part is suppressed, the smallest other part
-  is suppressed too, so that no part can be worked out from the total, the other parts or
-  their percentages (see :meth:`Disclosure.partition`). A section that would let a small
-  group be worked out from figures elsewhere in the same report (a total shown in another
-  table) withholds the figure and says so;
+* **primary suppression** — a count of people between 1 and ``min_cell − 1`` is not shown
+  (unless the study published it and the section cites the source), nor any statistic
+  resting on fewer than ``min_cell`` people. Zeros are shown (an empty cell identifies no
+  one);
+* **secondary suppression** — counts are linked by the sums the sections declare (parts of
+  a total, subtotals, the same children in two tables): while a suppressed count could be
+  solved for from the counts still shown, another count of one of its sums is suppressed,
+  the smallest first (a count the section asks to ``keep`` only when no other will do);
+* **the audit** — every suppressed count is then bounded by integer programming over
+  everything the report publishes (the sums, the counts shown, the bounds a suppressed count
+  is known to respect, and the statistics shown on groups whose size is suppressed, such as
+  a percentage or a mean of whole-number scores): the smallest and largest values
+  consistent with all of it. A count pinned to one value is suppressed further (the cheapest
+  published figure touching it) until none is; if a count stays pinned the report is not
+  published;
 * **rounding** — with ``privacy.rounding: 5`` every count shown is rounded to the nearest 5
-  and percentages are computed from the rounded counts;
-* **published figures** — a small figure the study itself published (SKO's "2 families") is
-  shown only when programme.yml lists it as published and the section names its source;
-  otherwise it is suppressed like any other.
+  and percentages are computed from the rounded counts.
 
 The log records table, cell, rule and action, and gives counts only as "under min_cell"; it
 is written to the programme folder's private ``.evalkit/disclosure.csv`` (never beside the
-report), and the report's privacy note says how many cells were suppressed and why.
+report). Counts of villages, institutions and problems are not people: they are not
+registered.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from evalkit.i18n import N_, _
+from evalkit.errors import ReportError
+from evalkit.i18n import N_
 
 SUPPRESSED = N_("suppressed")
-"""What a suppressed cell shows (the same word for primary and secondary suppression, so
-that which is which cannot be told apart)."""
+"""What a suppressed cell shows (one word for primary and secondary suppression, so that
+which is which cannot be told apart)."""
 
-PRIMARY, SECONDARY, ROUNDED, PUBLISHED, WITHHELD = (
-    "primary", "secondary", "rounded", "published", "withheld")
-
+PRIMARY, SECONDARY, ROUNDED, PUBLISHED, WITHHELD, AUDIT = (
+    "primary", "secondary", "rounded", "published", "withheld", "audit")
 
 PLACES = {"villages", "village", "communes", "commune", "districts", "district", "provinces",
           "province", "institutions", "rcis", "rci", "schools", "clinics", "problems", "rounds"}
 """Units that are not people: their counts are not under disclosure control."""
+
+MIN_CELL_FLOOR = 3
+"""``privacy.min_cell`` below this is refused; below 5 it is warned about."""
+
+if TYPE_CHECKING:
+    from evalkit.report.content import Count
 
 
 def is_people(unit: str) -> bool:
@@ -63,154 +76,470 @@ class Entry:
     action: str
 
 
-@dataclass(frozen=True, eq=False)
-class Partition:
-    """Parts of a whole as they may be shown: ``counts`` (None where suppressed) and
-    ``percent`` (of the shown total; None where suppressed)."""
+@dataclass
+class _Counted:
+    value: int
+    table: str
+    label: str
+    cost: int = 0  # higher: suppressed later when a secondary suppression is needed
+    published: bool = False  # printed by the study, cited: shown even when small
 
+
+@dataclass(frozen=True)
+class Decision:
+    """What the report may show: every registered count as shown (None when suppressed)."""
+
+    min_cell: int
+    rounding: int | None
     counts: dict[str, int | None]
-    total: int | None
-    percent: dict[str, float | None]
-    small: frozenset = frozenset()  # the parts hidden because they are under min_cell
+    true: dict[str, int] = field(repr=False)
+    small: frozenset[str] = frozenset()
+    hidden_stats: frozenset = frozenset()
+    bounds: dict[str, tuple[int, int]] = field(default_factory=dict, repr=False)
+    rules: dict[str, int] = field(default_factory=dict)  # how many figures each rule acted on
+    implicit: frozenset[str] = frozenset()  # registered but shown by no figure
 
-    def shown(self, label: str) -> bool:
-        return self.counts[label] is not None
+    @property
+    def suppressed(self) -> frozenset[str]:
+        """The counts a figure would show, suppressed."""
+        return frozenset(k for k, v in self.counts.items() if v is None and k not in self.implicit)
 
-    def text(self, label: str) -> str:
-        n = self.counts[label]
-        return SUPPRESSED if n is None else f"{n:,}"
+    @property
+    def protected(self) -> frozenset[str]:
+        """What no reader may work out: the suppressed counts and the small implicit groups."""
+        return self.suppressed | (self.implicit & self.small)
 
-    def words(self, label: str, min_cell: int) -> str:
-        """The part in a sentence: its number, "fewer than 5" when it is small, or "a
-        number not shown" when it was hidden to protect another part."""
-        if self.shown(label):
-            return self.text(label)
-        return (_("fewer than {n}").format(n=min_cell) if label in self.small
-                else _("a number (not shown)"))
+    def shown(self, key: str) -> bool:
+        return self.counts[key] is not None
+
+    def count(self, key: str) -> int | None:
+        return self.counts[key]
+
+    def is_small(self, key: str) -> bool:
+        return key in self.small
+
+    def stat_shown(self, n: tuple[str, ...], token=None) -> bool:
+        """A statistic resting on the people counted under each of ``n`` may be shown (and
+        every count it ``needs`` is shown)."""
+        if token is not None and token in self.hidden_stats:
+            return False
+        needs = getattr(token, "needs", ())
+        hidden = self.protected
+        return (all(self.true[k] >= self.min_cell for k in n)
+                and not any(k in hidden for k in needs))
+
+    def share(self, num: str, den) -> float | None:
+        """The percentage ``num`` is of ``den`` as shown (from the shown counts; ``den`` may
+        be a public number)."""
+        a = self.counts[num]
+        b = den if isinstance(den, int) else self.counts[den]
+        if a is None or b is None or not b:
+            return None
+        return 100.0 * a / b
 
 
-@dataclass(eq=False)
 class Disclosure:
-    """The disclosure rules of one report and the log of what they did."""
+    """The disclosure rules of one report, the counts it publishes and the log."""
 
-    min_cell: int = 5
-    rounding: int | None = None
-    log: list[Entry] = field(default_factory=list)
+    def __init__(self, min_cell: int = 5, rounding: int | None = None):
+        self.min_cell = min_cell
+        self.rounding = rounding
+        self._counts: dict[str, _Counted] = {}
+        self._relations: list[dict[str, float]] = []  # each: Σ coefficient × count = 0
+        self._unknown: set[str] = set()  # registered, shown by no figure (see decide)
+        self._small: set[str] = set()
+        self.log: list[Entry] = []
+        self.decision: Decision | None = None
 
-    # ------------------------------------------------------------------ single figures
+    # ------------------------------------------------------------------ registration
 
-    def small(self, n: float | None) -> bool:
-        """True when a count of people is between 1 and min_cell − 1."""
-        return n is not None and not _missing(n) and 0 < n < self.min_cell
+    def count(self, key: str, n: int, *, table: str = "", label: str = "", cost: int = 0,
+              published: int | None = None, citation: bool = False) -> "Count":
+        """Register the count of people ``key`` (the same quantity has the same key wherever
+        it is shown) and return a reference for content. ``published``: the figure the study
+        printed; with ``citation`` a small count equal to it is shown (it is public)."""
+        from evalkit.report.content import Count
 
-    def value(self, n: int) -> int:
-        """A count as shown: rounded to the declared base (zero stays zero)."""
+        self._register(key, n, table, label, cost, published, citation)
+        return Count(key)
+
+    def _register(self, key, n, table="", label="", cost=0, published=None, citation=False):
+        if self.decision is not None:  # another edition's content: the same counts only
+            if key not in self._counts or self._counts[key].value != int(n):
+                raise RuntimeError(f"count {key!r} registered after the report's decision with "
+                                   "a new value: every edition must show the same counts")
+            return
+        n = int(n)
+        if n < 0:
+            raise ValueError(f"count {key!r} is negative")
+        entry = self._counts.get(key)
+        if entry is not None:
+            if entry.value != n:
+                raise ValueError(f"count {key!r} registered as {entry.value} and as {n}")
+            entry.cost = max(entry.cost, cost)
+            return
+        public = bool(citation and published is not None and int(published) == n)
+        self._counts[key] = _Counted(n, table, label or key, cost, public)
+
+    def has(self, key: str) -> bool:
+        return key in self._counts
+
+    def value(self, key: str) -> int:
+        """The true value of a registered count (for the section's own logic only)."""
+        return self._counts[key].value
+
+    def adds_up(self, total: str, parts) -> None:
+        """Declare that the registered count ``total`` is the sum of the registered ``parts``."""
+        parts = tuple(parts)
+        missing = [k for k in (total, *parts) if k not in self._counts]
+        if missing:
+            raise KeyError(f"sum over unregistered count(s) {missing}")
+        value = sum(self._counts[k].value for k in parts)
+        if value != self._counts[total].value:
+            raise ValueError(f"{total!r} ({self._counts[total].value}) is not the sum of "
+                             f"{parts} ({value})")
+        relation: dict[str, float] = {total: 1.0}
+        for k in parts:
+            relation[k] = relation.get(k, 0.0) - 1.0
+        self.relation(relation)
+
+    def relation(self, coefficients: dict[str, float]) -> None:
+        """Declare that Σ coefficient × count = 0 over registered counts (a weighted sum: the
+        units meeting each criterion add up to Σ k × the units meeting k criteria)."""
+        missing = [k for k in coefficients if k not in self._counts]
+        if missing:
+            raise KeyError(f"relation over unregistered count(s) {missing}")
+        value = sum(c * self._counts[k].value for k, c in coefficients.items())
+        if abs(value) > 1e-9:
+            raise ValueError(f"relation {coefficients} does not hold ({value})")
+        relation = {k: float(c) for k, c in coefficients.items() if c}
+        if relation and relation not in self._relations:
+            if self.decision is not None:
+                raise RuntimeError("a relation declared after the report's decision: every "
+                                   "edition must declare the same sums")
+            self._relations.append(relation)
+
+    def whole(self, total: str, n_total: int, parts: dict[str, int], *, table: str = "",
+              cost: int = 0, part_costs: dict[str, int] | None = None,
+              published: dict[str, int] | None = None, citation: bool = False) -> None:
+        """Register a total and its parts (which add up to it) in one call."""
+        self._register(total, n_total, table, total, cost)
+        for key, n in parts.items():
+            self._register(key, n, table, key, (part_costs or {}).get(key, 0),
+                           (published or {}).get(key), citation)
+        self.adds_up(total, parts)
+
+    # ------------------------------------------------------------------ decision
+
+    def decide(self, stats=(), displayed=None) -> Decision:
+        """One decision over every registered count (see the module's description).
+        ``stats``: the statistics the report shows (:class:`~evalkit.report.content.Stat`),
+        so that those resting on groups whose size is suppressed are audited too.
+        ``displayed``: the counts the report's content shows (default: every registered
+        count); the others are implicit — groups no figure shows, but which sums declare (the
+        children not rated on a factor) — unknown to a reader, and protected when small."""
+        if self.decision is not None:
+            return self.decision
+        m = self.min_cell
+        counts = self._counts
+        displayed = set(counts) if displayed is None else set(displayed) & set(counts)
+        self._unknown = set(counts) - displayed
+        hidden: set[str] = set()
+        small: set[str] = set()
+        for key, c in counts.items():
+            if 0 < c.value < m:
+                if c.published:
+                    self.note(c.table, c.label, PUBLISHED, "shown: published by the study, with citation")
+                    continue
+                small.add(key)
+                if key in displayed:
+                    hidden.add(key)
+                    self.note(c.table, c.label, PRIMARY, "under min_cell suppressed")
+        # a total under min_cell hides its non-zero parts too
+        for relation in self._relations:
+            total = next((k for k, c in relation.items() if c == 1.0), None)
+            parts = [k for k, c in relation.items() if c == -1.0]
+            if total in small and len(parts) == len(relation) - 1:
+                for k in parts:
+                    if (counts[k].value and k in displayed and k not in hidden
+                            and not counts[k].published):
+                        hidden.add(k)
+                        self.note(counts[k].table, counts[k].label, PRIMARY,
+                                  "part of a total under min_cell suppressed")
+        self._small = small
+        self._secondary(hidden)
+        modeled = [s for s in stats if getattr(s, "n", ()) and len(s.n) == 1
+                   and s.value is not None and _grain(s) is not None]
+        hidden_stats: set = set()
+        bounds: dict[str, tuple[int, int]] = {}
+        cache: dict = {}
+        for _round in range(10 * len(counts) + 10):
+            bounds = self._audit(hidden, small, [s for s in modeled if s not in hidden_stats
+                                                 and counts[s.n[0]].value >= m], cache)
+            pinned = sorted(k for k, (lo, hi) in bounds.items() if lo == hi)
+            if not pinned:
+                break
+            changed = False
+            for key in pinned:  # one more suppression for each count pinned this round
+                changed |= self._protect(key, hidden, hidden_stats, modeled)
+            if not changed:
+                c = counts[pinned[0]]
+                raise ReportError(f"disclosure control: the suppressed count {c.label!r} of "
+                                  f"table {c.table!r} can be worked out from the published "
+                                  "figures and no further figure can be suppressed; the report "
+                                  "was not written.")
+            self._secondary(hidden)
+        else:
+            raise ReportError("disclosure control did not settle; the report was not written.")
+        shown = {k: (None if k in hidden or k in self._unknown else self._rounded(c.value))
+                 for k, c in counts.items()}
+        if self.rounding and any(v is not None and v != counts[k].value for k, v in shown.items()):
+            self.note("all tables", "counts", ROUNDED, f"rounded to base {self.rounding}")
+        for s in hidden_stats:
+            c = counts[s.n[0]]
+            self.note(c.table, c.label + ": statistic", AUDIT,
+                      "statistic suppressed: it would let a suppressed count be worked out")
+        self.decision = Decision(m, self.rounding, shown, {k: c.value for k, c in counts.items()},
+                                 frozenset(small), frozenset(hidden_stats), bounds,
+                                 self.summary_counts(), frozenset(self._unknown))
+        return self.decision
+
+    def _protected(self, hidden: set[str]) -> set[str]:
+        """The counts no reader may work out: those suppressed, and small implicit groups."""
+        return hidden | (self._unknown & self._small)
+
+    def _rounded(self, n: int) -> int:
         if not self.rounding or n == 0:
-            return int(n)
+            return n
         return int(self.rounding * math.floor(n / self.rounding + 0.5))
 
-    def count(self, n: int, table: str, cell: str, *, published: int | None = None,
-              citation: str | None = None) -> str:
-        """A standalone count in words: "fewer than 5" when small (unless published with a
-        citation), otherwise the number (rounded when the programme rounds)."""
-        n = int(n)
-        if self.small(n):
-            if published is not None and citation and int(published) == n:
-                self.note(table, cell, PUBLISHED, "shown: published by the study, with citation")
-                return f"{n:,}"
-            self.note(table, cell, PRIMARY, "shown as 'fewer than min_cell'")
-            return _("fewer than {n}").format(n=self.min_cell)
-        shown = self.value(n)
-        if shown != n:
-            self.note(table, cell, ROUNDED, f"rounded to base {self.rounding}")
-        return f"{shown:,}"
+    def _secondary(self, hidden: set[str]) -> None:
+        """Suppress more counts until no suppressed count follows from the shown ones by the
+        declared sums (linear algebra over every sum of the report at once)."""
+        counts = self._counts
+        while True:
+            protected = self._protected(hidden)
+            exposed = [c for c in _determined(hidden | self._unknown, self._relations)
+                       if c in protected]
+            if not exposed:
+                return
+            cell = exposed[0]
+            if not self._hide_neighbour(cell, hidden):
+                raise ReportError(f"disclosure control: the suppressed count "
+                                  f"{counts[cell].label!r} of table {counts[cell].table!r} "
+                                  "follows from the published totals and nothing else can be "
+                                  "suppressed; the report was not written.")
 
-    def rests_on(self, n: float | None, table: str, cell: str) -> bool:
-        """Whether a statistic resting on ``n`` units may be shown (logged when not)."""
-        if n is None or _missing(n) or n < self.min_cell:
-            if n is not None and not _missing(n) and n > 0:
-                self.note(table, cell, PRIMARY, "statistic on fewer than min_cell units suppressed")
-            return n is not None and not _missing(n) and n >= self.min_cell
+    def _hide_neighbour(self, cell: str, hidden: set[str]) -> bool:
+        """Suppress one more count so that ``cell`` is no longer determined: searched outward
+        from ``cell`` through the sums it is in (and, past counts already hidden, the sums
+        they are in), the cheapest count whose suppression leaves it undetermined, else the
+        cheapest nearest one."""
+        counts = self._counts
+        links = self._links()
+
+        def order(k):
+            # a count the section did not ask to keep, in the fewest sums (a part before a
+            # total, so that suppression does not spread through the margins), the smallest;
+            # a zero (shown by policy) only as a last resort
+            return (counts[k].value == 0, counts[k].cost >= 10, links.get(k, 0), counts[k].cost,
+                    counts[k].value, k)
+
+        seen, frontier, fallback = {cell}, [cell], None
+        while frontier:
+            near = {k for c in frontier for relation in self._relations if c in relation
+                    for k in relation} - seen
+            candidates = sorted((k for k in near if k not in hidden and k not in self._unknown
+                                 and not counts[k].published), key=order)
+            for key in candidates[:40]:
+                if cell not in _determined(hidden | self._unknown | {key}, self._relations,
+                                           only=cell):
+                    return self._hide(key, hidden)
+            if fallback is None and candidates:
+                fallback = candidates[0]
+            seen |= near
+            frontier = [k for k in near if k in hidden or k in self._unknown]
+        return self._hide(fallback, hidden) if fallback is not None else False
+
+    def _hide(self, key: str, hidden: set[str]) -> bool:
+        hidden.add(key)
+        self.note(self._counts[key].table, self._counts[key].label, SECONDARY,
+                  "suppressed so that a small group cannot be worked out")
         return True
 
-    # ------------------------------------------------------------------ parts of a whole
+    def _links(self) -> dict[str, int]:
+        """How many relations each count is in."""
+        if getattr(self, "_link_cache", None) is None or self._link_cache[0] != len(self._relations):
+            links: dict[str, int] = {}
+            for relation in self._relations:
+                for k in relation:
+                    links[k] = links.get(k, 0) + 1
+            self._link_cache = (len(self._relations), links)
+        return self._link_cache[1]
 
-    def partition(self, table: str, parts: dict[str, int], *, total: int | None = None,
-                  published: dict[str, int] | None = None, citation: str | None = None,
-                  row: str = "", protect: set[str] = frozenset(),
-                  keep: tuple[str, ...] = ()) -> Partition:
-        """Parts of a whole (they add up to ``total``, default their sum) as they may be shown
-        (see :meth:`linked`, with the whole as the one published sum)."""
-        parts = {k: int(v) for k, v in parts.items()}
-        whole = int(sum(parts.values()) if total is None else total)
-        counts, totals, small = self.linked(table, parts, {"total": (set(parts), whole)},
-                                            published=published, citation=citation, row=row,
-                                            protect=protect, keep=keep)
-        shown_total = totals["total"]
-        base = shown_total if shown_total else None
-        percent = {k: (None if c is None or not base else 100.0 * c / base) for k, c in counts.items()}
-        return Partition(counts, shown_total, percent, frozenset(small))
+    def _protect(self, pinned: str, hidden: set[str], hidden_stats: set, modeled) -> bool:
+        """One more suppression for a count the audit pinned: a statistic resting on it, or
+        else the cheapest shown count linked to it (through sums, past counts already hidden
+        or shown nowhere), the nearest first among equally cheap ones."""
+        for s in modeled:
+            if s.n[0] == pinned and s not in hidden_stats:
+                hidden_stats.add(s)
+                return True
+        counts = self._counts
+        links = self._links()
+        level = {pinned: 0}
+        frontier = [pinned]
+        candidates = []
+        while frontier:
+            following = []
+            for cell in frontier:
+                for relation in self._relations:
+                    if cell not in relation:
+                        continue
+                    for k in relation:
+                        if k in level:
+                            continue
+                        level[k] = level[cell] + 1
+                        if k in hidden or k in self._unknown:
+                            following.append(k)
+                        elif not counts[k].published:
+                            candidates.append(k)
+            frontier = following
+        if not candidates:
+            return False
+        ordered = sorted(candidates, key=lambda k: (counts[k].value == 0, counts[k].cost >= 10,
+                                                   links.get(k, 0), level[k], counts[k].cost,
+                                                   counts[k].value, k))
+        stats = [s for s in modeled if s not in hidden_stats and counts[s.n[0]].value >= self.min_cell]
+        for key in ordered[:40]:  # the cheapest whose suppression frees the pinned count
+            trial = hidden | {key}
+            bounds = self._audit(trial, self._small, stats, targets={pinned})
+            low, high = bounds.get(pinned, (0, 1))
+            if low < high:
+                return self._hide(key, hidden)
+        return self._hide(ordered[0], hidden)
 
-    def linked(self, table: str, cells: dict[str, int], sums: dict[str, tuple[set[str], int]], *,
-               published: dict[str, int] | None = None, citation: str | None = None,
-               row: str = "", protect: set[str] = frozenset(), keep: tuple[str, ...] = ()):
-        """Cells of people-level counts and the published sums over subsets of them (a total,
-        subtotals, declared denominators), as they may be shown.
+    def _audit(self, hidden: set[str], small: set[str], stats, cache: dict | None = None,
+               targets: set[str] | None = None) -> dict[str, tuple[int, int]]:
+        """The smallest and largest whole values of each protected count consistent with
+        everything published, linked group by linked group (HiGHS: a linear program where
+        every coefficient is ±1, an integer program where a weighted sum or a statistic
+        enters). Shown counts are constants; a group whose suppressions did not change since
+        the last call is not solved again (``cache``)."""
+        protected = self._protected(hidden)
+        if not protected:
+            return {}
+        cache = {} if cache is None else cache
+        variables = hidden | self._unknown
+        out: dict[str, tuple[int, int]] = {}
+        wanted = protected if targets is None else protected & set(targets)
+        for component in _components(variables, self._relations):
+            goals = component & wanted
+            if not goals:
+                continue
+            extra = tuple(sorted((s for s in stats if s.n[0] in component), key=id))
+            relations = [r for r in self._relations if component & set(r)]
+            signature = (frozenset(component), frozenset(goals), frozenset(map(id, extra)),
+                         frozenset(k for r in relations for k in r if k not in component))
+            if signature not in cache:
+                cache[signature] = self._solve(sorted(component), goals, relations, extra)
+            out.update(cache[signature])
+        return out
 
-        Primary: a cell between 1 and min_cell − 1 is hidden (unless the study published it
-        and ``citation`` names the source); a sum under min_cell hides itself and its cells.
-        Secondary, repeated until no hidden cell can be solved for from the sums still shown
-        (by linear algebra, so two sums that differ by one cell are caught too): another
-        non-zero cell of a sum holding the exposed cell is hidden, the smallest first — cells
-        in ``keep`` only when no other will do, cells in ``protect`` or published never; if
-        there is none, that sum is hidden instead (the caller must not show it anywhere).
+    def _solve(self, cells: list[str], targets: set[str], relations, stats) -> dict:
+        from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
-        Returns (cells as shown: count or None, sums as shown: count or None, the cells hidden
-        by the primary rule).
-        """
-        cells = {k: int(v) for k, v in cells.items()}
-        where = f"{row}: " if row else ""
-        published = {str(k): int(v) for k, v in (published or {}).items()} if citation else {}
-        public = {k for k, v in cells.items() if self.small(v) and published.get(k) == v}
-        for k in public:
-            self.note(table, where + k, PUBLISHED, "shown: published by the study, with citation")
-        hidden = {k for k, v in cells.items() if self.small(v) and k not in public}
-        small = set(hidden)
-        for k in sorted(hidden):
-            self.note(table, where + k, PRIMARY, "under min_cell suppressed")
-        sum_hidden = set()
-        for name, (members, total) in sums.items():
-            if self.small(total):
-                sum_hidden.add(name)
-                self.note(table, where + name, PRIMARY, "total under min_cell suppressed")
-                for k in members:
-                    if cells[k] and k not in public and k not in hidden:
-                        hidden.add(k)
-                        self.note(table, where + k, PRIMARY, "part of a total under min_cell suppressed")
-        while True:
-            exposed = _determined(hidden, {n: m for n, (m, _) in sums.items() if n not in sum_hidden})
-            if not exposed:
-                break
-            cell = exposed[0]
-            holding = [n for n, (m, _) in sums.items() if n not in sum_hidden and cell in m]
-            candidates = sorted((k in keep, cells[k], k) for n in holding for k in sums[n][0]
-                                if k not in hidden and k not in protect and k not in public
-                                and cells[k] > 0)
-            if candidates:
-                hidden.add(candidates[0][2])
-                self.note(table, where + candidates[0][2], SECONDARY,
-                          "suppressed so the small part cannot be worked out")
+        counts = self._counts
+        m = self.min_cell
+        big = 10 * max(c.value for c in counts.values()) + 10 * m
+        half = (self.rounding // 2) if self.rounding else 0
+        keys = list(cells)
+        lower, upper = [], []
+        for k in keys:
+            c = counts[k]
+            if k in self._unknown:  # shown nowhere: a reader knows only that it is ≥ 0
+                lo, hi = 0, big
+            elif k in self._small:
+                lo, hi = 1, m - 1
+            elif c.value == 0:  # a zero hidden as a last resort
+                lo, hi = 0, big
             else:
-                name = min(holding, key=lambda n: len(sums[n][0]))
-                sum_hidden.add(name)
-                self.note(table, where + name, SECONDARY,
-                          "total suppressed: it would give the small part away")
-        shown = {k: (None if k in hidden else self.value(v)) for k, v in cells.items()}
-        totals = {name: (None if name in sum_hidden else self.value(total))
-                  for name, (members, total) in sums.items()}
-        if self.rounding and any(c is not None and c != cells[k] for k, c in shown.items()):
-            self.note(table, where + "counts", ROUNDED, f"rounded to base {self.rounding}")
-        return shown, totals, small
+                lo, hi = (m if c.value >= m else 1), big
+            lower.append(lo)
+            upper.append(hi)
+        rounded_shown = []  # with rounding, a shown count is only known to ± half the base
+        for r in relations:
+            for k in r:
+                if k not in cells and half and k not in rounded_shown:
+                    rounded_shown.append(k)
+        for k in rounded_shown:
+            v = self._rounded(counts[k].value)
+            keys.append(k)
+            lower.append(max(0, v - half) if v else 0)
+            upper.append(v + half if v else 0)
+        index = {k: i for i, k in enumerate(keys)}
+        width = len(keys) + len(stats)
+        rows, lo_rows, hi_rows = [], [], []
+        integer = bool(stats)
+        for r in relations:
+            row = np.zeros(width)
+            rhs = 0.0
+            for k, c in r.items():
+                if k in index:
+                    row[index[k]] += c
+                else:
+                    rhs -= c * self._rounded(counts[k].value)
+                if abs(c) != 1.0:
+                    integer = True
+            rows.append(row)
+            lo_rows.append(rhs)
+            hi_rows.append(rhs)
+        for j, s in enumerate(stats):
+            # value·n/grain is a whole number (the people having it, or a sum of scores), up
+            # to the rounding of the value as shown
+            g, tolerance = _grain(s)
+            row = np.zeros(width)
+            row[len(keys) + j] = 1.0
+            row[index[s.n[0]]] = -(s.value - tolerance) / g
+            rows.append(row.copy())
+            lo_rows.append(0.0)
+            hi_rows.append(np.inf)
+            row[index[s.n[0]]] = -(s.value + tolerance) / g
+            rows.append(row)
+            lo_rows.append(-np.inf)
+            hi_rows.append(0.0)
+            lower.append(-big * 100)
+            upper.append(big * 100)
+        a = np.array(rows) if rows else np.zeros((0, width))
+        constraints = [LinearConstraint(a, lo_rows, hi_rows)] if rows else []
+        lower, upper = np.array(lower, float), np.array(upper, float)
+        out = {}
+        for k in sorted(targets):
+            # the truth is one solution: the count is pinned when no solution has it one
+            # higher and none one lower (two feasibility problems)
+            v = counts[k].value
+            i = index[k]
+            found = []
+            for step in (1, -1):
+                lo, hi = lower.copy(), upper.copy()
+                if step > 0:
+                    lo[i] = max(lo[i], v + 1)
+                else:
+                    hi[i] = min(hi[i], v - 1)
+                if lo[i] > hi[i]:
+                    found.append(v)
+                    continue
+                if integer:
+                    result = milp(np.zeros(width), integrality=np.ones(width),
+                                  bounds=Bounds(lo, hi), constraints=constraints)
+                else:
+                    eq = np.array(lo_rows) == np.array(hi_rows)
+                    result = linprog(np.zeros(width), A_eq=a[eq] if eq.any() else None,
+                                     b_eq=np.array(lo_rows)[eq] if eq.any() else None,
+                                     bounds=list(zip(lo, hi)), method="highs")
+                found.append(int(round(result.x[i])) if result.status == 0 else v)
+            out[k] = (min(found[1], v), max(found[0], v))
+        return out
 
     def withhold(self, table: str, why: str) -> None:
         """A whole figure or section left out because a small group could be worked out."""
@@ -220,68 +549,96 @@ class Disclosure:
 
     def note(self, table: str, cell: str, rule: str, action: str) -> None:
         entry = Entry(table, cell, rule, action)
-        if entry not in self.log:  # a figure shown in a table and a sentence is one decision
+        if entry not in self.log:
             self.log.append(entry)
 
     @property
     def suppressed(self) -> int:
         return sum(e.rule in (PRIMARY, SECONDARY) for e in self.log)
 
-    def summary(self) -> str:
-        """The privacy note's sentence: how many cells were suppressed and why."""
-        primary = sum(e.rule == PRIMARY for e in self.log)
-        secondary = sum(e.rule == SECONDARY for e in self.log)
-        published = sum(e.rule == PUBLISHED for e in self.log)
-        withheld = sum(e.rule == WITHHELD for e in self.log)
-        parts = [_("{primary} figure(s) resting on fewer than {n} children, families or "
-                   "households were suppressed, and {secondary} more so that none of them can be "
-                   "worked out from totals").format(primary=primary, n=self.min_cell,
-                                                    secondary=secondary)]
-        if withheld:
-            parts.append(_("{n} comparison(s) were left out because a small group could have "
-                           "been worked out from figures elsewhere in the report").format(n=withheld))
-        if published:
-            parts.append(_("{n} small figure(s) are shown because the study published them "
-                           "(each with its source)").format(n=published))
-        if self.rounding:
-            parts.append(_("counts are rounded to the nearest {n}").format(n=self.rounding))
-        return "; ".join(parts) + _(".")
+    def summary_counts(self) -> dict[str, int]:
+        """How many figures each rule acted on (for the privacy note)."""
+        return {rule: sum(e.rule == rule for e in self.log)
+                for rule in (PRIMARY, SECONDARY, PUBLISHED, WITHHELD, AUDIT)}
 
-    def write(self, path: str | Path) -> Path:
+    def csv(self) -> str:
         """The log as CSV (table, cell, n, rule, action); n is only ever "under min_cell"."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["table", "cell", "n", "rule", "action"])
-            for e in self.log:
-                n = f"under {self.min_cell}" if e.rule in (PRIMARY, PUBLISHED) else ""
-                writer.writerow([e.table, e.cell, n, e.rule, e.action])
-        return path
+        from evalkit.report.publish import neutralise
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["table", "cell", "n", "rule", "action"])
+        for e in self.log:
+            n = f"under {self.min_cell}" if e.rule in (PRIMARY, PUBLISHED) else ""
+            writer.writerow([neutralise(v) for v in (e.table, e.cell, n, e.rule, e.action)])
+        return buffer.getvalue()
 
 
-def _determined(hidden: set[str], sums: dict[str, set[str]]) -> list[str]:
-    """The hidden cells whose value follows from the shown sums (and the shown cells): cell i
-    is determined when the unit vector e_i lies in the row space of the sums' membership
-    matrix restricted to the hidden cells."""
-    cells = sorted(hidden)
-    rows = [[1.0 if c in members else 0.0 for c in cells] for members in sums.values()
-            if any(c in members for c in cells)]
-    if not cells or not rows:
-        return []
-    a = np.array(rows)
-    rank = np.linalg.matrix_rank(a)
+def _grain(stat) -> tuple[float, float] | None:
+    """(grain, rounding tolerance) of a statistic whose value·n/grain is a whole number: a
+    share of people in per cent (grain 100) or a mean of whole-number scores (grain 1)."""
+    grain = getattr(stat, "grain", None)
+    decimals = {"share": 0, "mean": 2, "score": 1, "decimal1": 1, "pct1": 1, "ratio": 2}
+    if stat.rule == "share":
+        grain = 100.0
+    if grain is None or stat.rule not in decimals:
+        return None
+    return grain, 0.5 * 10 ** -decimals[stat.rule] + 1e-9
+
+
+def _components(hidden: set[str], relations) -> list[set[str]]:
+    """The suppressed counts grouped by the relations that link them (each group audited
+    alone)."""
+    parent = {k: k for k in hidden}
+
+    def find(k):
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for relation in relations:
+        members = [k for k in relation if k in hidden]
+        for a, b in zip(members, members[1:]):
+            parent[find(a)] = find(b)
+    groups: dict[str, set[str]] = {}
+    for k in hidden:
+        groups.setdefault(find(k), set()).add(k)
+    return list(groups.values())
+
+
+def _determined(hidden: set[str], relations, only: str | None = None) -> list[str]:
+    """The hidden counts whose value follows from the shown counts through the relations:
+    count i is determined when the unit vector e_i lies in the row space of the relations'
+    coefficients restricted to the hidden counts, that is when every vector of that matrix's
+    null space is 0 at i (one singular value decomposition per linked group of counts;
+    ``only``: test that one count)."""
     out = []
-    for i, c in enumerate(cells):
-        unit = np.zeros(len(cells))
-        unit[i] = 1.0
-        if np.linalg.matrix_rank(np.vstack([a, unit])) == rank:
-            out.append(c)
+    groups = _components(hidden, relations)
+    if only is not None:
+        groups = [g for g in groups if only in g]
+    for group in groups:
+        cells = sorted(group)
+        index = {c: i for i, c in enumerate(cells)}
+        rows = []
+        for relation in relations:
+            row = np.zeros(len(cells))
+            touched = False
+            for k, c in relation.items():
+                if k in index:
+                    row[index[k]] += c
+                    touched = True
+            if touched and row.any():
+                rows.append(row)
+        if not rows:
+            continue
+        a = np.array(rows)
+        _u, singular, vh = np.linalg.svd(a)
+        rank = int((singular > 1e-9 * max(1.0, singular[0])).sum())
+        null = vh[rank:]
+        for i, c in enumerate(cells):
+            if only is not None and c != only:
+                continue
+            if null.shape[0] == 0 or np.abs(null[:, i]).max() < 1e-9:
+                out.append(c)
     return out
-
-
-def _missing(n) -> bool:
-    try:
-        return math.isnan(float(n))
-    except (TypeError, ValueError):
-        return True

@@ -3,7 +3,7 @@ sentence. A report lists the terms of the sections it has (see :func:`terms_for`
 
 from __future__ import annotations
 
-from evalkit.i18n import N_, _
+from evalkit.i18n import N_
 
 COMMON = {
     N_("95 % confidence interval (CI)"): N_(
@@ -78,17 +78,16 @@ COMMUNITY = {
 }
 
 
-def terms_for(config) -> dict[str, str]:
-    """The glossary entries for the sections this programme's report has, alphabetically."""
+GROUPS = {"common": COMMON, "csi": CSI, "paired": PAIRED, "trial": TRIAL, "care": CARE,
+          "community": COMMUNITY}
+
+
+def terms_for(groups) -> dict[str, str]:
+    """The glossary entries of the given groups (always the common ones), in English
+    alphabetical order of the term."""
     terms = dict(COMMON)
-    if config.csi is not None:
-        terms |= CSI | PAIRED
-    if config.prepost or config.case_closure:
-        terms |= PAIRED
-    if config.trial is not None:
-        terms |= TRIAL
-    if config.trial is not None or config.classifications:
-        terms |= COMMUNITY
-    if config.residential_care or config.child_tracking:
-        terms |= CARE
-    return dict(sorted(terms.items(), key=lambda kv: _(kv[0]).lower()))
+    for group in groups:
+        terms |= GROUPS[group]
+        if group == "trial":
+            terms |= COMMUNITY
+    return dict(sorted(terms.items(), key=lambda kv: kv[0].lower()))

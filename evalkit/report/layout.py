@@ -15,12 +15,13 @@ import re
 
 from evalkit.i18n import N_, _, activate, active, digits
 
-COLLAPSIBLE = (N_("Methods"), N_("Glossary"))
-"""Sections shown folded (a click opens them); printed open."""
+SYNTHETIC_BAND = N_("Synthetic data: an illustration of the method, not findings about real "
+                    "children or households.")
+SYNTHETIC_HEADER = N_("Synthetic data (illustration)")
 FONTS = {"km": ("fontpkg_noto_sans_khmer", "NotoSansKhmer[wdth,wght].ttf", "Noto Sans Khmer")}
 """Per language, the font embedded in its reports: (package, file, family)."""
 
-_H2 = re.compile(r'<h2 id="([^"]*)">(.*?)<a class="anchor-link"[^>]*>[^<]*</a></h2>', re.S)
+_H2 = re.compile(r'<h2 id="([^"]*)">(.*?)</h2>', re.S)
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -39,20 +40,6 @@ def contents(page: str) -> str:
     label = html.escape(_("Contents"))
     return (f'<nav class="evalkit-toc" aria-label="{label}"><p class="evalkit-label">{label}'
             "</p><ol>" + "".join(items) + "</ol></nav>")
-
-
-def _fold(page: str, heading: str) -> str:
-    """Wrap the output section that starts with the h2 ``heading`` in <details>."""
-    at = page.find(f'<h2 id="{heading.replace(" ", "-")}">')
-    if at < 0:
-        return page
-    start = page.rfind('<section class="evalkit-output">', 0, at)
-    end = page.find("</section>", at)
-    if start < 0 or end < 0:
-        return page
-    end += len("</section>")
-    return (page[:start] + f'<details class="evalkit-more"><summary>{html.escape(heading)}'
-            "</summary>" + page[start:end] + "</details>" + page[end:])
 
 
 @functools.lru_cache(maxsize=4)
@@ -81,8 +68,9 @@ def embedded_font(language: str, text: str) -> str:
     options.flavor = "woff"
     options.notdef_outline = True
     subsetter = subset.Subsetter(options)
-    subsetter.populate(text="".join(sorted(set(text))))
-    face = TTFont(io.BytesIO(font))
+    # every digit, so that the time of rendering does not change the font
+    subsetter.populate(text="".join(sorted(set(text + "0123456789០១២៣៤៥៦៧៨៩"))))
+    face = TTFont(io.BytesIO(font), recalcTimestamp=False)  # the same page, the same bytes
     subsetter.subset(face)
     out = io.BytesIO()
     face.flavor = "woff"
@@ -115,29 +103,36 @@ def _page_text(page: str) -> str:
     return html.unescape(_STYLE_OR_TAG.sub(" ", page))
 
 
-def finish(page: str, title: str, language: str = "en", number_script: str = "latin") -> str:
-    """The converted report with its contents list after the title block, Methods and
-    Glossary folded, and a print header naming the report on every page; in ``language``
-    (its fixed page text, its font embedded, its digits in ``number_script``)."""
+def finish(page: str, title: str, language: str = "en", number_script: str = "latin",
+           synthetic: bool = False) -> str:
+    """The converted report with its contents list after the brief, a print header naming
+    the report on every page and, for synthetic data, a band on screen and in every printed
+    page's header; in ``language`` (its fixed page text, its font embedded, its digits in
+    ``number_script``)."""
     previous = active()
     activate(language)
     try:
-        return _finish(page, title, language, number_script)
+        return _finish(page, title, language, number_script, synthetic)
     finally:
         activate(previous)
 
 
-def _finish(page: str, title: str, language: str, number_script: str) -> str:
+def _finish(page: str, title: str, language: str, number_script: str, synthetic: bool) -> str:
     nav = contents(page)
-    first = page.find('<h2 id="')
-    if nav and first >= 0:
-        start = page.rfind('<section class="evalkit-output">', 0, first)
-        at = start if start >= 0 else first
+    anchor = page.find('<h2 id="key-findings"')
+    if anchor < 0:
+        anchor = page.find('<h2 id="', page.find('<h2 id="') + 1)
+    if nav and anchor >= 0:
+        start = page.rfind('<section class="evalkit-output">', 0, anchor)
+        at = start if start >= 0 else anchor
         page = page[:at] + nav + page[at:]
-    for heading in COLLAPSIBLE:
-        page = _fold(page, _(heading))
+    if synthetic:
+        band = (f'<div class="evalkit-band" role="note">{html.escape(_(SYNTHETIC_BAND))}</div>')
+        page = page.replace('<main class="evalkit-report">', band + '<main class="evalkit-report">', 1)
     page = _text_digits(page, number_script)
     style = f"@page {{ @top-center {{ content: {_css_string(title)}; }} }}"
+    if synthetic:
+        style += f"\n@page {{ @top-right {{ content: {_css_string(_(SYNTHETIC_HEADER))}; }} }}"
     if language != "en":
         page = page.replace('<html lang="en">', f'<html lang="{html.escape(language)}">', 1)
         cue = _("Wide table: scroll sideways to see every column →")

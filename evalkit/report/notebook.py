@@ -1,25 +1,43 @@
-"""What a report notebook calls: one object per programme whose methods return lists of
-display objects (headings included), so that a section a programme does not have simply
-renders nothing. The notebook holds no logic of its own."""
+"""What a report notebook calls: :class:`ProgrammeReport` loads a programme once, computes
+every section once, builds the content of every language edition from the same results, takes
+one disclosure decision for all of them, and hands the notebook each part of the page as HTML
+for every edition. The notebook holds no logic of its own.
+
+A part displays as the first edition's HTML (what a researcher sees in JupyterLab) and carries
+the other editions' HTML beside it (:data:`EDITIONS_MIME`), so that one run of the notebook
+renders every edition (:mod:`evalkit.report.render`).
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import platform
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-from IPython.display import HTML, Markdown
-
-from evalkit.i18n import N_, _, activate, date_time
-from evalkit.report import display, glossary, sections
-from evalkit.report.disclosure import SUPPRESSED, Disclosure
-from evalkit.report.sections import trial
-from evalkit.report.sections.common import round_label
+from evalkit import config as config_mod
+from evalkit import files
 from evalkit.data.programme import PRIVATE, ProgrammeData, load
+from evalkit.errors import ConfigError, DataError, EvalkitError, ReportError
+from evalkit.i18n import N_, date_time
+from evalkit.report import glossary, publish
+from evalkit.report.content import (ILLUSTRATION, MATCHED, PUBLISHED, Box, Bullets, Code, Count,
+                                    Declared, Deferred, Em, Heading, Inline, Msg, Note, Num, Para,
+                                    Lang, Part, Strong, counts_of, join)
+from evalkit.report.disclosure import (AUDIT, PRIMARY, PUBLISHED as PUBLISHED_RULE, SECONDARY,
+                                       WITHHELD, Disclosure)
+from evalkit.report.sections import BY_KEY, REGISTRY
+from evalkit.report.sections.common import Build, Finding, Section
 
 PACKAGES = ("evalkit", "pandas", "numpy", "scipy", "statsmodels", "linearmodels", "seaborn",
             "matplotlib", "papermill", "nbconvert")
+EDITIONS_MIME = "application/vnd.evalkit.editions+json"
+TABLES_MIME = "application/vnd.evalkit.tables+json"
+HEADLINE_MIME = "application/vnd.evalkit.headline+json"
+PARTS = ("head", "brief", "findings", "body", "annex", "methods", "glossary", "rendered")
+BRIEF_RESULTS = 3
 
 
 def software_versions() -> dict[str, str]:
@@ -32,294 +50,403 @@ def software_versions() -> dict[str, str]:
     return versions
 
 
+@dataclasses.dataclass(frozen=True)
+class Edition:
+    """One language edition: its parts as content, and its headline."""
+
+    language: str
+    config: config_mod.ProgrammeConfig
+    sections: tuple[Section, ...]
+    parts: dict
+    headline: Inline
+
+
+class _Part:
+    """A part of the page, displayed as HTML in every edition."""
+
+    def __init__(self, html: dict[str, str], first: str):
+        self.html = html
+        self.first = first
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"text/html": self.html[self.first], EDITIONS_MIME: dict(self.html)}
+
+
+class _Tables:
+    """The report's tables as records (not shown on the page; the renderer may write them
+    to a spreadsheet)."""
+
+    def __init__(self, records: dict[str, list]):
+        self.records = records
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"text/html": "", TABLES_MIME: self.records}
+
+
+class _Record:
+    """The report's structured headline (one record per edition), read from the executed
+    notebook and written beside each page as ``<name>.headline.json``."""
+
+    def __init__(self, records: dict[str, dict], first: str):
+        self.records = records
+        self.first = first
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"text/html": '<span class="evalkit-headline"></span>',
+                HEADLINE_MIME: self.records}
+
+
+def public_error(exc: EvalkitError, folder: Path, config: config_mod.ProgrammeConfig | None) -> str:
+    """An error as a published file may say it: what went wrong and where (file number, row,
+    column named in programme.yml, rule), never a value from the data."""
+    problems = getattr(exc, "problems", None)
+    if problems:
+        first = problems[0]
+        numbers = {name: i for i, name in enumerate((config.files if config else {}), start=1)}
+        name = first.file.split("/", 1)[-1]
+        where = f"file {numbers[name]}" if name in numbers else "a data file"
+        declared = config.declared if config is not None else frozenset()
+        column = (f"column '{first.column}'" if first.column in declared or len(first.column) <= 3
+                  else "a column")
+        more = f" ({len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+        from evalkit.data.validate import RULES
+
+        return (f"{where}, {first.where.rsplit(', ', 1)[-1]}, {column}: the value "
+                f"{RULES.get(first.rule, first.rule)}{more}.")
+    from evalkit.files import UnsafePath
+
+    if isinstance(exc, UnsafePath):
+        return str(exc)
+    if isinstance(exc, ConfigError):
+        return "programme.yml: the configuration was refused (run 'evalkit check' on the folder to see why)."
+    if isinstance(exc, DataError):
+        return "the data could not be read as configured (run 'evalkit check' on the folder to see why)."
+    return "the report could not be built (run 'evalkit check' on the folder to see why)."
+
+
 class ProgrammeReport:
-    """The sections of one programme's report, each computed once when the object is made
-    (see :mod:`evalkit.report.sections`)."""
+    """One programme's report: loaded once, computed once, decided once, in every edition."""
 
-    def __init__(self, programme_dir: str | Path, language: str = ""):
-        self.data: ProgrammeData = load(programme_dir, language=language or None)
-        self.config = self.data.config
-        activate(self.config.language)  # every text below is written in this language
-        self.parts = sections.build(self.data)
-        self.disclosure = Disclosure(min_cell=self.config.min_cell, rounding=self.config.rounding)
-        self._csi = self.result("csi")
-        self._trial = self.result("trial")
-
-    def result(self, name: str):
-        """The result of the first configured section called ``name`` (None when absent)."""
-        return next((p.result for p in self.parts if p.name == name), None)
-
-    # ------------------------------------------------------------------ top of the report
-
-    def title(self) -> Markdown:
-        c = self.config
-        data_kind = (_("synthetic data generated by evalkit (no real child or household)")
-                     if c.seed is not None else _("the programme's own data export"))
-        where = (c.province if not c.province or "province" in c.province.lower()
-                 or c.language != "en" else f"{c.province} province")
-        title = f"{c.ngo}: {c.name}" if c.ngo else c.name
-        facts = " · ".join(x for x in ("**" + _("Programme evaluation report") + "**", where,
-                                       data_kind) if x)
-        return display.markdown(f"# {title}\n\n{facts}")
-
-    def headline(self) -> str:
-        """One line for reports/index.html."""
-        if self._csi is not None and self.disclosure.small(self._csi.children_paired):
-            return ("CSI: too few children were assessed at both rounds to describe change "
-                    "without risking identifying them.")
-        if self._csi is not None:
-            r = self._csi
-            table = r.to_frame()
-            rose = int(((table["level"] == "factor") & (table["relative_change_pct"] >= 5)).sum())
-            line = (f"CSI: average scores rose by 5 % or more on {rose} of 12 factors between "
-                    f"{round_label(self.data, r.before)} and {round_label(self.data, r.after)} "
-                    f"({self.disclosure.count(r.children_paired, 'CSI change per factor', 'paired')} "
-                    "children assessed at both; descriptive)")
-            if self._trial is not None:
-                line += f"; village trial: {trial.verdict(self._trial)}"
-                if self.config.trial.published_finding and trial.detected(self._trial) == 0:
-                    line += ", as the published study found"
-            return line + "."
-        for part in self.parts:
-            lines = part.headlines(self.data, self.disclosure)
-            if lines:
-                return lines[0].replace("**", "")
-        if self.parts:
-            return _("No key finding can be shown: the figures rest on too few people to be "
-                     "published without risking identifying them.")
-        return _("No analysis configured.")
-
-    def in_brief(self) -> str:
-        """What was done, for whom, what changed and how sure we are, in four lines."""
-        c, dc = self.config, self.disclosure
-        plain = {"CSI change": N_("change in children's Child Status Index (CSI) scores"),
-                 "village trial": N_("a randomised trial of a village campaign"),
-                 "pre/post change": N_("before/after comparisons of the same people"),
-                 "rule-based categories": N_("an illustrative sorting into categories"),
-                 "indicators with denominators": N_("shares with their denominators"),
-                 "Child Tracking Tool status": N_("the status of reintegrated children"),
-                 "case-closure ratings and problems": N_("how families left the programme"),
-                 "residential care monitoring": N_("children and institutions in residential care")}
-        named = [_(plain.get(a, a)) for a in c.analyses]
-        what = (_("{some} and {last}").format(some=", ".join(named[:-1]), last=named[-1])
-                if len(named) > 1 else (named or [_("no analysis")])[0])
-        whom = []
-        if self._csi is not None:
-            whom.append(f"{dc.count(self._csi.children_paired, 'CSI change per factor', 'paired')} "
-                        "children assessed at both compared rounds")
-        if self._trial is not None:
-            n = self._trial.effects.results[0]
-            whom.append(f"{n.n_obs:,} households in {n.n_clusters} villages surveyed before and "
-                        "after the campaign")
-        sure = []
-        if self._trial is not None:
-            sure.append("the village trial compares villages chosen at random, so its results "
-                        "speak to the campaign's effect")
-        if self._csi is not None or c.prepost or c.case_closure or c.indicators:
-            sure.append(("the other" if sure else "the") + " figures describe change among the "
-                        "people served, without a comparison group, so they do not show what "
-                        "caused it")
-        if c.residential_care or c.child_tracking:
-            sure.append(_("monitoring figures are counts from registers, as complete as the "
-                          "registers are"))
-        done = (_("This report looks at {what} for {whom} in {where}.") if c.province else
-                _("This report looks at {what} for {whom}.")).format(
-            what=what, whom=c.ngo or c.name, where=c.province)
-        lines = ["**" + _("What was done.") + "** " + done,
-                 "**" + _("What changed.") + "** " + self.headline()]
-        if whom:
-            lines.insert(1, "**" + _("For whom.") + "** " + "; ".join(whom) + _("."))
-        if sure:
-            text = "; ".join(sure)
-            lines.append("**" + _("How sure we are.") + "** " + text[:1].upper() + text[1:]
-                         + _("."))
-        return "\n".join(f"- {line}" for line in lines)
-
-    def summary_section(self) -> list:
-        c = self.config
-        out = [display.markdown("## " + _("Key findings")),
-               display.markdown(self.in_brief()),
-               display.Headline({"programme": c.key, "title": f"{c.ngo}: {c.name}" if c.ngo else c.name,
-                                 "headline": self.headline(), "language": c.language,
-                                 "number_script": c.number_script})]
-        skip_first = self._csi is None and self._trial is None  # the headline is shown above
-        plain: list[str] = []
-        for part in self.parts:
-            lines = part.headlines(self.data, self.disclosure)
-            title = getattr(part.module, "SUMMARY", None)
-            if title:
-                out.append(display.markdown(f"**{_(title)}.**\n\n" + "\n".join(f"- {h}" for h in lines)))
-                if getattr(part.module, "SUMMARY_NOTE", None):
-                    out.append(display.note(part.module.SUMMARY_NOTE))
-            else:
-                plain += lines
-        if skip_first:
-            plain = plain[1:]
-        if plain:
-            out.append(display.markdown("\n".join(f"- {line}" for line in plain)))
-        if not self.config.analyses:
-            out.append(display.markdown(_("This programme's configuration enables no analysis yet.")))
-        return out + self.set_aside_note()
-
-    def body(self) -> list:
-        """Every section of the report, in order."""
-        out = []
-        for part in self.parts:
-            out += part.render(self.data, self.disclosure)
-        return out
-
-    # ------------------------------------------------------------------ methods
-
-    RULE_WORDS = {"factor": N_("a CSI score outside 1–4"), "date": N_("a date that could not be read"),
-                  "id": N_("a blank id"), "round": N_("a blank round"),
-                  "duplicate": N_("a repeated child and round"),
-                  "binary": N_("a value that is not 0/1"), "number": N_("a value that is not a number"),
-                  "required": N_("a blank required value"), "range": N_("a value outside its range"),
-                  "whole": N_("a value that is not a whole number")}
-
-    def _count(self, n: int, table: str = "Rows used", cell: str = "rows") -> str:
-        return self.disclosure.count(n, table, cell)
-
-    def row_accounts(self) -> list[str]:
-        """Rows read, used and set aside per file. The rows of a file add up the figures of
-        its tables (one row per child and round), so when this report suppressed any figure
-        the numbers of rows are not shown, only whether rows were set aside; otherwise rows
-        read = used + set aside, and when fewer than min_cell were set aside the number read
-        is not shown."""
-        out = []
-        quiet = self.disclosure.suppressed > 0
-        for a in self.data.accounts:
-            name = a.file.split("/", 1)[-1]
-            if quiet:
-                if not a.rows_set_aside:
-                    out.append(f"`{name}`: " + _("every row used"))
-                    continue
-                total, reasons = self._set_aside_reasons(a, name)
-                out.append(f"`{name}`: " + _("{n} rows set aside ({reasons})").format(
-                    n=total if total is not None else _("some"), reasons=reasons))
-                continue
-            if not a.rows_set_aside:
-                out.append(f"`{name}`: " + _("{n} rows read, all used").format(
-                    n=self._count(a.read, name, 'read')))
-                continue
-            shown = self.disclosure.partition("Rows used", {"used": a.used, "set aside": a.rows_set_aside},
-                                              total=a.read, protect={"used"}, row=name)
-            read = (_("{n} rows read, ").format(n=f"{shown.total:,}")
-                    if shown.total is not None else "")
-            text = f"`{name}`: {read}" + _("{used} used, {aside} set aside").format(
-                used=shown.text('used') if shown.shown('used') else _(SUPPRESSED),
-                aside=shown.words('set aside', self.config.min_cell))
-            if shown.shown("set aside"):
-                text += f" ({self._set_aside_reasons(a, name)[1]})"
-            out.append(text)
-        return out
-
-    def _set_aside_reasons(self, a, name: str) -> tuple[int | None, str]:
-        """The rows set aside in one file by rule, as shown (a part of the whole under
-        disclosure control), and their total as shown."""
-        why = self.disclosure.partition("Rows set aside", dict(a.set_aside), row=name)
-        return why.total, ", ".join(_("{n} for {rule}").format(
-            n=why.words(rule, self.config.min_cell), rule=_(self.RULE_WORDS.get(rule, rule)))
-            for rule in a.set_aside)
-
-    def set_aside_note(self) -> list:
-        total = self.data.rows_set_aside
-        if not total:
-            return []
-        n = self._count(total, 'Rows used', 'set aside')
-        return [display.note(_("{n} rows of the programme's data broke a validation rule and "
-                               "were set aside: they are not in any figure of this report. The "
-                               "Methods section says which rules; 'evalkit check' shows the "
-                               "programme's staff where they are.").format(n=n[:1].upper() + n[1:]),
-                             kind="info")]
-
-    def methods_section(self) -> list:
-        c = self.config
-        versions = ", ".join(f"{k} {v}" for k, v in software_versions().items())
-        files = "\n".join(f"  - `{name}`: SHA-256 `{digest}`" for name, digest in self.data.files.items())
-        lines = []
-        if self._csi is not None:
-            lines += [
-                "- **CSI scoring.** 12 factors in 6 domains, each scored 4 good, 3 fair, 2 bad, 1 "
-                "very bad (MEASURE Evaluation, 2009). A factor scored 1 or 2 means the child needs "
-                "services. 'n/a' (not applicable) is not counted as a score. A domain's score is "
-                "the mean of its rated factors; the 12–48 total only exists when all 12 factors "
-                "are rated.",
-                "- **CSI change.** Each child's two assessments are paired; a factor counts only "
-                "where it is rated at both. Relative change of the mean = (mean after − mean "
-                "before) ÷ mean before × 100. Improved / unchanged / worse = share of paired "
-                "children whose score went up / stayed / went down. Children assessed only once "
-                "are counted and reported, never silently dropped.",
-            ]
-        if self._trial is not None:
-            t = self.config.trial
-            lines += [
-                f"- **Village trial estimator.** {t.estimator.upper()}: endline outcome regressed "
-                "on assignment, the household's baseline outcome and commune (stratum) effects, "
-                "by least squares; households without a baseline interview are not used.",
-                "- **Village trial inference.** CR2 (Bell–McCaffrey) standard errors clustered by "
-                "village with Imbens–Kolesár degrees of freedom for p-values and 95 % CIs; wild "
-                f"cluster restricted bootstrap ({t.wild_reps} draws, Rademacher weights; Webb "
-                "weights below 12 clusters) on the CR1 t statistic; randomisation inference "
-                f"({t.ri_reps} re-draws of the assignment within communes, or all assignments if "
-                "fewer) on the same studentised statistic; Holm and Benjamini–Hochberg adjustment "
-                "across outcomes. Balance: iebaltab-style table; joint test by randomisation "
-                "inference on the sum of squared t statistics. Power: design effect 1 + ((1 + CV²) "
-                "m − 1) ICC, t with G − 2 df, ICC by one-way ANOVA on baseline data.",
-                "- **Attrition.** Whether a household surveyed at baseline was found at "
-                "endline, regressed on assignment with commune effects and tested as the "
-                "effects are; for each baseline characteristic, a treatment × lost interaction "
-                "(CR1, t with G − 1 df) tests whether those lost differ by arm.",
-                f"- **Random seed** of the trial inference: {t.seed}.",
-            ]
-        if self._csi is not None or self.config.prepost or self.config.case_closure:
-            lines.append(
-                "- **Pre/post tests.** The same units compared with themselves: for yes/no "
-                "outcomes a paired Wald 95 % CI and the exact McNemar test on those who changed; "
-                "for scores a paired t CI with the paired t test and the Wilcoxon signed-rank "
-                "test (the p-value column shows both, t first). Trajectories over several rounds: "
-                "a regression with child fixed effects (linearmodels PanelOLS), standard errors "
-                "clustered by child. Two groups' changes: Welch's t test. Those not assessed "
-                "again are compared with those who were on their first assessment (Welch).")
-        lines.append("- **" + _("Rows used.") + "** " + "; ".join(self.row_accounts()) + _("."))
-        lines += [
-            "- **" + _("Privacy.") + "** " + _(
-                "Names, dates of birth, phone numbers and other personal columns are removed "
-                "before any table is built, and the rendered report is checked for them. Any "
-                "figure resting on fewer than {n} children, families or households is shown as "
-                "'{suppressed}' or 'fewer than {n}': ").format(n=c.min_cell, suppressed=_(SUPPRESSED))
-            + self.disclosure.summary() + self._write_disclosure_log(),
-            "- **" + _("Numbers.") + "** " + _(
-                "Percentages of people are whole numbers; changes and differences (in percentage "
-                "points or per cent) have one decimal; mean scores and their changes two."),
-            "- **" + _("Data files.") + f"**\n{files}",
-            "- **" + _("Random seed") + "** " + _("of the synthetic data: {seed}.").format(
-                seed=c.seed if c.seed is not None else _("not applicable")),
-            "- **" + _("Software.") + f"** {versions}.",
-            "- **" + _("Source of the programme description.") + "** "
-            + (c.source or _("not given in the configuration")) + _("."),
-        ]
-        return [display.markdown("## " + _("Methods")), display.markdown("\n".join(lines))]
-
-    def glossary_section(self) -> list:
-        """Each statistical term and abbreviation of this report in one plain sentence."""
-        terms = glossary.terms_for(self.config)
-        return [display.markdown("## " + _("Glossary")),
-                display.markdown("\n".join(f"- **{_(term)}.** {_(text)}" for term, text in terms.items()))]
-
-    def _write_disclosure_log(self) -> str:
-        """Write the disclosure log to the programme folder's private .evalkit/ (never beside
-        the report); a sentence for the privacy note when it cannot be written."""
+    def __init__(self, programme_dir: str | Path, canary_file: str = ""):
+        folder = Path(programme_dir)
+        self.folder = folder
+        config = None
         try:
-            self.disclosure.write(Path(self.config.folder) / PRIVATE / "disclosure.csv")
-        except OSError:
-            return " (The disclosure log could not be written to the programme folder.)"
-        return ""
+            config = config_mod.load(folder, REGISTRY)
+            self.data: ProgrammeData = load(folder, REGISTRY, config=config)
+            self._build()
+        except EvalkitError as exc:
+            self._private_error(exc)
+            raise ReportError(public_error(exc, folder, config)) from None
+        try:  # the disclosure log: private, beside the data (never beside the report)
+            files.write(folder, f"{PRIVATE}/disclosure.csv", self.dc.csv(), private=True)
+        except (OSError, EvalkitError):
+            pass
+        if canary_file:  # for the renderer, in its private folder: never published
+            record = self.data.canaries.record() if self.data.canaries is not None else {}
+            record["rows"] = [a.line() for a in self.data.accounts]
+            Path(canary_file).write_text(json.dumps(record), encoding="utf-8")
+
+    def _private_error(self, exc: Exception) -> None:
+        """The full sentence, values included, for the programme's owner (private folder)."""
+        try:
+            files.write(self.folder, f"{PRIVATE}/report-error.txt", str(exc) + "\n", private=True)
+        except (OSError, EvalkitError):
+            pass
+
+    # ------------------------------------------------------------------ building
+
+    def _build(self) -> None:
+        data = self.data
+        cfg = data.config
+        self.results = [(key, section_cfg, BY_KEY[key].compute(data, section_cfg))
+                        for key, section_cfg in cfg.sections]
+        self.dc = Disclosure(min_cell=cfg.min_cell, rounding=cfg.rounding)
+        self.editions: dict[str, Edition] = {}
+        for language in cfg.languages:
+            edition_cfg = cfg if language == cfg.language else config_mod.load(
+                self.folder, REGISTRY, language)
+            b = Build(data, edition_cfg, self.dc)
+            sections = tuple(BY_KEY[key].build(b, section_cfg, result)
+                             for (key, _c, result), (_k, section_cfg)
+                             in zip(self.results, edition_cfg.sections))
+            self._register_rows(b)
+            parts = self._parts(b, sections)
+            if self.dc.decision is None:  # one decision, over the first edition's every figure
+                blocks = [blk for part in parts.values() for blk in part.blocks]
+                self.dc.decide(publish.stats_of(blocks), displayed=counts_of(blocks))
+            self.editions[language] = Edition(language, edition_cfg, sections, parts,
+                                              self._headline(b, sections))
+
+    def _register_rows(self, b: Build) -> None:
+        for a in self.data.accounts:
+            if a.rows_set_aside:
+                key = f"rows.file{a.number}.aside"
+                self.dc.whole(key, a.rows_set_aside,
+                              {f"{key}.{rule}": n for rule, n in a.set_aside.items()},
+                              table="Rows set aside")
+
+    # ------------------------------------------------------------------ parts
+
+    def _parts(self, b: Build, sections: tuple[Section, ...]) -> dict:
+        return {"head": self._head(b), "brief": self._brief(b, sections),
+                "findings": self._findings(b, sections), "body": self._body(sections),
+                "annex": self._annex(sections), "methods": self._methods(b, sections),
+                "glossary": self._glossary(sections)}
+
+    def _head(self, b: Build) -> Part:
+        c = b.config
+        title = (Msg("{ngo}: {name}", ngo=Declared(c.ngo), name=Declared(c.name)) if c.ngo
+                 else Declared(c.name))
+        facts = [Strong(Msg("Programme evaluation report"))]
+        if c.province:
+            facts.append(Declared(c.province))
+        facts.append(Msg("synthetic data: no real child or household") if c.synthetic
+                     else Msg("the programme's own data export"))
+        blocks = [Heading(1, title), Para(join(facts, " · "))]
+        if c.synthetic:
+            blocks.append(Box("illustration", (Para(Msg(
+                "Every figure in this report is computed from synthetic data that evalkit "
+                "generated; no real child or household is in it. Figures marked 'matched' were "
+                "generated to reproduce figures the sources published; all others are "
+                "illustrations the sources did not publish.")),),
+                label=Msg("Synthetic data")))
+        return Part("head", tuple(blocks))
+
+    def _ranked(self, sections) -> list[tuple[Finding, Section]]:
+        return sorted(((f, s) for s in sections for f in s.findings),
+                      key=lambda pair: pair[0].rank)
 
     @staticmethod
-    def rendered_at() -> HTML:
-        import html as _html
+    def _tagged(b: Build, finding: Finding) -> Inline:
+        kind = finding.provenance.kind
+        if kind == ILLUSTRATION:
+            return Msg("{tag} {text}", tag=Strong(Msg("Illustration:")), text=finding.text)
+        if kind in (MATCHED, PUBLISHED) and b.synthetic:
+            return Msg("{tag} {text}", tag=Strong(Msg("Matched to the published figures:")),
+                       text=finding.text)
+        return finding.text
 
-        stamp = date_time(datetime.now(timezone.utc))
-        return HTML('<p class="evalkit-rendered">'
-                    + _html.escape(_("Rendered {stamp}.").format(stamp=stamp)) + "</p>")
+    def _brief(self, b: Build, sections) -> Part:
+        c = b.config
+        questions = [s.question for s in sections if s.question is not None]
+        question = (Declared(c.question) if c.question else join(questions, " ") if questions
+                    else Msg("What changed for the people this programme serves?"))
+        ranked = self._ranked(sections)[:BRIEF_RESULTS]
+        evidence = list(dict.fromkeys(e for s in sections for e in s.evidence))
+        caveats = list(dict.fromkeys(x for s in sections for x in s.caveats))
+        inner = [Para(Msg("{label} {text}", label=Strong(Msg("The question.")), text=question)),
+                 Para(Strong(Msg("What we found."))),
+                 Bullets(tuple(self._tagged(b, f) for f, _s in ranked))]
+        if evidence:
+            inner.append(Para(Msg("{label} {text}", label=Strong(Msg("How strong the evidence is.")),
+                                  text=join(evidence, " "))))
+        if caveats:
+            inner += [Para(Strong(Msg("What to keep in mind."))), Bullets(tuple(caveats))]
+        if c.synthetic:
+            inner.append(Para(Em(Msg("These figures come from synthetic data and illustrate the "
+                                     "method; they are not findings about real children."))))
+        return Part("brief", (Heading(2, Msg("In brief"), "in-brief"),
+                              Box("brief", tuple(inner), label=Msg("One-page brief"))))
+
+    def _findings(self, b: Build, sections) -> Part:
+        blocks: list = [Heading(2, Msg("Key findings"), "key-findings")]
+        for s in sections:
+            if not s.findings:
+                continue
+            items = tuple(f.text for f in s.findings)
+            illustrative = all(f.provenance.kind == ILLUSTRATION for f in s.findings)
+            inner = (Para(Strong(s.title)), Bullets(items))
+            if illustrative:
+                blocks.append(Box("illustration", inner,
+                                  label=Msg("Illustration: computed from synthetic data; the "
+                                            "source published no such figure")))
+            else:
+                blocks += inner
+        if not any(s.findings for s in sections):
+            blocks.append(Para(Msg("No key finding can be shown: the figures rest on too few "
+                                   "people to be published without risking identifying them.")))
+        if any(a.rows_set_aside for a in self.data.accounts):
+            blocks.append(Note(Msg(
+                "Some rows of the programme's data broke a validation rule and were set aside: "
+                "they are not in any figure of this report. The Methods section says which "
+                "rules; 'evalkit check' shows the programme's staff where they are."), kind="info"))
+        return Part("findings", tuple(blocks))
+
+    @staticmethod
+    def _body(sections) -> Part:
+        blocks = []
+        for s in sections:
+            blocks.append(Heading(2, s.title, s.anchor))
+            blocks += s.blocks
+        return Part("body", tuple(blocks))
+
+    @staticmethod
+    def _annex(sections) -> Part:
+        blocks = [blk for s in sections for blk in s.annex]
+        if not blocks:
+            return Part("annex", ())
+        return Part("annex", (Heading(2, Msg("Annex: technical tables"), "annex"),
+                              Para(Msg("Tables for readers who want the statistical detail behind "
+                                       "the findings: balance between the groups compared, the "
+                                       "precision of the study, and trends over time.")),
+                              *blocks))
+
+    def _rows_used(self) -> Inline:
+        parts = []
+        for a in self.data.accounts:
+            label = Msg("file {n}", n=a.number)
+            if not a.rows_set_aside:
+                parts.append(Msg("{file}: every row used", file=label))
+                continue
+            key = f"rows.file{a.number}.aside"
+            reasons = join([Msg("{n} for {rule}", n=Count(f"{key}.{rule}", words=True),
+                                rule=Msg(RULE_WORDS.get(rule, "another rule")))
+                            for rule in a.set_aside], ", ")
+            parts.append(Msg("{file}: {n} rows set aside ({reasons})", file=label,
+                             n=Count(key, words=True), reasons=reasons))
+        return join(parts, "; ")
+
+    def _methods(self, b: Build, sections) -> Part:
+        c = b.config
+        privacy = [Msg("Names, dates of birth, phone numbers and other personal columns are "
+                       "removed before any table is built, and every published page is checked "
+                       "for them. Any figure resting on fewer than {n} children, families or "
+                       "households is shown as '{suppressed}' or 'fewer than {n}'.",
+                       n=c.min_cell, suppressed=Msg("suppressed")),
+                   Deferred(lambda d: _privacy_counts(d, c))]
+        versions = ", ".join(f"{k} {v}" for k, v in software_versions().items())
+        digests = [self.data.files[p] for p in c.files if p in self.data.files]
+        files_list = join([Msg("file {n}: SHA-256 {digest}", n=i, digest=Code(digest))
+                           for i, digest in enumerate(digests, start=1)], "; ")
+        lines = [m for s in sections for m in s.methods]
+        lines += [
+            Msg("{label} {text}", label=Strong(Msg("Rows used.")), text=self._rows_used()),
+            Msg("{label} {text}", label=Strong(Msg("Privacy.")), text=join(privacy, " ")),
+            Msg("{label} {text}", label=Strong(Msg("Numbers.")), text=Msg(
+                "Percentages of people are whole numbers; changes and differences in percentage "
+                "points, relative changes in per cent and numbers of factors have one decimal; "
+                "mean scores and their changes two; p-values three (or '< 0.001').")),
+            Msg("{label} {text}", label=Strong(Msg("Data files.")), text=files_list),
+            Msg("{label} {text}", label=Strong(Msg("Software.")),
+                text=Lang(Code(versions), "en")),
+            Msg("{label} {text}", label=Strong(Msg("Source of the programme description.")),
+                text=b.declared(c.source, markdown=True) if c.source
+                else Msg("not given in the configuration")),
+        ]
+        if c.synthetic:
+            lines.append(Msg("{label} Generated by evalkit from the starting number {seed}, so "
+                             "that the same data can be generated again exactly.",
+                             label=Strong(Msg("Synthetic data.")), seed=Num(c.seed, "year")))
+        return Part("methods", (Heading(2, Msg("Methods"), "methods"), Bullets(tuple(lines))),
+                    fold=True)
+
+    @staticmethod
+    def _glossary(sections) -> Part:
+        groups = list(dict.fromkeys(g for s in sections for g in s.glossary))
+        terms = glossary.terms_for(groups)
+        items = tuple(Msg("{term} {text}", term=Strong(Msg("{t}.", t=Msg(term))), text=Msg(text))
+                      for term, text in terms.items())
+        return Part("glossary", (Heading(2, Msg("Glossary"), "glossary"), Bullets(items)), fold=True)
+
+    def _headline(self, b: Build, sections) -> Inline:
+        lines = []
+        for key, _cfg, result in self.results:
+            function = getattr(BY_KEY[key], "headline", None)
+            if function is not None:
+                lines.append(function(b, result))
+        if lines:
+            return Msg("{text}.", text=join(lines, "; "))
+        ranked = self._ranked(sections)
+        if ranked:
+            return ranked[0][0].text
+        return Msg("No key finding can be shown: the figures rest on too few people to be "
+                   "published without risking identifying them.")
+
+    # ------------------------------------------------------------------ display
+
+    def writer(self, language: str) -> publish.Writer:
+        return publish.Writer(self.dc.decision, language, self.data.config.declared)
+
+    def part(self, name: str) -> _Part:
+        """A part of the page (see :data:`PARTS`) in every edition."""
+        html = {}
+        now = datetime.now(timezone.utc)
+        for language, edition in self.editions.items():
+            writer = self.writer(language)
+            if name == "rendered":
+                stamp = date_time(now, language)
+                html[language] = ('<p class="evalkit-rendered">'
+                                  + writer.html(Msg("Rendered {stamp}.", stamp=Code(stamp))) + "</p>")
+                continue
+            part = edition.parts[name]
+            html[language] = writer.part(part) if part.blocks else ""
+        return _Part(html, self.data.config.languages[0])
+
+    def tables(self) -> "_Tables":
+        """Every table of the report, as its pages show them, for a spreadsheet of them."""
+        from evalkit.report.content import Box, Table
+
+        out = {}
+        for language, edition in self.editions.items():
+            blocks = []
+            for name in ("body", "annex"):
+                for block in edition.parts[name].blocks:
+                    blocks += list(block.blocks) if isinstance(block, Box) else [block]
+            tables = [b for b in blocks if isinstance(b, Table)]
+            out[language] = publish.table_records(self.writer(language), tables)
+        return _Tables(out)
+
+    def headline(self) -> _Record:
+        """The structured headline record of every edition (for the index and the synthesis)."""
+        records = {}
+        for language, edition in self.editions.items():
+            writer = self.writer(language)
+            c = edition.config
+            title = Msg("{ngo}: {name}", ngo=Declared(c.ngo), name=Declared(c.name)) if c.ngo \
+                else Declared(c.name)
+            kinds = {f.provenance.kind for s in edition.sections for f in s.findings}
+            record = {"programme": c.key, "title": writer.text(title),
+                      "headline": writer.text(edition.headline), "language": language,
+                      "number_script": c.number_script, "synthetic": c.synthetic,
+                      "provenance": ("illustration" if kinds <= {ILLUSTRATION} and kinds
+                                     else "matched" if c.synthetic else "data")}
+            csi_result = next((r for k, _c, r in self.results if k == "csi"), None)
+            if csi_result is not None:
+                from evalkit.report.sections import csi as csi_section
+
+                record["csi"] = csi_section.record(Build(self.data, c, self.dc), csi_result,
+                                                   writer.text)
+                record["ngo"] = writer.text(Declared(c.ngo)) if c.ngo else ""
+                record["province"] = writer.text(Declared(c.province)) if c.province else ""
+                record["name"] = writer.text(Declared(c.name))
+            records[language] = record
+        return _Record(records, self.data.config.languages[0])
+
+
+def _privacy_counts(decision, c) -> Inline:
+    """What the disclosure decision did, in words (known once it is taken)."""
+    counts = decision.rules
+    parts = [Msg("{primary} figure(s) resting on fewer than {n} people were suppressed, and "
+                 "{secondary} more so that none of them can be worked out from totals; the "
+                 "suppression was decided once for the whole report and checked by working out, "
+                 "for every suppressed count, the range of values the published figures allow.",
+                 primary=counts.get(PRIMARY, 0), n=c.min_cell,
+                 secondary=counts.get(SECONDARY, 0) + counts.get(AUDIT, 0))]
+    if counts.get(PUBLISHED_RULE):
+        parts.append(Msg("{n} small figure(s) are shown because the study published them (each "
+                         "with its source).", n=counts[PUBLISHED_RULE]))
+    if counts.get(WITHHELD):
+        parts.append(Msg("{n} comparison(s) were left out because a small group could have been "
+                         "worked out from figures elsewhere in the report.", n=counts[WITHHELD]))
+    if c.rounding:
+        parts.append(Msg("Counts are rounded to the nearest {n}.", n=c.rounding))
+    return join(parts, " ")
+
+
+RULE_WORDS = {"factor": N_("a CSI score outside 1–4"), "date": N_("a date that could not be read"),
+              "id": N_("a blank id"), "round": N_("a blank round"),
+              "duplicate": N_("a repeated child and round"),
+              "binary": N_("a value that is not 0/1"), "number": N_("a value that is not a number"),
+              "required": N_("a blank required value"), "range": N_("a value outside its range"),
+              "whole": N_("a value that is not a whole number")}

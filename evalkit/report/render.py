@@ -1,84 +1,40 @@
-"""Rendering programme reports: papermill executes the notebook, nbconvert writes the HTML.
+"""Rendering programme reports: papermill executes the report notebook once, nbconvert writes
+one page per language edition, and nothing is published before the gate has passed it.
 
-A report is written to a temporary file and renamed into place only when it is complete,
-offline (no external ``src``/``href``/``import``) and free of every personal value found in
-the programme's input files; otherwise no new HTML appears and the reason is one sentence.
-The executed notebook is kept under ``<out>/_executed/`` for debugging.
+One run of the notebook builds every edition (:mod:`evalkit.report.notebook`); each page and
+headline file is checked by :func:`evalkit.report.gate.check_page` (inert, offline, free of
+every personal value of the input) and only then written, each through
+:func:`evalkit.files.write` (no link followed, written whole or not at all). The executed
+notebook is kept only on request, without parameters, paths or tracebacks; a failed run's
+notebook, traceback included, goes to the programme's private folder for its owner.
 """
 
 from __future__ import annotations
 
-import dataclasses
-
+import copy
 import functools
 import json
 import os
-import re
 import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 
-import nbformat
-
+from evalkit import files
 from evalkit.errors import EvalkitError, ReportError
-from evalkit.report import layout
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 TEMPLATES = PACKAGE_DIR / "templates"
 TEMPLATE_NAME = "evalkit_report"
-
-
 NOTEBOOKS = PACKAGE_DIR / "notebooks"
 """The report notebooks ship inside the package, so an installed copy renders reports too."""
+EXECUTED = "_executed"
 
 
 def default_notebook() -> Path:
     """The programme report notebook, ``evalkit/notebooks/programme_report.ipynb``."""
     return NOTEBOOKS / "programme_report.ipynb"
-
-
-_REMOTE = re.compile(r"^\s*(?:https?:)?//", re.IGNORECASE)
-_IMPORT = re.compile(r"""@import\s+(?:url\()?\s*["']?\s*(?:https?:)?//|url\(\s*["']?\s*(?:https?:)?//""",
-                     re.IGNORECASE)
-
-
-class _ExternalReferences(HTMLParser):
-    """Remote resources a page would load: src/href/srcset/poster/data attributes that are
-    URLs of another host, and @import or url() in style elements. Text content is text."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.found: list[str] = []
-        self._in_style = False
-
-    def handle_starttag(self, tag, attrs):
-        self._in_style = tag == "style"
-        for name, value in attrs:
-            if name in ("src", "href", "srcset", "poster", "data", "action") and value \
-                    and _REMOTE.match(value):
-                self.found.append(f'{name}="{value[:12]}')
-            if name == "style" and value and _IMPORT.search(value):
-                self.found.append("style url(")
-
-    def handle_endtag(self, tag):
-        if tag == "style":
-            self._in_style = False
-
-    def handle_data(self, data):
-        if self._in_style:
-            match = _IMPORT.search(data)
-            if match:
-                self.found.append(match.group(0))
-
-
-def external_references(html: str) -> list[str]:
-    """The remote resources ``html`` would load (empty for a self-contained page)."""
-    parser = _ExternalReferences()
-    parser.feed(html)
-    return parser.found
 
 
 @functools.lru_cache(maxsize=1)
@@ -110,26 +66,31 @@ class RenderResult:
     html: Path | None
     seconds: float
     error: str | None = None
-    rows: tuple[str, ...] = ()  # rows read, used and set aside per file
+    rows: tuple[str, ...] = ()  # rows read, used and set aside per file (the owner's terminal)
     editions: tuple[tuple[str, Path], ...] = ()  # (language, report) of the other languages
     skipped: bool = False  # unchanged since the last run: not rendered again
-    canaries: frozenset = field(default=frozenset(), repr=False, compare=False)  # memory only
+    canaries: object = field(default=None, repr=False, compare=False)  # keyed hashes, memory only
+    records: dict = field(default_factory=dict, repr=False, compare=False)  # language -> headline
+    detail: str | None = field(default=None, repr=False, compare=False)  # where the owner reads more
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
 
-def to_html(executed: nbformat.NotebookNode, title: str | None = None, language: str = "en",
-            number_script: str = "latin") -> str:
-    """Convert an executed report notebook to self-contained HTML for readers: the page is
-    titled ``title`` (each report its own browser-tab title), with a table of contents,
-    folded Methods and Glossary and a print header (see :mod:`evalkit.report.layout`)."""
-    if title:
-        executed = nbformat.from_dict(executed)
-        executed.metadata["title"] = title
+def to_html(executed, title: str, language: str = "en", number_script: str = "latin",
+            synthetic: bool = False) -> str:
+    """Convert an executed report notebook (one edition) to a self-contained page: titled
+    ``title``, with a table of contents, folded Methods and Glossary and a print header (see
+    :mod:`evalkit.report.layout`)."""
+    import nbformat
+
+    from evalkit.report import layout
+
+    executed = nbformat.from_dict(executed)
+    executed.metadata["title"] = title
     body, _ = _exporter().from_notebook_node(executed)
-    return layout.finish(body, title or "Programme evaluation report", language, number_script)
+    return layout.finish(body, title, language, number_script, synthetic)
 
 
 @functools.lru_cache(maxsize=1)
@@ -138,43 +99,13 @@ def _exporter():
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
 
-    exporter = HTMLExporter(
-        template_name=TEMPLATE_NAME,
-        extra_template_basedirs=[str(TEMPLATES)],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
+    exporter = HTMLExporter(template_name=TEMPLATE_NAME, extra_template_basedirs=[str(TEMPLATES)],
+                            exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True)
     remover = TagRemovePreprocessor(
         remove_cell_tags={"parameters", "injected-parameters", "remove-cell"}, enabled=True)
     exporter.register_preprocessor(remover, enabled=True)
     return exporter
-
-
-def check_html(html: str, programme: str, canaries) -> None:
-    """Refuse HTML that loads anything from the network or contains personal data."""
-    from evalkit.report.privacy import leaked
-
-    external = external_references(html)
-    if external:
-        raise ReportError(f"{programme}: the rendered HTML refers to an external resource "
-                          f"({external[0]!r}); reports must be self-contained.")
-    found = leaked(html, canaries)
-    if found:
-        raise ReportError(f"{programme}: the rendered HTML contains personal data from the "
-                          f"input ({len(found)} value(s)); the report was not written.")
-
-
-def headline_record(executed) -> dict | None:
-    """The report's structured headline, from the executed notebook's outputs."""
-    from evalkit.report.display import HEADLINE_MIME
-
-    for cell in executed.cells:
-        for output in cell.get("outputs", []):
-            record = output.get("data", {}).get(HEADLINE_MIME)
-            if record is not None:
-                return dict(record)
-    return None
 
 
 def headline_path(report: Path) -> Path:
@@ -182,91 +113,195 @@ def headline_path(report: Path) -> Path:
     return report.with_name(report.stem + ".headline.json")
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # readable like any other file, not mkstemp's 0600
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+def edition(executed, language: str):
+    """The executed notebook as the ``language`` edition: every part's HTML in that language,
+    nothing else from the kernel but HTML."""
+    from evalkit.report.notebook import EDITIONS_MIME
+
+    nb = copy.deepcopy(executed)
+    for cell in nb.cells:
+        outputs = []
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream":
+                continue  # nothing written to stdout or stderr is published
+            data = output.get("data")
+            if data is None:
+                continue
+            editions = data.get(EDITIONS_MIME)
+            html = editions.get(language, "") if editions else data.get("text/html", "")
+            if not html:
+                continue
+            output["data"] = {"text/html": html}
+            output["metadata"] = {}
+            outputs.append(output)
+        cell["outputs"] = outputs
+    return nb
 
 
-def _execution_error(programme: str, exc: Exception) -> str:
+def headline_records(executed) -> dict[str, dict]:
+    from evalkit.report.notebook import HEADLINE_MIME
+
+    for cell in executed.cells:
+        for output in cell.get("outputs", []):
+            record = output.get("data", {}).get(HEADLINE_MIME)
+            if record is not None:
+                return dict(record)
+    return {}
+
+
+def _tables_workbook(executed, language: str, name: str, canaries) -> bytes:
+    """The report's tables as a workbook, checked like a page (no personal value)."""
+    from evalkit.report import gate
+    from evalkit.report.notebook import TABLES_MIME
+    from evalkit.report.publish import records_to_xlsx
+
+    records = []
+    for cell in executed.cells:
+        for output in cell.get("outputs", []):
+            found = output.get("data", {}).get(TABLES_MIME)
+            if found:
+                records = found.get(language, [])
+    if gate.leaked(json.dumps(records, ensure_ascii=False), canaries):
+        raise ReportError(f"{name}: the tables would contain personal data from the input; "
+                          "nothing was written.")
+    return records_to_xlsx(records)
+
+
+def _failure(name: str, exc: Exception) -> str:
+    """A failed run in one sentence for published files: the report's own sentence (already
+    free of data values) for the kit's errors, the kind of failure otherwise."""
     ename = getattr(exc, "ename", type(exc).__name__)
     evalue = getattr(exc, "evalue", str(exc))
+    if ename == "ReportError":
+        return f"{name}: {evalue}"
     cell = getattr(exc, "exec_count", None)
-    if ename in {"DataError", "ConfigError", "ReportError"}:
-        return f"{programme}: {evalue}"
-    where = f"cell {cell} of the executed notebook" if cell is not None else "the notebook"
-    return f"{programme}: {where} raised {ename}: {str(evalue).splitlines()[0] if evalue else ''}"
+    where = f"cell {cell} of the report notebook" if cell is not None else "the report notebook"
+    return (f"{name}: {where} stopped with an internal error ({ename}); the details are in the "
+            f"programme folder's .evalkit/last-run.ipynb.")
 
 
-def render_notebook(notebook: Path, parameters: dict, name: str, out_dir: str | Path, *,
-                    canaries=frozenset(), timeout: int = 600,
-                    kernel_manager=None) -> RenderResult:
-    """Execute ``notebook`` with ``parameters`` and write ``<out_dir>/<name>.html``.
+def _clean_for_publishing(nb, name: str):
+    """An executed notebook fit to publish: parameters and their paths out, no error output,
+    no papermill paths."""
+    nb = copy.deepcopy(nb)
+    nb.cells = [c for c in nb.cells if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+    for cell in nb.cells:
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            cell["source"] = "# parameters of the run are not kept\n"
+        cell["outputs"] = [o for o in cell.get("outputs", []) if o.get("output_type") != "error"
+                           and o.get("output_type") != "stream"]
+    papermill = nb.metadata.get("papermill", {})
+    for key in ("input_path", "output_path", "parameters", "environment_variables", "exception"):
+        papermill.pop(key, None)
+    nb.metadata["title"] = name
+    return nb
 
-    The HTML is written (atomically) only if execution succeeded and :func:`check_html`
-    passes. The executed notebook is kept under ``<out_dir>/_executed/`` for debugging unless
-    it holds personal data from the inputs (then it is deleted and the reason says so).
+
+def render_programme(folder: str | Path, out_dir: str | Path = "reports", *,
+                     notebook: str | Path | None = None, timeout: int = 600,
+                     kernel_manager=None, keep_notebook: bool = False,
+                     tables: bool = False) -> RenderResult:
+    """Render one programme folder to ``<out_dir>/<folder name>.html`` and one page per further
+    language (``<name>.<language>.html``), each with its headline record.
+
+    Returns a :class:`RenderResult`; errors are caught and reported in ``error`` as one
+    sentence without data values, so that one failing programme never stops the others.
+    ``kernel_manager``: a started kernel to run in (see :mod:`evalkit.report.batch`).
+    ``tables``: also write the report's tables, as its first edition shows them, to
+    ``<name>.tables.xlsx``.
     """
     import papermill as pm
 
+    from evalkit.data import personal
+    from evalkit.data.programme import PRIVATE
+    from evalkit.report import gate
+
+    folder = Path(folder).resolve()
     out_dir = Path(out_dir).resolve()
+    name = folder.name
     started = time.perf_counter()
-    target = out_dir / f"{name}.html"
-    kept = out_dir / "_executed" / f"{name}.ipynb"
+    notebook = Path(notebook) if notebook else default_notebook()
     private = Path(tempfile.mkdtemp(prefix="evalkit-run-"))
+    os.chmod(private, 0o700)
     executed_path = private / f"{name}.ipynb"
+    canary_file = private / "canaries.json"
+    kernel = ({"km": kernel_manager} if kernel_manager is not None else
+              {"kernel_manager_class": _ipc_kernel_manager(), "shutdown_kernel": "immediate"})
     clients = _tracked_clients(kernel_manager)
     try:
-        kernel = ({"km": kernel_manager} if kernel_manager is not None else
-                  {"kernel_manager_class": _ipc_kernel_manager(), "shutdown_kernel": "immediate"})
         try:
             executed = pm.execute_notebook(
-                str(notebook), str(executed_path), parameters=parameters,
+                str(notebook), str(executed_path),
+                parameters={"programme_dir": str(folder), "canary_file": str(canary_file)},
                 kernel_name="python3", progress_bar=False, log_output=False,
-                request_save_on_cell_execute=False,
-                cwd=str(Path(notebook).parent), execution_timeout=timeout, **kernel,
-            )
+                request_save_on_cell_execute=False, cwd=str(notebook.parent),
+                execution_timeout=timeout, **kernel)
         except pm.PapermillExecutionError as exc:
-            raise ReportError(_execution_error(name, exc)) from None
-        except TimeoutError as exc:
-            raise ReportError(f"{name}: a cell ran longer than {timeout} s and was stopped "
-                              f"({str(exc).splitlines()[0] if str(exc) else 'timeout'}).") from None
+            _keep_private(folder, executed_path, PRIVATE)
+            return RenderResult(name, None, time.perf_counter() - started, _failure(name, exc),
+                                detail=str(folder / PRIVATE / "report-error.txt"))
+        except TimeoutError:
+            return RenderResult(name, None, time.perf_counter() - started,
+                                f"{name}: a cell ran longer than {timeout} s and was stopped.")
         except EvalkitError:
             raise
+        except KeyboardInterrupt:
+            raise
         except Exception as exc:  # the kernel died, a socket failed, …: one line, not a traceback
-            raise ReportError(f"{name}: the notebook could not be run ({type(exc).__name__}: "
-                              f"{str(exc).splitlines()[0] if str(exc) else 'no detail'}).") from None
-        record = headline_record(executed)
-        title = (record or {}).get("title") or name
-        html = to_html(executed, title, (record or {}).get("language", "en"),
-                       (record or {}).get("number_script", "latin"))
-        check_html(html, name, canaries)
+            return RenderResult(name, None, time.perf_counter() - started,
+                                f"{name}: the notebook could not be run ({type(exc).__name__}).")
         try:
-            _atomic_write_text(target, html)
-            if record is not None:
-                text = json.dumps(record, ensure_ascii=False, indent=1)
-                check_html(text, name, canaries)
-                _atomic_write_text(headline_path(target), text + "\n")
+            key = personal.Pseudonymiser.key_for_folder(folder, PRIVATE)
+            record = json.loads(canary_file.read_text(encoding="utf-8"))
+            canaries = personal.Canaries.from_record(key, record)
+        except (OSError, ValueError):
+            return RenderResult(name, None, time.perf_counter() - started,
+                                f"{name}: the report's check for personal data could not run; "
+                                "nothing was written.")
+        records = headline_records(executed)
+        languages = list(records) or ["en"]
+        pages: dict[str, str] = {}
+        try:
+            for language in languages:
+                rec = records.get(language, {})
+                html = to_html(edition(executed, language), rec.get("title") or name, language,
+                               rec.get("number_script", "latin"), bool(rec.get("synthetic")))
+                gate.check_page(html, name, canaries)
+                pages[language] = html
+            texts = {language: gate.check_record(rec, name, canaries)
+                     for language, rec in records.items()}
+            notebook_text = (gate.check_notebook(_clean_for_publishing(executed, name), name,
+                                                 canaries) if keep_notebook else None)
+            workbook = _tables_workbook(executed, languages[0], name, canaries) if tables else None
+        except EvalkitError as exc:
+            return RenderResult(name, None, time.perf_counter() - started, str(exc),
+                                canaries=canaries)
+        written = []
+        try:
+            for i, language in enumerate(languages):
+                page = f"{name}.html" if i == 0 else f"{name}.{language}.html"
+                written.append((language, files.write(out_dir, page, pages[language])))
+                if language in texts:
+                    files.write(out_dir, Path(page).stem + ".headline.json", texts[language])
+            if workbook is not None:
+                files.write(out_dir, f"{name}.tables.xlsx", workbook)
+            if notebook_text is not None:
+                files.write(out_dir, f"{EXECUTED}/{name}.ipynb", notebook_text)
+            else:
+                files.remove(out_dir, f"{EXECUTED}/{name}.ipynb")
+        except files.UnsafePath as exc:
+            return RenderResult(name, None, time.perf_counter() - started, str(exc))
         except OSError as exc:
-            raise ReportError(f"{name}: the report could not be written to {target.parent} "
-                              f"({exc.strerror or type(exc).__name__}).") from None
-        return RenderResult(name, target, time.perf_counter() - started)
-    except EvalkitError as exc:
-        return RenderResult(name, None, time.perf_counter() - started,
-                            str(exc) + _keep_executed(executed_path, kept, canaries, failed=True))
+            return RenderResult(name, None, time.perf_counter() - started,
+                                f"{name}: the report could not be written to {out_dir} "
+                                f"({exc.strerror or type(exc).__name__}).")
+        for stale in ("last-run.ipynb", "report-error.txt"):  # an earlier failure's notes
+            files.remove(folder, f"{PRIVATE}/{stale}")
+        return RenderResult(name, written[0][1], time.perf_counter() - started,
+                            rows=tuple(record.get("rows", ())), editions=tuple(written[1:]),
+                            canaries=canaries, records=records)
     finally:
         _close_clients(kernel_manager, clients)
-        if executed_path.exists():
-            _keep_executed(executed_path, kept, canaries)
         shutil.rmtree(private, ignore_errors=True)
 
 
@@ -296,75 +331,62 @@ def _close_clients(kernel_manager, clients: list) -> None:
             pass
 
 
-def _keep_executed(source: Path, kept: Path, canaries, failed: bool = False) -> str:
-    """Move the executed notebook next to the reports unless it holds personal data; returns a
-    note for the failure message."""
-    from evalkit.report.privacy import leaked
-
-    if not source.exists():
-        return ""
-    text = source.read_text(encoding="utf-8")
-    if leaked(text, canaries):
-        source.unlink()
-        return " (the executed notebook was not kept: it contained personal data)" if failed else ""
-    kept.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(str(source), str(kept))
-    return ""
-
-
-def render_programme(folder: str | Path, out_dir: str | Path = "reports", *,
-                     notebook: str | Path | None = None, timeout: int = 600,
-                     kernel_manager=None) -> RenderResult:
-    """Render one programme folder to ``<out_dir>/<folder name>.html``.
-
-    Returns a :class:`RenderResult`; errors are caught and reported in ``error`` as one
-    sentence, so that one failing programme never stops the others. ``kernel_manager``: a
-    started kernel to run in (see :mod:`evalkit.report.batch`); by default a fresh kernel on
-    IPC transport is started and shut down immediately afterwards.
-    """
-    from evalkit.data.programme import load
-
-    folder = Path(folder).resolve()
-    started = time.perf_counter()
+def _keep_private(folder: Path, executed: Path, private: str) -> None:
+    """A failed run's executed notebook (traceback included) for the programme's owner, in
+    the private folder (never beside the reports)."""
     try:
-        # every file read once, here: validated, pseudonymised, cached for the kernel; the
-        # personal values stay in this process, to scan what the kernel writes
-        data = load(folder, use_cache=False)
-    except EvalkitError as exc:
-        return RenderResult(folder.name, None, time.perf_counter() - started, str(exc))
-    notebook = Path(notebook) if notebook else default_notebook()
-    result = render_notebook(notebook, {"programme_dir": str(folder)}, folder.name, out_dir,
-                             canaries=data.canaries, timeout=timeout,
-                             kernel_manager=kernel_manager)
-    editions = []
-    for language in data.config.languages[1:] if result.ok else ():
-        # each further language is its own report, <folder>.<language>.html
-        edition = render_notebook(notebook, {"programme_dir": str(folder), "language": language},
-                                  f"{folder.name}.{language}", out_dir, canaries=data.canaries,
-                                  timeout=timeout, kernel_manager=kernel_manager)
-        if not edition.ok:
-            result = dataclasses.replace(result, error=edition.error)
-            break
-        editions.append((language, edition.html))
-    return dataclasses.replace(result, rows=tuple(a.line() for a in data.accounts),
-                               canaries=data.canaries, editions=tuple(editions),
-                               seconds=time.perf_counter() - started)
+        if executed.exists():
+            files.write(folder, f"{private}/last-run.ipynb", executed.read_bytes(), private=True)
+    except (OSError, EvalkitError):
+        pass
 
 
 def synthesis_notebook() -> Path:
     return NOTEBOOKS / "synthesis_report.ipynb"
 
 
-def write_synthesis(csi_folders: list[Path], out_dir: Path, timeout: int = 600,
-                    kernel_manager=None, canaries: frozenset | None = None) -> RenderResult:
-    """Render the cross-programme CSI synthesis of ``csi_folders``. ``canaries``: the
-    programmes' personal values from the loads that rendered their reports (each file is read
-    once per run); without them the folders are loaded here."""
-    from evalkit.data.programme import load
+def write_synthesis(records: list[dict], out_dir: Path, timeout: int = 600, kernel_manager=None,
+                    canaries=None) -> RenderResult:
+    """Render the cross-programme CSI synthesis from the programmes' published headline
+    records (``records``: each report's first-edition record): it reads no data, and shows
+    only figures the reports already publish."""
+    import papermill as pm
 
-    personal = canaries if canaries is not None else frozenset().union(
-        *(load(f, use_cache=False).canaries for f in csi_folders))
-    return render_notebook(synthesis_notebook(),
-                           {"programme_dirs": [str(f.resolve()) for f in csi_folders]},
-                           "synthesis", out_dir, canaries=personal, timeout=timeout,
-                           kernel_manager=kernel_manager)
+    from evalkit.report import gate
+
+    out_dir = Path(out_dir).resolve()
+    started = time.perf_counter()
+    private = Path(tempfile.mkdtemp(prefix="evalkit-run-"))
+    kernel = ({"km": kernel_manager} if kernel_manager is not None else
+              {"kernel_manager_class": _ipc_kernel_manager(), "shutdown_kernel": "immediate"})
+    clients = _tracked_clients(kernel_manager)
+    try:
+        try:
+            executed = pm.execute_notebook(
+                str(synthesis_notebook()), str(private / "synthesis.ipynb"),
+                parameters={"records": records}, kernel_name="python3", progress_bar=False,
+                log_output=False, request_save_on_cell_execute=False,
+                cwd=str(NOTEBOOKS), execution_timeout=timeout, **kernel)
+        except pm.PapermillExecutionError as exc:
+            return RenderResult("synthesis", None, time.perf_counter() - started,
+                                _failure("synthesis", exc))
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:
+            return RenderResult("synthesis", None, time.perf_counter() - started,
+                                f"synthesis: the notebook could not be run ({type(exc).__name__}).")
+        recs = headline_records(executed)
+        rec = recs.get("en", {})
+        try:
+            html = to_html(edition(executed, "en"), rec.get("title") or "synthesis", "en",
+                           "latin", bool(rec.get("synthetic")))
+            gate.check_page(html, "synthesis", canaries or frozenset())
+            text = gate.check_record(rec, "synthesis", canaries or frozenset())
+            target = files.write(out_dir, "synthesis.html", html)
+            files.write(out_dir, "synthesis.headline.json", text)
+        except EvalkitError as exc:
+            return RenderResult("synthesis", None, time.perf_counter() - started, str(exc))
+        return RenderResult("synthesis", target, time.perf_counter() - started, records=recs)
+    finally:
+        _close_clients(kernel_manager, clients)
+        shutil.rmtree(private, ignore_errors=True)

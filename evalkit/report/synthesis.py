@@ -1,179 +1,236 @@
-"""The cross-programme synthesis: CSI change side by side for every CSI programme, in the
-spirit of the seed study's synthesis chapter — descriptive, with the differences between the
-programmes (period, children, caseload) stated next to the numbers."""
+"""The cross-programme synthesis: CSI change side by side for every CSI programme, in the spirit
+of the seed study's synthesis chapter — descriptive, with the differences between the
+programmes (period, children, caseload) stated next to the numbers.
+
+It is built from the programme reports' published headline records only: every figure it
+shows is one the programme's own report already publishes (after that report's disclosure
+decision), so it reads no data and can reveal nothing the reports do not.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
 import numpy as np
-import pandas as pd
-import seaborn as sns
-from IPython.display import HTML, Markdown
-from matplotlib.figure import Figure
 
-from evalkit.indices import csi
-from evalkit.report import display
-from evalkit.report.disclosure import SUPPRESSED, Disclosure
-from evalkit.report.sections import csi as csi_section
-from evalkit.report.sections.common import round_label
+from evalkit.i18n import N_
+from evalkit.instruments.csi import FACTORS, LABELS
+from evalkit.report import publish
+from evalkit.report.content import (ILLUSTRATION, Box, Bullets, Chart, Code, Column, Heading, Msg,
+                                    Note, Num, Para, Part, Provenance, Strong, Table, join)
+from evalkit.report.disclosure import Decision
 from evalkit.report.notebook import software_versions
-from evalkit.data.programme import ProgrammeData, load
-
-
-def _short(data: ProgrammeData) -> str:
-    ngo = data.config.ngo
-    return ngo[ngo.rfind("(") + 1:-1] if ngo.endswith(")") and "(" in ngo else ngo
-
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 """Okabe & Ito's colour-blind-safe palette; every series also has its own marker."""
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
+CAVEAT = N_("CSI change describes the children assessed at both rounds; without a comparison "
+            "group it does not show what caused the change, and children who left the caseload "
+            "are not in it.")
 
 
 class SynthesisReport:
-    """CSI change across programmes (each programme's configured first and last rounds)."""
+    """CSI change across programmes, from their reports' records."""
 
-    def __init__(self, programme_dirs: list[str]):
-        self.programmes = [load(d) for d in programme_dirs]
-        self.programmes = [p for p in self.programmes if p.csi is not None]
-        names = [_short(p) for p in self.programmes]
-        # two programmes of one NGO are told apart by their folder
-        names = [n if names.count(n) == 1 else f"{n} ({p.config.key})"
-                 for n, p in zip(names, self.programmes)]
-        self.changes = {n: csi_section.change(p) for n, p in zip(names, self.programmes)}
-        self.data = dict(zip(names, self.programmes))
-        self.disclosure = {name: Disclosure(min_cell=d.config.min_cell, rounding=d.config.rounding)
-                           for name, d in self.data.items()}
+    def __init__(self, records: list[dict]):
+        self.records = [r for r in records if r.get("csi")]
+        names = [r.get("ngo") or r.get("name") or r.get("programme", "") for r in self.records]
+        short = [n[n.rfind("(") + 1:-1] if n.endswith(")") and "(" in n else n for n in names]
+        self.names = [s if short.count(s) == 1 else f"{s} ({r['programme']})"
+                      for s, r in zip(short, self.records)]
+        self.synthetic = any(r.get("synthetic") for r in self.records)
+        self.declared = frozenset(self.names) | frozenset(
+            str(r.get(k, "")) for r in self.records for k in ("title", "province", "name", "ngo"))
+        self.declared |= frozenset(str(r["csi"].get(k, "")) for r in self.records
+                                   for k in ("before", "after"))
+        self.writer = publish.Writer(Decision(5, None, {}, {}), "en", self.declared)
 
-    def factor_table(self) -> pd.DataFrame:
-        rows = []
-        for name, r in self.changes.items():
-            t = r.to_frame()
-            t = t[t["level"] == "factor"]
-            dc = self.disclosure[name]
-            for row in t.itertuples():
-                factor = f"{row.code} {row.name}"
-                ok = dc.rests_on(int(row.children_paired), "Synthesis", f"{factor}: statistics")
-                improved = (csi_section.share(dc, csi_section.CHANGE, factor, row.improved_pct,
-                                               int(row.children_paired), "Improved") if ok else SUPPRESSED)
-                rows.append({"programme": name, "factor": factor,
-                             "relative_change_pct": row.relative_change_pct if ok else np.nan,
-                             "improved_pct": np.nan if improved in (SUPPRESSED, "–") else float(improved),
-                             "children": row.children_paired})
-        return pd.DataFrame(rows)
+    # ------------------------------------------------------------------ helpers
 
-    def title(self) -> Markdown:
-        return display.markdown(
-            "# Synthesis: change in children's status across CSI programmes\n\n"
-            f"**Cross-programme report** · {', '.join(self.changes)} · synthetic data generated "
-            "by evalkit")
+    def _d(self, text: str):
+        from evalkit.report.content import Declared
 
-    def overview(self) -> list:
-        rows = []
-        for name, r in self.changes.items():
-            d = self.data[name]
-            shown = csi_section.reassessment(self.disclosure[name], d, r)
-            rows.append({
-                "Programme": f"{d.config.ngo}: {d.config.name}",
-                "Province": d.config.province,
-                "Compared": f"{round_label(d, r.before)} → {round_label(d, r.after)}",
-                "Children assessed at both": self.disclosure[name].count(r.children_paired, "Synthesis", "paired"),
-                "Assessed first time only": shown["only_before"],
-                "Mean factors needing services (children assessed at both)":
-                    f"{r.mean_flagged_before:.2f} → {r.mean_flagged_after:.2f}"
-                    if self.disclosure[name].rests_on(r.children_paired, "Synthesis", "means")
-                    else SUPPRESSED,
-            })
-        table = pd.DataFrame(rows)
-        return [display.markdown("## The programmes compared"),
-                display.table(table.style.hide(axis="index").set_caption(
-                    "Each programme's first and last configured CSI assessment; periods and "
-                    "children differ, so the programmes' figures are not directly comparable.")),
-                display.note(csi.DESCRIPTIVE_CAVEAT)]
+        return Declared(str(text))
 
-    def findings(self) -> Markdown:
-        table = self.factor_table()
-        wide = table.pivot(index="factor", columns="programme", values="relative_change_pct")
-        everywhere = wide[(wide >= 5).all(axis=1)].index.tolist()
-        nowhere = wide[(wide.abs() < 5).all(axis=1)].index.tolist()
-        best = {p: wide[p].idxmax() for p in wide.columns if wide[p].notna().any()}
+    def _prov(self) -> Provenance:
+        return Provenance(ILLUSTRATION) if self.synthetic else Provenance()
+
+    def _table_values(self):
+        """programme -> factor code -> (relative change, improved %) as published."""
+        return {name: {f["code"]: f for f in r["csi"]["factors"]}
+                for name, r in zip(self.names, self.records)}
+
+    # ------------------------------------------------------------------ parts
+
+    def head(self) -> Part:
+        facts = [Strong(Msg("Cross-programme report")), join([self._d(n) for n in self.names], ", ")]
+        if self.synthetic:
+            facts.append(Msg("synthetic data: no real child or household"))
+        blocks = [Heading(1, Msg("Synthesis: change in children's status across CSI programmes")),
+                  Para(join(facts, " · "))]
+        if self.synthetic:
+            blocks.append(Box("illustration", (Para(Msg(
+                "Every figure here comes from the programme reports, which are computed from "
+                "synthetic data; none is a finding about real children.")),),
+                label=Msg("Synthetic data")))
+        return Part("head", tuple(blocks))
+
+    def _findings(self):
+        values = self._table_values()
+        everywhere, nowhere = [], []
+        for code in FACTORS:
+            changes = [values[n].get(code, {}).get("relative_change_pct") for n in self.names]
+            if all(c is not None for c in changes) and changes:
+                if all(c >= 5 for c in changes):
+                    everywhere.append(code)
+                if all(abs(c) < 5 for c in changes):
+                    nowhere.append(code)
         lines = []
+        headline = (Msg("CSI change across {n} programmes: scores rose by 5 % or more everywhere "
+                        "on {k} of 12 factors (descriptive).", n=len(self.names), k=len(everywhere))
+                    if everywhere else
+                    Msg("CSI change across {n} programmes: no factor rose by 5 % or more in every "
+                        "programme (descriptive).", n=len(self.names)))
+        lines.append(headline)
         if everywhere:
-            lines.append("Average scores rose by 5 % or more in **every** programme on "
-                         + ", ".join(f.split(' ', 1)[1].lower() for f in everywhere) + ".")
+            lines.append(Msg("Average scores rose by 5 % or more in every programme on {names}.",
+                             names=join([Msg(LABELS[c]) for c in everywhere], ", ")))
         if nowhere:
-            lines.append("Little changed (under 5 % either way) in every programme on "
-                         + ", ".join(f.split(' ', 1)[1].lower() for f in nowhere) + ".")
+            lines.append(Msg("Little changed (under 5 % either way) in every programme on {names}.",
+                             names=join([Msg(LABELS[c]) for c in nowhere], ", ")))
+        best = []
+        for name in self.names:
+            shown = [(f["relative_change_pct"], code) for code, f in values[name].items()
+                     if f.get("relative_change_pct") is not None]
+            if shown:
+                value, code = max(shown)
+                best.append(Msg("{factor} in {programme} ({value} %)", factor=Msg(LABELS[code]),
+                                programme=self._d(name), value=Num(value, "pct1", signed=True)))
         if best:
-            lines.append("The largest relative change was on "
-                         + "; ".join(f"{f.split(' ', 1)[1].lower()} in {p} ({wide.loc[f, p]:+.1f} %)"
-                                     for p, f in best.items()) + ".")
-        lines.append("The programmes cover different periods (six months to two years), "
-                     "different children and different caseload turnover: a larger change in one "
-                     "programme is not evidence that it works better.")
-        headline = (f"CSI change across {len(self.changes)} programmes: "
-                    + (f"scores rose by 5 % or more everywhere on {len(everywhere)} of 12 factors"
-                       if everywhere else "no factor rose in every programme") + " (descriptive).")
-        lines.insert(0, headline)
-        return [display.markdown("## Key findings\n\n" + "\n".join(f"- {l}" for l in lines)),
-                display.Headline({"programme": "synthesis",
-                                  "title": "CSI change across programmes", "headline": headline})]
+            lines.append(Msg("The largest relative change was on {items}.", items=join(best, "; ")))
+        lines.append(Msg("The programmes cover different periods (six months to two years), "
+                         "different children and different caseload turnover: a larger change in "
+                         "one programme is not evidence that it works better."))
+        return headline, lines
 
-    def comparison(self) -> list:
-        table = self.factor_table()
-        wide = table.pivot(index="factor", columns="programme", values="relative_change_pct")
-        share = table.pivot(index="factor", columns="programme", values="improved_pct")
-        n = {p: self.disclosure[p].count(int(v), "Synthesis", "children")
-             for p, v in table.groupby("programme")["children"].max().items()}
-        combined = pd.concat({"Relative change of mean (%)": wide, "Children improved (%)": share}, axis=1)
-        combined.columns = [f"{a}: {b} (n = {n[b]})" for a, b in combined.columns]
-        styler = (combined.reset_index().rename(columns={"factor": "Factor"}).style.hide(axis="index")
-                  .format("{:+.1f}", subset=[c for c in combined.columns if c.startswith("Relative")],
-                          na_rep=SUPPRESSED)
-                  .format("{:.0f}", subset=[c for c in combined.columns if c.startswith("Children")],
-                          na_rep=SUPPRESSED)
-                  .set_caption("Per factor and programme: relative change of the mean score and "
-                               "share of paired children whose score went up."))
-        return [display.markdown("## Factor by factor"), display.table(styler),
-                display.figure(self.chart(table), alt="Dot plot of relative change in mean CSI "
-                               "score per factor for each programme",
-                               caption="Each dot is one programme's relative change of the mean "
-                                       "score on that factor; right of zero is improvement.")]
+    def findings(self) -> Part:
+        _headline, lines = self._findings()
+        inner = (Bullets(tuple(lines)),)
+        blocks = [Heading(2, Msg("Key findings"), "key-findings")]
+        blocks += [Box("illustration", inner, label=Msg("Illustration: computed from synthetic "
+                                                        "data"))] if self.synthetic else list(inner)
+        return Part("findings", tuple(blocks))
 
-    def chart(self, table: pd.DataFrame) -> Figure:
-        """One dot per programme and factor, drawn from the suppressed table (a suppressed
-        figure has no dot); each programme has its own marker and colour."""
-        fig = Figure(figsize=(8, 6), dpi=100)
-        ax = fig.subplots()
-        n = {p: self.disclosure[p].count(int(v), "Synthesis", "children")
-             for p, v in table.groupby("programme")["children"].max().items()}
-        labelled = table.assign(Programme=table["programme"].map(lambda p: f"{p} (n = {n[p]})"))
-        programmes = list(dict.fromkeys(labelled["Programme"]))
-        sns.pointplot(data=labelled, y="factor", x="relative_change_pct", hue="Programme",
-                      linestyle="none", dodge=0.4, ax=ax,
-                      markers=[MARKERS[i % len(MARKERS)] for i in range(len(programmes))],
-                      palette=[OKABE_ITO[i % len(OKABE_ITO)] for i in range(len(programmes))])
-        ax.legend(title="Programme (marker and colour)", fontsize=8, title_fontsize=8)
-        ax.axvline(0, color="#333333", linewidth=1, linestyle="--")
-        ax.set_xlabel("Relative change of the mean CSI score (%)")
-        ax.set_ylabel("")
-        ax.set_title("CSI change by factor across programmes (children assessed at both)", fontsize=11)
-        sns.despine(ax=ax)
-        fig.tight_layout()
-        return fig
+    def overview(self) -> Part:
+        rows = []
+        for name, r in zip(self.names, self.records):
+            c = r["csi"]
+            flags = c.get("mean_flagged") or [None, None]
+            rows.append((self._d(r.get("title", name)),
+                         self._d(r["province"]) if r.get("province") else None,
+                         Msg("{before} → {after}", before=self._d(c["before"]), after=self._d(c["after"])),
+                         Num(c["paired"]) if c.get("paired") is not None else Msg("suppressed"),
+                         (Num(c["only_before"]) if c.get("only_before") is not None else
+                          Msg("fewer than {n}", n=int(c.get("min_cell", 5))) if c.get("only_before_small")
+                          else Msg("suppressed")),
+                         Msg("{a} → {b}", a=Num(flags[0], "score"), b=Num(flags[1], "score"))
+                         if None not in flags else Msg("suppressed")))
+        table = Table("synthesis-programmes",
+                      Msg("Each programme's first and last configured CSI assessment; periods and "
+                          "children differ, so the programmes' figures are not directly comparable."),
+                      (Column(Msg("Programme"), numeric=False), Column(Msg("Province"), numeric=False),
+                       Column(Msg("Compared"), numeric=False), Column(Msg("Children assessed at both")),
+                       Column(Msg("Assessed first time only")),
+                       Column(Msg("Mean factors needing services (children assessed at both)"))),
+                      tuple(rows), self._prov())
+        return Part("overview", (Heading(2, Msg("The programmes compared"), "programmes"), table,
+                                 Note(Msg(CAVEAT))))
 
-    def methods(self) -> list:
+    def comparison(self) -> Part:
+        values = self._table_values()
+        rows = []
+        for code in FACTORS:
+            row = [Msg("{code} {name}", code=Msg(code), name=Msg(LABELS[code]))]
+            for name in self.names:
+                f = values[name].get(code, {})
+                rc = f.get("relative_change_pct")
+                row.append(Num(rc, "pct1", signed=True) if rc is not None else Msg("suppressed"))
+            for name in self.names:
+                f = values[name].get(code, {})
+                imp = f.get("improved_pct")
+                row.append(Num(imp, "share") if imp is not None else Msg("suppressed"))
+            rows.append(tuple(row))
+        columns = [Column(Msg("Factor"), numeric=False)]
+        columns += [Column(self._d(n), group=Msg("Relative change of mean (%)")) for n in self.names]
+        columns += [Column(self._d(n), group=Msg("Children improved (%)")) for n in self.names]
+        table = Table("synthesis-factors", Msg("Per factor and programme: relative change of the "
+                                               "mean score and share of paired children whose "
+                                               "score went up."),
+                      tuple(columns), tuple(rows), self._prov())
+        return Part("comparison", (Heading(2, Msg("Factor by factor"), "factors"), table,
+                                   self._chart(values)))
+
+    def _chart(self, values) -> Chart:
+        names = list(self.names)
+
+        def draw(view, text, narrow):
+            from evalkit.report import charts
+
+            fig = charts.figure(narrow, 9.0 if narrow else 6.0)
+            ax = fig.subplots()
+            y = np.arange(len(FACTORS))[::-1]
+            offsets = np.linspace(-0.25, 0.25, max(len(names), 1))
+            size = 11 if narrow else 9
+            for i, name in enumerate(names):
+                xs = [values[name].get(code, {}).get("relative_change_pct") for code in FACTORS]
+                xs = [np.nan if v is None else v for v in xs]
+                ax.plot(xs, y + offsets[i], linestyle="none", marker=MARKERS[i % len(MARKERS)],
+                        color=OKABE_ITO[i % len(OKABE_ITO)], label=name, markersize=7)
+            ax.axvline(0, color=charts.PALETTE["zero"], linewidth=1, linestyle="--")
+            ax.set_yticks(y, [text(Msg(LABELS[c])) for c in FACTORS], fontsize=size)
+            ax.set_xlabel(text(Msg("Relative change of the mean CSI score (%); right of zero is "
+                                   "improvement")), fontsize=size)
+            ax.legend(title=text(Msg("Programme (marker and colour)")), fontsize=size - 1,
+                      title_fontsize=size - 1)
+            for side in ("top", "right"):
+                ax.spines[side].set_visible(False)
+            fig.tight_layout()
+            return fig
+
+        return Chart("synthesis-chart", draw,
+                     alt=Msg("Dot chart: the relative change of the mean CSI score on each factor "
+                             "in each of the {n} programmes; right of zero is improvement.",
+                             n=len(names)),
+                     caption=Msg("Each dot is one programme's relative change of the mean score on "
+                                 "that factor; right of zero is improvement."),
+                     provenance=self._prov())
+
+    def methods(self) -> Part:
         versions = ", ".join(f"{k} {v}" for k, v in software_versions().items())
-        files = "\n".join(f"  - `{_short(p)}/{name}`: SHA-256 `{digest}`"
-                          for p in self.programmes for name, digest in p.files.items())
-        return [display.markdown("## Methods"), display.markdown(
-            "- Each programme's CSI change is computed exactly as in its own report (paired "
-            "children; relative change of the mean; share improved). No pooling, weighting or "
-            "test across programmes is done: their periods and populations differ.\n"
-            f"- **Data files.**\n{files}\n- **Software.** {versions}.")]
+        lines = (Msg("Each programme's CSI change is taken from its own report (paired children; "
+                     "relative change of the mean; share improved), as that report publishes it: "
+                     "a figure suppressed there is suppressed here. No pooling, weighting or test "
+                     "across programmes is done: their periods and populations differ."),
+                 Msg("{label} {text}", label=Strong(Msg("Software.")), text=Code(versions)))
+        return Part("methods", (Heading(2, Msg("Methods"), "methods"), Bullets(lines)), fold=True)
 
-    @staticmethod
-    def rendered_at() -> HTML:
-        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-        return HTML(f'<p class="evalkit-rendered">Rendered {stamp}.</p>')
+    def part(self, name: str):
+        from evalkit.report.notebook import _Part
+
+        if name == "rendered":
+            stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+            html = ('<p class="evalkit-rendered">'
+                    + self.writer.html(Msg("Rendered {stamp}.", stamp=Code(stamp))) + "</p>")
+            return _Part({"en": html}, "en")
+        part = getattr(self, name)()
+        return _Part({"en": self.writer.part(part)}, "en")
+
+    def headline(self):
+        from evalkit.report.notebook import _Record
+
+        headline, _lines = self._findings()
+        return _Record({"en": {"programme": "synthesis", "title": "CSI change across programmes",
+                               "headline": self.writer.text(headline), "language": "en",
+                               "synthetic": self.synthetic,
+                               "provenance": "illustration" if self.synthetic else "data"}}, "en")
+

@@ -11,7 +11,8 @@ import sys
 
 import nbformat
 
-from evalkit.report.render import render_notebook, render_programme
+from evalkit.data.read import read_table
+from evalkit.report.render import render_programme
 
 
 def _break_score(folder):
@@ -27,7 +28,7 @@ def _break_score(folder):
 def test_parallel_batch_isolates_a_broken_programme(synthetic_root, tmp_path):
     data = tmp_path / "data"
     for key in ("cfi", "cif", "sko"):
-        shutil.copytree(synthetic_root / key, data / key)
+        shutil.copytree(synthetic_root / key, data / key, ignore=shutil.ignore_patterns(".evalkit"))
     _break_score(data / "cif")
     out = tmp_path / "out"
     cli = subprocess.run([sys.executable, "-m", "evalkit", "report", "--all", "--jobs", "2",
@@ -35,10 +36,11 @@ def test_parallel_batch_isolates_a_broken_programme(synthetic_root, tmp_path):
     assert cli.returncode == 1
     assert "Traceback" not in cli.stderr
     failed = [line for line in cli.stderr.splitlines() if "FAILED cif" in line]
-    assert failed == ["  FAILED cif/csi_assessments.csv, line 6, column '2B': the value is not a "
+    assert failed == ["  FAILED cif: file 1, line 6, column '2B': the value is not a "
                       "CSI score; expected a whole number from 1 (very bad) to 4 (good), a scale "
                       "word (Very bad, Bad, Fair, Good), 'n/a' where the factor does not apply, "
                       "or a blank cell where it was not rated."]
+    assert "excellent" not in cli.stderr  # the console summary of --all holds no value either
     assert "excellent" not in (out / "index.html").read_text()  # no cell value in a file
     assert (out / "cfi.html").is_file() and (out / "sko.html").is_file()
     assert not (out / "cif.html").exists()
@@ -49,32 +51,55 @@ def test_parallel_batch_isolates_a_broken_programme(synthetic_root, tmp_path):
 
 
 def _notebook(tmp_path, source: str):
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
-                nbformat.v4.new_code_cell("print('before')"),
-                nbformat.v4.new_code_cell(source)]
+    """The report notebook with one more cell at the end."""
+    from evalkit.report.render import default_notebook
+
+    nb = nbformat.read(default_notebook(), as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(source))
     path = tmp_path / "nb.ipynb"
     nbformat.write(nb, path)
     return path
 
 
-def test_a_cell_timeout_is_a_failure_and_writes_no_html(tmp_path):
-    path = _notebook(tmp_path, "import time\ntime.sleep(30)")
-    result = render_notebook(path, {"x": 2}, "slow", tmp_path / "out", canaries=frozenset(), timeout=2)
+def test_a_cell_timeout_is_a_failure_and_writes_no_html(synthetic_root, tmp_path):
+    path = _notebook(tmp_path, "import time\ntime.sleep(60)")
+    result = render_programme(synthetic_root / "sko", tmp_path / "out", notebook=path, timeout=5)
     assert not result.ok
-    assert result.error.startswith("slow: a cell ran longer than 2 s and was stopped")
-    assert not (tmp_path / "out" / "slow.html").exists()
+    assert result.error.startswith("sko: a cell ran longer than 5 s and was stopped")
+    assert not (tmp_path / "out" / "sko.html").exists()
 
 
-def test_an_error_names_the_cell_and_keeps_the_executed_notebook(tmp_path):
-    path = _notebook(tmp_path, "raise ValueError('no such column')")
-    result = render_notebook(path, {"x": 2}, "broken", tmp_path / "out", canaries=frozenset())
-    # cell 4: papermill's injected-parameters cell comes before the code cells
-    assert result.error == "broken: cell 4 of the executed notebook raised ValueError: no such column"
-    executed = json.loads((tmp_path / "out" / "_executed" / "broken.ipynb").read_text())
-    assert executed["cells"][-1]["outputs"][0]["ename"] == "ValueError"
-    assert not (tmp_path / "out" / "broken.html").exists()
+def test_an_error_names_the_cell_and_keeps_the_traceback_private(synthetic_root, tmp_path):
+    folder = tmp_path / "sko"
+    shutil.copytree(synthetic_root / "sko", folder, ignore=shutil.ignore_patterns(".evalkit"))
+    path = _notebook(tmp_path, "raise ValueError('no such column Sok Dara')")
+    result = render_programme(folder, tmp_path / "out", notebook=path)
+    assert result.error.startswith("sko: cell ") and "internal error (ValueError)" in result.error
+    assert "Sok Dara" not in result.error  # the error's own words can carry data
+    kept = json.loads((folder / ".evalkit" / "last-run.ipynb").read_text())
+    assert kept["cells"][-1]["outputs"][0]["ename"] == "ValueError"
+    assert (folder / ".evalkit" / "last-run.ipynb").stat().st_mode & 0o077 == 0
+    assert not (tmp_path / "out" / "sko.html").exists()
+    assert not (tmp_path / "out" / "_executed").exists()
+
+
+def test_a_page_with_personal_data_is_refused_and_nothing_is_kept(synthetic_root, tmp_path):
+    folder = tmp_path / "sko"
+    shutil.copytree(synthetic_root / "sko", folder, ignore=shutil.ignore_patterns(".evalkit"))
+    name = read_table(folder / "closed_cases.csv")["family_name"].iloc[0]
+    path = _notebook(tmp_path, f"from IPython.display import HTML\ndisplay(HTML('<p>{name}</p>'))")
+    result = render_programme(folder, tmp_path / "out", notebook=path, keep_notebook=True)
+    assert not result.ok and "personal data" in result.error
+    assert not (tmp_path / "out" / "_executed" / "sko.ipynb").exists()
+    assert not (tmp_path / "out" / "sko.html").exists()
+
+
+def test_a_kept_notebook_holds_no_parameters_paths_or_tracebacks(synthetic_root, tmp_path):
+    result = render_programme(synthetic_root / "sko", tmp_path / "out", keep_notebook=True)
+    assert result.ok, result.error
+    text = (tmp_path / "out" / "_executed" / "sko.ipynb").read_text()
+    assert str(synthetic_root) not in text and "canary_file = " not in text
+    assert "Traceback" not in text and "/tmp" not in text and "programme_dir = " not in text
 
 
 def test_two_runs_give_the_same_html_apart_from_the_rendering_time(rendered, synthetic_root, tmp_path):
@@ -82,20 +107,11 @@ def test_two_runs_give_the_same_html_apart_from_the_rendering_time(rendered, syn
     assert again.ok, again.error
 
     def stable(html: str) -> str:
-        return re.sub(r"Rendered \d{4}-\d\d-\d\d \d\d:\d\d UTC\.", "Rendered <time>.", html)
+        return re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", "<time>", html)
 
     first, second = rendered["cct"].read_text(), again.html.read_text()
     assert first.count("Rendered ") == 1
     assert stable(first) == stable(second)
-
-
-def test_an_executed_notebook_with_personal_data_is_not_kept(tmp_path):
-    path = _notebook(tmp_path, "print('Sok Dara Vanna')")
-    result = render_notebook(path, {"x": 2}, "leak", tmp_path / "out", canaries=frozenset({"Sok Dara Vanna"}))
-    assert not result.ok and "personal data" in result.error
-    assert "the executed notebook was not kept" in result.error
-    assert not (tmp_path / "out" / "_executed" / "leak.ipynb").exists()
-    assert not (tmp_path / "out" / "leak.html").exists()
 
 
 def test_a_dead_kernel_fails_one_report_and_the_next_gets_a_new_kernel(synthetic_root, tmp_path):
@@ -103,19 +119,10 @@ def test_a_dead_kernel_fails_one_report_and_the_next_gets_a_new_kernel(synthetic
 
     dying = _notebook(tmp_path, "import os\nos._exit(1)")
     with ReportPool(1) as pool:
-        first = pool._pool.submit(_render_custom, str(dying), str(tmp_path / "out")).result()
+        first = pool.render([synthetic_root / "cif"], tmp_path / "out", notebook=dying)[0]
         second = pool.render([synthetic_root / "sko"], tmp_path / "out")[0]
-    assert not first.ok and first.error.startswith("dying: ")
+    assert not first.ok and first.error.startswith("cif: ")
     assert second.ok, second.error
-
-
-def _render_custom(notebook: str, out: str):
-    from pathlib import Path
-
-    from evalkit.report.batch import _in_warm_kernel
-
-    return _in_warm_kernel("dying", lambda km: render_notebook(
-        Path(notebook), {"x": 2}, "dying", out, canaries=frozenset(), kernel_manager=km))
 
 
 def test_a_worker_replaces_its_kernel_after_its_share_of_reports(monkeypatch):

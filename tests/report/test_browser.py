@@ -58,8 +58,9 @@ def test_index_links_every_report(rendered_collection):
 
 
 TABLE_FIT = """() => Array.from(document.querySelectorAll('table')).map(t => {
-  const box = t.closest('.output_html') || t.parentElement;
-  return {caption: t.caption ? t.caption.textContent.slice(0, 60) : '',
+  const box = t.closest('.evalkit-scroll') || t.parentElement;
+  const cap = document.getElementById(t.getAttribute('aria-labelledby') || '');
+  return {caption: cap ? cap.textContent.slice(0, 60) : '',
           width: t.getBoundingClientRect().width, room: box.clientWidth,
           wide: !!t.closest('.evalkit-wide'), scrolls: ['auto', 'scroll'].includes(getComputedStyle(box).overflowX),
           cue: t.closest('.evalkit-wide') ? getComputedStyle(t.closest('.evalkit-wide'), '::before').content : ''};

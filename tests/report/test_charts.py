@@ -14,10 +14,6 @@ from matplotlib.colors import to_rgb
 from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 
-from evalkit.data import programme
-from evalkit.report.disclosure import Disclosure
-from evalkit.report.sections import csi as csi_section
-from evalkit.report.sections import csi_prepost, trial
 
 DEUTERANOPIA = np.array([[0.367322, 0.860646, -0.227968],
                          [0.280085, 0.672501, 0.047413],
@@ -97,32 +93,36 @@ def test_the_check_fails_red_against_green_and_passes_blue_against_orange():
 
 @pytest.fixture(scope="module")
 def charts(synthetic_root):
-    from evalkit.config import discover
+    """Every chart of the synthetic reports and the synthesis, drawn for a page and for a
+    phone, as the reports draw them (after their disclosure decisions)."""
+    import json
+
+    from evalkit.report.content import Chart
+    from evalkit.report.notebook import ProgrammeReport
     from evalkit.report.synthesis import SynthesisReport
 
     out = {}
+    records = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for key in ("cct", "cfi", "cif"):
-            data = programme.load(synthetic_root / key)
-            result = csi_section.change(data)
-            dc = Disclosure(min_cell=data.config.min_cell)
-            out[f"{key} change"] = csi_section.change_chart(data, result)
-            out[f"{key} needing services"] = csi_section.flagged_chart(data, dc, result)
-            part = csi_prepost.compute(data, data.config.csi)
-            if part.trajectory is not None:
-                shown = csi_section.round_counts(dc, data, result)
-                out[f"{key} trajectory"] = csi_prepost._trajectory_chart(
-                    data, part.trajectory, data.config.min_cell, shown)
-        data = programme.load(synthetic_root / "cct")
-        out["cct effects"] = trial.coefficient_chart(trial.analyse(data))
-        report = SynthesisReport([str(p) for p in discover(synthetic_root)])
-        out["synthesis"] = report.chart(report.factor_table())
+            report = ProgrammeReport(synthetic_root / key)
+            writer = report.writer("en")
+            for section in report.editions["en"].sections:
+                for block in section.blocks:
+                    if isinstance(block, Chart):
+                        for narrow in (False, True):
+                            out[f"{key} {block.key}{' phone' if narrow else ''}"] = block.draw(
+                                report.dc.decision, writer.text, narrow)
+            records.append(report.headline().records["en"])
+        synthesis = SynthesisReport(json.loads(json.dumps(records)))
+        chart = synthesis.comparison().blocks[-1]
+        out["synthesis"] = chart.draw(None, synthesis.writer.text, False)
     return out
 
 
 def test_every_chart_stays_readable_under_deuteranopia(charts):
-    assert len(charts) >= 9
+    assert len(charts) >= 13
     for name, fig in charts.items():
         assert distinguishable(fig) == [], name
 
@@ -139,6 +139,6 @@ def test_multi_series_charts_are_really_checked(charts):
     def most(fig):
         return max(len(set(_series(ax))) for ax in fig.axes)
 
-    assert most(charts["cct change"]) == 2  # before / after bars
+    assert most(charts["cct csi-change-chart"]) == 2  # before / after bars
     assert most(charts["synthesis"]) >= 3  # one series per programme
-    assert most(charts["cct effects"]) >= 2  # filled and open dots
+    assert most(charts["cct trial-effects-chart"]) >= 2  # filled and open dots

@@ -3,17 +3,90 @@ solved, and the family progress form; configured under ``case_closure:``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
-from evalkit.config import CaseClosureConfig, ProgrammeConfig
+from evalkit.config import Context
 from evalkit.data.programme import ProgrammeData
+from evalkit.data.rules import TableRule
+from evalkit.data.validate import Field
 from evalkit.designs.paired import CAVEAT, PrePostResult, prepost
+from evalkit.i18n import N_
 from evalkit.indices import case_closure as cc
-from evalkit.report import display
-from evalkit.report.disclosure import SUPPRESSED, Disclosure
-from evalkit.report.sections.common import prepost_row, prepost_styler, source
+from evalkit.report.content import (Code, Column, Count, Heading, Msg, Note, Num, Para, Share,
+                                    Strong, Table)
+from evalkit.report.sections.common import (Build, Finding, Section, listing, prepost_row,
+                                            prepost_table, register_prepost, source_line,
+                                            suppressed_note)
+
+KEY = "case_closure"
+MANY = False
+ANALYSIS = N_("case-closure ratings and problems")
+KEYS = frozenset({"cases", "rating", "problems", "problem_type", "resolution", "published",
+                  "source", "progress"})
+NESTED_KEYS = frozenset({"file", "unit", "round", "before", "after", "areas"})
+LANGUAGES = ("en",)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A family progress form scored at enrolment and completion."""
+
+    file: str
+    unit: str
+    round: str
+    before: Any
+    after: Any
+    areas: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Config:
+    cases: str
+    rating: str
+    problems: str
+    problem_type: str
+    resolution: str
+    published: dict[str, Any] = field(default_factory=dict)
+    source: str | None = None
+    progress: Progress | None = None
+
+
+def parse(entry: dict, where: str, ctx: Context) -> Config:
+    for key in ("cases", "rating", "problems", "problem_type", "resolution"):
+        if key not in entry:
+            raise ctx.error(where + key, "is missing.")
+    cases = ctx.file(entry["cases"], f"{where}cases")
+    problems = ctx.file(entry["problems"], f"{where}problems")
+    progress = entry.get("progress")
+    if progress is not None:
+        here = f"{where}progress."
+        if not isinstance(progress, dict):
+            raise ctx.error(here[:-1], f"is {progress!r}; expected a mapping.")
+        ctx.known(progress, NESTED_KEYS, here)
+        for key in sorted(NESTED_KEYS):
+            if key not in progress:
+                raise ctx.error(here + key, "is missing.")
+        spec = ctx.file(progress["file"], f"{here}file")
+        progress = Progress(file=spec.path, unit=ctx.text(progress, "unit", here),
+                            round=ctx.text(progress, "round", here), before=progress["before"],
+                            after=progress["after"],
+                            areas=tuple(str(a) for a in ctx.entries(progress, "areas", here, list)))
+    return Config(cases=cases.path, rating=ctx.text(entry, "rating", where),
+                  problems=problems.path, problem_type=ctx.text(entry, "problem_type", where),
+                  resolution=ctx.text(entry, "resolution", where),
+                  published=ctx.mapping(entry, "published", where),
+                  source=ctx.text(entry, "source", where), progress=progress)
+
+
+def rules(cfg: Config) -> list:
+    out = [TableRule(cfg.cases), TableRule(cfg.problems)]
+    if cfg.progress is not None:
+        p = cfg.progress
+        out.append(TableRule(p.file, tuple(Field(a, a, "number") for a in p.areas), (p.unit,)))
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -23,11 +96,7 @@ class Result:
     progress: list[tuple[str, PrePostResult]]
 
 
-def configs(config: ProgrammeConfig) -> tuple[CaseClosureConfig, ...]:
-    return (config.case_closure,) if config.case_closure else ()
-
-
-def compute(data: ProgrammeData, cfg: CaseClosureConfig) -> Result:
+def compute(data: ProgrammeData, cfg: Config) -> Result:
     ratings = cc.rating_table(data.table(cfg.cases), cfg.rating)
     problems = cc.problem_table(data.table(cfg.problems), cfg.problem_type, cfg.resolution)
     progress = []
@@ -39,68 +108,92 @@ def compute(data: ProgrammeData, cfg: CaseClosureConfig) -> Result:
     return Result(ratings, problems, progress)
 
 
+K = "closure"
 TABLE = "Closure ratings"
+AREAS = {"economic": N_("Economic"), "education": N_("Education"), "health": N_("Health"),
+         "psychosocial": N_("Psychosocial"), "administrative": N_("Administrative")}
 
 
-def _ratings(dc: Disclosure, cfg: CaseClosureConfig, result: Result):
-    """Families per closure rating as they may be shown: a rating held by fewer than
-    min_cell families is suppressed unless the study published that figure (with its source)."""
-    return dc.partition(TABLE, dict(zip(result.ratings["rating"], result.ratings["cases"].astype(int))),
-                        published=cfg.published.get("ratings") or {}, citation=cfg.source)
+def register(b: Build, cfg: Config, r: Result) -> None:
+    published = cfg.published.get("ratings") or {}
+    counts = dict(zip(r.ratings["rating"], r.ratings["cases"].astype(int)))
+    b.dc.whole(f"{K}.families", sum(counts.values()),
+               {f"{K}.rating.{k}": v for k, v in counts.items()}, table=TABLE, cost=10,
+               published={f"{K}.rating.{k}": v for k, v in published.items()},
+               citation=bool(cfg.source))
+    for area, res in r.progress:
+        register_prepost(b.dc, f"{K}.progress.{area}", res, "Family progress form",
+                         of=f"{K}.families")
 
 
-def render(data: ProgrammeData, cfg: CaseClosureConfig, result: Result, dc: Disclosure) -> list:
-    published = cfg.published.get("ratings", {}) or {}
-    shown = _ratings(dc, cfg, result)
-    total = dc.count(int(result.ratings["cases"].sum()), TABLE, "total")
-    ratings = pd.DataFrame({
-        "Rating": result.ratings["rating"], "Meaning": result.ratings["meaning"],
-        "Families": [shown.text(r) for r in result.ratings["rating"]],
-        f"% of {total} rated exits": [f"{shown.percent[r]:.0f}" if shown.shown(r) else SUPPRESSED
-                                      for r in result.ratings["rating"]],
-        "Published (families)": [f"{published[r]:.0f}" if r in published else "–"
-                                 for r in result.ratings["rating"]]})
-    problems = result.problems
-    pct = [c for c in problems.columns if c.endswith("(%)")]
-    out = [
-        display.markdown("## Case closure: how did families leave the programme?"),
-        display.table(ratings.style.hide(axis="index")
-                      .set_caption("Closure rating of each family exiting; denominator: all rated "
-                                   "exits. A count under the privacy threshold is shown only where "
-                                   "the study published it (source below).")),
-        display.markdown("### Problems identified and whether they were solved"),
-        display.table(problems.rename(columns=lambda c: c[:1].upper() + c[1:])
-                      .style.hide(axis="index")
-                      .format("{:.0f}", subset=[c[:1].upper() + c[1:] for c in pct])
-                      .set_caption("Problems by type and resolution at closure; percentages are of "
-                                   "the problems of that type (the last row: of all problems).")),
-    ]
-    solved = problems.set_index("problem type")
-    total = solved.loc["all problems"]
-    worst = solved.drop(index="all problems")["unsolved (%)"].sort_values(ascending=False)
-    out.append(display.markdown(
-        f"Of {int(total['problems'])} problems, {int(total['totally solved'])} were totally solved "
-        f"({total['totally solved (%)']:.0f} %; the study calls this 'around one quarter'), "
-        f"{int(total['partially solved'])} partially and {int(total['unsolved'])} not at all. The "
-        "least often solved were "
-        + ", ".join(f"{k} problems ({v:.0f} % unsolved)" for k, v in worst.head(2).items()) + "."))
-    if result.progress:
-        rated = int(result.ratings["cases"].sum())  # the families the progress form follows
-        rows = [prepost_row(dc, "Family progress form", r, area.capitalize(), of=rated)
-                for area, r in result.progress]
-        out += [display.markdown("### Family progress form: enrolment vs completion"),
-                display.table(prepost_styler(rows, "Progress form scores (1 serious difficulty … "
-                                             "4 no difficulty) of the same families at enrolment "
-                                             "and completion.", data.config.min_cell)),
-                display.note(CAVEAT)]
-    return out + source(cfg.source)
-
-
-def headlines(data: ProgrammeData, cfg: CaseClosureConfig, result: Result, dc: Disclosure) -> list[str]:
-    shown = _ratings(dc, cfg, result)
-    total = result.problems.set_index("problem type").loc["all problems"]
-    families = dc.count(int(result.ratings["cases"].sum()), TABLE, "total")
-    return [f"**Case closure:** of {families} families rated at exit, {shown.text('PO++')} very "
-            f"successful, {shown.text('PO+')} successful, {shown.text('PO+=')} moderate, "
-            f"{shown.text('PO')} not successful; {int(total['totally solved'])} of "
-            f"{int(total['problems'])} problems totally solved."]
+def build(b: Build, cfg: Config, r: Result) -> Section:
+    register(b, cfg, r)
+    published = cfg.published.get("ratings") or {}
+    rows = tuple((Code(rating), Msg(cc.RATING_MEANING[rating]), Count(f"{K}.rating.{rating}"),
+                  Share(f"{K}.rating.{rating}", f"{K}.families"),
+                  Num(published[rating], "int") if rating in published else None)
+                 for rating in r.ratings["rating"])
+    ratings = Table("closure-ratings",
+                    Msg("Closure rating of each family exiting; denominator: all rated exits "
+                        "({n}). A count under the privacy threshold is shown only where the study "
+                        "published it (source below).", n=Count(f"{K}.families")),
+                    (Column(Msg("Rating"), numeric=False), Column(Msg("Meaning"), numeric=False),
+                     Column(Msg("Families")), Column(Msg("% of rated exits")),
+                     Column(Msg("Published (families)"))), rows,
+                    b.provenance(bool(published), cfg.source))
+    problems = r.problems
+    prow = []
+    for row in problems.to_dict("records"):
+        kind = row["problem type"]
+        prow.append((Msg("all problems") if kind == "all problems" else Msg(kind),
+                     Num(int(row["problems"])),
+                     *(Num(int(row[res])) for res in cc.RESOLUTIONS),
+                     *(Num(row[f"{res} (%)"], "share") for res in cc.RESOLUTIONS)))
+    problem_table = Table(
+        "closure-problems",
+        Msg("Problems by type and resolution at closure; percentages are of the problems of that "
+            "type (the last row: of all problems)."),
+        (Column(Msg("Problem type"), numeric=False), Column(Msg("Problems")),
+         *(Column(Msg(res)) for res in cc.RESOLUTIONS),
+         *(Column(Msg("{resolution} (%)", resolution=Msg(res))) for res in cc.RESOLUTIONS)),
+        tuple(prow), b.provenance(bool(cfg.published.get("problems")), cfg.source))
+    total = problems.set_index("problem type").loc["all problems"]
+    worst = (problems.set_index("problem type").drop(index="all problems")["unsolved (%)"]
+             .sort_values(ascending=False))
+    blocks = [ratings, Heading(3, Msg("Problems identified and whether they were solved")),
+              problem_table,
+              Para(Msg("Of {n} problems, {total} were totally solved ({pct} %; the study calls "
+                       "this 'around one quarter'), {partial} partially and {unsolved} not at "
+                       "all. The least often solved were {worst}.",
+                       n=Num(int(total["problems"])), total=Num(int(total["totally solved"])),
+                       pct=Num(total["totally solved (%)"], "share"),
+                       partial=Num(int(total["partially solved"])),
+                       unsolved=Num(int(total["unsolved"])),
+                       worst=listing([Msg("{kind} problems ({pct} % unsolved)", kind=Msg(k),
+                                          pct=Num(v, "share")) for k, v in worst.head(2).items()])))]
+    if r.progress:
+        rows = [prepost_row(f"{K}.progress.{area}", res, Msg(AREAS.get(area, area)))
+                for area, res in r.progress]
+        blocks += [Heading(3, Msg("Family progress form: enrolment vs completion")),
+                   prepost_table("closure-progress",
+                                 Msg("Progress form scores (1 serious difficulty … 4 no difficulty) "
+                                     "of the same families at enrolment and completion. "
+                                     "{suppressed}", suppressed=suppressed_note(b.min_cell)),
+                                 rows, b.provenance(False, None)),
+                   Note(Msg(CAVEAT))]
+    blocks += source_line(b, cfg.source)
+    finding = Finding(
+        Msg("{label} of {families} families rated at exit, {a} very successful, {b2} successful, "
+            "{c} moderate, {d} not successful; {solved} of {problems} problems totally solved.",
+            label=Strong(Msg("Case closure:")), families=Count(f"{K}.families", words=True),
+            a=Count(f"{K}.rating.PO++", words=True), b2=Count(f"{K}.rating.PO+", words=True),
+            c=Count(f"{K}.rating.PO+=", words=True), d=Count(f"{K}.rating.PO", words=True),
+            solved=Num(int(total["totally solved"])), problems=Num(int(total["problems"]))),
+        b.provenance(bool(published), cfg.source), rank=20)
+    return Section(anchor="case-closure", title=Msg("Case closure: how did families leave the programme?"),
+                   blocks=tuple(blocks), findings=(finding,),
+                   evidence=(Msg("Closure ratings and problem counts are the programme's own "
+                                 "records of how families left; they have no comparison group."),),
+                   caveats=(Msg("No comparison group: how families left the programme is not an "
+                                "impact estimate."),),
+                   glossary=("paired",))

@@ -3,98 +3,148 @@ under ``child_tracking:``; shows which denominator reproduces the published perc
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
-from evalkit.config import ChildTrackingConfig, ProgrammeConfig
-from evalkit.i18n import _
+from evalkit.config import Context
 from evalkit.data.programme import ProgrammeData
+from evalkit.data.rules import TableRule
+from evalkit.i18n import N_
 from evalkit.indices import child_tracking as ct
-from evalkit.report import display
-from evalkit.report.disclosure import SUPPRESSED, Disclosure
-from evalkit.report.sections.common import source
+from evalkit.report.content import (Column, Count, Declared, Msg, Note, Num, Para, Share,
+                                    Strong, Table, join)
+from evalkit.report.sections.common import Build, Finding, Section, source_line
+
+KEY = "child_tracking"
+MANY = False
+ANALYSIS = N_("Child Tracking Tool status")
+KEYS = frozenset({"file", "status", "published", "declared_denominators", "source", "note"})
+LANGUAGES = ("en", "km")
+
+
+@dataclass(frozen=True)
+class Config:
+    file: str
+    status: str
+    published: dict[str, float]
+    declared_denominators: dict[str, int] = field(default_factory=dict)
+    denominator_labels: dict[str, str] = field(default_factory=dict)
+    source: str | None = None
+    note: str | None = None
+
+
+def parse(entry: dict, where: str, ctx: Context) -> Config:
+    for key in ("file", "status", "published"):
+        if key not in entry:
+            raise ctx.error(where + key, "is missing.")
+    spec = ctx.file(entry["file"], f"{where}file")
+    published = ctx.mapping(entry, "published", where)
+    for status in published:
+        if str(status) not in ct.STATUSES:
+            raise ctx.error(f"{where}published.{status}", "is not a Child Tracking Tool status; "
+                            f"expected one of {', '.join(ct.STATUSES)}.")
+    declared, labels = {}, {}
+    for name, value in ctx.mapping(entry, "declared_denominators", where).items():
+        key = f"{where}declared_denominators.{name}"
+        if isinstance(value, dict):  # {n: 1359, label: {en: …, km: …}}
+            declared[str(name)] = ctx.number(value, "n", key + ".", whole=True)
+            labels[str(name)] = ctx.text(value, "label", key + ".") or str(name)
+        else:
+            declared[str(name)] = ctx.number({name: value}, name, f"{where}declared_denominators.",
+                                             whole=True)
+            labels[str(name)] = str(name)
+    for status, value in published.items():
+        ctx.number(published, status, f"{where}published.")
+    return Config(file=spec.path, status=ctx.text(entry, "status", where),
+                  published={str(k): float(v) for k, v in published.items()},
+                  declared_denominators=declared, denominator_labels=labels,
+                  source=ctx.text(entry, "source", where), note=ctx.text(entry, "note", where))
+
+
+def rules(cfg: Config) -> list:
+    return [TableRule(cfg.file)]
 
 
 @dataclass(frozen=True, eq=False)
 class Result:
     counts: pd.Series
-    table: pd.DataFrame
     matching: list[str]
 
 
-def configs(config: ProgrammeConfig) -> tuple[ChildTrackingConfig, ...]:
-    return (config.child_tracking,) if config.child_tracking else ()
-
-
-def compute(data: ProgrammeData, cfg: ChildTrackingConfig) -> Result:
+def compute(data: ProgrammeData, cfg: Config) -> Result:
     counts = ct.status_counts(data.table(cfg.file), cfg.status)
-    declared = cfg.declared_denominators
-    return Result(counts, ct.status_table(counts, declared),
-                  ct.matching_denominators(counts, cfg.published, declared))
+    return Result(counts, ct.matching_denominators(counts, cfg.published, cfg.declared_denominators))
 
 
-NAME = "Child Tracking Tool status"
+K = "tracking"
+TABLE = "Child Tracking Tool status"
+SUMS = {N_("all children supported"): ct.STATUSES,
+        N_("all except not yet updated"): tuple(s for s in ct.STATUSES if s != "not yet updated"),
+        N_("children with a colour status"): ct.COLOURS}
 
 
-def _shown(dc: Disclosure, result: Result):
-    """Children per status and the sums the table prints (every candidate denominator that
-    adds statuses up), suppressed together so no status can be worked out from a sum."""
-    counts = {k: int(v) for k, v in result.counts.items()}
-    everyone = set(counts)
-    sums = {"all children supported": (everyone, sum(counts.values())),
-            "all except not yet updated": (everyone - {"not yet updated"},
-                                           sum(v for k, v in counts.items() if k != "not yet updated")),
-            "children with a colour status": ({"green", "yellow", "red"},
-                                              sum(counts[k] for k in ("green", "yellow", "red")))}
-    return dc.linked(NAME, counts, sums)
+def _key(status: str) -> str:
+    return f"{K}.{status.replace(' ', '-')}"
 
 
-def render(data: ProgrammeData, cfg: ChildTrackingConfig, result: Result, dc: Disclosure) -> list:
-    shown, totals, _log = _shown(dc, result)
-    statuses = list(result.table["status"])
-    rows = {_("Status"): [_(ct.STATUS_LABELS.get(s, s)) for s in statuses],
-            _("Meaning"): [_(m) for m in result.table["meaning"]],
-            _("Children"): [SUPPRESSED if shown[s] is None else f"{shown[s]:,}" for s in statuses]}
-    for col in [c for c in result.table.columns if c.startswith("% of")]:
-        name = col[len("% of "):col.rindex(" (")]
-        hidden = name in totals and totals[name] is None
-        header = _("% of {denominator}").format(denominator=_(name)) + (
-            "" if hidden else col[col.rindex(" ("):])
-        rows[header] = [SUPPRESSED if hidden or shown[s] is None else display.share(v)
-                        for s, v in zip(statuses, result.table[col])]
-    rows[_("Published %")] = ["–" if s not in cfg.published else f"{cfg.published[s]:.0f}"
-                              for s in statuses]
-    table = pd.DataFrame(rows)
-    styler = (table.style.hide(axis="index")
-              .set_caption(_("Child Tracking Tool status of the children supported for "
-                             "reintegration, as % of each possible denominator.")))
-    which = (_("The published 75 / 6 / 3 % are reproduced only with the denominator "
-               "“{denominator}”.").format(denominator=_(result.matching[0])) if result.matching else
-             _("No candidate denominator reproduces the published percentages."))
-    total = totals["all children supported"]
-    out = [display.markdown("## " + _("Child Tracking Tool: how are reintegrated children doing?")),
-           display.markdown((_("{n} children were supported for reintegration.").format(n=f"{total:,}")
-                             + " " if total is not None else "") + which),
-           display.table(styler)]
+def _sum_key(name: str) -> str:
+    return f"{K}.sum.{name.replace(' ', '-')}"
+
+
+def register(b: Build, r: Result) -> None:
+    counts = {s: int(r.counts[s]) for s in ct.STATUSES}
+    for name, members in SUMS.items():
+        b.dc.whole(_sum_key(name), sum(counts[s] for s in members),
+                   {_key(s): counts[s] for s in members}, table=TABLE,
+                   cost=5 if name == "all children supported" else 0)
+
+
+def build(b: Build, cfg: Config, r: Result) -> Section:
+    register(b, r)
+    denominators = [(Msg(name), _sum_key(name)) for name in SUMS]
+    denominators += [(Declared(cfg.denominator_labels[name]), d)
+                     for name, d in cfg.declared_denominators.items()]
+    rows = []
+    for s in ct.STATUSES:
+        row = [Msg(ct.STATUS_LABELS[s]), Msg(ct.MEANING[s]), Count(_key(s))]
+        row += [Share(_key(s), den) for _label, den in denominators]
+        row.append(Num(cfg.published[s], "share") if s in cfg.published else None)
+        rows.append(tuple(row))
+    columns = [Column(Msg("Status"), numeric=False), Column(Msg("Meaning"), numeric=False),
+               Column(Msg("Children"))]
+    for label, den in denominators:
+        columns.append(Column(Msg("% of {denominator} ({n})", denominator=label,
+                                  n=Count(den) if isinstance(den, str) else Num(den))))
+    columns.append(Column(Msg("Published %")))
+    table = Table("child-tracking", Msg("Child Tracking Tool status of the children supported "
+                                        "for reintegration, as % of each possible denominator."),
+                  tuple(columns), tuple(rows), b.provenance(True, cfg.source))
+    which = (Msg("The published 75 / 6 / 3 % are reproduced only with the denominator "
+                 "“{denominator}”.", denominator=_denominator_name(cfg, r.matching[0]))
+             if r.matching else
+             Msg("No candidate denominator reproduces the published percentages."))
+    blocks = [Para(join([Msg("{n} children were supported for reintegration.",
+                             n=Count(_sum_key("all children supported"), words=True)), which], " ")),
+              table]
     if cfg.note:
-        out.append(display.note(cfg.note, kind="info"))
-    return out + source(cfg.source)
+        blocks.append(Note(Declared(cfg.note), kind="info"))
+    blocks += source_line(b, cfg.source)
+    finding = Finding(
+        Msg("{label} of {total} children supported for reintegration, {green} are safe and "
+            "stable (green) and {lost} could not be located. The published percentages rest on "
+            "a denominator the study does not reconcile with this count, so they are shown in "
+            "the section below, not here.", label=Strong(Msg("Child Tracking Tool:")),
+            total=Count(_sum_key("all children supported"), words=True),
+            green=Count(_key("green"), words=True), lost=Count(_key("not located"), words=True)),
+        b.provenance(True, cfg.source), rank=20)
+    return Section(anchor="child-tracking",
+                   title=Msg("Child Tracking Tool: how are reintegrated children doing?"),
+                   blocks=tuple(blocks), findings=(finding,),
+                   evidence=(Msg("Monitoring figures are counts from registers, as complete as "
+                                 "the registers are."),),
+                   glossary=("care",))
 
 
-def headlines(data: ProgrammeData, cfg: ChildTrackingConfig, result: Result, dc: Disclosure) -> list[str]:
-    shown, totals, _log = _shown(dc, result)
-
-    def text(status):
-        return _("a number (not shown)") if shown[status] is None else f"{shown[status]:,}"
-
-    total = totals["all children supported"]
-    sentence = (_("of the children supported for reintegration, {green} are safe and stable "
-                  "(green) and {lost} could not be located.") if total is None else
-                _("of {total} children supported for reintegration, {green} are safe and stable "
-                  "(green) and {lost} could not be located."))
-    return ["**" + _("Child Tracking Tool:") + "** " + sentence.format(
-        total=f"{total:,}" if total is not None else "", green=text("green"),
-        lost=text("not located")) + " " + _(
-        "The published percentages rest on a denominator the study does not reconcile with this "
-        "count, so they are shown in the section below, not here.")]
+def _denominator_name(cfg: Config, name: str):
+    return Declared(cfg.denominator_labels[name]) if name in cfg.declared_denominators else Msg(name)

@@ -1,6 +1,6 @@
-"""Pre/post change in each child's CSI total and number of factors needing services, shown
-for programmes with a ``csi:`` section; trajectories over more than two rounds and two care
-groups compared when the CSI declares a group column."""
+"""Each child's paired change in the CSI total and in the number of factors needing services,
+part of the CSI section: paired tests, who was not reassessed, the trajectory over more than
+two rounds and two care groups compared (when the CSI declares a group column)."""
 
 from __future__ import annotations
 
@@ -8,44 +8,44 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
-from matplotlib.figure import Figure
 
-from evalkit.config import CSIConfig, ProgrammeConfig
 from evalkit.data.mapping import OTHER
 from evalkit.data.programme import ProgrammeData
 from evalkit.designs.paired import (CAVEAT, GroupChanges, PrePostResult, TrajectoryResult,
                                     compare_changes, prepost, trajectory)
 from evalkit.indices import csi
-from evalkit.report import display
-from evalkit.report.disclosure import SUPPRESSED, Disclosure
-from evalkit.report.sections import csi as csi_section
-from evalkit.report.sections.common import (attrition_sentence, p_value, parts_of, prepost_row,
-                                            prepost_styler, round_label)
+from evalkit.report.content import (Interval, Chart, Column, Count, Declared, Heading, Msg, Note, Para,
+                                    Stat, Table)
+from evalkit.report.sections.common import (Build, attrition_sentence, prepost_row,
+                                            prepost_table, register_prepost, suppressed_note)
+
+K = "csi.pp"
+TABLE = "CSI pre/post"
+GROUPS = "CSI care groups compared"
 
 
 @dataclass(frozen=True, eq=False)
 class Result:
-    before: object
-    after: object
     total: PrePostResult
     flagged: PrePostResult
     trajectory: TrajectoryResult | None
     groups: GroupChanges | None
     other: int  # children in a care group the configuration does not declare
-    change: csi.CSIChange
+    other_pairs: PrePostResult | None  # their paired change (counted in the totals)
 
 
-def configs(config: ProgrammeConfig) -> tuple[CSIConfig, ...]:
-    return (config.csi,) if config.csi is not None else ()
+@dataclass(frozen=True)
+class Built:
+    blocks: tuple
+    annex: tuple
+    methods: tuple
 
 
-def compute(data: ProgrammeData, cfg: CSIConfig) -> Result:
+def compute(data: ProgrammeData, change: csi.CSIChange) -> Result:
     scores = csi.score(data.csi)
     frame = pd.concat([data.csi[["child", "round"] + (["group"] if "group" in data.csi else [])],
                        scores[["total", "flagged"]]], axis=1)
-    before = cfg.before if cfg.before is not None else frame["round"].min()
-    after = cfg.after if cfg.after is not None else frame["round"].max()
+    before, after = change.before, change.after
     total = prepost(frame, "total", "child", "round", before, after, kind="continuous")
     # the paired test counts flags as the CSI change does (factors rated at both rounds)
     paired = frame.assign(flagged=csi.paired_flagged(data.csi, "child", "round", before, after).to_numpy())
@@ -53,131 +53,201 @@ def compute(data: ProgrammeData, cfg: CSIConfig) -> Result:
     flagged = prepost(paired, "flagged", "child", "round", before, after, kind="continuous",
                       higher_is_better=False)
     traj = trajectory(frame, "flagged", "child", "round") if frame["round"].nunique() > 2 else None
-    groups, other = None, 0
+    groups, other, other_pairs = None, 0, None
     if "group" in frame:
         other = int(frame.loc[frame["group"] == OTHER, "child"].nunique())
-        if frame.loc[frame["group"] != OTHER, "group"].nunique() >= 2:
-            declared = paired[(paired["group"] != OTHER).fillna(False)]
-            declared.attrs = dict(frame.attrs)
-            groups = compare_changes(declared, "flagged", "child", "round", before, after, "group",
+        named = paired[(paired["group"] != OTHER).fillna(False)]
+        if named["group"].nunique() >= 2:
+            named.attrs = dict(frame.attrs)
+            groups = compare_changes(named, "flagged", "child", "round", before, after, "group",
                                      kind="continuous", higher_is_better=False)
-    return Result(before, after, total, flagged, traj, groups, other, csi_section.change(data))
+            rest = paired[~(paired["group"] != OTHER).fillna(False)]
+            if len(rest):
+                rest.attrs = dict(frame.attrs)
+                try:
+                    other_pairs = prepost(rest, "flagged", "child", "round", before, after,
+                                          kind="continuous", higher_is_better=False)
+                except Exception:  # no child of the other group at both rounds
+                    other_pairs = None
+    return Result(total, flagged, traj, groups, other, other_pairs)
 
 
-def headlines(data: ProgrammeData, cfg: CSIConfig, result: Result, dc: Disclosure) -> list[str]:
-    return []  # the CSI section's key findings already speak of these children
+def _group_key(name: str) -> str:
+    import re
+
+    return f"{K}.group.{re.sub(r'[^a-z0-9]+', '-', str(name).lower()).strip('-') or 'x'}"
 
 
-TABLE = "CSI pre/post"
+def register(b: Build, r: Result, change: csi.CSIChange) -> None:
+    dc = b.dc
+    register_prepost(dc, f"{K}.total", r.total, TABLE, of="csi.paired")
+    register_prepost(dc, f"{K}.flagged", r.flagged, TABLE, of="csi.paired")
+    if r.trajectory is not None:
+        for row in r.trajectory.by_round.itertuples():
+            dc.count(f"csi.round.{int(row.round)}", int(row.n), table=TABLE)
+    if r.groups is not None:
+        keys = []
+        for name, result in r.groups.results.items():
+            key = _group_key(name)
+            register_prepost(dc, key, result, GROUPS)
+            keys.append(key)
+        if r.other_pairs is not None:
+            register_prepost(dc, f"{K}.group.other", r.other_pairs, GROUPS)
+            keys.append(f"{K}.group.other")
+        elif r.other:
+            pass
+        total = f"{K}.flagged"
+        if all(dc.has(f"{k}.pairs") for k in keys):
+            if sum(dc.value(f"{k}.pairs") for k in keys) == dc.value(f"{total}.pairs"):
+                dc.adds_up(f"{total}.pairs", [f"{k}.pairs" for k in keys])
+                for part in ("improved", "unchanged", "worse"):
+                    if sum(dc.value(f"{k}.{part}") for k in keys) == dc.value(f"{total}.{part}"):
+                        dc.adds_up(f"{total}.{part}", [f"{k}.{part}" for k in keys])
+        if r.other:
+            dc.count(f"{K}.group.other.children", r.other, table=GROUPS,
+                     label="children in an undeclared care group")
 
 
-def render(data: ProgrammeData, cfg: CSIConfig, result: Result, dc: Disclosure) -> list:
-    min_cell = data.config.min_cell
-    label_b, label_a = round_label(data, result.before), round_label(data, result.after)
-    paired = result.change.children_paired
-    rows = [prepost_row(dc, TABLE, result.total, "CSI total score (12–48; higher is better)", of=paired),
-            prepost_row(dc, TABLE, result.flagged, "Factors needing services (0–12; lower is better)", of=paired)]
-    out = [display.markdown(
-               "## Pre/post change in each child's CSI\n\nThe same children compared with "
-               f"themselves between {label_b} and {label_a}: paired tests, and whether those "
-               "who were not reassessed differed at the start."),
-           display.table(prepost_styler(
-               rows, f"Paired change from {label_b} to {label_a} (children with a total at both; "
-                     "the total exists only when all 12 factors are rated).", min_cell)),
-           display.markdown(attrition_sentence(dc, TABLE, result.flagged.attrition, "children",
-                                                   stayers=result.flagged.n_pairs,
-                                                   leavers=csi_section.reassessment(dc, data, result.change)["only_before"]))]
-    traj = result.trajectory
-    if traj is not None:
-        table = traj.to_frame()
-        rounds = list(table["round"])
-        shown_n = csi_section.round_counts(dc, data, result.change)
-        table.insert(0, "Round", [round_label(data, r) for r in table.pop("round")])
-        table = table.rename(columns={"n": "Children (n)", "mean": "Mean factors needing services",
-                                      "ci_low": "CI low", "ci_high": "CI high",
-                                      "change": "Within-child change since first round",
-                                      "change_ci_low": "change CI low",
-                                      "change_ci_high": "change CI high", "p_value": "p"})
-        table = table.drop(columns=["se"])
-        stats = [c for c in table.columns if c not in ("Round", "Children (n)", "p")]
-        small = [not dc.rests_on(n, "CSI trajectory", f"{r}: statistics")
-                 for r, n in zip(table["Round"], table["Children (n)"])]
-        for col in stats:
-            table[col] = [SUPPRESSED if hide else ("–" if pd.isna(v) else f"{v:.2f}")
-                          for v, hide in zip(table[col], small)]
-        table["p"] = [SUPPRESSED if hide else p_value(v) for v, hide in zip(table["p"], small)]
-        table["Children (n)"] = [SUPPRESSED if shown_n.get(r) is None else
-                                 dc.count(int(n), "CSI trajectory", f"{label}: children")
-                                 for r, label, n in zip(rounds, table["Round"], table["Children (n)"])]
-        children = csi_section.children_text(dc, data, result.change)
-        basis = (f"{traj.n_obs} assessments of {children} children" if children
-                 else "every assessment of every child")
-        styler = (table.style.hide(axis="index")
-                  .set_caption("Trajectory of the number of factors needing services: means of "
-                               "the children assessed in each round (95 % CI), and the average "
-                               "change of each child compared with themselves since the first "
-                               f"round ({basis}; method in Methods)."))
-        out += [display.markdown("### Trajectory over all rounds"), display.table(styler),
-                display.figure(_trajectory_chart(data, traj, min_cell, shown_n),
-                               alt="Mean number of CSI factors needing services by round with 95 % CIs",
-                               caption="Lower is better. Each point is the mean of the children "
-                                       "assessed in that round.")]
-    groups = result.groups
-    other_paired = (result.flagged.n_pairs - sum(r.n_pairs for r in groups.results.values())
-                    if groups is not None else 0)
-    if groups is not None and (dc.small(result.other) or dc.small(other_paired) or any(
-            dc.small(r.n_pairs) for r in groups.results.values())):
-        dc.withhold("CSI care groups compared", "a care group of fewer than min_cell children, or "
-                    "one that totals would reveal")
-        out += [display.markdown("### Two groups compared (descriptive)"),
-                display.markdown(
-                    "The comparison of care groups is not shown: one group holds fewer than "
-                    f"{min_cell} children, or could be worked out from the totals shown above, "
-                    "so its figures could identify the children in it.")]
-        groups = None
-    if groups is not None:
-        # each group's improved / unchanged / worse are parts of all children's (the pre/post
-        # table above): shown only when no group has a small part
-        small = any(dc.small(k) for r in groups.results.values() for k in parts_of(r).values())
-        rows = [prepost_row(dc, "CSI care groups compared", r, f"{g.capitalize()}: factors needing services",
-                            hide_parts=small)
-                for g, r in groups.results.items()]
-        names = list(groups.results)
-        out += [display.markdown("### Two groups compared (descriptive)"),
-                display.table(prepost_styler(rows, "Paired change by care group.", min_cell)),
-                display.markdown(
-                    "On average the number of factors needing services changed by "
-                    + " and by ".join(f"{groups.results[g].mean_change:+.2f} among {g} care children"
-                                      for g in names[:2])
-                    + f"; the change among {names[1]} care children minus the change among "
-                    f"{names[0]} care children is {groups.difference:+.2f} factors (95 % CI "
-                    f"{groups.ci_low:+.2f} to {groups.ci_high:+.2f}; p = "
-                    f"{p_value(groups.p_value)})."),
-                display.note(groups.caveat)]
-        if result.other:
-            out.append(display.markdown(
-                f"{dc.count(result.other, 'CSI care groups compared', 'other')} children belong to a care group "
-                "not declared in the programme's configuration; they are counted in every other "
-                "figure but not in this comparison."))
-    out.append(display.note(CAVEAT))
-    return out
+def build(b: Build, r: Result, change: csi.CSIChange) -> Built:
+    register(b, r, change)
+    before, after = b.round(change.before), b.round(change.after)
+    rows = [prepost_row(f"{K}.total", r.total,
+                        Msg("CSI total score (12–48; higher is better)")),
+            prepost_row(f"{K}.flagged", r.flagged,
+                        Msg("Factors needing services (0–12; lower is better)"), rule="score")]
+    table = prepost_table("csi-prepost", Msg("Paired change from {before} to {after} (children "
+                                             "with a total at both; the total exists only when all "
+                                             "12 factors are rated). {suppressed}", before=before,
+                                             after=after, suppressed=suppressed_note(b.min_cell)),
+                          rows, b.provenance(False, None))
+    blocks = [Heading(3, Msg("Each child's change")),
+              Para(Msg("The same children compared with themselves between {before} and {after}: "
+                       "paired tests, and whether those who were not reassessed differed at the "
+                       "start.", before=before, after=after)),
+              table,
+              Para(attrition_sentence(b, f"{K}.flagged", r.flagged.attrition, Msg("children"),
+                                      f"{K}.flagged.pairs"))]
+    annex = []
+    if r.trajectory is not None:
+        blocks.append(trajectory_chart(b, r.trajectory))
+        annex.append(trajectory_table(b, r.trajectory))
+    blocks += groups_blocks(b, r, change)
+    blocks.append(Note(Msg(CAVEAT)))
+    methods = (Msg("Pre/post tests. The same units compared with themselves: for yes/no "
+                   "outcomes a paired Wald 95 % CI and the exact McNemar test on those who "
+                   "changed; for scores a paired t CI with the paired t test and the Wilcoxon "
+                   "signed-rank test (the p-value column shows both, t first). Trajectories over "
+                   "several rounds: a regression with child fixed effects (linearmodels PanelOLS), "
+                   "standard errors clustered by child. Two groups' changes: Welch's t test. Those "
+                   "not assessed again are compared with those who were on their first "
+                   "assessment (Welch)."),)
+    return Built(tuple(blocks), tuple(annex), methods)
 
 
-def _trajectory_chart(data: ProgrammeData, traj, min_cell: int, shown_n: dict) -> Figure:
-    """Drawn from the suppressed table: a round with fewer than min_cell children has no point."""
-    frame = traj.by_round
-    frame = frame[frame["n"] >= min_cell].reset_index(drop=True)
-    fig = Figure(figsize=(7.5, 4), dpi=100)
-    ax = fig.subplots()
-    x = np.arange(len(frame))
-    ax.errorbar(x, frame["mean"], yerr=[frame["mean"] - frame["ci_low"], frame["ci_high"] - frame["mean"]],
-                marker="o", color="#1f5f8b", capsize=4)
-    ax.set_xticks(x, [f"{round_label(data, r)}\n(n = {shown_n[r]:,})" if shown_n.get(r) is not None
-                      else round_label(data, r) for r in frame["round"]])
-    ax.set_ylim(0, max(1.0, float(frame["ci_high"].max()) * 1.15))
-    ax.set_ylabel("Mean factors needing services (of 12)")
-    ax.set_xlabel("Assessment round (children assessed)")
-    ax.set_title("Number of CSI factors needing services, by round", fontsize=11)
-    sns.despine(ax=ax)
-    fig.tight_layout()
-    return fig
+def trajectory_table(b: Build, traj: TrajectoryResult) -> Table:
+    frame = traj.to_frame()
+    rows = []
+    for row in frame.itertuples():
+        n = (f"csi.round.{int(row.round)}",)
+        rows.append((b.round(int(row.round)), Count(n[0]),
+                     Stat(row.mean, "score", n),
+                     Interval(low=Stat(row.ci_low, "score", n),
+                         high=Stat(row.ci_high, "score", n)),
+                     Stat(row.change, "score", n, signed=True) if pd.notna(row.change) else None,
+                     Interval(low=Stat(row.change_ci_low, "score", n, signed=True),
+                         high=Stat(row.change_ci_high, "score", n, signed=True))
+                     if pd.notna(row.change_ci_low) else None,
+                     Stat(row.p_value, "p", n) if pd.notna(row.p_value) else None))
+    columns = (Column(Msg("Round"), numeric=False), Column(Msg("Children (n)")),
+               Column(Msg("Mean factors needing services")), Column(Msg("95 % CI")),
+               Column(Msg("Within-child change since first round")), Column(Msg("95 % CI")),
+               Column(Msg("p-value")))
+    caption = Msg("Trajectory of the number of factors needing services: means of the children "
+                  "assessed in each round (95 % CI), and the average change of each child "
+                  "compared with themselves since the first round (fixed-effects regression; "
+                  "method in Methods).")
+    return Table("csi-trajectory", caption, columns, tuple(rows), b.provenance(False, None))
+
+
+def trajectory_chart(b: Build, traj: TrajectoryResult) -> Chart:
+    frame = traj.by_round.reset_index(drop=True)
+    stats = tuple(Stat(m, "score", (f"csi.round.{int(r)}",))
+                  for m, r in zip(frame["mean"], frame["round"]))
+
+    def draw(view, text, narrow):
+        from evalkit.report import charts
+
+        keep = [i for i, s in enumerate(stats) if view.stat_shown(s.n, s)]
+        rows = frame.iloc[keep].reset_index(drop=True)
+        fig = charts.figure(narrow, 4.6 if narrow else 4.0)
+        ax = fig.subplots()
+        x = np.arange(len(rows))
+        ax.errorbar(x, rows["mean"], yerr=[rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]],
+                    marker="o", color=charts.PALETTE["line"], capsize=4)
+        size = 11 if narrow else 9
+        ax.set_xticks(x, [text(b.round(int(r))) for r in rows["round"]], fontsize=size,
+                      rotation=30 if narrow else 0, ha="right" if narrow else "center")
+        ax.set_ylim(0, max(1.0, float(rows["ci_high"].max()) * 1.15) if len(rows) else 1.0)
+        ax.set_ylabel(text(Msg("Mean factors needing services (of 12)")), fontsize=size)
+        ax.set_title(text(Msg("Number of CSI factors needing services, by round (lower is "
+                              "better)")), fontsize=size + 1)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        fig.tight_layout()
+        return fig
+
+    first, last = int(frame["round"].iloc[0]), int(frame["round"].iloc[-1])
+    return Chart("csi-trajectory-chart", draw,
+                 alt=Msg("Line chart: mean number of CSI factors needing services in each round "
+                         "from {first} to {last}, with 95 % confidence intervals; lower is better.",
+                         first=b.round(first), last=b.round(last)),
+                 caption=Msg("Lower is better. Each point is the mean of the children assessed in "
+                             "that round."), provenance=b.provenance(False, None), stats=stats)
+
+
+def _group_label(b: Build, name: str):
+    return Declared(str(name)) if str(name) in b.config.declared else Msg("other")
+
+
+def groups_blocks(b: Build, r: Result, change: csi.CSIChange) -> list:
+    groups = r.groups
+    if groups is None:
+        return []
+    names = list(groups.results)
+    rows = [prepost_row(_group_key(g), res, Msg("{group}: factors needing services",
+                                                 group=_group_label(b, g)), rule="score")
+            for g, res in groups.results.items()]
+    keys = [(f"{_group_key(g)}.pairs",) for g in names[:2]]
+    both = keys[0] + keys[1]
+    first, second = names[0], names[1]
+    blocks = [Heading(3, Msg("Two groups compared (descriptive)")),
+              prepost_table("csi-groups", Msg("Paired change by care group. {suppressed}",
+                                              suppressed=suppressed_note(b.min_cell)), rows,
+                            b.provenance(False, None)),
+              Para(Msg("On average the number of factors needing services changed by {a} among "
+                       "children in {first} care and by {b2} among children in {second} care "
+                       "(lower is better). The difference between the two changes is {diff} "
+                       "factors (95 % CI {low} to {high}; p = {p}): {verdict}",
+                       a=Stat(groups.results[first].mean_change, "score", keys[0], signed=True),
+                       first=_group_label(b, first),
+                       b2=Stat(groups.results[second].mean_change, "score", keys[1], signed=True),
+                       second=_group_label(b, second),
+                       diff=Stat(abs(groups.difference), "score", both),
+                       low=Stat(groups.ci_low, "score", both, signed=True),
+                       high=Stat(groups.ci_high, "score", both, signed=True),
+                       p=Stat(groups.p_value, "p", both),
+                       verdict=_group_verdict(b, groups, first, second)))]
+    blocks.append(Note(Msg(groups.caveat)))
+    if r.other:
+        blocks.append(Para(Msg("{n} children belong to a care group not declared in the "
+                               "programme's configuration; they are counted in every other "
+                               "figure but not in this comparison.",
+                               n=Count(f"{K}.group.other.children", words=True))))
+    return blocks
+
+
+def _group_verdict(b: Build, groups: GroupChanges, first: str, second: str):
+    if np.isnan(groups.p_value) or groups.p_value >= 0.05:
+        return Msg("the two groups' changes do not differ detectably.")
+    better = first if groups.difference > 0 else second  # difference = second − first; lower is better
+    return Msg("children in {better} care improved more.", better=_group_label(b, better))
