@@ -46,8 +46,7 @@ lab: $(STAMP)
 # it into every language's catalogue (new strings arrive untranslated: the tests then fail
 # until they are translated).
 translations: $(STAMP)
-	$(BIN)/pybabel extract -k N_ --no-location --sort-output --project=evalkit \
-	  --copyright-holder="evalkit contributors" -o evalkit/locale/evalkit.pot evalkit
+	$(BIN)/python -m evalkit.i18n
 	$(BIN)/pybabel update -i evalkit/locale/evalkit.pot -d evalkit/locale -D evalkit \
 	  --no-fuzzy-matching --ignore-obsolete --width 100
 

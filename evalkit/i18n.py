@@ -33,6 +33,7 @@ def N_(message: str) -> str:
 
 
 @functools.lru_cache(maxsize=None)
+@functools.lru_cache(maxsize=None)
 def catalogue(language: str) -> dict[str, str]:
     """msgid -> translation of ``language`` (empty for English); untranslated entries left out."""
     if language == "en":
@@ -64,13 +65,15 @@ def _(message: str) -> str:
     return catalogue(_active).get(message, message)
 
 
-def date_time(moment: datetime) -> str:
-    """A UTC moment as the locale writes it ("28 November 2026, 15:42 UTC")."""
-    if _active == "en":
+def date_time(moment: datetime, language: str | None = None) -> str:
+    """A UTC moment as ``language`` (default: the active one) writes it ("2026-11-28 15:42 UTC",
+    "28 វិច្ឆិកា 2026 15:42 UTC")."""
+    language = language or _active
+    if language == "en":
         return moment.strftime("%Y-%m-%d %H:%M UTC")
     from babel.dates import format_date
 
-    return f"{format_date(moment.date(), 'long', locale=_active)} {moment:%H:%M} UTC"
+    return f"{format_date(moment.date(), 'long', locale=language)} {moment:%H:%M} UTC"
 
 
 KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
@@ -79,3 +82,46 @@ KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
 def digits(text: str, script: str) -> str:
     """``text`` with its digits in ``script`` (``latin`` leaves them as they are)."""
     return text.translate(KHMER_DIGITS) if script == "khmer" else text
+
+
+MARKS = ("_", "N_", "Msg")
+"""Calls whose first argument is fixed report text."""
+
+
+def extract(fileobj, keywords, comment_tags, options):
+    """Babel extraction method: every string literal passed first to a :data:`MARKS` call,
+    nested calls included (Babel's own Python extractor drops a mark inside another mark's
+    arguments, as in ``Msg("{label} {text}", label=Msg("Numbers."))``)."""
+    import ast
+
+    tree = ast.parse(fileobj.read().decode("utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and node.args
+                and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+            name = node.func.id if isinstance(node.func, ast.Name) else (
+                node.func.attr if isinstance(node.func, ast.Attribute) else None)
+            if name in MARKS and node.args[0].value:
+                found.append((node.lineno, name, node.args[0].value, []))
+    return sorted(found, key=lambda item: item[0])
+
+
+def write_template(path: Path = LOCALE_DIR / f"{DOMAIN}.pot") -> int:
+    """Write the catalogue template from every marked string in the package; the number of
+    messages."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.pofile import write_po
+
+    template = Catalog(project="evalkit", copyright_holder="evalkit contributors")
+    for _file, _line, message, _comments, _context in extract_from_dir(
+            str(Path(__file__).resolve().parent), method_map=[("**.py", extract)],
+            keywords=dict.fromkeys(MARKS)):
+        template.add(message)
+    with path.open("wb") as handle:
+        write_po(handle, template, no_location=True, sort_output=True, width=100)
+    return len(template)
+
+
+if __name__ == "__main__":  # python -m evalkit.i18n: refresh the template (make translations)
+    print(f"{write_template()} messages written to {LOCALE_DIR / (DOMAIN + '.pot')}")
