@@ -59,13 +59,18 @@ def _programme_folders(args: argparse.Namespace) -> list[Path]:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from evalkit.report import pdf
     from evalkit.report.batch import progress_printer, render_many
     from evalkit.report.collection import render_collection
+    from evalkit.report.render import Extras
 
     folders = _programme_folders(args)
     if args.jobs < 1:
         raise EvalkitError(f"--jobs is {args.jobs}; expected a whole number of at least 1.")
     _writable(Path(args.out))
+    extras = Extras(notebook=args.keep_notebooks, tables=args.tables, pdf=args.pdf)
+    if extras.pdf:
+        pdf.require_browser()  # before any work: one sentence if no browser can print
     _say(f"rendering {len(folders)} report(s) with {min(args.jobs, len(folders))} worker(s) into {args.out} …")
     started = time.perf_counter()
     synthesis = None
@@ -73,9 +78,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         results, synthesis, index = render_collection(folders, Path(args.out), jobs=args.jobs,
                                                       timeout=args.timeout,
                                                       on_result=progress_printer(),
-                                                      force=args.force,
-                                                      keep_notebooks=args.keep_notebooks,
-                                                      tables=args.tables)
+                                                      force=args.force, extras=extras)
         failed = [r for r in results if not r.ok]
         if synthesis is not None:
             _say(f"synthesis: {synthesis.html if synthesis.ok else 'FAILED ' + str(synthesis.error)}")
@@ -84,8 +87,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         _say(f"index: {index}")
     else:
         results = render_many(folders, Path(args.out), jobs=args.jobs, timeout=args.timeout,
-                              keep_notebooks=args.keep_notebooks, tables=args.tables,
-                              on_result=progress_printer())
+                              extras=extras, on_result=progress_printer())
         failed = [r for r in results if not r.ok]
     _say("\nprogramme                seconds  result")
     for r in results:
@@ -237,6 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tables", action="store_true",
                    help="also write each report's tables, as the report shows them (small counts "
                         "suppressed), to OUT/<programme>.tables.xlsx")
+    p.add_argument("--pdf", action="store_true",
+                   help="also print each page to an A4 PDF beside it (OUT/<programme>.pdf; "
+                        "Khmer text stays searchable); needs Chromium or Google Chrome")
     p.add_argument("--keep-notebooks", action="store_true",
                    help="also keep each executed notebook under OUT/_executed/ (without its "
                         "parameters, paths or tracebacks)")

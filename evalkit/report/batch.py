@@ -23,7 +23,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Callable
 
-from evalkit.report.render import RenderResult, _ipc_kernel_manager, render_programme
+from evalkit.report.render import NONE, Extras, RenderResult, _ipc_kernel_manager, render_programme
 
 START_ATTEMPTS = 3
 REPORTS_PER_KERNEL = 20
@@ -147,20 +147,20 @@ def _in_warm_kernel(name: str, render: Callable) -> RenderResult:
 
 
 def render_in_worker(folder: str, out_dir: str, timeout: int, notebook: str | None,
-                     keep_notebook: bool = False, tables: bool = False) -> RenderResult:
+                     extras: Extras = NONE) -> RenderResult:
     """Render one programme in this worker's warm kernel (started on first use)."""
     return _in_warm_kernel(Path(folder).name, lambda km: render_programme(
-        folder, out_dir, timeout=timeout, notebook=notebook, kernel_manager=km,
-        keep_notebook=keep_notebook, tables=tables))
+        folder, out_dir, timeout=timeout, notebook=notebook, kernel_manager=km, extras=extras))
 
 
 def synthesis_in_worker(records: list[dict], out_dir: str, timeout: int,
-                        canaries=None) -> RenderResult:
+                        canaries=None, extras: Extras = NONE) -> RenderResult:
     """Render the cross-programme synthesis in this worker's warm kernel."""
     from evalkit.report.render import write_synthesis
 
     return _in_warm_kernel("synthesis", lambda km: write_synthesis(
-        records, Path(out_dir), timeout=timeout, kernel_manager=km, canaries=canaries))
+        records, Path(out_dir), timeout=timeout, kernel_manager=km, canaries=canaries,
+        extras=extras))
 
 
 def _size(folder: Path) -> int:
@@ -209,20 +209,20 @@ class ReportPool:
                 return
 
     def synthesis(self, records: list[dict], out_dir: Path, *, timeout: int = 600,
-                  canaries=None) -> RenderResult:
+                  canaries=None, extras: Extras = NONE) -> RenderResult:
         """The cross-programme synthesis report, rendered in a worker from the programme
         reports' records (``canaries``: the programmes' keyed personal values)."""
         return self._pool.submit(synthesis_in_worker, records, str(out_dir), timeout,
-                                 canaries).result()
+                                 canaries, extras).result()
 
     def render(self, folders: list[Path], out_dir: Path, *, timeout: int = 600,
-               notebook: Path | None = None, keep_notebooks: bool = False, tables: bool = False,
+               notebook: Path | None = None, extras: Extras = NONE,
                on_result: Callable[[int, int, RenderResult], None] | None = None) -> list[RenderResult]:
         """Render ``folders``; results in the order given."""
         results: dict[str, RenderResult] = {}
         largest_first = sorted(folders, key=_size, reverse=True)
         futures = {self._pool.submit(render_in_worker, str(f), str(out_dir), timeout,
-                                     str(notebook) if notebook else None, keep_notebooks, tables): f
+                                     str(notebook) if notebook else None, extras): f
                    for f in largest_first}
         for done, future in enumerate(as_completed(futures), start=1):
             folder = futures[future]
@@ -238,12 +238,12 @@ class ReportPool:
 
 
 def render_many(folders: list[Path], out_dir: Path, *, jobs: int = 1, timeout: int = 600,
-                notebook: Path | None = None, keep_notebooks: bool = False, tables: bool = False,
+                notebook: Path | None = None, extras: Extras = NONE,
                 on_result: Callable[[int, int, RenderResult], None] | None = None) -> list[RenderResult]:
     """Render ``folders`` with ``jobs`` worker processes started for this batch."""
     with ReportPool(max(1, min(jobs, len(folders)))) as pool:
-        return pool.render(folders, out_dir, timeout=timeout, notebook=notebook,
-                           keep_notebooks=keep_notebooks, tables=tables, on_result=on_result)
+        return pool.render(folders, out_dir, timeout=timeout, notebook=notebook, extras=extras,
+                           on_result=on_result)
 
 
 def progress_printer(stream=sys.stderr) -> Callable[[int, int, RenderResult], None]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from evalkit import files
 from evalkit.i18n import LANGUAGES, N_
-from evalkit.report.render import RenderResult
+from evalkit.report.render import NONE, Extras, RenderResult
 
 
 def headline(report: Path) -> dict:
@@ -129,12 +129,14 @@ village campaign trial compares groups assigned at random.</p>
     return files.write(out_dir, "index.html", page)
 
 
-def _unchanged(folder: Path, out_dir: Path) -> tuple[str | None, RenderResult | None]:
-    """The programme's stamp, and a result standing for its report when that is up to date."""
+def _unchanged(folder: Path, out_dir: Path, extras: Extras = NONE
+               ) -> tuple[str | None, RenderResult | None]:
+    """The programme's stamp, and a result standing for its report when that is up to date
+    (the extras asked for included)."""
     from evalkit.report import incremental
 
     current, languages = incremental.stamp_and_languages(folder)
-    if current is None or not incremental.up_to_date(folder, out_dir, current, languages):
+    if current is None or not incremental.up_to_date(folder, out_dir, current, languages, extras):
         return current, None
     name = Path(folder).name
     editions = tuple((code, out_dir / f"{name}.{code}.html") for code in languages[1:])
@@ -143,8 +145,7 @@ def _unchanged(folder: Path, out_dir: Path) -> tuple[str | None, RenderResult | 
 
 
 def render_collection(folders: list[Path], out_dir: Path, *, jobs: int = 1, timeout: int = 600,
-                      on_result=None, force: bool = True, keep_notebooks: bool = False,
-                      tables: bool = False,
+                      on_result=None, force: bool = True, extras: Extras = NONE,
                       ) -> tuple[list[RenderResult], RenderResult | None, Path]:
     """Every programme report (in ``jobs`` workers), then the synthesis of the CSI programmes
     whose reports rendered (when there are at least two), and the index.
@@ -158,7 +159,7 @@ def render_collection(folders: list[Path], out_dir: Path, *, jobs: int = 1, time
     out_dir = Path(out_dir)
     stamps, done = {}, {}
     for folder in folders:
-        stamps[folder], kept = _unchanged(folder, out_dir)
+        stamps[folder], kept = _unchanged(folder, out_dir, extras)
         if kept is not None and not force:
             done[folder] = kept
     stale = [f for f in folders if f not in done]
@@ -166,8 +167,7 @@ def render_collection(folders: list[Path], out_dir: Path, *, jobs: int = 1, time
         if on_result:
             on_result(i, len(folders), done[folder])
     with ReportPool(max(1, min(jobs, len(stale) or 1))) as pool:
-        fresh = pool.render(stale, out_dir, timeout=timeout, keep_notebooks=keep_notebooks,
-                            tables=tables,
+        fresh = pool.render(stale, out_dir, timeout=timeout, extras=extras,
                             on_result=(None if on_result is None else
                                        lambda i, n, r: on_result(len(done) + i, len(folders), r))
                             ) if stale else []
@@ -181,14 +181,17 @@ def render_collection(folders: list[Path], out_dir: Path, *, jobs: int = 1, time
         synthesis = None
         if len(with_csi) >= 2:
             target = out_dir / "synthesis.html"
-            if target.is_file() and not force and all(r.skipped for r in results if r.ok):
+            wanted = [out_dir / n for n in extras.names("synthesis") if n.endswith(".pdf")]
+            if (target.is_file() and all(p.is_file() for p in wanted) and not force
+                    and all(r.skipped for r in results if r.ok)):
                 synthesis = RenderResult("synthesis", target, 0.0, skipped=True)
             else:
                 canaries = None
                 for r in results:
                     if r.canaries is not None:
                         canaries = r.canaries if canaries is None else canaries | r.canaries
-                synthesis = pool.synthesis(with_csi, out_dir, timeout=timeout, canaries=canaries)
+                synthesis = pool.synthesis(with_csi, out_dir, timeout=timeout, canaries=canaries,
+                                           extras=extras)
     index = write_index(results + ([synthesis] if synthesis is not None else []), out_dir)
     return results, synthesis, index
 

@@ -53,20 +53,25 @@ def _record(folder: Path) -> dict:
         return {}
 
 
-def outputs(folder: Path, out_dir: Path, languages: tuple[str, ...]) -> list[Path]:
-    """The files one programme's report consists of under ``out_dir``."""
+def outputs(folder: Path, out_dir: Path, languages: tuple[str, ...], extras=None) -> list[Path]:
+    """The files one programme's report consists of under ``out_dir`` (with ``extras``, a
+    :class:`~evalkit.report.render.Extras`: the files they add too)."""
     name = Path(folder).name
     out = [out_dir / f"{name}.html", out_dir / f"{name}.headline.json"]
     for code in languages[1:]:
         out += [out_dir / f"{name}.{code}.html", out_dir / f"{name}.{code}.headline.json"]
+    if extras is not None:
+        out += [out_dir / extra for extra in extras.names(name, languages)]
     return out
 
 
-def up_to_date(folder: Path, out_dir: Path, current: str, languages: tuple[str, ...]) -> bool:
-    """Whether the report in ``out_dir`` was rendered from exactly this stamp and is whole."""
+def up_to_date(folder: Path, out_dir: Path, current: str, languages: tuple[str, ...],
+               extras=None) -> bool:
+    """Whether the report in ``out_dir`` was rendered from exactly this stamp and is whole
+    (a PDF or spreadsheet asked for now but not written last time makes it stale)."""
     key = str(Path(out_dir).resolve())
     return (_record(folder).get(key) == current
-            and all(p.is_file() for p in outputs(folder, Path(out_dir), languages)))
+            and all(p.is_file() for p in outputs(folder, Path(out_dir), languages, extras)))
 
 
 def remember(folder: Path, out_dir: Path, current: str) -> None:

@@ -83,6 +83,7 @@ def embedded_font(language: str, text: str) -> str:
             f'src: url(data:font/woff;base64,{encoded}) format("woff"); }}\n'
             f'body {{ font-family: {stack}; }}\n'
             f'@page {{ @top-center {{ font-family: {stack}; }} '
+            f'@top-right {{ font-family: {stack}; }} '
             f'@bottom-center {{ font-family: {stack}; }} }}\n')
 
 
@@ -142,6 +143,7 @@ def _finish(page: str, title: str, language: str, number_script: str, synthetic:
                   f"{_css_string(cue)}; }} }}\n@page {{ @bottom-center {{ content: "
                   f"{_css_string(before)} counter(page) {_css_string(middle)} counter(pages) "
                   f"{_css_string(after)}; }} }}\n")
-        style += embedded_font(language, _page_text(page) + cue + title + before + middle + after)
+        style += embedded_font(language, _page_text(page) + cue + title + before + middle + after
+                               + _(SYNTHETIC_HEADER))
     running = f"<style>{style}</style>"
     return page.replace("</head>", running + "\n</head>", 1)

@@ -61,6 +61,24 @@ def _ipc_kernel_manager():
 
 
 @dataclass(frozen=True)
+class Extras:
+    """What is written besides each page and its headline file, on request."""
+
+    notebook: bool = False  # the executed notebook, cleaned: OUT/_executed/<name>.ipynb
+    tables: bool = False  # the report's tables as shown: OUT/<name>.tables.xlsx
+    pdf: bool = False  # an A4 PDF beside each page: OUT/<name>.pdf, OUT/<name>.<lang>.pdf
+
+    def names(self, name: str, languages: tuple[str, ...] = ("en",)) -> list[str]:
+        """The files these extras add to a report named ``name`` with ``languages``."""
+        pages = [name] + [f"{name}.{code}" for code in languages[1:]]
+        return ([f"{EXECUTED}/{name}.ipynb"] * self.notebook + [f"{name}.tables.xlsx"] * self.tables
+                + [f"{page}.pdf" for page in pages] * self.pdf)
+
+
+NONE = Extras()
+
+
+@dataclass(frozen=True)
 class RenderResult:
     programme: str
     html: Path | None
@@ -199,22 +217,21 @@ def _clean_for_publishing(nb, name: str):
 
 def render_programme(folder: str | Path, out_dir: str | Path = "reports", *,
                      notebook: str | Path | None = None, timeout: int = 600,
-                     kernel_manager=None, keep_notebook: bool = False,
-                     tables: bool = False) -> RenderResult:
+                     kernel_manager=None, extras: Extras = NONE) -> RenderResult:
     """Render one programme folder to ``<out_dir>/<folder name>.html`` and one page per further
     language (``<name>.<language>.html``), each with its headline record.
 
     Returns a :class:`RenderResult`; errors are caught and reported in ``error`` as one
     sentence without data values, so that one failing programme never stops the others.
     ``kernel_manager``: a started kernel to run in (see :mod:`evalkit.report.batch`).
-    ``tables``: also write the report's tables, as its first edition shows them, to
-    ``<name>.tables.xlsx``.
+    ``extras``: what else to write (:class:`Extras`: the cleaned notebook, the tables as
+    the first edition shows them, a PDF of each page).
     """
     import papermill as pm
 
     from evalkit.data import personal
     from evalkit.data.programme import PRIVATE
-    from evalkit.report import gate
+    from evalkit.report import gate, pdf
 
     folder = Path(folder).resolve()
     out_dir = Path(out_dir).resolve()
@@ -271,8 +288,11 @@ def render_programme(folder: str | Path, out_dir: str | Path = "reports", *,
             texts = {language: gate.check_record(rec, name, canaries)
                      for language, rec in records.items()}
             notebook_text = (gate.check_notebook(_clean_for_publishing(executed, name), name,
-                                                 canaries) if keep_notebook else None)
-            workbook = _tables_workbook(executed, languages[0], name, canaries) if tables else None
+                                                 canaries) if extras.notebook else None)
+            workbook = (_tables_workbook(executed, languages[0], name, canaries) if extras.tables
+                        else None)
+            pdfs = {language: pdf.print_pdf(pages[language], name) for language in languages} \
+                if extras.pdf else {}
         except EvalkitError as exc:
             return RenderResult(name, None, time.perf_counter() - started, str(exc),
                                 canaries=canaries)
@@ -281,6 +301,8 @@ def render_programme(folder: str | Path, out_dir: str | Path = "reports", *,
             for i, language in enumerate(languages):
                 page = f"{name}.html" if i == 0 else f"{name}.{language}.html"
                 written.append((language, files.write(out_dir, page, pages[language])))
+                if language in pdfs:
+                    files.write(out_dir, Path(page).stem + ".pdf", pdfs[language])
                 if language in texts:
                     files.write(out_dir, Path(page).stem + ".headline.json", texts[language])
             if workbook is not None:
@@ -346,13 +368,13 @@ def synthesis_notebook() -> Path:
 
 
 def write_synthesis(records: list[dict], out_dir: Path, timeout: int = 600, kernel_manager=None,
-                    canaries=None) -> RenderResult:
+                    canaries=None, extras: Extras = NONE) -> RenderResult:
     """Render the cross-programme CSI synthesis from the programmes' published headline
     records (``records``: each report's first-edition record): it reads no data, and shows
     only figures the reports already publish."""
     import papermill as pm
 
-    from evalkit.report import gate
+    from evalkit.report import gate, pdf
 
     out_dir = Path(out_dir).resolve()
     started = time.perf_counter()
@@ -382,8 +404,11 @@ def write_synthesis(records: list[dict], out_dir: Path, timeout: int = 600, kern
                            "latin", bool(rec.get("synthetic")))
             gate.check_page(html, "synthesis", canaries or frozenset())
             text = gate.check_record(rec, "synthesis", canaries or frozenset())
+            printed = pdf.print_pdf(html, "synthesis") if extras.pdf else None
             target = files.write(out_dir, "synthesis.html", html)
             files.write(out_dir, "synthesis.headline.json", text)
+            if printed is not None:
+                files.write(out_dir, "synthesis.pdf", printed)
         except EvalkitError as exc:
             return RenderResult("synthesis", None, time.perf_counter() - started, str(exc))
         return RenderResult("synthesis", target, time.perf_counter() - started, records=recs)

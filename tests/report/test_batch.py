@@ -12,7 +12,7 @@ import sys
 import nbformat
 
 from evalkit.data.read import read_table
-from evalkit.report.render import render_programme
+from evalkit.report.render import Extras, render_programme
 
 
 def _break_score(folder):
@@ -88,14 +88,14 @@ def test_a_page_with_personal_data_is_refused_and_nothing_is_kept(synthetic_root
     shutil.copytree(synthetic_root / "sko", folder, ignore=shutil.ignore_patterns(".evalkit"))
     name = read_table(folder / "closed_cases.csv")["family_name"].iloc[0]
     path = _notebook(tmp_path, f"from IPython.display import HTML\ndisplay(HTML('<p>{name}</p>'))")
-    result = render_programme(folder, tmp_path / "out", notebook=path, keep_notebook=True)
+    result = render_programme(folder, tmp_path / "out", notebook=path, extras=Extras(notebook=True))
     assert not result.ok and "personal data" in result.error
     assert not (tmp_path / "out" / "_executed" / "sko.ipynb").exists()
     assert not (tmp_path / "out" / "sko.html").exists()
 
 
 def test_a_kept_notebook_holds_no_parameters_paths_or_tracebacks(synthetic_root, tmp_path):
-    result = render_programme(synthetic_root / "sko", tmp_path / "out", keep_notebook=True)
+    result = render_programme(synthetic_root / "sko", tmp_path / "out", extras=Extras(notebook=True))
     assert result.ok, result.error
     text = (tmp_path / "out" / "_executed" / "sko.ipynb").read_text()
     assert str(synthetic_root) not in text and "canary_file = " not in text

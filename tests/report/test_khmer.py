@@ -141,6 +141,7 @@ def test_the_khmer_report_declares_its_language_and_embeds_a_cut_down_font(khmer
     match = re.search(r'src: url\(data:font/woff;base64,([A-Za-z0-9+/=]+)\)', page)
     assert match, "no embedded Khmer font"
     assert '@top-center { font-family: "Noto Sans Khmer"' in page  # the printed header too
+    assert '@top-right { font-family: "Noto Sans Khmer"' in page  # and the synthetic mark
     import base64
 
     from fontTools.ttLib import TTFont
