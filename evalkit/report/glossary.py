@@ -48,7 +48,7 @@ TRIAL = {
     "ANCOVA": "A comparison of endline answers that takes each household's baseline answer "
     "into account, which makes the estimate more precise.",
     "CR2 standard errors": "A way of measuring uncertainty that counts villages, not "
-    "households, as the units that were randomised, corrected for a small number of villages.",
+    "households, as what was randomised, corrected for a small number of villages.",
     "Wild cluster bootstrap": "A check of the p-value by re-sampling whole villages many times.",
     "Randomisation inference": "A check of the p-value by re-drawing, many times, which "
     "villages got the campaign in the way the trial drew them.",

@@ -303,3 +303,17 @@ def test_statistical_names_stay_in_the_annex_methods_and_glossary(rendered, key)
     body = "".join(section(doc, part) for part in ("head", "brief", "findings", "body"))
     assert [word for word in JARGON if word in body] == [], key
     assert "Methods" in text_of(doc) and "Glossary" in text_of(doc)
+
+
+INTERNAL = ("seed", "programme.yml", "units", "nan", "NaN", "None", "null", "undefined",
+            "FILL-IN", "Traceback")
+
+
+@pytest.mark.parametrize("key", ALL)
+def test_no_internal_word_reaches_a_reader(rendered, key):
+    """Words of the kit's insides (its generator's seed, its configuration file, 'units', a
+    missing value printed as 'nan' or 'None') never reach the page's text."""
+    text = text_of(rendered[key].read_text())
+    found = [w for w in INTERNAL if re.search(r"(?<![\w.])" + re.escape(w) + r"(?![\w])", text)]
+    assert found == [], (key, [text[max(0, text.find(w) - 60):text.find(w) + 40] for w in found])
+    assert "__" not in text  # an internal column name

@@ -92,7 +92,7 @@ def compute(data: ProgrammeData, cfg: Config) -> Classification:
 
 
 def _unit(cfg: Config):
-    return Declared(cfg.unit_label) if cfg.unit_label else Msg("units")
+    return Declared(cfg.unit_label) if cfg.unit_label else Msg("cases")
 
 
 def build(b: Build, cfg: Config, result: Classification) -> Section:

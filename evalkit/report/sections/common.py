@@ -192,8 +192,9 @@ def prepost_table(key: str, caption: Inline, rows: list[tuple], provenance: Prov
 
 
 def suppressed_note(min_cell: int) -> Inline:
-    return Msg("'{suppressed}': fewer than {n} units, or a figure that would let such a group "
-               "be worked out.", suppressed=Msg("suppressed"), n=min_cell)
+    return Msg("'{suppressed}': fewer than {n} children, families or households, or a figure "
+               "that would let such a group be worked out.", suppressed=Msg("suppressed"),
+               n=min_cell)
 
 
 def attrition_sentence(b: Build, key: str, a: AttritionCheck | None, unit: Inline,

@@ -133,7 +133,7 @@ def build(b: Build, r: Result, change: csi.CSIChange) -> Built:
         annex.append(trajectory_table(b, r.trajectory))
     blocks += groups_blocks(b, r, change)
     blocks.append(Note(Msg(CAVEAT)))
-    methods = (Msg("Pre/post tests. The same units compared with themselves: for yes/no "
+    methods = (Msg("Pre/post tests. Each child compared with their own earlier assessment: for yes/no "
                    "outcomes a paired Wald 95 % CI and the exact McNemar test on those who "
                    "changed; for scores a paired t CI with the paired t test and the Wilcoxon "
                    "signed-rank test (the p-value column shows both, t first). Trajectories over "

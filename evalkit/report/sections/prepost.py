@@ -12,7 +12,7 @@ from evalkit.data.rules import TableRule
 from evalkit.data.validate import Field
 from evalkit.designs.paired import CAVEAT, PrePostResult, prepost
 from evalkit.i18n import N_
-from evalkit.report.content import Count, Declared, Msg, Note, Num, Para, Share, join
+from evalkit.report.content import Count, Declared, Inline, Msg, Note, Num, Para, Share, join
 from evalkit.report.sections.common import (Build, Finding, Section, anchor, attrition_sentence,
                                             prepost_row, prepost_table,
                                             register_prepost, source_line, suppressed_note)
@@ -20,7 +20,7 @@ from evalkit.report.sections.common import (Build, Finding, Section, anchor, att
 KEY = "prepost"
 MANY = True
 ANALYSIS = N_("pre/post change")
-KEYS = frozenset({"title", "file", "unit", "round", "before", "after", "outcomes", "group",
+KEYS = frozenset({"title", "file", "unit", "unit_label", "round", "before", "after", "outcomes", "group",
                   "higher_is_better", "published", "source", "scale"})
 NESTED_KEYS = frozenset({"label", "kind"})
 LANGUAGES = ("en",)
@@ -49,6 +49,7 @@ class Config:
     source: str | None = None
     scale: str | None = None
     group: str | None = None
+    unit_label: str | None = None  # the reader's word for the units ("families")
 
 
 def parse(entry: dict, where: str, ctx: Context) -> Config:
@@ -69,7 +70,8 @@ def parse(entry: dict, where: str, ctx: Context) -> Config:
     published = {str(k): float(ctx.number({"v": v}, "v", f"{where}published.{k}")) for k, v in
                  ctx.mapping(entry, "published", where).items()}
     return Config(title=ctx.text(entry, "title", where), file=spec.path,
-                  unit=ctx.text(entry, "unit", where), round=ctx.text(entry, "round", where),
+                  unit=ctx.text(entry, "unit", where), unit_label=ctx.text(entry, "unit_label", where),
+                  round=ctx.text(entry, "round", where),
                   before=entry["before"], after=entry["after"], outcomes=tuple(outcomes),
                   higher_is_better=bool(entry.get("higher_is_better", True)), published=published,
                   source=ctx.text(entry, "source", where), scale=ctx.text(entry, "scale", where),
@@ -100,6 +102,11 @@ def _label(b: Build, cfg: Config, name: str, label: str):
     return Declared(label) if label in b.config.declared else Declared(name)
 
 
+def _units(cfg: Config) -> Inline:
+    """What the compared units are, in the reader's words ("families"), else "cases"."""
+    return Declared(cfg.unit_label) if cfg.unit_label else Msg("cases")
+
+
 def build(b: Build, cfg: Config, result: Result) -> Section:
     dc = b.dc
     for name, _label_text, r in result:
@@ -112,12 +119,13 @@ def build(b: Build, cfg: Config, result: Result) -> Section:
         rows.append(tuple(row))
     first = _key(cfg, result[0][0])
     before, after = Declared(str(cfg.before)), Declared(str(cfg.after))
-    caption = Msg("{title}: {before} vs {after} for the same units (n = {n}). Yes/no outcomes in % "
+    caption = Msg("{title}: {before} vs {after} for the same {units} (n = {n}). Yes/no outcomes in % "
                   "and percentage points; scores on their own scale. The p-value says how often a "
                   "change this large would arise by chance (for scores: two tests, see Methods). "
                   "{published}{suppressed}", title=Declared(cfg.title), before=before, after=after,
+                  units=_units(cfg),
                   n=Count(f"{first}.pairs"),
-                  published=Msg("'Published': the study's figure, in %, of the units lacking the "
+                  published=Msg("'Published': the study's figure, in %, of those lacking the "
                                 "item before who gained it. ") if cfg.published else Msg(""),
                   suppressed=suppressed_note(b.min_cell))
     matched = bool(cfg.published)
@@ -132,7 +140,7 @@ def build(b: Build, cfg: Config, result: Result) -> Section:
                                items=join([_gained(b, cfg, name, label, r)
                                            for name, label, r in result if r.kind == "binary"],
                                           "; "))))
-    blocks.append(Para(attrition_sentence(b, first, result[0][2].attrition, Msg("units"),
+    blocks.append(Para(attrition_sentence(b, first, result[0][2].attrition, _units(cfg),
                                           f"{first}.pairs")))
     blocks += source_line(b, cfg.source)
     blocks.append(Note(Msg(CAVEAT)))

@@ -542,8 +542,8 @@ def coefficient_chart(b: Build, res: Result) -> Chart:
                  alt=Msg("Chart of the campaign's effect on each outcome with 95 % confidence "
                          "intervals: {verdict}; each outcome says whether higher or lower is better.",
                          verdict=verdict(res)),
-                 caption=Msg("Dots are estimates and lines 95 % confidence intervals, in the units "
-                             "of the effects table (percentage points for yes/no answers, points for "
+                 caption=Msg("Dots are estimates and lines 95 % confidence intervals, measured as in "
+                             "the effects table (percentage points for yes/no answers, points for "
                              "the score); a line crossing the dashed zero line means no detectable "
                              "difference. Filled dot: p < 0.05; open dot: not detectable. Under each "
                              "outcome: which direction is better."),
@@ -577,8 +577,8 @@ def mde_table_content(b: Build, res: Result) -> Table:
                Column(Msg("Minimum detectable effect (standard deviations)")),
                Column(Msg("Minimum detectable effect")))
     return Table("trial-mde", Msg("The smallest effect the trial had an 80 % chance of detecting, "
-                                  "per outcome, in standard deviations and in the outcome's own "
-                                  "units; how it is computed is in Methods."),
+                                  "per outcome, in standard deviations and on the outcome's own "
+                                  "scale; how it is computed is in Methods."),
                  columns, tuple(rows), b.provenance(False, None))
 
 
