@@ -20,11 +20,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evalkit.data.mapping import (KHMER_DIGITS, SRC, cell_key, is_number_key, keys_of,
+from evalkit.data.mapping import (KHMER_DIGITS, SRC, keys_of,
                                   normalise_ids, where)
 from evalkit.data.read import ROW, RawTable
 from evalkit.errors import DataError
-from evalkit.instruments.csi import NOT_APPLICABLE, SCORE_LABELS
+from evalkit.instruments.csi import NOT_APPLICABLE, cell_rule
 
 KINDS = ("id", "text", "round", "date", "factor", "binary", "number", "whole")
 
@@ -125,32 +125,28 @@ SCORE_TEXTS = ["1", "2", "3", "4", "n/a"]
 """A validated CSI factor column: categorical over these texts, missing where not rated."""
 
 
-def parse_factor(values: pd.Series, not_applicable: Sequence[Any] = ()) -> tuple[pd.Series, np.ndarray]:
+def parse_factor(values: pd.Series, not_applicable: Sequence[Any] = (),
+                 missing: Sequence[Any] = ()) -> tuple[pd.Series, np.ndarray]:
     """CSI scores as canonical text ('1'…'4', 'n/a', missing; categorical, so that a large
-    table stays small and fast to cache); ok where valid."""
-    na_keys = {cell_key(v) for v in (*NOT_APPLICABLE, *not_applicable)}
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        number = values.to_numpy(dtype="float64", na_value=np.nan)
-        na_codes = [float(k) for k in na_keys if is_number_key(k)]
-        is_na = np.isin(number, na_codes) if na_codes else np.zeros(len(number), bool)
-        score = np.isin(number, (1.0, 2.0, 3.0, 4.0))
-        ok = score | np.isnan(number) | is_na
-        codes = np.where(score, np.nan_to_num(number), 0).astype("int8") - 1
-        codes[is_na] = 4
-        return pd.Series(pd.Categorical.from_codes(codes, categories=SCORE_TEXTS),
-                         index=values.index), ok
-    keys = keys_of(values)
-    marks = {str(v).strip() for v in not_applicable if cell_key(v) == ""}  # e.g. '-' declared n/a
-    is_na = keys.isin(na_keys - {""}).to_numpy().copy()
-    if marks:
-        is_na |= values.astype(object).map(lambda v: str(v).strip() in marks).to_numpy(dtype=bool)
-    keys = keys.where(keys != "", None)  # punctuation only ('-', '.'): nothing entered
-    score = keys.map({"1": "1", "2": "2", "3": "3", "4": "4",
-                      **{k: str(v) for k, v in SCORE_LABELS.items()}})
-    out = score.where(~is_na, "n/a")
-    ok = score.notna().to_numpy() | is_na | keys.isna().to_numpy()
-    out = out.where(pd.Series(ok, index=out.index))
-    return pd.Series(pd.Categorical(out, categories=SCORE_TEXTS), index=values.index), ok
+    table stays small and fast to cache); ok where valid. Each distinct value is read once by
+    the instrument's one cell rule (:func:`evalkit.instruments.csi.read_cell`), which the
+    engine applies too."""
+    rule = cell_rule(tuple(not_applicable), tuple(missing))
+    cells = values.astype(object)
+    kind = pd.api.types.infer_dtype(cells, skipna=True)
+    if kind == "boolean" or kind.startswith("mixed"):  # True is not 1 here: keep them apart
+        flags = np.fromiter((type(v).__name__ in ("bool", "bool_") for v in cells), bool,
+                            len(cells))
+        if flags.any():
+            cells = cells.where(~flags, cells.map(lambda v: f"{v!r}:bool"))
+    codes, uniques = pd.factorize(cells, use_na_sentinel=True)
+    cells = [rule(u) for u in uniques] + [rule(None)]  # (the last: blank cells, code -1)
+    canonical = np.array([0 if not c.valid or (c.score is None and not c.not_applicable)
+                          else 5 if c.not_applicable else c.score for c in cells], dtype="int8")
+    valid = np.array([c.valid for c in cells], dtype=bool)
+    ok = valid[codes]
+    return pd.Series(pd.Categorical.from_codes(canonical[codes] - 1, categories=SCORE_TEXTS),
+                     index=values.index), ok
 
 
 def parse_binary(values: pd.Series) -> tuple[pd.Series, np.ndarray]:

@@ -16,17 +16,14 @@ import functools
 import operator
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from evalkit.data import engine
+from evalkit.data.columns import show
 from evalkit.errors import DataError
-from evalkit.data.columns import show, where
-from evalkit.data.read import TEXT_SUFFIXES
-from evalkit.indices import engine
-
 from evalkit.instruments.csi import (DOMAIN_OF, DOMAINS, FACTORS, FLAG_AT_OR_BELOW, LABELS,
                                      NOT_APPLICABLE, SEED_NAMES)
 from evalkit.instruments.csi import factor_code as _recognise
@@ -55,22 +52,7 @@ def factor_code(name: str) -> str:
 
 def factor_columns(df: pd.DataFrame) -> dict[str, Any]:
     """Map each factor code to the column of ``df`` that holds it (by code or name, any case)."""
-    return _match(df.columns, df.attrs.get("source", "data frame"))
-
-
-def _match(columns, where_from: str) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for column in columns:
-        code = _recognise(column)
-        if code is not None and code not in found:
-            found[code] = column
-    missing = [code for code in FACTORS if code not in found]
-    if missing:
-        raise DataError(
-            f"{where_from}: no column for CSI factor(s) {', '.join(missing)}; expected one column "
-            "per factor named by its code (1A … 6B) or its name (e.g. 'Food security')."
-        )
-    return found
+    return engine.factor_columns(df.columns, df)
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,216 +65,18 @@ class FactorScores:
 
 
 # ------------------------------------------------------------------ the engine expressions
-# Every aggregation below is one Ibis expression, run by DuckDB (or Spark) on the source as it
-# is: a DataFrame read in place, an engine table, or a file opened by the data-in layer.
+# Every aggregation below is one Ibis expression, run by DuckDB (or Spark) on the table the
+# data-in layer hands over (:func:`evalkit.data.engine.csi_table`): its factor cells already
+# read by the instrument's one cell rule. Nothing here opens, stats or remembers a file.
 
 
 def _where_from(source) -> str:
-    """How messages name the source: its file or frame, or 'the table'."""
-    if isinstance(source, pd.DataFrame):
-        return source.attrs.get("source", "data frame")
-    return "the table" if engine.is_table(source) else str(source)
+    return engine.source_name(source)
 
 
-def _columns(t, source) -> dict[str, str]:
-    """Factor code -> the column of engine table ``t`` holding it (by code or name, any case)."""
-    return _match(t.columns, _where_from(source))
-
-
-def _parse(t, columns: dict[str, str], keep: tuple[str, ...], checked: bool = False):
-    """``t`` with, per factor code, its score, whether it does not apply and (unless the
-    source is already ``checked``) whether it is invalid, as columns ``<code>``, ``na_<code>``
-    and ``bad_<code>``. A score is a whole number 1–4 (also written '4.0', spaces around it
-    allowed); 'n/a' (any case) does not apply; a blank cell was not rated and is null;
-    anything else is invalid.
-
-    The score column is the cell read as a number, without testing it: every query refuses
-    its source when any row is invalid, so an invalid cell's number never reaches a result,
-    and a source found valid once is not tested again (see :data:`_CHECKED`). Each cell is
-    cast once, in a first stage (``view`` keeps the stages apart in the query); the text of a
-    cell is looked at only where it is not a number, which is rare."""
-    import ibis
-
-    cells = {}
-    for code in FACTORS:
-        column = t[columns[code]]
-        if column.type().is_numeric():
-            cells[f"n_{code}"] = column.cast("float64")
-        else:
-            cells[f"n_{code}"] = column.cast("string").try_cast("float64")
-            cells[f"t_{code}"] = column.cast("string")
-    read = t.select(engine.ROW, *keep, **cells).view()
-    words = {}  # a cell's text, trimmed and in lower case, only where it is not a number
-    for code in FACTORS:
-        if f"t_{code}" in read.columns:
-            words[f"w_{code}"] = ibis.ifelse(read[f"n_{code}"].isnull(),
-                                             read[f"t_{code}"].strip().lower(), ibis.null("string"))
-    read = read.select(engine.ROW, *keep, *[f"n_{code}" for code in FACTORS], **words).view()
-    out = {}
-    for code in FACTORS:
-        number = read[f"n_{code}"]
-        if f"w_{code}" in read.columns:
-            word = read[f"w_{code}"]
-            # (comparisons joined by OR, not IN lists: DuckDB runs an IN list over a column
-            # as a join that copies every row, which made validation several times slower)
-            not_applicable = ibis.or_(*(word == v for v in NOT_APPLICABLE)).fill_null(False)
-        else:
-            word, not_applicable = None, ibis.literal(False)
-        out |= {code: number, f"na_{code}": not_applicable}
-        if not checked:
-            ok = ibis.or_(*(number == float(v) for v in (1, 2, 3, 4))).fill_null(False)
-            bad = (number.notnull() & ~ok if word is None else
-                   ibis.ifelse(number.isnull(), word.notnull() & (word != "") & ~not_applicable, ~ok))
-            out[f"bad_{code}"] = bad.fill_null(False)
-    return read.select(engine.ROW, *keep, **out).view()
-
-
-BAD = "__evalkit_bad"
-"""The staged tables' column marking a row that holds a factor cell which is not a CSI score."""
-
-
-@dataclass(frozen=True, eq=False)
-class _Staged:
-    """A source's factors parsed in the engine: ``table`` has the row number, the ``keep``
-    columns, one score column per factor code, ``na_<code>`` and :data:`BAD`. Each query
-    built on it checks :data:`BAD` in the same pass that computes its result, so the 12
-    factor columns are read and validated once per call, not in a separate scan, and the
-    parsing is written once in the query, not repeated inside every aggregate."""
-
-    table: Any
-    source: Any
-    raw: Any
-    parsed: Any
-    columns: dict
-    keep: tuple = ()
-    key: Any = None
-    checked: bool = False
-    status: Any = None
-
-    def check(self, first_bad) -> None:
-        """Refuse the source when ``first_bad`` (the first bad row's number, from a query's
-        result over all its rows) is set: one sentence naming the file or frame, the row and
-        the column. A file found valid is remembered as such (:data:`_CHECKED`).
-
-        A file is refused if it was written while it was read (its status differs from the
-        one taken before it was opened): what the engine read and what was hashed or
-        remembered as valid could then differ."""
-        if self.status is not None:
-            from evalkit.data.read import file_status, settled
-
-            try:
-                now = file_status(self.source)
-            except OSError:  # (removed or renamed meanwhile)
-                now = None
-            if now != self.status:
-                raise DataError(f"{self.source}: the file changed while it was being read; "
-                                "expected it to stay the same until the call returns (run it "
-                                "again).")
-        if first_bad is None or pd.isna(first_bad):
-            if self.key is not None and settled(self.status):
-                _CHECKED.add(self.key)
-            return
-        row = int(first_bad)
-        t, source = self.raw, self.source
-        if _is_text_file(source):  # the place as the data-in layer names it: "file, line N"
-            _validated(_read_frame(source), self.keep).check_all()
-        parsed = self.parsed
-        flags = engine.run(parsed.filter(parsed[engine.ROW] == row).select(
-            *[parsed[f"bad_{code}"].name(code) for code in FACTORS]))
-        code = next(c for c in FACTORS if bool(flags[c].iloc[0]))
-        column = self.columns[code]
-        if isinstance(source, pd.DataFrame):
-            place, value = where(source, row), source[_original(source, column)].iloc[row]
-        else:
-            place = f"{_where_from(source)}, row {row + 1}"
-            value = engine.run(t.filter(t[engine.ROW] == row).select(column))[column].iloc[0]
-        raise DataError(
-            f"{place}, column {column!r}: {show(value)} is not a CSI score; expected a whole "
-            "number from 1 (very bad) to 4 (good), 'n/a' where the factor does not apply, or a "
-            "blank cell where it was not rated."
-        )
-
-    def check_all(self) -> None:
-        """Refuse the source if any row is bad (one query for the first bad row)."""
-        t = self.table
-        self.check(engine.run(t.aggregate(first=t[engine.ROW].min(where=t[BAD])))["first"].iloc[0])
-
-    def rows(self) -> int:
-        """The number of rows of the source."""
-        if isinstance(self.source, pd.DataFrame):
-            return len(self.source)
-        return int(engine.run(self.raw.count()))
-
-    def checked_rows(self, expression) -> pd.DataFrame:
-        """Run a row-wise ``expression`` carrying :data:`BAD` (one row per source row); refuse
-        the source if any row is bad, else return the rows in source order without that
-        column."""
-        frame = engine.rows(expression, self.rows())
-        bad = frame.pop(BAD).to_numpy(dtype=bool)
-        self.check(int(np.argmax(bad)) if bad.any() else None)
-        return frame
-
-
-def _validated(source, keep: tuple[str, ...] = ()) -> _Staged:
-    """The source's parsed factors, staged in the engine (see :class:`_Staged`)."""
-    import ibis
-
-    status = None
-    if engine.is_path(source):
-        from evalkit.data.read import file_status
-
-        if not Path(os.fsdecode(source)).is_file():
-            engine.table(source)  # (the data-in layer's sentence for a missing file)
-        status = file_status(source)  # before the file is opened: see _Staged.check
-    t = engine.table(source)
-    for column in keep:
-        if column not in t.columns:
-            raise DataError(f"{_where_from(source)}: no column {column!r}; expected the "
-                            f"{column!r} column identifying each assessment; columns present: "
-                            f"{', '.join(c for c in t.columns if c != engine.ROW)}.")
-    columns = _columns(t, source)
-    key = None
-    if status is not None:
-        from evalkit.data.read import file_digest, settled
-
-        if settled(status):  # (a file just written is always tested, and not hashed for it)
-            key = (file_digest(source), tuple(columns.items()))
-    checked = key in _CHECKED
-    parsed = _parse(t, columns, keep, checked)
-    bad = (ibis.literal(False) if checked
-           else ibis.or_(*(parsed[f"bad_{code}"] for code in FACTORS)))
-    staged = parsed.select(engine.ROW, *keep, *FACTORS, *[f"na_{code}" for code in FACTORS],
-                           **{BAD: bad}).view()
-    return _Staged(staged, source, t, parsed, columns, keep, key, checked, status)
-
-
-_CHECKED: set = set()
-"""Files whose factor cells were all found valid in this process, by (SHA-256 of the content,
-factor columns), which is all their validity depends on: a file is validated once, and later
-queries on it (``change`` after ``score``) neither test its cells nor keep their text."""
-
-
-def _path_text(source):
-    """A path given as bytes, as text (as the file system decodes it); anything else as is."""
-    return os.fsdecode(source) if isinstance(source, bytes) else source
-
-
-def _is_text_file(source) -> bool:
-    """A path to a CSV (or other text) file: the engine reads it, but names places by record,
-    not by the file's line."""
-    return engine.is_path(source) and str(source).lower().endswith(TEXT_SUFFIXES)
-
-
-def _read_frame(source) -> pd.DataFrame:
-    """A text file as the data-in layer reads it (for messages naming its lines)."""
-    from evalkit.data.read import read_table
-
-    return read_table(source)
-
-
-def _original(frame: pd.DataFrame, name: str):
-    """The frame's own label of column ``name`` (the engine names columns as text)."""
-    return next((c for c in frame.columns if str(c) == name), name)
+def _read(df, keep: tuple = ()) -> engine.CSITable:
+    """The source's factor cells, read (a path given as bytes is read as text)."""
+    return engine.csi_table(os.fsdecode(df) if isinstance(df, bytes) else df, keep)
 
 
 def _add(terms):
@@ -356,9 +140,8 @@ def factor_scores(df) -> FactorScores:
         For the first cell (in row order) that is not 1–4, ``n/a`` or blank; the message
         names the file or frame, the line or row, the column and the value.
     """
-    df = _path_text(df)
-    staged = _validated(df)
-    frame = _aligned(staged.checked_rows(staged.table), df)
+    staged = _read(df)
+    frame = _aligned(staged.row_results(staged.table), df)
     return FactorScores(values=frame[list(FACTORS)].astype("float64"),
                         not_applicable=frame[[f"na_{c}" for c in FACTORS]]
                         .set_axis(list(FACTORS), axis=1).astype(bool))
@@ -373,18 +156,17 @@ def score(df) -> pd.DataFrame:
     else NaN), ``factors_rated``, ``factors_not_applicable`` and ``flagged`` (number of rated
     factors scored 1 or 2, i.e. needing services).
     """
-    df = _path_text(df)
-    staged = _validated(df)
+    staged = _read(df)
     t = staged.table
     values = {code: t[code] for code in FACTORS}
     expression = t.select(
-        engine.ROW, BAD,
+        engine.ROW,
         *[_domain_mean(values, codes).name(domain) for domain, codes in DOMAINS.items()],
         _total(values).name("total"),
         _add(_rated(values[c]) for c in FACTORS).name("factors_rated"),
         _add(t[f"na_{c}"].cast("int64") for c in FACTORS).name("factors_not_applicable"),
         _add(_flagged(values[c]) for c in FACTORS).name("flagged"))
-    out = _aligned(staged.checked_rows(expression), df)
+    out = _aligned(staged.row_results(expression), df)
     for column in ("factors_rated", "factors_not_applicable", "flagged"):
         out[column] = out[column].astype("int64")
     return out
@@ -524,11 +306,6 @@ def _refuse_repeat(df, t, child: str, round: str, before, after) -> None:
     """Refuse a child assessed twice in a compared round, naming the repeat's row."""
     import ibis
 
-    if _is_text_file(df):  # the place as the data-in layer names it: "file, line N"
-        frame = _read_frame(df)
-        present = frame[round].dropna().unique().tolist()
-        _refuse_repeat(frame, engine.table(frame), child, round, _as_present(before, present),
-                       _as_present(after, present))
     compared = t.filter(t[round].isin([before, after]))
     twice = compared.group_by([compared[child], compared[round]]).aggregate(
         n=compared.count(), second=compared[engine.ROW].max()).filter(ibis._.n > 1)
@@ -538,7 +315,7 @@ def _refuse_repeat(df, t, child: str, round: str, before, after) -> None:
         raise DataError(f"{_where_from(df)}, columns {child!r}/{round!r}: a child is assessed "
                         "twice in one round; expected one assessment per child and round.")
     row = int(second[engine.ROW].iloc[0])  # (the row shown is a repeat of an earlier one)
-    place = where(df, row) if isinstance(df, pd.DataFrame) else f"{_where_from(df)}, row {row + 1}"
+    place = engine.place(df, row)
     if pd.isna(second["c"].iloc[0]):  # blank IDs cannot be told apart, nor paired
         raise DataError(
             f"{place}, column {child!r}: a second assessment in round "
@@ -552,7 +329,7 @@ def _refuse_repeat(df, t, child: str, round: str, before, after) -> None:
     )
 
 
-def _compared_rounds(staged: _Staged, round: str, before: Any, after: Any) -> tuple:
+def _compared_rounds(staged: engine.CSITable, round: str, before: Any, after: Any) -> tuple:
     """The two rounds to compare, as the round column holds them: ``before`` and ``after``
     (1 asked for, '1' present, or the other way round), by default the first and last in
     time order. A round that is absent, the same round twice or rounds whose order cannot be
@@ -563,16 +340,11 @@ def _compared_rounds(staged: _Staged, round: str, before: Any, after: Any) -> tu
     rounds = pd.Series(sorted(rounds[rounds.notna()].tolist(), key=str))
 
     def refuse(message: str):
-        staged.check_all()  # a bad cell is named first, as when the rounds are fine
         raise DataError(f"{source}: {message}")
 
     if rounds.empty:
         refuse(f"column {round!r} is empty; expected assessment rounds.")
-    try:
-        ordered = _time_order(rounds, round, source)
-    except DataError:
-        staged.check_all()
-        raise
+    ordered = _time_order(rounds, round, source)
     before = ordered[0] if before is None else _as_present(before, ordered)
     after = ordered[-1] if after is None else _as_present(after, ordered)
     for name, value in (("before", before), ("after", after)):
@@ -601,11 +373,9 @@ def change(df: pd.DataFrame, child: str = "child_id", round: str = "round",
     ('2' before '10'), names by their words (Baseline < Midline < Endline); rounds whose
     order cannot be told are refused with a sentence.
     """
-    df = _path_text(df)
     import ibis
 
-    source = _where_from(df)
-    staged = _validated(df, keep=tuple(dict.fromkeys((child, round))))
+    staged = _read(df, keep=tuple(dict.fromkeys((child, round))))
     before, after = _compared_rounds(staged, round, before, after)
 
     # The checks, grouped by child over every row: each child's assessments in the two rounds
@@ -615,16 +385,13 @@ def change(df: pd.DataFrame, child: str = "child_id", round: str = "round",
     t = staged.table
     is_b = (t[round] == before).fill_null(False)
     is_a = (t[round] == after).fill_null(False)
-    # (a file validated before has no bad cell to look for: only its compared rounds are read)
-    counted = t.filter(is_b | is_a) if staged.checked else t
+    counted = t.filter(is_b | is_a)  # (only the compared rounds are read)
     per_child = counted.group_by(child=counted[child]).aggregate(
         nb=(counted[round] == before).fill_null(False).cast("int64").sum(),
-        na=(counted[round] == after).fill_null(False).cast("int64").sum(),
-        bad=counted[engine.ROW].min(where=counted[BAD]))
+        na=(counted[round] == after).fill_null(False).cast("int64").sum())
     checks = per_child.aggregate(
         children_before=per_child["nb"].sum(), children_after=per_child["na"].sum(),
-        most_before=per_child["nb"].max(), most_after=per_child["na"].max(),
-        first_bad=per_child["bad"].min())
+        most_before=per_child["nb"].max(), most_after=per_child["na"].max())
     first = t.filter(is_b).select(child=t[child], **{f"b_{c}": t[c] for c in FACTORS})
     second = t.filter(is_a).select(child=t[child], **{f"a_{c}": t[c] for c in FACTORS})
     pairs = first.join(second, "child")
@@ -683,7 +450,6 @@ def change(df: pd.DataFrame, child: str = "child_id", round: str = "round",
             f"up{i}": (xa > xb).cast("int64").sum(), f"down{i}": (xa < xb).cast("int64").sum(),
             f"fb{i}": items_table[f"fb{i}"].sum(), f"fa{i}": items_table[f"fa{i}"].sum()}
     m = engine.run(checks.cross_join(items_table.aggregate(**metrics))).iloc[0]
-    staged.check(m["first_bad"])
     if max(_count(m["most_before"]), _count(m["most_after"])) > 1:  # (blank IDs: one group)
         _refuse_repeat(df, t, child, round, before, after)
     counts = {"before": _count(m["children_before"]), "after": _count(m["children_after"])}
@@ -728,12 +494,11 @@ def flagged_by_round(df, round: str = "round") -> pd.DataFrame:
     flagged factors, per round: columns ``round, children, any_flagged_pct, mean_flagged``
     plus one ``<code>_flagged_pct`` column per factor (denominator: children rated on it,
     ``<code>_rated``)."""
-    df = _path_text(df)
-    staged = _validated(df, keep=(round,))
+    staged = _read(df, keep=(round,))
     t = staged.table
     values = {code: t[code] for code in FACTORS}
     count = _add(_flagged(values[c]) for c in FACTORS)
-    metrics = {"__bad": t[engine.ROW].min(where=t[BAD]), "children": t.count(), "any_flagged_pct": (count > 0).cast("float64").mean() * 100,
+    metrics = {"children": t.count(), "any_flagged_pct": (count > 0).cast("float64").mean() * 100,
                "mean_flagged": count.cast("float64").mean()}
     for code in FACTORS:
         rated = values[code].notnull()
@@ -741,7 +506,6 @@ def flagged_by_round(df, round: str = "round") -> pd.DataFrame:
                                           / rated.cast("int64").sum().nullif(0) * 100)
         metrics[f"{code}_rated"] = rated.cast("int64").sum()
     out = engine.run(t.group_by(__round=t[round]).aggregate(**metrics).order_by("__round"))
-    staged.check(out.pop("__bad").min())
     out = out.rename(columns={"__round": round})
     present = out[round].notna().to_numpy()
     try:  # rounds in time order, as change() orders them ('2' before '10'; Midline before Endline)
@@ -764,13 +528,12 @@ def paired_flagged(df, child: str = "child_id", round: str = "round",
     factors rated in it (as :func:`score`'s ``flagged``). A paired test of this column gives
     :class:`CSIChange`'s ``mean_flagged_before`` and ``mean_flagged_after``. ``before`` and
     ``after`` are read as :func:`change` reads them (by default the first and last round)."""
-    df = _path_text(df)
     import ibis
 
-    staged = _validated(df, keep=tuple(dict.fromkeys((child, round))))
+    staged = _read(df, keep=tuple(dict.fromkeys((child, round))))
     before, after = _compared_rounds(staged, round, before, after)
     t = staged.table
-    base = t.select(engine.ROW, BAD, child=t[child], round=t[round], **{c: t[c] for c in FACTORS})
+    base = t.select(engine.ROW, child=t[child], round=t[round], **{c: t[c] for c in FACTORS})
     rounds = {}
     for key, value in (("b", before), ("a", after)):
         part = base.filter(base["round"] == value)
@@ -789,7 +552,7 @@ def paired_flagged(df, child: str = "child_id", round: str = "round",
         keep = ~(is_pair & (in_b | in_a)) | partner.notnull()
         counted.append(ibis.ifelse(keep, _flagged(joined[c]), 0))
     try:
-        out = staged.checked_rows(joined.select(engine.ROW, BAD, flagged=_add(counted)))
+        out = staged.row_results(joined.select(engine.ROW, flagged=_add(counted)))
     except engine.RowCount:
         _refuse_repeat(df, t, child, round, before, after)
     return _aligned(out, df)["flagged"].astype("int64")

@@ -8,7 +8,10 @@ school performance for a baby), which is different from *missing* (not rated).
 
 from __future__ import annotations
 
+import functools
+import math
 import re
+from dataclasses import dataclass
 
 from evalkit.i18n import N_
 
@@ -122,3 +125,121 @@ def factor_code(name: object) -> str | None:
 def score_label(text: object) -> int | None:
     """The score a CSI scale word stands for ('Very bad' -> 1 … 'Good' -> 4), or None."""
     return SCORE_LABELS.get(_simple(text))
+
+
+# ------------------------------------------------------------------ what a cell means
+# The one declaration of the CSI's cell rules. The data-in layer applies it to exports (after
+# any value map of programme.yml), and the engine applies it to every distinct value of a
+# factor column: csi.score(df), csi.score(path) and `evalkit check` read every cell alike.
+
+SCORES = (1, 2, 3, 4)
+"""The scores a rated factor takes."""
+
+KHMER_DIGITS = str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789")
+"""Khmer digits, read as digits."""
+
+_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
+_NOTHING = re.compile(r"[\W_]+")  # only punctuation ('-', '.', '—'): nothing was entered
+
+
+@dataclass(frozen=True)
+class Cell:
+    """What one factor cell says: a ``score`` (1–4), ``not_applicable``, not rated (neither),
+    or not ``valid`` (the cell breaks the rules: the report stops on it or sets it aside)."""
+
+    score: int | None = None
+    not_applicable: bool = False
+    valid: bool = True
+
+
+NOT_RATED = Cell()
+NOT_APPLICABLE_CELL = Cell(not_applicable=True)
+INVALID = Cell(valid=False)
+
+
+def _key(text: str) -> str:
+    """A cell's words in simple form: lower case, each run of non-letters/digits one space."""
+    return " ".join(re.findall(r"[^\W_]+", text.lower()))
+
+
+_NA_KEYS = frozenset(_key(t) for t in NOT_APPLICABLE)
+
+
+def read_cell(value: object, not_applicable=(), missing=()) -> Cell:
+    """What the CSI cell ``value`` says, by the kit's one rule:
+
+    - a whole number 1–4, as a number or as text (``4``, ``4.0``, `` 4 ``, Khmer ``៤``), or
+      one of the scale's words in any case (``Very bad`` … ``Good``, ``very_bad``): a score;
+    - ``n/a``, ``not applicable`` (any case and punctuation), or a code declared in
+      ``not_applicable`` (``99``, ``-``): the factor does not apply;
+    - a blank cell, a cell holding only punctuation (``-``, ``.``) or a code declared in
+      ``missing``: not rated;
+    - anything else (``0``, ``5``, ``3.5``, ``yes``, ``True``, a date): not valid.
+    """
+    return cell_rule(tuple(not_applicable), tuple(missing))(value)
+
+
+@functools.lru_cache(maxsize=64)
+def cell_rule(not_applicable: tuple = (), missing: tuple = ()):
+    """:func:`read_cell` with these declared codes, as a function of the cell alone (the
+    declared codes read once)."""
+    na_numbers, na_words, na_marks = _declared(not_applicable)
+    missing_numbers, missing_words, missing_marks = _declared(missing)
+
+    def number(value: float) -> Cell:
+        if math.isnan(value):
+            return NOT_RATED
+        if value in na_numbers:
+            return NOT_APPLICABLE_CELL
+        if value in missing_numbers:
+            return NOT_RATED
+        return Cell(score=int(value)) if value in SCORES else INVALID
+
+    def rule(value: object) -> Cell:
+        kind = type(value).__name__
+        if value is None or kind in ("NAType", "NaTType"):
+            return NOT_RATED
+        if kind in ("bool", "bool_"):  # Python's and numpy's: a yes/no is not a score
+            return INVALID
+        if isinstance(value, (int, float)) or type(value).__module__ == "numpy":
+            try:
+                return number(float(value))
+            except (TypeError, ValueError):
+                return INVALID
+        text = str(value).strip()
+        if text in na_marks:
+            return NOT_APPLICABLE_CELL
+        if text in missing_marks:
+            return NOT_RATED
+        digits = text.translate(KHMER_DIGITS)
+        if not digits or _NOTHING.fullmatch(digits):
+            return NOT_RATED
+        if _NUMBER.fullmatch(digits):
+            return number(float(digits))
+        key = _key(digits)
+        if key in _NA_KEYS or key in na_words:
+            return NOT_APPLICABLE_CELL
+        if key in missing_words:
+            return NOT_RATED
+        score = SCORE_LABELS.get(key)
+        return Cell(score=score) if score is not None else INVALID
+
+    return rule
+
+
+def _declared(codes) -> tuple[frozenset, frozenset, frozenset]:
+    """Declared codes as numbers, simple words and literal marks (punctuation)."""
+    numbers, words, marks = set(), set(), set()
+    for code in codes:
+        if isinstance(code, (int, float)) and not isinstance(code, bool):
+            numbers.add(float(code))
+            continue
+        text = str(code).strip()
+        digits = text.translate(KHMER_DIGITS)
+        if _NUMBER.fullmatch(digits):
+            numbers.add(float(digits))
+        elif _NOTHING.fullmatch(text) or not text:
+            marks.add(text)
+        else:
+            words.add(_key(digits))
+    return frozenset(numbers), frozenset(words), frozenset(marks)

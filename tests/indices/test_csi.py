@@ -74,7 +74,7 @@ def test_columns_found_by_name_in_any_order():
     assert csi.score(renamed).loc[0, "flagged"] == 1
 
 
-@pytest.mark.parametrize("bad", [0, 5, "good", 2.5, "3x"])
+@pytest.mark.parametrize("bad", [0, 5, "goodish", 2.5, "3x", True])
 def test_invalid_scores_raise_one_clear_error(bad):
     df = wide([{}, {}, {"3B": bad}])
     df.attrs["source"] = "cct/csi.csv"

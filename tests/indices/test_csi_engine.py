@@ -65,7 +65,7 @@ def test_parquet_and_engine_tables_give_the_same_result(tmp_path):
 @pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java (CI installs it)")
 def test_spark_runs_the_same_expressions_with_identical_results(tmp_path):
     pytest.importorskip("pyspark", reason="PySpark is not installed")
-    from evalkit.indices import engine
+    from evalkit.data import engine
 
     con = engine.spark()
     df, child, rnd, before, after = cases()["messy_text"]
@@ -226,42 +226,6 @@ def test_a_parquet_saved_with_its_index_keeps_it_in_the_data_in_reader(tmp_path)
                                                           round=rnd).table)
 
 
-def test_a_file_is_validated_once_and_again_when_it_changes(tmp_path, monkeypatch):
-    """``score`` then ``change`` on one file test its factor cells once (the issue: once per
-    file): the second query reads the numbers without testing them. A rewritten file is
-    tested again, so a bad cell written after a first call is still refused."""
-    df, child, rnd, before, after = cases()["messy_text"]
-    path = _as_exported(df, tmp_path / "export.csv")
-    tested = []
-    parse = csi._parse
-
-    def spy(t, columns, keep, checked=False):
-        tested.append(not checked)
-        return parse(t, columns, keep, checked)
-
-    monkeypatch.setattr(csi, "_parse", spy)
-    # (files are remembered by content: an earlier test may have validated this very export)
-    monkeypatch.setattr(csi, "_CHECKED", set())
-    from evalkit.data import read
-
-    later = read.time.time_ns() + 10 * 10**9  # the file is settled (written over 2 s ago)
-    monkeypatch.setattr(read.time, "time_ns", lambda: later)
-    expected = csi.change(df, child=child, round=rnd)
-    tested.clear()
-    scores = csi.score(path)
-    change = csi.change(path, child=child, round=rnd)
-    assert tested == [True, False]  # tested by score only
-    pd.testing.assert_frame_equal(change.table, expected.table)
-    pd.testing.assert_frame_equal(scores.reset_index(drop=True),
-                                  csi.score(df).reset_index(drop=True))
-    text = path.read_text(encoding="utf-8").splitlines()
-    last = len(text) - 3  # the last record, above the two notes
-    text[last] = ",".join(text[last].split(",")[:-1] + ["7"])
-    path.write_text("\n".join(text) + "\n", encoding="utf-8")
-    with pytest.raises(csi.DataError, match=rf"export\.csv, line {last + 1}, column"):
-        csi.change(path, child=child, round=rnd)
-
-
 def test_rounds_written_as_decimals_match_whole_numbers_asked_for(tmp_path):
     """A round column exported as '1.0'/'2.0' text is compared when 1 and 2 are asked for,
     as the same file with '1'/'2' is; an absent round is still refused."""
@@ -319,29 +283,3 @@ def test_a_filtered_or_sorted_frame_from_the_reader_names_the_bad_cells_line(tmp
                   frame.sample(frac=1, random_state=3)):
         with pytest.raises(csi.DataError, match=r"export\.csv, line 6, column '1A'"):
             csi.score(shown)
-
-
-def test_a_file_written_while_it_is_read_is_refused_not_remembered(tmp_path, monkeypatch):
-    """A file rewritten between being opened and hashed (another program saving it) is
-    refused with a sentence, and is not remembered as valid: the next call tests it."""
-    from evalkit.data import read
-
-    header = "child_id,round," + ",".join(csi.FACTORS)
-    good = f"{header}\nC1,1,{','.join(['3'] * 12)}\nC1,2,{','.join(['4'] * 12)}\n"
-    bad = good.replace("4,4\n", "4,9\n")
-    path = tmp_path / "export.csv"
-    path.write_text(good, encoding="utf-8")
-    later = read.time.time_ns() + 10 * 10**9
-    monkeypatch.setattr(read.time, "time_ns", lambda: later)
-    columns = csi._columns
-
-    def saved_meanwhile(t, source):
-        path.write_text(bad, encoding="utf-8")
-        return columns(t, source)
-
-    monkeypatch.setattr(csi, "_columns", saved_meanwhile)
-    with pytest.raises(csi.DataError, match=r"export\.csv: the file changed while it was being read"):
-        csi.score(path)
-    monkeypatch.setattr(csi, "_columns", columns)
-    with pytest.raises(csi.DataError, match=r"export\.csv, line 3, column '6B'"):
-        csi.score(path)

@@ -12,7 +12,7 @@ from evalkit.indices import case_closure as cc
 from evalkit.indices import child_tracking as ct
 from evalkit.indices import residential_care as rc
 from evalkit.indices.classification import Category, Criterion, classify
-from evalkit.indices.family_assessment import AREAS, area_changes
+from evalkit.indices.family_assessment import AREAS
 from evalkit.indices.shares import Indicator, share_table
 from evalkit.data.read import read_table
 from evalkit.data.columns import numbers
@@ -148,7 +148,10 @@ def test_share_table_by_hand():
 def test_ccpcr_structured_assessment(synthetic_root):
     df = table(synthetic_root, "ccpcr", "family_assessment.csv")
     assert df["case_id"].nunique() == 20
-    changes = area_changes(df, "case_id", "assessment", "intake", "close")
+    from evalkit.designs import prepost
+
+    changes = pd.concat([prepost(df, area, "case_id", "assessment", "intake", "close",
+                                 kind="ordinal").to_frame() for area in AREAS])
     assert len(changes) == 8 and (changes["n_pairs"] == 20).all()
     assert list(changes["outcome"]) == list(AREAS)
 
