@@ -15,6 +15,7 @@ text from outside the kit that a published report may show.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -328,6 +329,7 @@ class ProgrammeConfig:
     language: str = "en"  # the language this configuration's text was read in
     number_script: str = "latin"  # or "khmer": digits of non-English editions
     declared: frozenset[str] = field(default=frozenset(), repr=False)  # every word of the file
+    digest: str = ""  # SHA-256 of programme.yml as read (what a stamp depends on)
 
     def entries(self, key: str) -> tuple[Any, ...]:
         """The typed configurations of section ``key`` (empty when not configured)."""
@@ -475,6 +477,7 @@ def load(folder: str | Path, sections: Sequence[SectionSpec], language: str | No
         raise ConfigError(f"{folder}: holds no {CONFIG_NAME}; expected a programme configuration "
                           "(run 'evalkit new' or see README, 'Adding a programme').")
     text, raw = read_yaml(path)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of keys (name, ngo, province, …).")
     by_key = {s.KEY: s for s in sections}
@@ -568,6 +571,7 @@ def load(folder: str | Path, sections: Sequence[SectionSpec], language: str | No
         language=language,
         number_script=number_script,
         declared=declared,
+        digest=digest,
     )
 
 

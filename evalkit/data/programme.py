@@ -30,7 +30,7 @@ from evalkit import config as config_mod
 from evalkit import files as safe
 from evalkit.data import formats, mapping, personal
 from evalkit.data.mapping import SRC, cell_key
-from evalkit.data.read import ROW, RawTable, ReadOptions, file_digest, read
+from evalkit.data.read import ROW, RawTable, ReadOptions, digest, file_status, read, settled
 from evalkit.data.rules import CSIRule, SurveyRule, TableRule
 from evalkit.data.validate import Field, Problem, check, error_for
 from evalkit.errors import ConfigError, DataError
@@ -126,8 +126,9 @@ class _Loader:
     """One load of one programme folder: each file read once, problems and accounts kept."""
 
     def __init__(self, folder: Path, cfg: config_mod.ProgrammeConfig, private: Path,
-                 hasher: personal.Pseudonymiser):
+                 hasher: personal.Pseudonymiser, contents: "Contents | None" = None):
         self.folder = folder
+        self.contents = contents if contents is not None else Contents(folder)
         self.cfg = cfg
         self.private = private
         self.reads: dict[tuple, RawTable] = {}
@@ -149,8 +150,10 @@ class _Loader:
         if key not in self.reads:
             path = config_mod.inside(self.folder, spec.path, self.folder / config_mod.CONFIG_NAME,
                                      "file")
+            data = self.contents.read(spec.path) if path.is_file() else None
             raw = read(path, self.label(spec.path),
-                       ReadOptions(spec.sheet, spec.header_row, spec.encoding, spec.sep), expect)
+                       ReadOptions(spec.sheet, spec.header_row, spec.encoding, spec.sep), expect,
+                       data=data)
             self.reads[key] = raw
         return self.reads[key]
 
@@ -522,13 +525,15 @@ def load(folder: str | Path, sections: Sequence[config_mod.SectionSpec], *,
         use_cache = False
     private = folder / PRIVATE
     rules = cfg.rules(sections)
-    stamp = _stamp(folder, cfg, rules)
+    contents = Contents(folder)
+    stamp = _stamp(folder, cfg, contents)
     hasher_key = personal.Pseudonymiser.key_for_folder(folder, PRIVATE)
     if use_cache:
         cached = _read_cache(folder, cfg, stamp, hasher_key)
         if cached is not None:
+            contents.save()
             return cached
-    loader = _Loader(folder, cfg, private, personal.Pseudonymiser(hasher_key))
+    loader = _Loader(folder, cfg, private, personal.Pseudonymiser(hasher_key), contents)
     csi_frame = trial = rounds = None
     for rule in rules:
         if isinstance(rule, CSIRule):
@@ -548,6 +553,7 @@ def load(folder: str | Path, sections: Sequence[config_mod.SectionSpec], *,
                          undeclared=loader.undeclared, look_alike_ids=loader.look_alike)
     if not override:
         _write_private(folder, data, stamp)
+    contents.save()
     return data
 
 
@@ -576,18 +582,84 @@ def kit_digest(paths: Sequence[Path], salt: str = CACHE_VERSION) -> str:
     return _KIT_DIGESTS[key]
 
 
-def stamp(folder: Path, cfg: config_mod.ProgrammeConfig) -> str:
+def stamp(folder: Path, cfg: config_mod.ProgrammeConfig, *, read: bool = True) -> str | None:
     """What a programme's validated tables depend on: the data-in code, programme.yml and the
-    content of every data file it names."""
-    return _stamp(folder, cfg, ())
+    content of every data file it names. A file whose status (inode, size, times) is the one
+    recorded when it was last read is not read again; with ``read=False`` a file not known
+    that way gives None (the caller treats the programme as changed, without reading it)."""
+    return _stamp(Path(folder), cfg, Contents(Path(folder)), read)
 
 
-def _stamp(folder: Path, cfg: config_mod.ProgrammeConfig, rules) -> str:
-    digest = hashlib.sha256(kit_digest(tuple(kit_files())).encode())
-    digest.update((folder / config_mod.CONFIG_NAME).read_bytes())
+def _stamp(folder: Path, cfg: config_mod.ProgrammeConfig, contents: "Contents",
+           read: bool = True) -> str | None:
+    hashed = hashlib.sha256(kit_digest(tuple(kit_files())).encode())
+    hashed.update(cfg.digest.encode())
     for name in sorted(cfg.files):  # each file by its content: a copy or a touch keeps the cache
-        digest.update(f"{name}\0{file_digest(folder / name)}\0".encode())
-    return digest.hexdigest()
+        known = contents.digest(name, read)
+        if known is None:
+            return None
+        hashed.update(f"{name}\0{known}\0".encode())
+    return hashed.hexdigest()
+
+
+class Contents:
+    """A programme's data files, each read at most once per load, and the record of their
+    content digests by file status (``.evalkit/digests.json``): a file whose status is the one
+    recorded when it was read is known without reading it, in this process or the next (the
+    report's kernel after the command that decided to render it). A status moves with every
+    write and cannot be set back (it includes the inode change time), and only a file last
+    written over two seconds before it was read is recorded."""
+
+    RECORD = f"{PRIVATE}/digests.json"
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self._bytes: dict[str, bytes] = {}
+        self._changed = False
+        try:
+            self._record = json.loads(safe.read(folder, self.RECORD))
+        except (OSError, ValueError, safe.UnsafePath):
+            self._record = {}
+
+    def _path(self, name: str) -> Path:
+        return config_mod.inside(self.folder, name, self.folder / config_mod.CONFIG_NAME, "file")
+
+    def digest(self, name: str, read: bool = True) -> str | None:
+        """SHA-256 of the file's content (None when ``read`` is False and it is not known)."""
+        path = self._path(name)
+        try:
+            status = list(file_status(path))
+        except OSError:
+            return "missing"  # (reading it names the problem in a sentence)
+        known = self._record.get(name)
+        if known and known.get("status") == status:
+            return known["sha256"]
+        if not read:
+            return None
+        data = self.read(name)
+        return digest(data)
+
+    def read(self, name: str) -> bytes:
+        """The file's bytes (read once per load), its digest recorded by its status."""
+        if name not in self._bytes:
+            path = self._path(name)
+            before = file_status(path)
+            data = path.read_bytes()
+            self._bytes[name] = data
+            if settled(before) and file_status(path) == before:
+                self._record[name] = {"status": list(before), "sha256": digest(data)}
+                self._changed = True
+        return self._bytes[name]
+
+    def save(self) -> None:
+        """Keep the record (best effort: a read-only folder is read again next time)."""
+        self._bytes.clear()
+        if self._changed:
+            try:
+                safe.write(self.folder, self.RECORD, json.dumps(self._record), private=True)
+            except (OSError, safe.UnsafePath):
+                pass
+            self._changed = False
 
 
 def _parquet(frame: pd.DataFrame) -> bytes:

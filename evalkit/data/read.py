@@ -138,9 +138,10 @@ _DIGESTS: dict = {}
 
 
 def read(path: str | Path, label: str | None = None, options: ReadOptions | None = None,
-         expect: Iterable[str] = ()) -> RawTable:
+         expect: Iterable[str] = (), data: bytes | None = None) -> RawTable:
     """Read ``path`` as exported; ``expect``: column names the caller will look for (they help
-    to find the sheet and the header row when these are not given)."""
+    to find the sheet and the header row when these are not given); ``data``: the file's
+    bytes when the caller has read them already (the file is then not opened again)."""
     path = Path(path)
     shown = label or path.name
     options = options or ReadOptions()
@@ -154,8 +155,8 @@ def read(path: str | Path, label: str | None = None, options: ReadOptions | None
     try:
         if suffix in (".dta", ".sav", ".zsav"):
             bounds.labelled(path, shown)
-            return _read_labelled(path, shown, suffix)
-        data = path.read_bytes()
+            return _read_labelled(path, shown, suffix, data)
+        data = path.read_bytes() if data is None else data
         if suffix in (".zip", ".xlsx", ".xlsm", ".ods"):
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 (bounds.archive if suffix == ".zip" else bounds.workbook)(archive, shown)
@@ -640,13 +641,13 @@ def _read_parquet(data: bytes, source: str) -> RawTable:
 # ------------------------------------------------------------------------------ Stata, SPSS
 
 
-def _read_labelled(path: Path, source: str, suffix: str) -> RawTable:
+def _read_labelled(path: Path, source: str, suffix: str, data: bytes | None = None) -> RawTable:
     try:
         import pyreadstat
     except ImportError:  # pragma: no cover - a declared dependency
         raise DataError(f"{source}: reading {suffix} files needs pyreadstat, which evalkit "
                         "installs; reinstall evalkit ('make setup').") from None
-    data = path.read_bytes()  # read once: hashed here, parsed from memory
+    data = path.read_bytes() if data is None else data  # read once: hashed, parsed from memory
     try:
         if suffix == ".dta":
             frame, meta = pyreadstat.read_dta(io.BytesIO(data))

@@ -173,8 +173,11 @@ def render_collection(folders: list[Path], out_dir: Path, *, jobs: int = 1, time
                             ) if stale else []
         for folder, result in zip(stale, fresh):
             done[folder] = result
-            if result.ok and stamps[folder] is not None:
-                incremental.remember(folder, out_dir, stamps[folder])
+            # a programme changed since its last render has its stamp taken now, from the
+            # digests its render recorded as it read the files (nothing is read again)
+            current = stamps[folder] or incremental.stamp_and_languages(folder)[0]
+            if result.ok and current is not None:
+                incremental.remember(folder, out_dir, current)
         results = [done[f] for f in folders]
         records = [_record(r) for r in results if r.ok]
         with_csi = [rec for rec in records if rec.get("csi")]

@@ -32,18 +32,22 @@ def report_kit_files() -> tuple[Path, ...]:
 
 
 def stamp_and_languages(folder: Path) -> tuple[str | None, tuple[str, ...]]:
-    """The programme's stamp and its editions' languages (None when its configuration is
-    refused: it is rendered, and so reported, as usual)."""
+    """The programme's stamp and its editions' languages. The stamp is None when the
+    configuration is refused (the programme is rendered, and so reported, as usual) or when
+    a data file is not known by its status since it was last read: it has changed, so the
+    programme is rendered, and the file is read once, by the render, not here as well."""
     from evalkit.config import load
     from evalkit.report.sections import REGISTRY
 
     try:
         cfg = load(folder, REGISTRY)
-        current = hashlib.sha256((data_stamp(Path(folder), cfg)
-                                  + kit_digest(report_kit_files(), "report")).encode()).hexdigest()
+        data = data_stamp(Path(folder), cfg, read=False)
     except (EvalkitError, OSError):
         return None, ()
-    return current, cfg.languages
+    if data is None:
+        return None, cfg.languages
+    current = hashlib.sha256((data + kit_digest(report_kit_files(), "report")).encode())
+    return current.hexdigest(), cfg.languages
 
 
 def _record(folder: Path) -> dict:

@@ -3,14 +3,14 @@ files' content, read instead of the files, holding hashed IDs only."""
 
 from __future__ import annotations
 
-from evalkit import load_programme
-
 import os
 import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from evalkit import load_config, load_programme
 from evalkit.data import programme, read
 
 
@@ -97,3 +97,33 @@ def test_a_file_is_hashed_again_only_when_it_changes(tmp_path, monkeypatch):
     path.write_bytes(b"child_id,round\nC3,1\n")
     assert read.file_digest(path) == hashlib.sha256(path.read_bytes()).hexdigest()
     assert len(hashed) == 4
+
+
+def test_a_render_reads_each_data_file_once_and_an_unchanged_one_not_at_all(cfi, monkeypatch):
+    """One read per render: the first load reads each data file once (hashed and parsed from
+    the same bytes); the stamp a later run decides with, and the load it then makes, read no
+    data file while the files are the ones recorded; a rewritten file is read once again."""
+    monkeypatch.setattr(programme, "settled", lambda status: True)  # (files copied just now)
+    reads: list[str] = []
+    original = Path.read_bytes
+
+    def counted(path):
+        if path.parent == cfi:
+            reads.append(path.name)
+        return original(path)
+
+    monkeypatch.setattr(Path, "read_bytes", counted)
+    config = load_config(cfi)
+    assert programme.stamp(cfi, config, read=False) is None  # never read: not known
+    load_programme(cfi)
+    assert sorted(reads) == sorted(config.files)  # each once
+    reads.clear()
+    assert programme.stamp(cfi, config, read=False) is not None
+    load_programme(cfi)
+    assert reads == []
+    data = cfi / "csi_assessments.csv"
+    data.write_bytes(data.read_bytes() + b"\n")  # rewritten: same records, new status
+    reads.clear()
+    assert programme.stamp(cfi, config, read=False) is None
+    load_programme(cfi)
+    assert reads == ["csi_assessments.csv"]
