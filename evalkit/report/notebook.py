@@ -28,14 +28,12 @@ from evalkit.report.content import (ILLUSTRATION, MATCHED, PUBLISHED, Box, Bulle
                                     Lang, Part, Strong, counts_of, join)
 from evalkit.report.disclosure import (AUDIT, PRIMARY, PUBLISHED as PUBLISHED_RULE, SECONDARY,
                                        WITHHELD, Disclosure)
+from evalkit.report.mime import EDITIONS_MIME, HEADLINE_MIME, TABLES_MIME
 from evalkit.report.sections import BY_KEY, REGISTRY
 from evalkit.report.sections.common import Build, Finding, Section
 
 PACKAGES = ("evalkit", "pandas", "numpy", "scipy", "statsmodels", "linearmodels", "seaborn",
             "matplotlib", "papermill", "nbconvert")
-EDITIONS_MIME = "application/vnd.evalkit.editions+json"
-TABLES_MIME = "application/vnd.evalkit.tables+json"
-HEADLINE_MIME = "application/vnd.evalkit.headline+json"
 PARTS = ("head", "brief", "findings", "body", "annex", "methods", "glossary", "rendered")
 BRIEF_RESULTS = 3
 

@@ -16,6 +16,7 @@ import functools
 import json
 import os
 import shutil
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -23,6 +24,12 @@ from pathlib import Path
 
 from evalkit import files
 from evalkit.errors import EvalkitError, ReportError
+
+# jsonschema (which nbformat loads to validate notebooks) imports the optional rfc3987_syntax
+# when it is installed, and that builds a grammar at import: about 1.5 s in the command and
+# again in every worker, to check 'iri' formats the notebook schema never uses. Marked as
+# absent here, it is skipped (jsonschema treats it as optional); nothing else loses it.
+sys.modules.setdefault("rfc3987_syntax", None)
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 TEMPLATES = PACKAGE_DIR / "templates"
@@ -134,7 +141,7 @@ def headline_path(report: Path) -> Path:
 def edition(executed, language: str):
     """The executed notebook as the ``language`` edition: every part's HTML in that language,
     nothing else from the kernel but HTML."""
-    from evalkit.report.notebook import EDITIONS_MIME
+    from evalkit.report.mime import EDITIONS_MIME
 
     nb = copy.deepcopy(executed)
     for cell in nb.cells:
@@ -157,7 +164,7 @@ def edition(executed, language: str):
 
 
 def headline_records(executed) -> dict[str, dict]:
-    from evalkit.report.notebook import HEADLINE_MIME
+    from evalkit.report.mime import HEADLINE_MIME
 
     for cell in executed.cells:
         for output in cell.get("outputs", []):
@@ -170,7 +177,7 @@ def headline_records(executed) -> dict[str, dict]:
 def _tables_workbook(executed, language: str, name: str, canaries) -> bytes:
     """The report's tables as a workbook, checked like a page (no personal value)."""
     from evalkit.report import gate
-    from evalkit.report.notebook import TABLES_MIME
+    from evalkit.report.mime import TABLES_MIME
     from evalkit.report.publish import records_to_xlsx
 
     records = []
