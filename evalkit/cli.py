@@ -254,7 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "What could not be decided is marked FILL-IN, one line each.")
     p.add_argument("folder", help="the programme folder to create (or the one holding the file)")
     p.add_argument("--from", dest="sources", nargs="+", required=True, metavar="FILE",
-                   help="the data export(s) to copy in")
+                   help="the data export(s) to copy in: files, or a folder of them (an ODK "
+                        "Central or KoBoToolbox export unzipped: its main and repeat CSVs)")
     p.set_defaults(func=cmd_new)
 
     p = sub.add_parser("check", help="load and validate programme data without rendering",

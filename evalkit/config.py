@@ -49,6 +49,7 @@ class FileSpec:
     header_row: int | None = None
     encoding: str | None = None
     sep: str | None = None
+    parent: str | None = None  # a repeat table's parent file (an unzipped ODK/KoBo export)
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class Source:
     date_format: str | None = None
     values: dict[str, dict] = field(default_factory=dict)
     not_applicable: tuple = ()
+    missing: tuple = ()  # codes meaning 'not rated' (values.missing: [98, "don't know"])
     ignore_leading_zeros: bool = False
 
     @property
@@ -76,8 +78,8 @@ SOURCE_KEYS = READ_KEYS | {"file", "files", "layout", "wide", "date_format", "va
                            "ignore_leading_zeros"}
 """Keys of a section whose table is read through a :class:`Source` (see docs/config.md)."""
 WIDE_KEYS = {"pattern", "rounds"}
-FILE_MAPPING_KEYS = {"path"} | READ_KEYS
-VALUE_MAP_KEYS = {"scores", "not_applicable", "round"}
+FILE_MAPPING_KEYS = {"path", "parent"} | READ_KEYS
+VALUE_MAP_KEYS = {"scores", "not_applicable", "missing", "round"}
 """Special keys under ``values`` (besides a column's or role's name)."""
 TOP_KEYS = {"name", "ngo", "province", "source", "privacy", "seed", "on_invalid", "language",
             "number_script", "question"}
@@ -177,12 +179,16 @@ class Context:
         encoding, sep}; recorded in :attr:`files` by its path."""
         spec = file_spec(value, self.folder, self.path, key, extra)
         self.files[spec.path] = spec
+        if spec.parent is not None:  # read (and stamped) as a file of the programme too
+            self.files.setdefault(spec.parent, FileSpec(spec.parent))
         return spec
 
     def source(self, section: dict, where: str) -> Source:
         found = source(section, self.folder, self.path, where)
         for spec in found.files:
             self.files.setdefault(spec.path, spec)
+            if spec.parent is not None:
+                self.files.setdefault(spec.parent, FileSpec(spec.parent))
         return found
 
 
@@ -220,9 +226,16 @@ def inside(folder: Path, name: Any, path: Path, key: str) -> Path:
 def file_spec(value: Any, folder: Path, path: Path, key: str, extra: dict | None = None) -> FileSpec:
     """A file named by a string, or by a mapping {path, sheet, header_row, encoding, sep}."""
     options = dict(extra or {})
+    parent = None
     if isinstance(value, dict):
         known(value, FILE_MAPPING_KEYS, path, f"{key}.")
         options.update({k: v for k, v in value.items() if k in READ_KEYS})
+        parent = value.get("parent")
+        if parent is not None:
+            if not isinstance(parent, str):
+                raise ConfigError(f"{path}: key '{key}.parent' is {parent!r}; expected the file "
+                                  "name of the export's main (parent) table.")
+            inside(folder, parent, path, f"{key}.parent")
         if not isinstance(value.get("path"), str):
             raise ConfigError(f"{path}: key '{key}.path' is {value.get('path')!r}; expected the "
                               "data file's name.")
@@ -239,7 +252,7 @@ def file_spec(value: Any, folder: Path, path: Path, key: str, extra: dict | None
     sheet = options.get("sheet")
     if sheet is not None and not isinstance(sheet, (str, int)):
         raise ConfigError(f"{path}: key '{key}.sheet' is {sheet!r}; expected a sheet name or number.")
-    return FileSpec(value, sheet, header_row, options.get("encoding"), options.get("sep"))
+    return FileSpec(value, sheet, header_row, options.get("encoding"), options.get("sep"), parent)
 
 
 def date_format(value: Any, path: Path, key: str) -> str | None:
@@ -292,14 +305,13 @@ def source(section: dict, folder: Path, path: Path, where: str) -> Source:
     if not isinstance(values, dict) or any(not isinstance(v, (dict, list)) for v in values.values()):
         raise ConfigError(f"{path}: key '{where}values' must map a column (or role) to a mapping "
                           "of its values, e.g. {treatment: {Yes: 1, No: 0}}.")
-    not_applicable = values.get("not_applicable", [])
-    if not isinstance(not_applicable, list):
-        not_applicable = [not_applicable]
+    not_applicable, missing = ([] if values.get(k) is None else values[k] if isinstance(values[k], list)
+                               else [values[k]] for k in ("not_applicable", "missing"))
     return Source(files=files, rounds=rounds, layout=layout, wide_pattern=wide.get("pattern"),
                   wide_rounds=dict(wide.get("rounds", {}) or {}),
                   date_format=date_format(section.get("date_format"), path, f"{where}date_format"),
                   values={k: v for k, v in values.items() if isinstance(v, dict)},
-                  not_applicable=tuple(not_applicable),
+                  not_applicable=tuple(not_applicable), missing=tuple(missing),
                   ignore_leading_zeros=bool(section.get("ignore_leading_zeros", False)))
 
 

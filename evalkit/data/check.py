@@ -30,6 +30,7 @@ class CheckResult:
     data: ProgrammeData | None = None
     facts: list[tuple[str, str]] = field(default_factory=list)
     columns: pd.DataFrame | None = None  # per CSI column: rated, n/a, blank, outside 1–4
+    policy: str = "stop"  # the programme's on_invalid: what the report will do with problems
 
     @property
     def problems(self) -> tuple[Problem, ...]:
@@ -74,7 +75,8 @@ def _csi_facts(data: ProgrammeData) -> tuple[list[tuple[str, str]], pd.DataFrame
             outside[p.column] = outside.get(p.column, 0) + 1
     for code in FACTORS:
         values = frame[code]
-        rows.append({"column": code, "rated 1–4": int(values.isin(["1", "2", "3", "4"]).sum()),
+        rows.append({"factor": code, "read from column": str(data.factor_columns.get(code, code)),
+                     "rated 1–4": int(values.isin(["1", "2", "3", "4"]).sum()),
                      "not applicable": int((values == "n/a").sum()),
                      "blank": int(values.isna().sum()),
                      "not a score (rows set aside)": sum(n for c, n in outside.items()
@@ -88,7 +90,11 @@ def check(folder: str | Path, sections) -> CheckResult:
     folder = Path(folder)
     result = CheckResult(folder)
     try:
-        data = load(folder, sections, use_cache=False, on_invalid="set_aside")
+        from evalkit.config import load as load_config
+
+        config = load_config(folder, sections)
+        result.policy = config.on_invalid
+        data = load(folder, sections, use_cache=False, on_invalid="set_aside", config=config)
     except EvalkitError as exc:
         result.error = str(exc)
         return result
@@ -110,15 +116,7 @@ def terminal_lines(result: CheckResult, limit: int = 20) -> list[str]:
     name = result.folder.name
     if result.error:  # an error sentence names its folder or file already
         return [result.error if str(result.folder) in result.error else f"{name}: {result.error}"]
-    if result.ok:
-        status = "no problems found"
-    elif result.data.config.on_invalid == "set_aside":
-        status = f"{len(result.problems)} problem(s); the rows holding them are set aside"
-    else:
-        status = (f"{len(result.problems)} problem(s); 'evalkit report' stops on them "
-                  "(on_invalid: stop). Correct the cells below, or write 'on_invalid: set_aside' "
-                  "in programme.yml to leave those rows out and count them in the report")
-    lines = [f"{name}: {status}"]
+    lines = [f"{name}: {verdict(result)}"]
     lines += [f"  {a.line()}" for a in result.data.accounts]
     lines += [f"  {label}: {value}" for label, value in result.facts]
     if result.columns is not None:
@@ -134,6 +132,33 @@ def terminal_lines(result: CheckResult, limit: int = 20) -> list[str]:
         lines.append(f"  first {min(limit, len(result.problems))} problem(s), with the values found:")
         lines += [f"    {p.with_value()}" for p in result.problems[:limit]]
     return lines
+
+
+def verdict(result: CheckResult) -> str:
+    """What ``evalkit report`` will do with this programme, and what to change if it stops."""
+    if result.ok:
+        return "no problems found; the report will render"
+    count = len(result.problems)
+    if result.policy == "set_aside":
+        return (f"{count} problem(s); the report will render without the rows holding them "
+                "(on_invalid: set_aside), counting them as set aside")
+    coded = sorted({_code(p.value) for p in result.problems if p.rule == "factor"} - {None})
+    hint = ""
+    if coded:
+        shown = ", ".join(coded)
+        hint = (f"if {shown} mean{'s' if len(coded) == 1 else ''} 'not applicable', write "
+                f"'values: {{not_applicable: [{shown}]}}' under csi: in programme.yml (or "
+                "missing: for 'not rated'); ")
+    return (f"{count} problem(s); the report would stop on them (on_invalid: stop): {hint}"
+            "correct the cells listed below, or write 'on_invalid: set_aside' in programme.yml to "
+            "leave those rows out and count them in the report")
+
+
+def _code(value) -> str | None:
+    from evalkit.data.formats import coded_missing
+
+    number = coded_missing(value) if value is not None else None
+    return None if number is None else (str(int(number)) if number.is_integer() else str(number))
 
 
 _STYLE = ("body{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from evalkit.data.read import ROW, RawTable
 from evalkit.errors import DataError
-from evalkit.instruments.csi import FACTORS, factor_code
+from evalkit.instruments.csi import FACTORS, SURE, UNSURE, cell_rule, factor_code, factor_matches
 
 KOBO_META = frozenset((
     "start", "end", "today", "deviceid", "simserial", "subscriberid", "phonenumber", "username",
@@ -49,6 +49,15 @@ class Layout:
     factors: dict[str, str] = field(default_factory=dict)
     wide_rounds: dict[str, dict[str, str]] = field(default_factory=dict)
     wide_pattern: str | None = None
+    scores: dict[str, float] = field(default_factory=dict)  # code -> how well its header matched
+    unsure: dict[str, list[str]] = field(default_factory=dict)  # code -> candidate columns
+    csi_like: list[str] = field(default_factory=list)  # columns holding CSI cells, any header
+
+    @property
+    def looks_like_csi(self) -> bool:
+        """Six or more columns look like CSI factors (by name or by their cells)."""
+        return (len(self.factors) >= 6 or len(self.wide_rounds) >= 2
+                or len(set(self.factors.values()) | set(self.csi_like)) >= 6)
 
 
 def meta_columns(columns: list[str]) -> list[str]:
@@ -108,6 +117,63 @@ def _prefix_splits(column: str):
             yield text[i + 1:], text[:i]
 
 
+def holds_csi_cells(values) -> bool:
+    """Whether a column's cells read as CSI cells: some scores, and nine in ten of its
+    non-blank cells valid by the instrument's cell rule (a yes/no or a distance is not)."""
+    rule = cell_rule()
+    counts = values.dropna().value_counts()
+    if counts.empty:
+        return False
+    verdict = {v: rule(v) for v in counts.index}
+    coded = {v for v in counts.index if coded_missing(v)}  # (99: decided in programme.yml)
+    valid = sum(n for v, n in counts.items() if verdict[v].valid or v in coded)
+    scores = {verdict[v].score for v in counts.index if verdict[v].score is not None}
+    return len(scores) >= 2 and valid >= 0.9 * counts.sum()
+
+
+def coded_missing(value) -> float | None:
+    """``value`` as one of the numbers exports use for n/a or missing (99, -9, …), or None."""
+    from evalkit.instruments.csi import CODED_MISSING, KHMER_DIGITS
+
+    try:
+        number = float(str(value).strip().translate(KHMER_DIGITS))
+    except ValueError:
+        return None
+    return number if number in CODED_MISSING else None
+
+
+def match_factors(frame, columns: list[str], exact: dict[str, str]
+                  ) -> tuple[dict[str, str], dict[str, float], dict[str, list[str]]]:
+    """Factors the form names in its own words: code -> column taken (a header matching
+    SURE or better, clearly ahead of any other factor, whose cells read as CSI cells), with
+    its match score, and code -> candidate columns where no match is sure. ``exact``: the
+    factors already found by code or manual name (kept)."""
+    taken, scores, unsure = {}, {}, {}
+    used = set(exact.values())
+    offers = []
+    for column in columns:
+        if column in used:
+            continue
+        matches = [m for m in factor_matches(column) if m[1] >= UNSURE]
+        if not matches or not holds_csi_cells(frame[column]):
+            continue
+        margin = matches[0][1] - (matches[1][1] if len(matches) > 1 else 0.0)
+        for rank, (code, score) in enumerate(matches[:3]):
+            offers.append((score if rank == 0 else score - 1, rank == 0 and margin >= 8, code, column))
+    for score, clear, code, column in sorted(offers, key=lambda o: (-o[0], o[2], str(o[3]))):
+        if code in exact or code in taken or column in used:
+            continue
+        if score >= SURE and clear:
+            taken[code], scores[code] = column, score
+            used.add(column)
+    for score, _clear, code, column in sorted(offers, key=lambda o: -o[0]):
+        if code not in exact and code not in taken and column not in used:
+            unsure.setdefault(code, [])
+            if column not in unsure[code]:
+                unsure[code].append(column)
+    return taken, scores, unsure
+
+
 def recognise(table: RawTable) -> Layout:
     """Say what ``table`` is (see :class:`Layout`)."""
     columns = table.columns
@@ -131,9 +197,17 @@ def recognise(table: RawTable) -> Layout:
         factors = factor_columns(data_columns, table.source)
     except DataError:
         factors = {}
-    if kind == "table" and len(factors) >= 6:
-        kind = "csi"
-    return Layout(kind, meta, factors)
+    from evalkit.data import personal
+
+    candidates = [c for c in data_columns if not personal.is_personal(c)]
+    fuzzy, scores, unsure = match_factors(table.frame, candidates, factors)
+    scores = {**{code: 100.0 for code in factors}, **scores}
+    factors = {code: {**factors, **fuzzy}[code] for code in FACTORS if code in {**factors, **fuzzy}}
+    csi_like = [c for c in candidates if c not in factors.values() and holds_csi_cells(table.frame[c])]
+    layout = Layout(kind, meta, factors, scores=scores, unsure=unsure, csi_like=csi_like)
+    if kind == "table" and layout.looks_like_csi:
+        layout.kind = "csi"
+    return layout
 
 
 def drop_meta(table: RawTable, keep: set[str]) -> RawTable:

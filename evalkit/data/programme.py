@@ -30,7 +30,8 @@ from evalkit import config as config_mod
 from evalkit import files as safe
 from evalkit.data import formats, mapping, personal
 from evalkit.data.mapping import SRC, cell_key
-from evalkit.data.read import ROW, RawTable, ReadOptions, digest, file_status, read, settled
+from evalkit.data.read import (ROW, RawTable, ReadOptions, digest, file_status, join_parent, read,
+                               settled)
 from evalkit.data.rules import CSIRule, SurveyRule, TableRule
 from evalkit.data.validate import Field, Problem, check, error_for
 from evalkit.errors import ConfigError, DataError
@@ -110,6 +111,7 @@ class ProgrammeData:
     canaries: personal.Canaries | None = field(default=None, repr=False)  # keyed hashes only
     undeclared: dict = field(default_factory=dict, repr=False)  # column -> Counter, memory only
     look_alike_ids: int = 0  # IDs written in more than one way (counted once)
+    factor_columns: dict = field(default_factory=dict)  # CSI code -> the export's column
 
     def table(self, name: str) -> pd.DataFrame:
         return self.tables[name]
@@ -138,6 +140,7 @@ class _Loader:
         self.undeclared: dict[str, Counter] = {}  # column -> values shown as 'other' (memory only)
         self.hasher = hasher
         self.look_alike = 0
+        self.factor_columns: dict[str, str] = {}  # CSI code -> the export's column read for it
         self.numbers = {path: i for i, path in enumerate(cfg.files, start=1)}  # "file 2"
 
     # --- reading
@@ -154,6 +157,9 @@ class _Loader:
             raw = read(path, self.label(spec.path),
                        ReadOptions(spec.sheet, spec.header_row, spec.encoding, spec.sep), expect,
                        data=data)
+            if spec.parent is not None:
+                parent = self.read(config_mod.FileSpec(spec.parent), set())
+                raw = join_parent(raw, parent)
             self.reads[key] = raw
         return self.reads[key]
 
@@ -247,6 +253,7 @@ class _Loader:
         taken = {v for v in roles.values() if v}  # a column named for a role is not a factor
         columns = [c for c in frame.columns if c not in (ROW, SRC) and c not in taken]
         factor_cols = formats.factor_columns(columns, shown_source, rule.factors)
+        self.factor_columns = dict(factor_cols)
         missing = [code for code in FACTORS if code not in factor_cols]
         if missing:
             raise DataError(f"{shown_source}: no column for CSI factor(s) {', '.join(missing)}; "
@@ -287,7 +294,8 @@ class _Loader:
         fields += [Field(code, factor_cols[code], "factor") for code in FACTORS]
         work["child"] = self.ids(work["child"], src.ignore_leading_zeros)
         unique = ["child", "date"] if rule.rounds_from == "date" else ["child", "round"]
-        checked = check(work, fields, tables, unique=unique, not_applicable=src.not_applicable)
+        checked = check(work, fields, tables, unique=unique, not_applicable=src.not_applicable,
+                        missing=src.missing)
         out = self.settle("csi", tables, work, checked)
         if out.empty:
             raise DataError(f"{shown_source}: no assessment left to report on (the table holds "
@@ -389,9 +397,10 @@ class _Loader:
                         f"{', '.join(str(n) for n in values)} (in time order).")
 
     def labelled(self, tables: list[RawTable], columns) -> dict[str, dict]:
-        """Code -> score for factor columns whose Stata/SPSS value labels are the CSI's words;
-        user-missing codes labelled 'not applicable' become n/a, others blank."""
-        from evalkit.instruments.csi import NOT_APPLICABLE, score_label
+        """Code -> score for factor columns whose Stata/SPSS value labels are the CSI's words,
+        read by the instrument's cell rule: a label meaning 'not applicable' (English or Khmer)
+        becomes n/a, one meaning 'don't know' or 'missing', or a user-missing code, blank."""
+        from evalkit.instruments.csi import read_cell
 
         out: dict[str, dict] = {}
         for table in tables:
@@ -401,12 +410,12 @@ class _Loader:
                     continue
                 recoded = {}
                 for code, label in labels.items():
-                    score = score_label(label)
-                    if score is not None:
-                        recoded[code] = score
-                    elif mapping.simple(label) in {mapping.simple(t) for t in NOT_APPLICABLE}:
+                    cell = read_cell(label)
+                    if cell.score is not None:
+                        recoded[code] = cell.score
+                    elif cell.not_applicable:
                         recoded[code] = "n/a"
-                    elif code in table.missing_codes.get(column, set()):
+                    elif cell.valid or code in table.missing_codes.get(column, set()):
                         recoded[code] = None
                 if recoded:
                     out[column] = recoded
@@ -550,7 +559,8 @@ def load(folder: str | Path, sections: Sequence[config_mod.SectionSpec], *,
                          accounts=tuple(loader.accounts), rounds=rounds,
                          problems=tuple(loader.problems),
                          canaries=personal.Canaries(hasher_key).add(loader.personal_values),
-                         undeclared=loader.undeclared, look_alike_ids=loader.look_alike)
+                         undeclared=loader.undeclared, look_alike_ids=loader.look_alike,
+                         factor_columns=loader.factor_columns)
     if not override:
         _write_private(folder, data, stamp)
     contents.save()
@@ -692,6 +702,7 @@ def _write_private(folder: Path, data: ProgrammeData, stamp: str) -> None:
                 "before": rounds.before, "after": rounds.after},
             "canaries": data.canaries.record() if data.canaries is not None else None,
             "look_alike_ids": data.look_alike_ids,
+            "factor_columns": data.factor_columns,
         }
         safe.write(folder, f"{PRIVATE}/cache/manifest.json", json.dumps(manifest, default=str),
                    private=True)
@@ -740,4 +751,5 @@ def _read_cache(folder: Path, cfg: config_mod.ProgrammeConfig, stamp: str,
     canaries = personal.Canaries.from_record(key, manifest.get("canaries") or {})
     return ProgrammeData(config=cfg, csi=csi_frame, files=manifest["files"], trial=trial,
                          tables=tables, accounts=accounts, rounds=rounds, canaries=canaries,
-                         look_alike_ids=int(manifest.get("look_alike_ids", 0)))
+                         look_alike_ids=int(manifest.get("look_alike_ids", 0)),
+                         factor_columns=dict(manifest.get("factor_columns") or {}))

@@ -499,15 +499,13 @@ def _choose_sheet(book, options: ReadOptions, source: str, expect: set[str]) -> 
                         f"{', '.join(names)}.")
     if len(names) == 1:
         return names[0]
-    from evalkit.instruments.csi import factor_code
 
     best, best_key = names[0], (-1, -1)
     for name in names:
         grid = book.get_sheet_by_name(name).to_python(nrows=_SCAN_ROWS)
         cells = [c for row in grid for c in row if not _is_blank(c)]
         named = {_simple(c) for c in cells if isinstance(c, str)}
-        matches = len(named & expect) + len({factor_code(c) for c in cells
-                                             if isinstance(c, str)} - {None})
+        matches = len(named & expect) + _factors_named(c for c in cells if isinstance(c, str))
         key = (matches, len(cells))
         if key > best_key:
             best, best_key = name, key
@@ -534,7 +532,40 @@ def _read_workbook(data: bytes, source: str, options: ReadOptions, expect: set[s
                         if name in book.sheet_names else None, list(book.sheet_names))
 
 
+def _factors_named(cells) -> int:
+    """How many CSI factors these header cells name, by code, manual name or meaning."""
+    from evalkit.instruments.csi import SURE, factor_matches
+
+    found = set()
+    for cell in list(cells)[:400]:
+        if len(cell) <= 120:
+            matches = factor_matches(cell)
+            if matches and matches[0][1] >= SURE:
+                found.add(matches[0][0])
+    return len(found)
+
+
 # ------------------------------------------------------------------------------ repeats
+
+
+def join_parent(table: RawTable, parent: RawTable) -> RawTable:
+    """A repeat table given as its own file (an ODK Central or KoBoToolbox export unzipped)
+    joined to its parent file's rows, as :func:`_join_repeat` joins them inside an export; a
+    table that is not a repeat of ``parent`` is one sentence."""
+    keys = {("PARENT_KEY", "KEY"), ("_parent_index", "_index")}
+    pair = next(((left, right) for left, right in keys if left in table.frame.columns
+                 and right in parent.frame.columns), None)
+    if pair is None:
+        raise DataError(f"{table.source}: is not a repeat table of {parent.source}; expected a "
+                        "PARENT_KEY column matching the parent's KEY (ODK Central) or "
+                        "_parent_index matching its _index (KoBoToolbox).")
+    name = parent.source
+    joined = _join_repeat(table, lambda _name: parent, [name])
+    if joined.detected.get("parent") is None:
+        raise DataError(f"{table.source}: none of its rows matches a row of {parent.source} "
+                        f"({pair[0]} against {pair[1]}); expected the repeat and its parent from "
+                        "the same export.")
+    return joined
 
 
 def _join_repeat(table: RawTable, read_table, tables: list[str]) -> RawTable:
@@ -609,14 +640,12 @@ def _read_zip(data: bytes, source: str, options: ReadOptions, expect: set[str]) 
                             f"{', '.join(short)}.")
         chosen = match[0]
     else:  # the table naming most of what is looked for; else the submissions table
-        from evalkit.instruments.csi import factor_code
 
         def score(name: str) -> tuple[int, int]:
             with archive.open(short[name]) as stream:  # the header only, never the member
                 head = stream.read(8192).decode("utf-8", "replace").splitlines()[:1]
             cells = next(csv.reader(head), []) if head else []
-            matches = len({_simple(c) for c in cells} & expect) + len(
-                {factor_code(c) for c in cells} - {None})
+            matches = len({_simple(c) for c in cells} & expect) + _factors_named(cells)
             return matches, -len(name) - (1000 if "PARENT_KEY" in cells else 0)
 
         chosen = max(short, key=score)

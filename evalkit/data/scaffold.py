@@ -19,12 +19,13 @@ import pandas as pd
 from evalkit import files
 from evalkit.config import CONFIG_NAME, FILL_IN
 from evalkit.data import formats, mapping, personal
-from evalkit.data.read import RawTable, read
+from evalkit.data.read import RawTable, join_parent, read
 from evalkit.data.validate import parse_dates
 from evalkit.errors import ConfigError
 
 _ROUND_WORDS = ("round", "assessment number", "assessment no", "assessment", "wave", "visit",
-                "period", "time point", "timepoint", "phase", "survey round", "rnd")
+                "period", "time point", "timepoint", "phase", "survey round", "rnd",
+                "ជុំ", "វគ្គ", "ដំណាក់កាល", "លើកទី", "ការវាយតម្លៃលើកទី")
 _CLUSTER_WORDS = ("village", "cluster", "phum", "community")
 _TREATMENT_WORDS = ("treatment", "treated", "arm", "campaign", "intervention", "group")
 
@@ -47,7 +48,7 @@ def _yaml(value: object) -> str:
 
 
 def _pick(columns: list[str], words: tuple[str, ...], exclude: set[str] = frozenset()) -> str | None:
-    for word in words:
+    for word in map(mapping.simple, words):
         for column in columns:
             short = mapping.simple(str(column).rsplit("/", 1)[-1])
             if column not in exclude and (short == word or short.endswith(" " + word)
@@ -99,7 +100,8 @@ def _wide_rest(column: str, prefixes: list[str]) -> str | None:
     return None
 
 
-def _csi_plan(names: list[str], table: RawTable, layout: formats.Layout, plan: Plan) -> None:
+def _csi_plan(names: list[str], table: RawTable, layout: formats.Layout, plan: Plan,
+              parents: dict[str, str] | None = None) -> None:
     """The csi section for one export, or for several exports of the same layout (one per
     round when they hold no round column, else stacked)."""
     name = names[0]
@@ -113,7 +115,7 @@ def _csi_plan(names: list[str], table: RawTable, layout: formats.Layout, plan: P
     cols = []
     cols.append(f"    child: {_yaml(child)}" if child else
                 f"    child: {FILL_IN}    # the column identifying each child; one of: "
-                f"{', '.join(columns[:8])}")
+                f"{', '.join(map(str, _candidates(columns)[:8]))}")
     if child is None:
         plan.todo.append("csi.columns.child")
     if layout.wide_rounds:
@@ -152,16 +154,7 @@ def _csi_plan(names: list[str], table: RawTable, layout: formats.Layout, plan: P
     if date:
         cols.append(f"    date: {_yaml(date)}")
     if not layout.wide_rounds:
-        for code, column in layout.factors.items():
-            if column != code:
-                cols.append(f"    {code}: {_yaml(column)}")
-        from evalkit.instruments.csi import FACTORS, LABELS
-
-        for code in FACTORS:
-            if code not in layout.factors:
-                cols.append(f"    {code}: {FILL_IN}    # the column holding factor {code} "
-                            f"({LABELS[code]}); none was recognised")
-                plan.todo.append(f"csi.columns.{code}")
+        cols += _factor_lines(layout, plan)
     per_round_files = len(names) > 1 and round_column is None and not layout.wide_rounds
     if per_round_files:  # one file per round: the round comes from the file
         keys = [Path(n).stem for n in names]
@@ -182,9 +175,14 @@ def _csi_plan(names: list[str], table: RawTable, layout: formats.Layout, plan: P
         lines.insert(1, "  file:                       # stacked: the same columns in each")
         for i, file_name in enumerate(names):
             lines.insert(2 + i, f"    - {_yaml(file_name)}")
+    elif name in (parents or {}):  # a repeat file: joined to its parent file as it is read
+        lines.insert(1, f"  file: {{path: {_yaml(name)}, parent: {_yaml(parents[name])}}}"
+                        "    # the repeat, joined to its parent rows")
+        plan.found.append(f"{name}: a repeat table, joined to {parents[name]} (its parent rows)")
     else:
         lines.insert(1, f"  file: {_yaml(name)}")
     lines += ["  columns:", *cols]
+
     if round_column and not layout.wide_rounds:
         values = frame[round_column].dropna()
         keys = list(dict.fromkeys(values.map(mapping.cell_key)))
@@ -202,17 +200,91 @@ def _csi_plan(names: list[str], table: RawTable, layout: formats.Layout, plan: P
             for code, label in labels.items():
                 if float(code).is_integer():
                     lines.append(f"    {int(code)}: {_yaml(label)}")
+    _coded_missing_lines(lines, frame, layout, plan)
     plan.lines += lines
 
 
-def _trial_plan(name: str, table: RawTable, plan: Plan) -> None:
-    columns = table.columns
+def _coded_missing_lines(lines: list[str], frame: pd.DataFrame, layout: formats.Layout,
+                         plan: Plan) -> None:
+    """Propose the coded values found in factor columns only (99, -9) as 'not applicable',
+    under the section's ``values:`` (added when there is none)."""
+    coded = _coded_missing(frame, layout)
+    if not coded:
+        return
+    shown = ", ".join(_number_text(c) for c in coded)
+    line = (f"    not_applicable: [{shown}]    # found: {shown} in factor columns only (not a "
+            "score): read as 'not applicable'; write missing: instead if it means 'not rated'")
+    if "  values:" in lines:
+        lines.insert(lines.index("  values:") + 1, line)
+    else:
+        lines += ["  values:", line]
+    plan.found.append(f"  {shown} in factor columns only: read as 'not applicable' (values: in "
+                      "programme.yml says so; change it there if it means something else)")
+
+
+def _factor_lines(layout: formats.Layout, plan: Plan) -> list[str]:
+    """The csi.columns lines naming each factor's column, and what ``new`` prints about it:
+    a column matched by its code or manual name needs no line; one matched by meaning is
+    named (with the match); an unsure one is a FILL-IN listing the candidates."""
+    from evalkit.instruments.csi import FACTORS, LABELS
+
+    lines = []
+    spare = [c for c in layout.csi_like if c not in layout.factors.values()]
+    for code in FACTORS:
+        column = layout.factors.get(code)
+        score = layout.scores.get(code, 100.0)
+        if column is not None:
+            how = "by its name" if score >= 100 else f"by meaning, {score:.0f}/100"
+            plan.found.append(f"  {code} {LABELS[code]}: column {str(column)!r} ({how})")
+            if column != code:
+                note = "" if score >= 100 else f"    # matched by meaning ({score:.0f}/100)"
+                lines.append(f"    {code}: {_yaml(column)}{note}")
+            continue
+        candidates = layout.unsure.get(code) or spare
+        shown = ", ".join(repr(str(c)) for c in candidates[:4])
+        lines.append(f"    {code}: {FILL_IN}    # the column holding factor {code} ({LABELS[code]}); "
+                     + (f"candidates: {shown}" if candidates else "none was recognised"))
+        plan.found.append(f"  {code} {LABELS[code]}: not sure" + (f"; candidates {shown}"
+                                                                   if candidates else "; no candidate"))
+        plan.todo.append(f"csi.columns.{code}")
+    return lines
+
+
+def _coded_missing(frame: pd.DataFrame, layout: formats.Layout) -> list[float]:
+    """Numbers such as 99 or -9 found in the factor columns and in no other column."""
+    factor_columns = set(layout.factors.values()) | {c for codes in layout.wide_rounds.values()
+                                                     for c in codes.values()}
+    found, elsewhere = set(), set()
+    for column in frame.columns:
+        codes = {formats.coded_missing(v) for v in frame[column].dropna().unique()[:500]} - {None}
+        (found if column in factor_columns else elsewhere).update(codes)
+    return sorted(found - elsewhere)
+
+
+def _number_text(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _candidates(columns: list[str]) -> list[str]:
+    """Columns a FILL-IN may offer: never a personal column (a name, a phone number) nor an
+    export's meta column (SubmitterName, deviceid, start, end, location)."""
+    meta = set(formats.meta_columns(columns)) | {"location", "_geolocation", "gps", "geopoint"}
+    return [c for c in columns if c not in meta and not personal.is_personal(c)
+            and mapping.simple(str(c).rsplit("/", 1)[-1]) not in {"location", "gps", "geopoint"}]
+
+
+def _trial_plan(name: str, table: RawTable, plan: Plan) -> bool:
+    """A village comparison sketched from one survey file, when it has a village and a
+    treatment column to build one on; False (nothing written) otherwise."""
+    columns = _candidates(table.columns)
     unit = next((c for c in columns if personal.is_person_id(c)), None)
     cluster = _pick(columns, _CLUSTER_WORDS)
     treatment = _pick(columns, _TREATMENT_WORDS)
     round_column = _pick(columns, _ROUND_WORDS)
-    plan.found.append(f"{name}: {len(table.frame)} row(s); no CSI factors, so a village comparison "
-                      "is sketched")
+    if cluster is None and treatment is None:
+        return False
+    plan.found.append(f"{name}: {len(table.frame)} row(s); no CSI factors, but a village and "
+                      "a treatment column: a village comparison is sketched")
     role = {"unit": unit, "cluster": cluster, "treatment": treatment, "round": round_column}
     lines = ["trial:", f"  file: {_yaml(name)}", *_read_options(table), "  columns:"]
     hints = {"unit": "the household (or person) id", "cluster": "the village (unit of assignment)",
@@ -220,7 +292,8 @@ def _trial_plan(name: str, table: RawTable, plan: Plan) -> None:
              "round": "baseline or endline"}
     for key, value in role.items():
         if value is None:
-            lines.append(f"    {key}: {FILL_IN}    # {hints[key]}; one of: {', '.join(columns[:8])}")
+            lines.append(f"    {key}: {FILL_IN}    # {hints[key]}; one of: "
+                         f"{', '.join(map(str, columns[:8]))}")
             plan.todo.append(f"trial.columns.{key}")
         else:
             lines.append(f"    {key}: {_yaml(value)}")
@@ -229,25 +302,34 @@ def _trial_plan(name: str, table: RawTable, plan: Plan) -> None:
               "      label: Outcome", "      kind: score"]
     plan.todo.append("trial.outcomes")
     plan.lines += lines
+    return True
 
 
-def new(target: str | Path, sources: list[str | Path]) -> Plan:
-    """Copy ``sources`` into ``target`` and write ``target/programme.yml``."""
-    target = Path(target)
-    if target.is_symlink() or (target.exists() and not target.is_dir()):
-        raise ConfigError(f"{target}: is a file or a link, not a folder; expected a new "
-                          "programme folder to copy the export(s) into.")
-    if (target / CONFIG_NAME).exists() or (target / CONFIG_NAME).is_symlink():
-        raise ConfigError(f"{target / CONFIG_NAME} already exists; expected a new programme "
-                          "folder (remove or rename the old programme.yml first).")
+def _sources(sources: list[str | Path]) -> list[Path]:
+    """The export files named, a folder standing for the data files in it."""
+    from evalkit.data.read import SUFFIXES
+
     if not sources:
-        raise ConfigError("name at least one data file after --from.")
-    for source in sources:
-        if not Path(source).is_file():
+        raise ConfigError("name at least one data file (or a folder of them) after --from.")
+    found = []
+    for source in map(Path, sources):
+        if source.is_dir():
+            inside = sorted(p for p in source.iterdir() if p.is_file() and not p.is_symlink()
+                            and p.suffix.lower() in SUFFIXES)
+            if not inside:
+                raise ConfigError(f"{source}: holds no data file; expected exports ending in "
+                                  f"{', '.join(SUFFIXES)}.")
+            found += inside
+        elif source.is_file():
+            found.append(source)
+        else:
             raise ConfigError(f"{source}: file not found; expected a data export to copy in.")
+    return found
+
+
+def _copy_in(target: Path, sources: list[Path]) -> list[str]:
     names = []
     for source in sources:
-        source = Path(source)
         destination = target / source.name
         data = source.read_bytes()
         if destination.is_symlink():
@@ -261,30 +343,98 @@ def new(target: str | Path, sources: list[str | Path]) -> Plan:
         else:
             files.write(target, source.name, data)  # a copy, never a link; the source untouched
         names.append(source.name)
+    return names
+
+
+_REPEAT_KEYS = (("PARENT_KEY", "KEY"), ("_parent_index", "_index"))
+
+
+def _parents(tables: dict[str, RawTable]) -> dict[str, str]:
+    """Repeat file -> its parent file, for an ODK Central or KoBoToolbox export given as
+    separate files (unzipped); a repeat whose parent is missing is one sentence."""
+    parents = {}
+    for name, table in tables.items():
+        pair = next(((left, right) for left, right in _REPEAT_KEYS
+                     if left in table.frame.columns), None)
+        if pair is None or table.detected.get("parent"):
+            continue  # not a repeat, or joined inside its own export already
+        left, right = pair
+        keys = set(table.frame[left].dropna().astype(str))
+        parent = next((other for other, t in tables.items() if other != name
+                       and right in t.frame.columns
+                       and keys & set(t.frame[right].dropna().astype(str))), None)
+        if parent is None:
+            raise ConfigError(
+                f"{name}: is a repeat table ({left}) and the file holding its parent rows (the "
+                f"{right} column: the export's main table, with the round and the date) is not "
+                "among the files given; expected both files of the export (or the export's zip "
+                "as downloaded) after --from.")
+        parents[name] = parent
+    return parents
+
+
+def _title(tables: dict[str, RawTable], names: list[str]) -> tuple[str, bool]:
+    """The programme's name: the form's title where the export carries one (a KoBoToolbox
+    workbook's sheet, an ODK Central form's file), else the export's file name (True: a
+    title was found)."""
+    for name in names:
+        found = tables[name].detected
+        sheets = found.get("sheets") or []
+        if found.get("members"):
+            return Path(found["members"][0]).stem.replace("_", " "), True
+        if sheets and sheets[0].lower() not in ("sheet1", "sheet 1", "data", "feuil1"):
+            return str(sheets[0]), True
+    return Path(names[0]).stem.replace("_", " "), False
+
+
+def new(target: str | Path, sources: list[str | Path]) -> Plan:
+    """Copy ``sources`` (files, or a folder of them) into ``target`` and write
+    ``target/programme.yml``; a configuration is written only when it holds an analysis."""
+    target = Path(target)
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise ConfigError(f"{target}: is a file or a link, not a folder; expected a new "
+                          "programme folder to copy the export(s) into.")
+    if (target / CONFIG_NAME).exists() or (target / CONFIG_NAME).is_symlink():
+        raise ConfigError(f"{target / CONFIG_NAME} already exists; expected a new programme "
+                          "folder (remove or rename the old programme.yml first).")
+    names = _copy_in(target, _sources(sources))
+    tables = {name: read(target / name, f"{target.name}/{name}") for name in names}
+    parents = _parents(tables)
+    for name, parent in parents.items():  # the repeat with its parent's round, date, village
+        tables[name] = join_parent(tables[name], tables[parent])
+    layouts = {name: formats.recognise(table) for name, table in tables.items()}
     plan = Plan()
+    title, titled = _title(tables, names)
     plan.lines += [f"# programme.yml written by 'evalkit new' from {', '.join(names)}.",
                    "# Every key is documented in docs/config.md.",
-                   f"name: {_yaml(target.resolve().name)}",
+                   f"name: {_yaml(title)}" + ("            # the form's title" if titled else
+                                              "            # from the export's file name: write "
+                                              "the programme's own name"),
                    "# ngo: the organisation's name (optional)",
                    "# province: where the programme works (optional)",
                    "privacy:", "  min_cell: 5                 # figures on fewer children are suppressed"]
-    tables = {name: read(target / name, f"{target.name}/{name}") for name in names}
-    layouts = {name: formats.recognise(table) for name, table in tables.items()}
-    csi_files = [n for n in names if len(layouts[n].factors) >= 6 or len(layouts[n].wide_rounds) >= 2]
+    csi_files = [n for n in names if layouts[n].looks_like_csi and n not in parents.values()]
+    empty = [n for n in csi_files if tables[n].frame.empty]
+    if empty:
+        raise ConfigError(f"{target / empty[0]}: holds the CSI columns but no row below the "
+                          "header; expected the export with its assessments (programme.yml was "
+                          "not written: a report would have nothing to show).")
     if csi_files:
         first = csi_files[0]
         same = [n for n in csi_files if set(tables[n].columns) == set(tables[first].columns)]
-        _csi_plan(same, tables[first], layouts[first], plan)
+        _csi_plan(same, tables[first], layouts[first], plan, parents)
         for name in names:
-            if name not in same:
+            if name not in same and name not in parents.values():
                 plan.found.append(f"{name}: copied; not used by the configuration (its columns "
                                   f"differ from {first}'s)")
-    elif len(names) == 1:
-        _trial_plan(names[0], tables[names[0]], plan)
-    else:
-        for name in names:
-            plan.found.append(f"{name}: copied; no CSI factors found, and a village comparison "
-                              "from several files is written by hand (docs/config.md)")
+    elif not (len(names) == 1 and _trial_plan(names[0], tables[names[0]], plan)):
+        looked = "; ".join(f"{n}: {len(tables[n].frame)} row(s), {len(tables[n].columns)} "
+                           "column(s)" for n in names)
+        raise ConfigError(
+            f"{target}: no analysis could be recognised in {looked}: no six columns of CSI "
+            "scores (1–4 or Very bad … Good), and no village and treatment columns for a "
+            "comparison; the files were copied there, and programme.yml was not written "
+            "(write it by hand: docs/config.md).")
     text = "\n".join(plan.lines) + "\n"
     try:
         files.write(target, CONFIG_NAME, text, exclusive=True)
@@ -292,4 +442,3 @@ def new(target: str | Path, sources: list[str | Path]) -> Plan:
         raise ConfigError(f"{target / CONFIG_NAME} already exists; expected a new programme "
                           "folder.") from None
     return plan
-

@@ -193,14 +193,15 @@ def parse_dates(values: pd.Series, date_format: str | None = None) -> tuple[pd.S
     return out, ok
 
 
-def parse(field: Field, values: pd.Series, not_applicable: Sequence[Any] = ()) -> tuple[pd.Series, np.ndarray]:
+def parse(field: Field, values: pd.Series, not_applicable: Sequence[Any] = (),
+          missing: Sequence[Any] = ()) -> tuple[pd.Series, np.ndarray]:
     """The column parsed for its kind and a mask of cells that break no rule."""
     kind = field.kind
     if kind in ("id", "text", "round"):
         out = normalise_ids(values) if kind == "id" else (_text(values) if kind == "text" else values)
         ok = np.ones(len(values), bool)
     elif kind == "factor":
-        out, ok = parse_factor(values, not_applicable)
+        out, ok = parse_factor(values, not_applicable, missing)
     elif kind == "binary":
         out, ok = parse_binary(values)
     elif kind in ("number", "whole"):
@@ -229,7 +230,8 @@ class Checked:
 
 
 def check(frame: pd.DataFrame, fields: Sequence[Field], tables: Sequence[RawTable], *,
-          unique: Sequence[str] = (), not_applicable: Sequence[Any] = ()) -> Checked:
+          unique: Sequence[str] = (), not_applicable: Sequence[Any] = (),
+          missing: Sequence[Any] = ()) -> Checked:
     """Parse and check every field of ``frame`` at once (pandera, lazy), and the ``unique``
     combination of columns; returns the parsed frame and all problems."""
     import pandera.pandas as pa
@@ -237,7 +239,7 @@ def check(frame: pd.DataFrame, fields: Sequence[Field], tables: Sequence[RawTabl
     parsed = frame.copy()
     masks: list[tuple[str, np.ndarray, str]] = []
     for field in fields:
-        values, ok = parse(field, frame[field.column], not_applicable)
+        values, ok = parse(field, frame[field.column], not_applicable, missing)
         blank = values.isna().to_numpy() & ok
         if field.kind in ("id", "round"):
             ok = ok & ~blank
@@ -309,21 +311,27 @@ def _raw_value(frame: pd.DataFrame, column: Any, position: int) -> Any:
 
 
 def summarise(problems: Sequence[Problem], limit: int = 6) -> list[str]:
-    """Problems grouped per file, column and rule: "x.csv, column '3B': 14 cells are not a CSI
-    score …, first at line 27". No values."""
-    groups: dict[tuple[str, str, str], list[Problem]] = {}
+    """Problems grouped per file and rule, one line each with a count and the columns
+    ("x.csv: 14 cells are not CSI scores, in columns '3B' (12) and '4A' (2); first at line
+    27"). Never a cell's value."""
+    groups: dict[tuple, list[Problem]] = {}
     for p in problems:
-        groups.setdefault((p.file, p.column, p.rule), []).append(p)
+        groups.setdefault((p.file, p.rule), []).append(p)
     lines = []
-    for (file, column, rule), items in groups.items():
+    for (file, rule), items in groups.items():
         first = items[0].where.split(", ", 1)[1] if ", " in items[0].where else items[0].where
         count = len(items)
         noun = "rows" if rule == "duplicate" else "cells"
         what = RULES.get(rule, rule)
         what = re.sub(r"^(is|repeats)", lambda m: {"is": "are" if count > 1 else "is",
                                                    "repeats": "repeat" if count > 1 else "repeats"}[m.group(1)], what)
-        lines.append(f"{file}, column {column!r}: {count} {noun if count > 1 else noun[:-1]} {what}, "
-                     f"first at {first}")
+        what = what.replace("are not a CSI score", "are not CSI scores")
+        columns = Counter(p.column for p in items)
+        where = ", ".join(f"{c!r}" + (f" ({n})" if len(columns) > 1 else "")
+                          for c, n in columns.most_common(6))
+        more = f" and {len(columns) - 6} more" if len(columns) > 6 else ""
+        lines.append(f"{file}, column{'s' if len(columns) > 1 else ''} {where}{more}: {count} "
+                     f"{noun if count > 1 else noun[:-1]} {what}, first at {first}")
     if len(lines) > limit:
         lines = lines[:limit] + [f"and {len(lines) - limit} more kind(s) of problem"]
     return lines

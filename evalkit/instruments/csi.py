@@ -53,7 +53,8 @@ SEED_NAMES: dict[str, str] = {
 
 DOMAIN_OF: dict[str, str] = {code: domain for domain, codes in DOMAINS.items() for code in codes}
 
-NOT_APPLICABLE = ("n/a", "not applicable", "na", "n.a.", "n a")
+NOT_APPLICABLE = ("n/a", "not applicable", "na", "n.a.", "n a", "does not apply",
+                  "មិនពាក់ព័ន្ធ", "មិនអនុវត្ត", "មិនអាចអនុវត្តបាន")
 """Cell texts (any case) meaning the factor does not apply to this child. Cells holding only
 punctuation ('-', '.', '—') mean nothing was entered: not rated."""
 
@@ -122,6 +123,103 @@ def factor_code(name: object) -> str | None:
     return None
 
 
+# ------------------------------------------------------------------ factors by meaning
+# Forms name the factors in their own words: other spellings, word orders, longer and shorter
+# forms, Khmer. These are the words each factor is known by; an export's header is matched
+# to them with a fuzzy matcher (rapidfuzz) when no code or manual name matches exactly.
+
+NAMES: dict[str, tuple[str, ...]] = {
+    "1A": ("Food security", "Food security status", "Access to food", "Enough food", "Food",
+           "សន្តិសុខស្បៀង", "ស្បៀងអាហារ"),
+    "1B": ("Nutrition and growth", "Nutrition", "Growth", "Nutrition status",
+           "អាហារូបត្ថម្ភ និងការលូតលាស់", "អាហារូបត្ថម្ភ", "ការលូតលាស់"),
+    "2A": ("Shelter", "Housing", "Shelter and housing", "Living conditions", "ទីជម្រក",
+           "លំនៅដ្ឋាន"),
+    "2B": ("Care", "Caregiving", "Care and support", "Quality of care", "ការថែទាំ",
+           "ការមើលថែ"),
+    "3A": ("Abuse and exploitation", "Protection from abuse and exploitation",
+           "Safety from abuse", "Abuse", "Exploitation", "ការរំលោភបំពាន និងការកេងប្រវ័ញ្ច",
+           "ការការពារពីការរំលោភបំពាន", "ការរំលោភបំពាន"),
+    "3B": ("Legal protection", "Legal status", "Birth registration", "Legal documents",
+           "ការការពារផ្លូវច្បាប់", "ការការពារតាមផ្លូវច្បាប់", "ឯកសារផ្លូវច្បាប់"),
+    "4A": ("Wellness", "Physical health", "Health and wellness", "Physical wellbeing",
+           "សុខុមាលភាព", "សុខភាពរាងកាយ"),
+    "4B": ("Health care services", "Health services", "Access to health care", "Health care",
+           "Access to health services", "សេវាថែទាំសុខភាព", "សេវាសុខាភិបាល"),
+    "5A": ("Emotional health", "Emotional wellbeing", "Emotional well being",
+           "Psychological health", "Mental health", "Emotional state", "សុខភាពផ្លូវចិត្ត",
+           "សុខភាពអារម្មណ៍"),
+    "5B": ("Social behaviour", "Behaviour with others", "Social skills", "Behaviour",
+           "ឥរិយាបថសង្គម", "អាកប្បកិរិយាសង្គម"),
+    "6A": ("Performance", "Development and performance", "School performance",
+           "Performance at school", "Learning", "ការអនុវត្ត និងការអភិវឌ្ឍ", "លទ្ធផលសិក្សា",
+           "ការអភិវឌ្ឍ"),
+    "6B": ("Education and work", "Work and education", "Education", "Schooling",
+           "Schooling and work", "Education or work", "ការអប់រំ និងការងារ", "ការអប់រំ"),
+}
+"""Factor code -> the words forms use for it (English with its variants, and Khmer); the
+manual's label and the 2020 study's name are known too (:data:`LABELS`, :data:`SEED_NAMES`)."""
+
+CODED_MISSING = (99, 98, 97, 88, 999, 9999, -9, -99, -1, -7, -8, -88)
+"""Numbers exports use for 'not applicable', 'don't know' or 'missing' in score columns:
+never read as such unless programme.yml declares them (``values: {not_applicable: [99]}``);
+``evalkit new`` proposes the ones it finds in factor columns only."""
+
+SURE, UNSURE = 88.0, 72.0
+"""Match scores (0–100): at or above SURE, and clearly ahead of any other factor, a header
+is taken for the factor; from UNSURE it is only offered as a candidate."""
+
+_NOISE = frozenset(("score", "scores", "rating", "rated", "rate", "csi", "domain", "factor",
+                    "status", "level", "the", "child", "childs", "s", "of", "q", "item",
+                    "goal", "assessment", "how", "is", "what", "in", "for", "a", "an"))
+_CODE_PREFIX = re.compile(r"(?i)^(?:csi|q|f|item|factor|domain)?[\s_.-]*[1-6][\s_.-]?[ab](?![a-z])")
+_WORD = re.compile(r"[\w\u1780-\u17ff]+")
+
+
+def _meaning(text: object) -> str:
+    """A header reduced to its words: no group path, code or filler ('csi/1a_food_security
+    score' -> 'food security'), one spelling ('behavior' -> 'behaviour', '&' -> 'and')."""
+    text = str(text)
+    for sep in ("/", ":"):
+        if sep in text:
+            text = text.rsplit(sep, 1)[-1]
+    if "-" in text and not re.search(r"[\u1780-\u17ff]", text):  # ODK's group-name-question
+        text = text.rsplit("-", 1)[-1] if re.match(r"^[a-z0-9_]+-[a-z0-9_]", text) else text
+    text = _CODE_PREFIX.sub("", text).replace("&", " and ")
+    words = [w for w in _WORD.findall(text.lower().replace("_", " ")) if w not in _NOISE]
+    return " ".join(words).replace("behavior", "behaviour").replace("wellbeing", "well being")
+
+
+@functools.lru_cache(maxsize=1)
+def _vocabulary() -> tuple[list[str], list[str]]:
+    names, codes = [], []
+    for code in FACTORS:
+        for name in (*NAMES[code], LABELS[code], SEED_NAMES[code]):
+            meaning = _meaning(name)
+            if meaning and meaning not in names:
+                names.append(meaning)
+                codes.append(code)
+    return names, codes
+
+
+def factor_matches(header: object) -> list[tuple[str, float]]:
+    """The factors ``header`` may name, best first, with a match score (0–100): exactly 100
+    for a code or a known name, a fuzzy score for the form's own wording."""
+    exact = factor_code(header)
+    if exact is not None:
+        return [(exact, 100.0)]
+    meaning = _meaning(header)
+    if not meaning:
+        return []
+    from rapidfuzz import fuzz, process
+
+    names, codes = _vocabulary()
+    best: dict[str, float] = {}
+    for _name, score, i in process.extract(meaning, names, scorer=fuzz.WRatio, limit=12):
+        best[codes[i]] = max(best.get(codes[i], 0.0), float(score))
+    return sorted(best.items(), key=lambda item: -item[1])
+
+
 def score_label(text: object) -> int | None:
     """The score a CSI scale word stands for ('Very bad' -> 1 … 'Good' -> 4), or None."""
     return SCORE_LABELS.get(_simple(text))
@@ -163,6 +261,12 @@ def _key(text: str) -> str:
 
 
 _NA_KEYS = frozenset(_key(t) for t in NOT_APPLICABLE)
+
+MISSING_WORDS = ("don't know", "do not know", "dont know", "dk", "refused", "no answer",
+                 "missing", "not rated", "not assessed", "unknown", "មិនដឹង", "បដិសេធ",
+                 "គ្មានចម្លើយ", "មិនបានវាយតម្លៃ")
+"""Choice labels (English and Khmer) meaning the factor was not rated."""
+_MISSING_KEYS = frozenset(_key(t) for t in MISSING_WORDS)
 
 
 def read_cell(value: object, not_applicable=(), missing=()) -> Cell:
@@ -219,7 +323,7 @@ def cell_rule(not_applicable: tuple = (), missing: tuple = ()):
         key = _key(digits)
         if key in _NA_KEYS or key in na_words:
             return NOT_APPLICABLE_CELL
-        if key in missing_words:
+        if key in missing_words or key in _MISSING_KEYS:
             return NOT_RATED
         score = SCORE_LABELS.get(key)
         return Cell(score=score) if score is not None else INVALID

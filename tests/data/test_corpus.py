@@ -58,7 +58,7 @@ def case_many_bad_scores(f):
     for row in (3, 8, 20):
         frame = _set(frame, row, "2A", "7")
     frame = _set(frame, 5, "Date", "+855 12 345 678")
-    return _write(f, frame), "4 problems in the data: corpus/csi.csv, column '2A': 3 cells are not a CSI score"
+    return _write(f, frame), "4 problems in the data: corpus/csi.csv, column '2A': 3 cells are not CSI scores"
 
 
 def case_set_aside(f):
