@@ -108,8 +108,11 @@ def test_excel_csv_markdown_and_html_hold_the_same_cells(results, tmp_path):
     assert sheet["A1"].value == "Effects of assignment" and sheet["A1"].font.bold
     assert sheet["B2"].value == "(1) " + NASTY[0] and sheet["B2"].font.bold
     assert sheet["B2"].border.bottom.style == "thin"
-    assert sheet["B3"].value == pytest.approx(round(results[0].estimate, 3))  # a number
-    assert sheet["B3"].number_format == "#,##0.000" and isinstance(sheet["B4"].value, str)
+    assert sheet["B3"].value == pytest.approx(results[0].estimate)  # a number, shown rounded
+    assert sheet["B3"].number_format == "#,##0.000"
+    assert sheet["B4"].value == pytest.approx(results[0].se)  # the SE too, in brackets by format
+    assert sheet["B4"].number_format == '"("#,##0.000")"'
+    assert sheet["B5"].value == pytest.approx(results[0].p_value)
     numbers = pd.read_excel(tmp_path / "t.xlsx", sheet_name="numbers", engine="openpyxl")
     assert numbers["estimate"].to_numpy() == pytest.approx([r.estimate for r in results])
     t.to_csv(tmp_path / "t.csv")
