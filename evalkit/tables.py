@@ -324,7 +324,7 @@ def _star(p: float, levels) -> str:
 def _stars_note(levels) -> str:
     if not levels:
         return NO_STARS
-    return ", ".join(f"{mark} p < {cut:g}" for cut, mark in reversed(levels)) + "."
+    return "Significance: " + ", ".join(f"{mark} p < {cut:g}" for cut, mark in reversed(levels)) + "."
 
 
 def _fmt_format(digits: int) -> str:
