@@ -15,7 +15,12 @@ from evalkit.designs.power import PowerSolution, cluster_power
 
 def show_inline() -> bool:
     """Make matplotlib figures display as PNG images in the running IPython kernel (a no-op
-    outside IPython). Returns whether a kernel was found.
+    outside IPython).
+
+    Returns
+    -------
+    bool
+        Whether a kernel was found.
 
     Examples
     --------

@@ -445,8 +445,8 @@ def effects_table(results, labels: Sequence[str] | None = None, *, below: str = 
         Label of the estimate row.
     stars : bool or dict
         Significance stars on the estimates (off by default, and the note says so); True
-        for * p < 0.1, ** p < 0.05, *** p < 0.01 on the headline p-value, or a mapping
-        {level: mark}.
+        for ``* p < 0.1, ** p < 0.05, *** p < 0.01`` on the headline p-value, or a
+        mapping ``{level: mark}``.
     groups : list of (label, span) or dict, optional
         Column groups over the model labels: ``[("Knowledge", 2), ("Attitudes", 1)]`` or
         ``{"Knowledge": [1, 2]}``.
@@ -465,12 +465,12 @@ def effects_table(results, labels: Sequence[str] | None = None, *, below: str = 
     --------
     >>> from evalkit.designs import compare_arms, simulate_trial
     >>> from evalkit.tables import effects_table
-    >>> df = simulate_trial(n_clusters=12, cluster_size=10, icc=0.1, effect=0.5, seed=3)
+    >>> df = simulate_trial(n_clusters=12, cluster_size=10, icc=0.1, effect=1.0, seed=3)
     >>> r = compare_arms(df, "y", "treatment", "cluster", baseline="baseline",
     ...                  wild_reps=99, ri_reps=99, seed=1)
     >>> t = effects_table([r], labels=["Score"], stars=True)
     >>> t.layout.iloc[0, 1], t.layout.iloc[1, 1]
-    ('0.532**', '(0.200)')
+    ('0.884***', '(0.243)')
     """
     below = option(below, BELOW, "below")
     adjust = option(adjust, ADJUSTMENTS, "adjust")
@@ -749,7 +749,33 @@ def balance_export(balance, labels: dict[str, str] | None = None, *, digits: int
                    title: str = "Balance at baseline") -> JournalTable:
     """An iebaltab-style table from a :class:`~evalkit.designs.BalanceTable`: per
     characteristic, N and mean (SD) in each arm, the difference (treatment − control), the
-    normalised difference and its p-value; the joint test in the notes."""
+    normalised difference and its p-value; the joint test in the notes.
+
+    Parameters
+    ----------
+    balance : BalanceTable
+        From :func:`~evalkit.designs.balance_table`.
+    labels : dict, optional
+        Labels of the characteristics, ``{"column": "label"}``.
+    digits : int
+        Decimals.
+    title : str
+        Table title.
+
+    Returns
+    -------
+    JournalTable
+        In the spreadsheet, each mean is a number with its SD beneath it.
+
+    Examples
+    --------
+    >>> from evalkit.designs import balance_table, simulate_trial
+    >>> from evalkit.tables import balance_export
+    >>> df = simulate_trial(n_clusters=12, cluster_size=10, icc=0.1, seed=3)
+    >>> b = balance_table(df, ["baseline"], "treatment", "cluster", ri_reps=99, seed=1)
+    >>> balance_export(b, labels={"baseline": "Score"}).layout.iloc[0, 0]
+    'Score'
+    """
     labels = labels or {}
     t = balance.to_frame()
     layout = pd.DataFrame({

@@ -638,12 +638,22 @@ def compare_arms(data: pd.DataFrame, outcome: str, treatment: str, cluster: str 
 
     Parameters
     ----------
-    data : one row per unit (household), with the endline ``outcome`` and, for ANCOVA or DiD,
+    data : pandas.DataFrame
+        One row per unit (household), with the endline ``outcome`` and, for ANCOVA or DiD,
         the unit's ``baseline`` outcome.
-    treatment : 0/1 assignment column; ``cluster`` : the clusters of the standard errors
-        (None: independent units). Treatment constant within every cluster means whole
-        clusters were assigned; treatment varying within clusters means units inside them
-        were (randomisation inference then re-draws it within each cluster and stratum).
+    outcome : str
+        The endline outcome.
+    treatment : str
+        0/1 assignment column.
+    cluster : str or None
+        The clusters of the standard errors (None: independent units). Treatment constant
+        within every cluster means whole clusters were assigned; treatment varying within
+        clusters means units inside them were (randomisation inference then re-draws it
+        within each cluster and stratum).
+    baseline : str, optional
+        The baseline outcome (ANCOVA's covariate, or subtracted for DiD).
+    covariates : list of str
+        More baseline covariates.
     estimator : ``"ancova"`` (endline on treatment + baseline + covariates; the default when a
         baseline is given), ``"did"`` (change from baseline on treatment + covariates: the
         two-period difference in differences) or ``"endline"`` (difference in endline means,
@@ -688,7 +698,7 @@ def compare_arms(data: pd.DataFrame, outcome: str, treatment: str, cluster: str 
     >>> r = compare_arms(df, "y", "treatment", "cluster", baseline="baseline",
     ...                  wild_reps=99, ri_reps=99, seed=1)
     >>> round(r.estimate, 3), r.n_clusters, r.se_type
-    (0.532, 12, 'CR2')
+    (0.384, 12, 'CR2')
     """
     estimator = estimator or ("ancova" if baseline else "endline")
     se, estimator = _check_options(se, estimator)
@@ -828,15 +838,39 @@ def compare_outcomes(data: pd.DataFrame, outcomes: Sequence[str] | dict[str, str
                      treatment: str, cluster: str | None, **options) -> EffectsTable:
     """:func:`compare_arms` for each outcome, with Holm and BH adjustment across the family.
 
-    ``outcomes`` is a list of outcome columns, or a mapping outcome -> its baseline column
-    (None for none). Other keyword options are passed to :func:`compare_arms`; each outcome
-    gets its own stream of random numbers derived from ``seed``.
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per unit.
+    outcomes : list of str or dict
+        Outcome columns, or a mapping outcome -> its baseline column (None for none).
+    treatment : str
+        0/1 assignment.
+    cluster : str or None
+        The unit of assignment.
+    **options
+        Passed to :func:`compare_arms` (``strata``, ``se``, ``wild_reps``, ``ri_reps``,
+        ``seed`` …); each outcome gets its own stream of random numbers derived from
+        ``seed`` (drawn and recorded when not given).
+
+    Returns
+    -------
+    EffectsTable
+
+    Examples
+    --------
+    >>> from evalkit.designs import compare_outcomes, simulate_trial
+    >>> df = simulate_trial(n_clusters=12, cluster_size=10, icc=0.1, effect=0.5, seed=3)
+    >>> t = compare_outcomes(df, ["y", "baseline"], "treatment", "cluster", wild_reps=0,
+    ...                      ri_reps=99, seed=1)
+    >>> t.to_frame()["outcome"].tolist()
+    ['y', 'baseline']
     """
     shared_baseline = options.pop("baseline", None)
     pairs = (list(outcomes.items()) if isinstance(outcomes, dict)
              else [(outcome, shared_baseline) for outcome in outcomes])
-    seed = options.pop("seed", None)
-    seeds = np.random.SeedSequence(seed).spawn(len(pairs)) if seed is not None else None
+    seed = draw_seed(options.pop("seed", None))
+    seeds = np.random.SeedSequence(seed).spawn(len(pairs))
     results = []
     for i, (outcome, base) in enumerate(pairs):
         child_seed = int(seeds[i].generate_state(1)[0]) if seeds is not None else None
@@ -900,7 +934,7 @@ def twfe_did(data: pd.DataFrame, outcome: str, treatment: str, unit: str, time: 
     >>> r = twfe_did(long, "y", "d", unit="unit", time="period", cluster="cluster",
     ...              wild_reps=0, ri_reps=0)
     >>> round(r.estimate, 3), r.n_clusters
-    (1.014, 10)
+    (1.383, 10)
     """
     se, _ = _check_options(se)
     ri_stat = option(ri_stat, RI_STATS, "ri_stat")
@@ -1067,6 +1101,41 @@ def balance_table(data: pd.DataFrame, variables: Sequence[str], treatment: str,
     (complete randomisation of clusters within strata, or the procedure of ``assignment``),
     which stays valid with few clusters where an F-test on the cluster covariance (rank at
     most G − 1) does not.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per unit at baseline.
+    variables : list of str
+        The characteristics compared.
+    treatment : str
+        0/1 assignment.
+    cluster : str, optional
+        The unit of assignment (None: units were assigned one by one).
+    strata : str, optional
+        Randomisation strata (fixed effects in the regressions; re-draws stay within them).
+    se : {"CR2", "CR1", "HC1", "iid"}
+        Standard errors of the differences.
+    weights : str, optional
+        Sampling weights.
+    assignment : Assignment, optional
+        The draw of :func:`~evalkit.designs.assign`, whose procedure the joint test re-draws.
+    ri_reps : int
+        Re-draws for the joint test.
+    seed : int, optional
+        Seed of the re-draws; None draws one, recorded in the result.
+
+    Returns
+    -------
+    BalanceTable
+
+    Examples
+    --------
+    >>> from evalkit.designs import balance_table, simulate_trial
+    >>> df = simulate_trial(n_clusters=12, cluster_size=10, icc=0.1, seed=3)
+    >>> b = balance_table(df, ["baseline"], "treatment", "cluster", ri_reps=99, seed=1)
+    >>> b.to_frame()[["variable", "n_treatment", "n_control"]].values.tolist()
+    [['baseline', 60, 60]]
     """
     se, _ = _check_options(se)
     design_columns = [c for c in (cluster, strata, weights) if c]

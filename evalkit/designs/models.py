@@ -637,7 +637,7 @@ def estimate(data: pd.DataFrame, formula: str, *, treatment: str | None = None,
     >>> m.to_frame()["term"].tolist()
     ['Intercept', 'treatment', 'baseline', 'treatment:baseline']
     >>> round(m["treatment"].estimate, 3), m.randomised
-    (0.532, ('treatment', 'treatment:baseline'))
+    (0.382, ('treatment', 'treatment:baseline'))
     """
     from evalkit.designs.cluster_trial import draw_seed
 

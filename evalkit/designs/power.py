@@ -116,7 +116,7 @@ def cluster_power(effect: float, n_clusters: int, cluster_size: float, icc: floa
     Returns
     -------
     float
-        Power, T_df(|δ|/SE − t_crit) + T_df(−|δ|/SE − t_crit) with G − 2 df.
+        Power, ``T_df(|δ|/SE − t_crit) + T_df(−|δ|/SE − t_crit)`` with G − 2 df.
 
     Examples
     --------
@@ -163,7 +163,26 @@ class ICCResult:
 
 def icc(data: pd.DataFrame, outcome: str, cluster: str) -> ICCResult:
     """ANOVA estimator ρ = (MSB − MSW) / (MSB + (m0 − 1) MSW), m0 = (N − Σn_g²/N)/(G − 1);
-    truncated at 0 (a negative estimate means no detectable clustering)."""
+    truncated at 0 (a negative estimate means no detectable clustering).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per unit.
+    outcome, cluster : str
+        The outcome and cluster columns.
+
+    Returns
+    -------
+    ICCResult
+
+    Examples
+    --------
+    >>> from evalkit.designs import icc, simulate_trial
+    >>> df = simulate_trial(n_clusters=300, cluster_size=10, icc=0.2, seed=2)
+    >>> round(icc(df, "baseline", "cluster").icc, 2)
+    0.2
+    """
     require_columns(data, [outcome, cluster])
     y = numbers(data, outcome)
     ok = y.notna().to_numpy() & data[cluster].notna().to_numpy()
