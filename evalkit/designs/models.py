@@ -734,8 +734,7 @@ def estimate(data: pd.DataFrame, formula: str, *, treatment: str | None = None,
     r2_within = (1 - ssr / tss_within if parsed.fixed_effects and tss_within > 0
                  else float("nan"))
     n = fit.n
-    k_total = df_k + (0 if parsed.fixed_effects else 0)
-    adj_r2 = 1 - (1 - r2) * (n - 1) / (n - k_total) if n > k_total else float("nan")
+    adj_r2 = 1 - (1 - r2) * (n - 1) / (n - df_k) if n > df_k else float("nan")
     # ---- first stage
     first = None
     if parsed.endog:
