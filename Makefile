@@ -7,12 +7,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.evalkit-installed
 DATA := data/synthetic
 
-.PHONY: setup reports test test-fast lab synth translations clean help
+.PHONY: setup reports test test-fast lab synth translations docs clean help
 
 help:
 	@echo "make reports   render every programme report into reports/ (sets up on first use)"
 	@echo "make test      run the whole test suite (sets up on first use)"
 	@echo "make lab       open JupyterLab on notebooks/"
+	@echo "make docs      build the API reference from the docstrings into build/docs/"
 	@echo "make synth     (re)write the synthetic data in $(DATA)/"
 	@echo "make translations  update the translation catalogues from the marked strings"
 	@echo "make clean     remove .venv, rendered reports and caches"
@@ -38,6 +39,10 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
+
+docs: $(STAMP)
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs/api build/docs
+	@echo "API reference: build/docs/index.html"
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/

@@ -1,4 +1,9 @@
-"""Plots for researchers' notebooks (the result objects stay free of plotting code)."""
+"""Plots for researchers' notebooks (the result objects stay free of plotting code).
+
+The functions return matplotlib ``Figure`` objects built without pyplot (no global state).
+In Jupyter they display inline: importing this module registers a PNG formatter for
+figures with IPython, so no ``%matplotlib inline`` is needed (the notebooks set it too).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,63 @@ from matplotlib.figure import Figure
 from evalkit.designs.power import PowerSolution, cluster_power
 
 
+def show_inline() -> bool:
+    """Make matplotlib figures display as PNG images in the running IPython kernel (a no-op
+    outside IPython).
+
+    Returns
+    -------
+    bool
+        Whether a kernel was found.
+
+    Examples
+    --------
+    >>> from evalkit.plotting import show_inline
+    >>> show_inline()  # outside Jupyter
+    False
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "display_formatter"):
+        return False
+    formatter = shell.display_formatter.formatters["image/png"]
+    if Figure not in formatter.type_printers:
+        from IPython.core.pylabtools import print_figure
+
+        formatter.for_type(Figure, lambda fig: print_figure(fig, "png", bbox_inches="tight"))
+    return True
+
+
+show_inline()
+
+
 def power_curve(design: PowerSolution, clusters: range | None = None) -> Figure:
     """Power against the number of clusters for ``design``'s minimum detectable effect, with
-    the design itself marked (and the 80 % line)."""
+    the design itself marked (and the 80 % line).
+
+    Parameters
+    ----------
+    design : PowerSolution
+        From :func:`~evalkit.designs.solve_design`.
+    clusters : range, optional
+        Cluster counts on the x axis (default: 4 to twice the design's, in steps of 2).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from evalkit.designs import solve_design
+    >>> from evalkit.plotting import power_curve
+    >>> d = solve_design(icc=0.08, n_clusters=36, cluster_size=20, mde=None, prevalence=0.3)
+    >>> len(power_curve(d).axes)
+    1
+    """
+    show_inline()
     clusters = clusters or range(4, max(8, 2 * design.n_clusters) + 1, 2)
     g = np.array(list(clusters))
     power = [cluster_power(design.mde_sd, int(k), design.analysed_size, design.icc, design.r2,
@@ -39,7 +98,35 @@ def coefficient_plot(results, labels: list[str] | None = None, *, scale: float =
     ``ci_high`` and ``p_value`` (``EffectResult``, an ``EffectsTable``'s ``results``,
     ``CACEResult`` …), one row each, top to bottom in the given order. ``scale`` multiplies
     everything (100 for shares in percentage points); filled dots are p < ``alpha``, open
-    dots not (shape, not only colour)."""
+    dots not (shape, not only colour).
+
+    Parameters
+    ----------
+    results : list
+        Results with estimate, ci_low, ci_high and p_value, or an EffectsTable.
+    labels : list of str, optional
+        One label per result (default: the outcomes).
+    scale : float
+        Multiplies every number (100 for shares in percentage points).
+    unit : str
+        Unit named on the axis.
+    alpha : float
+        Level below which a dot is filled.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from evalkit.designs import compare_arms, simulate_trial
+    >>> from evalkit.plotting import coefficient_plot
+    >>> df = simulate_trial(n_clusters=12, cluster_size=10, icc=0.1, effect=0.5, seed=3)
+    >>> r = compare_arms(df, "y", "treatment", "cluster", wild_reps=0, ri_reps=0)
+    >>> coefficient_plot([r]).axes[0].get_xlabel()
+    'Estimate with 95 % CI'
+    """
+    show_inline()
     results = list(getattr(results, "results", results))
     if not results:
         raise ValueError("no results to plot; expected a list of results")

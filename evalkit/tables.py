@@ -47,6 +47,8 @@ class JournalTable:
     numbers: pd.DataFrame = field(repr=False)
     title: str
     notes: tuple[str, ...] = ()
+    cells: tuple[tuple[object, ...], ...] | None = field(default=None, repr=False)
+    groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
         """The numbers behind the table, one row per model (or variable), unrounded."""
@@ -57,6 +59,8 @@ class JournalTable:
         from great_tables import GT
 
         table = GT(self.layout, rowname_col=STUB).tab_header(title=self.title)
+        for label, columns in self.groups:
+            table = table.tab_spanner(label=label, columns=list(columns))
         for note in self.notes:
             table = table.tab_source_note(note)
         columns = [c for c in self.layout.columns if c != STUB]
@@ -91,9 +95,15 @@ class JournalTable:
             return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
         header = ["", *[c for c in self.layout.columns if c != STUB]]
-        lines = [f"**{cell(self.title)}**", "",
-                 "| " + " | ".join(cell(h) for h in header) + " |",
-                 "|" + "|".join([":---"] + [":---:"] * (len(header) - 1)) + "|"]
+        lines = [f"**{cell(self.title)}**", ""]
+        if self.groups:
+            spans = {c: label for label, columns in self.groups for c in columns}
+            lines.append("| " + " | ".join(cell(spans.get(h, "")) for h in header) + " |")
+            lines.append("|" + "|".join([":---"] + [":---:"] * (len(header) - 1)) + "|")
+            lines.append("| " + " | ".join(cell(h) for h in header) + " |")
+        else:
+            lines += ["| " + " | ".join(cell(h) for h in header) + " |",
+                      "|" + "|".join([":---"] + [":---:"] * (len(header) - 1)) + "|"]
         for _, row in self.layout.iterrows():
             lines.append("| " + " | ".join(cell(v) for v in row.tolist()) + " |")
         lines += [""] + [cell(n) for n in self.notes]
@@ -112,8 +122,10 @@ class JournalTable:
         frame.to_csv(path, index=False)
 
     def to_excel(self, path: str | Path) -> None:
-        """A formatted sheet (title, bold header between rules, notes beneath) and a sheet of
-        the numbers behind it."""
+        """A formatted sheet (title, column groups, bold header between rules, notes beneath)
+        whose numbers are numeric cells with number formats (a standard error shows as
+        ``(0.123)``, stars and ``< 0.001`` come from the format, not from text), and a sheet
+        of the numbers behind it."""
         from openpyxl import Workbook
         from openpyxl.styles import Alignment, Border, Font, Side
 
@@ -124,19 +136,31 @@ class JournalTable:
         sheet.append([self.title])
         sheet["A1"].font = Font(bold=True, size=12)
         header = ["", *[c for c in self.layout.columns if c != STUB]]
+        if self.groups:
+            spans = {c: label for label, columns in self.groups for c in columns}
+            sheet.append([spans.get(h, "") if i else "" for i, h in enumerate(header)])
+            row_number = sheet.max_row
+            for label, columns in self.groups:
+                places = [header.index(c) + 1 for c in columns]
+                sheet.cell(row=row_number, column=min(places)).font = Font(bold=True)
+                sheet.cell(row=row_number, column=min(places)).alignment = Alignment(horizontal="center")
+                if max(places) > min(places):
+                    sheet.merge_cells(start_row=row_number, start_column=min(places),
+                                      end_row=row_number, end_column=max(places))
         sheet.append(header)
+        head_row = sheet.max_row
         for column, _ in enumerate(header, start=1):
-            c = sheet.cell(row=2, column=column)
+            c = sheet.cell(row=head_row, column=column)
             c.font = Font(bold=True)
             c.border = Border(top=rule, bottom=rule)
             c.alignment = Alignment(horizontal="center" if column > 1 else "left")
-        for _, row in self.layout.iterrows():
-            sheet.append([_excel_value(v) for v in row.tolist()])
-            for column, value in enumerate(row.tolist(), start=1):
-                decimals = _decimals(value)
-                if decimals is not None:  # a number stays a number, shown as in the table
-                    sheet.cell(row=sheet.max_row, column=column).number_format = (
-                        "#,##0" + ("." + "0" * decimals if decimals else ""))
+        grid = self.cells if self.cells is not None else tuple(
+            tuple(_excel_cell(v) for v in row.tolist()) for _, row in self.layout.iterrows())
+        for row in grid:
+            sheet.append([c.value if isinstance(c, Cell) else c for c in row])
+            for column, value in enumerate(row, start=1):
+                if isinstance(value, Cell):
+                    sheet.cell(row=sheet.max_row, column=column).number_format = value.format
             for column in range(2, len(header) + 1):
                 sheet.cell(row=sheet.max_row, column=column).alignment = Alignment(horizontal="center")
         for column in range(1, len(header) + 1):
@@ -145,6 +169,7 @@ class JournalTable:
             sheet.append([note])
             sheet.cell(row=sheet.max_row, column=1).font = Font(italic=True, size=9)
         widths = [max(len(str(v)) for v in [h, *self.layout.iloc[:, i]]) for i, h in enumerate(header)]
+        widths = [min(w, 40) for w in widths]
         for i, width in enumerate(widths):
             sheet.column_dimensions[chr(ord("A") + i)].width = min(max(width + 2, 10), 60)
         numbers = book.create_sheet("numbers")
@@ -155,8 +180,67 @@ class JournalTable:
         _no_formulas(book)
         book.save(path)
 
+    def to_docx(self, path: str | Path) -> None:
+        """A Word document holding the table (title, column groups, header, rows, notes),
+        written with python-docx."""
+        from docx import Document
+        from docx.enum.text import WD_ALIGN_PARAGRAPH
+        from docx.shared import Pt
+
+        document = Document()
+        document.add_paragraph().add_run(self.title).bold = True
+        header = ["", *[c for c in self.layout.columns if c != STUB]]
+        extra = 1 if self.groups else 0
+        table = document.add_table(rows=len(self.layout) + 1 + extra, cols=len(header))
+        table.style = "Table Grid" if "Table Grid" in [s.name for s in document.styles] else None
+        if self.groups:
+            for label, columns in self.groups:
+                places = [header.index(c) for c in columns]
+                merged = table.cell(0, min(places)).merge(table.cell(0, max(places)))
+                merged.text = label
+                merged.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+        for j, text in enumerate(header):
+            cell = table.cell(extra, j)
+            cell.text = str(text)
+            for run in cell.paragraphs[0].runs:
+                run.bold = True
+        for i, (_, row) in enumerate(self.layout.iterrows(), start=1 + extra):
+            for j, value in enumerate(row.tolist()):
+                cell = table.cell(i, j)
+                cell.text = str(value)
+                if j:
+                    cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+        for row in table.rows:
+            for cell in row.cells:
+                for paragraph in cell.paragraphs:
+                    for run in paragraph.runs:
+                        run.font.size = Pt(9)
+        for note in self.notes:
+            run = document.add_paragraph().add_run(note)
+            run.italic = True
+            run.font.size = Pt(8)
+        document.save(str(path))
+
     def __repr__(self) -> str:
         return f"<JournalTable {self.title!r}: {self.layout.shape[1] - 1} columns, {len(self.layout)} rows>"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A spreadsheet cell holding a number and the Excel number format that shows it as the
+    table does."""
+
+    value: float | int | None
+    format: str = "General"
+
+
+def _excel_cell(text: object):
+    """A layout string as an Excel cell: plain numbers as numbers with their decimals."""
+    decimals = _decimals(text)
+    if decimals is None:
+        return text
+    return Cell(float(str(text).replace(",", "")),
+                "#,##0" + ("." + "0" * decimals if decimals else ""))
 
 
 def _no_formulas(book) -> None:
@@ -177,8 +261,12 @@ def _wrapped_headers(latex: str, columns: int) -> str:
     long outcome names wraps its header instead of running off the page (great_tables
     writes LaTeX headers on one line; the labels are already escaped)."""
     lines = latex.split("\n")
-    at = next((i for i, line in enumerate(lines) if line.strip() == "\\toprule"), None)
-    if at is None or at + 1 >= len(lines) or not lines[at + 1].rstrip().endswith("\\\\"):
+    top = next((i for i, line in enumerate(lines) if line.strip() == "\\toprule"), None)
+    mid = next((i for i, line in enumerate(lines) if line.strip().startswith("\\midrule")), None)
+    if top is None or mid is None:
+        return latex
+    at = max(i for i in range(top, mid) if lines[i].rstrip().endswith("\\\\") or i == top) - 1
+    if at + 1 >= len(lines) or not lines[at + 1].rstrip().endswith("\\\\"):
         return latex
     cells = lines[at + 1].rstrip()[:-2].split(" & ")
     if max(len(c) for c in cells) <= 24:
@@ -201,10 +289,6 @@ def _decimals(text: object) -> int | None:
     return len(text.split(".", 1)[1]) if "." in text else 0
 
 
-def _excel_value(text: object):
-    return float(str(text).replace(",", "")) if _decimals(text) is not None else text
-
-
 # --------------------------------------------------------------------------- effects
 
 
@@ -214,57 +298,228 @@ def _results(results) -> list:
     return list(results)
 
 
+STAR_LEVELS = ((0.01, "***"), (0.05, "**"), (0.1, "*"))
+NO_STARS = "No significance stars are shown (stars=True adds them); read the p-values."
+P_FORMAT = '[<0.001]"< 0.001";0.000'
+
+
+def _star_levels(stars) -> tuple[tuple[float, str], ...]:
+    if stars is True:
+        return STAR_LEVELS
+    if not stars:
+        return ()
+    levels = tuple(sorted(((float(p), str(mark)) for p, mark in dict(stars).items())))
+    if not levels or any(not 0 < p < 1 for p, _ in levels):
+        raise ValueError(f"stars is {stars!r}; expected True, False or a mapping such as "
+                         "{0.1: '*', 0.05: '**', 0.01: '***'}.")
+    return levels
+
+
+def _star(p: float, levels) -> str:
+    if p != p:
+        return ""
+    return next((mark for cut, mark in levels if p < cut), "")
+
+
+def _stars_note(levels) -> str:
+    if not levels:
+        return NO_STARS
+    return "Significance: " + ", ".join(f"{mark} p < {cut:g}" for cut, mark in reversed(levels)) + "."
+
+
+def _fmt_format(digits: int) -> str:
+    return "#,##0" + ("." + "0" * digits if digits else "")
+
+
+class _Grid:
+    """Rows of a journal table kept twice: display strings (HTML, LaTeX, Markdown, CSV, Word)
+    and spreadsheet cells (numbers with number formats)."""
+
+    def __init__(self, digits: int):
+        self.digits = digits
+        self.rows: list[tuple[str, list[str]]] = []
+        self.cells: list[tuple[object, ...]] = []
+
+    def add(self, stub: str, texts: list[str], cells: list[object] | None = None,
+            extra: list[list[object]] | None = None) -> None:
+        self.rows.append((stub, texts))
+        self.cells.append(tuple([stub, *(cells if cells is not None else texts)]))
+        for more in extra or []:
+            self.cells.append(tuple(["", *more]))
+
+    def estimates(self, stub: str, values: list[float], marks: list[str]) -> None:
+        fmt_ = _fmt_format(self.digits)
+        self.add(stub, [fmt(v, self.digits) + m if v == v else "" for v, m in zip(values, marks)],
+                 [Cell(float(v), fmt_ + (f'"{m}"' if m else "")) if v == v else ""
+                  for v, m in zip(values, marks)])
+
+    def beneath(self, below: str, se: list[float], low: list[float], high: list[float]) -> None:
+        fmt_ = _fmt_format(self.digits)
+        if below == "se":
+            self.add("", [f"({fmt(v, self.digits)})" if v == v else "" for v in se],
+                     [Cell(float(v), f'"("{fmt_}")"') if v == v else "" for v in se])
+            return
+        self.add("", [f"[{fmt(a, self.digits)}, {fmt(b, self.digits)}]" if a == a else ""
+                      for a, b in zip(low, high)],
+                 [Cell(float(a), f'"["{fmt_}","') if a == a else "" for a in low],
+                 extra=[[Cell(float(b), f'{fmt_}"]"') if b == b else "" for b in high]])
+
+    def p_values(self, stub: str, values: list[float]) -> None:
+        self.add(stub, [p_value(v) for v in values],
+                 [Cell(float(v), P_FORMAT) if v == v else "–" for v in values])
+
+    def numbers(self, stub: str, values: list[float], digits: int | None = None) -> None:
+        d = self.digits if digits is None else digits
+        self.add(stub, [fmt(v, d) if v == v else "–" for v in values],
+                 [Cell(float(v), _fmt_format(d)) if v == v else "–" for v in values])
+
+    def counts(self, stub: str, values: list[int | None]) -> None:
+        self.add(stub, [f"{int(v):,}" if v is not None else "–" for v in values],
+                 [Cell(int(v), "#,##0") if v is not None else "–" for v in values])
+
+    def words(self, stub: str, values: list[str]) -> None:
+        self.add(stub, list(values))
+
+    def table(self, names: list[str], numbers: pd.DataFrame, title: str, notes: list[str],
+              groups=()) -> "JournalTable":
+        layout = pd.DataFrame([[stub, *cells] for stub, cells in self.rows], columns=[STUB, *names])
+        return JournalTable(layout=layout, numbers=numbers, title=title, notes=tuple(notes),
+                            cells=tuple(self.cells), groups=tuple(groups))
+
+
+def _groups(groups, names: list[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Column groups as (label, column names): from a list of (label, number of columns)
+    taken left to right, or a mapping label -> 1-based column numbers."""
+    if not groups:
+        return ()
+    out = []
+    if isinstance(groups, dict):
+        for label, columns in groups.items():
+            picked = [names[int(c) - 1] for c in columns if 1 <= int(c) <= len(names)]
+            if len(picked) != len(list(columns)):
+                raise ValueError(f"group {label!r} names columns {list(columns)!r}; expected "
+                                 f"column numbers from 1 to {len(names)}.")
+            out.append((str(label), tuple(picked)))
+        return tuple(out)
+    at = 0
+    for label, span in groups:
+        if at + int(span) > len(names) or int(span) < 1:
+            raise ValueError(f"the groups span {sum(int(s) for _, s in groups)} columns; the "
+                             f"table has {len(names)}.")
+        out.append((str(label), tuple(names[at:at + int(span)])))
+        at += int(span)
+    return tuple(out)
+
+
+def _per_column(values, n: int, name: str) -> list:
+    values = list(values)
+    if len(values) != n:
+        raise ValueError(f"{name} gives {len(values)} values for {n} columns; give one per column.")
+    return values
+
+
 def effects_table(results, labels: Sequence[str] | None = None, *, below: str = "se",
                   adjust: str = "holm", digits: int = 3, title: str = "Effects of assignment",
-                  coefficient: str = "Assigned to treatment") -> JournalTable:
+                  coefficient: str = "Assigned to treatment", stars=False, groups=None,
+                  fixed_effects: dict[str, Sequence[bool]] | None = None,
+                  controls: dict[str, Sequence[bool]] | None = None,
+                  notes: Sequence[str] = ()) -> JournalTable:
     """Side-by-side table of several outcomes or models, one column each.
 
-    ``results``: a list of results with ``estimate``, ``se``, ``ci_low``/``ci_high`` and
-    ``p_value`` (``EffectResult``, ``CACEResult`` …) or an ``EffectsTable``. Rows: the
-    estimate with its standard error (``below="se"``) or 95 % CI (``below="ci"``) beneath;
-    p-values by the result's standard errors, the wild cluster bootstrap and randomisation
-    inference (where computed); the p-value adjusted across the columns (``adjust``: Holm,
-    Benjamini–Hochberg or none); control mean, observations and clusters.
+    Parameters
+    ----------
+    results : list or EffectsTable
+        Results with ``estimate``, ``se``, ``ci_low``/``ci_high`` and ``p_value``
+        (``EffectResult``, ``CACEResult``, a ``ModelResult``'s coefficient …).
+    labels : list of str, optional
+        One label per column (default: the outcomes).
+    below : {"se", "ci"}
+        Standard error or 95 % CI beneath each estimate.
+    adjust : {"holm", "bh", "none"}
+        p-values adjusted across the columns.
+    digits : int
+        Decimals.
+    title : str
+        Table title.
+    coefficient : str
+        Label of the estimate row.
+    stars : bool or dict
+        Significance stars on the estimates (off by default, and the note says so); True
+        for ``* p < 0.1, ** p < 0.05, *** p < 0.01`` on the headline p-value, or a
+        mapping ``{level: mark}``.
+    groups : list of (label, span) or dict, optional
+        Column groups over the model labels: ``[("Knowledge", 2), ("Attitudes", 1)]`` or
+        ``{"Knowledge": [1, 2]}``.
+    fixed_effects, controls : dict, optional
+        Rows saying which columns include them: ``{"Commune": [True, True, False]}``.
+    notes : list of str
+        More notes beneath the table.
+
+    Returns
+    -------
+    JournalTable
+        Rows: estimate, SE or CI, p-values (standard errors, wild bootstrap, randomisation
+        inference, adjusted), control mean, observations, clusters, R².
+
+    Examples
+    --------
+    >>> from evalkit.designs import compare_arms, simulate_trial
+    >>> from evalkit.tables import effects_table
+    >>> df = simulate_trial(n_clusters=12, cluster_size=10, icc=0.1, effect=1.0, seed=3)
+    >>> r = compare_arms(df, "y", "treatment", "cluster", baseline="baseline",
+    ...                  wild_reps=99, ri_reps=99, seed=1)
+    >>> t = effects_table([r], labels=["Score"], stars=True)
+    >>> t.layout.iloc[0, 1], t.layout.iloc[1, 1]
+    ('0.884***', '(0.243)')
     """
     below = option(below, BELOW, "below")
     adjust = option(adjust, ADJUSTMENTS, "adjust")
-    items = _results(results)
+    items = [_as_coefficient(r, coefficient) for r in _results(results)]
     if not items:
         raise ValueError("effects_table needs at least one result.")
     labels = list(labels) if labels is not None else [getattr(r, "outcome", f"model {i + 1}")
                                                       for i, r in enumerate(items)]
     if len(labels) != len(items):
         raise ValueError(f"{len(labels)} labels for {len(items)} results; give one label per result.")
+    levels = _star_levels(stars)
     p = [float(r.p_value) for r in items]
     adjusted = (holm(p) if adjust == "holm" else benjamini_hochberg(p) if adjust == "bh"
                 else [float("nan")] * len(p))
     se_types = sorted({getattr(r, "se_type", getattr(r, "cov_type", "")) for r in items} - {""})
     se_name = "/".join(se_types) or "SE"
+    clustered = [bool(getattr(r, "clustered", True)) for r in items]
 
     def get(r, name):
         value = getattr(r, name, float("nan"))
         return float("nan") if value is None else value
 
-    rows: list[tuple[str, list[str]]] = [
-        (coefficient, [fmt(r.estimate, digits) for r in items]),
-        ("", [f"({fmt(r.se, digits)})" if below == "se"
-              else f"[{fmt(r.ci_low, digits)}, {fmt(r.ci_high, digits)}]" for r in items]),
-        (f"p ({se_name})", [p_value(x) for x in p])]
+    headline = [_headline(r) for r in items]
+    grid = _Grid(digits)
+    grid.estimates(coefficient, [r.estimate for r in items], [_star(h, levels) for h in headline])
+    grid.beneath(below, [r.se for r in items], [r.ci_low for r in items], [r.ci_high for r in items])
+    grid.p_values(f"p ({se_name})", p)
     if any(np.isfinite(get(r, "p_wild")) for r in items):
-        rows.append(("p (wild cluster bootstrap)", [p_value(get(r, "p_wild")) for r in items]))
+        wild = "p (wild cluster bootstrap)" if any(clustered) else "p (wild bootstrap)"
+        grid.p_values(wild, [get(r, "p_wild") for r in items])
     if any(np.isfinite(get(r, "p_ri")) for r in items):
-        rows.append(("p (randomisation inference)", [p_value(get(r, "p_ri")) for r in items]))
+        grid.p_values("p (randomisation inference)", [get(r, "p_ri") for r in items])
     if adjust != "none" and len(items) > 1:
-        rows.append((f"p, {'Holm' if adjust == 'holm' else 'Benjamini–Hochberg (q)'} adjusted",
-                     [p_value(x) for x in adjusted]))
+        grid.p_values(f"p, {'Holm' if adjust == 'holm' else 'Benjamini–Hochberg (q)'} adjusted",
+                      list(adjusted))
+    for label, flags in (fixed_effects or {}).items():
+        grid.words(f"{label} fixed effects", ["Yes" if f else "No"
+                                              for f in _per_column(flags, len(items), label)])
+    for label, flags in (controls or {}).items():
+        grid.words(str(label), ["Yes" if f else "No" for f in _per_column(flags, len(items), label)])
     if any(np.isfinite(get(r, "control_mean")) for r in items):
-        rows.append(("Control mean", [fmt(get(r, "control_mean"), digits) for r in items]))
-    rows.append(("Observations", [f"{int(r.n_obs):,}" for r in items]))
-    if any(getattr(r, "n_clusters", None) for r in items):
-        rows.append(("Clusters", [f"{int(r.n_clusters):,}" if getattr(r, "n_clusters", None)
-                                  else "–" for r in items]))
+        grid.numbers("Control mean", [get(r, "control_mean") for r in items])
+    grid.counts("Observations", [int(r.n_obs) for r in items])
+    if any(clustered) and any(getattr(r, "n_clusters", None) for r in items):
+        grid.counts("Clusters", [int(r.n_clusters) if c and getattr(r, "n_clusters", None)
+                                 else None for r, c in zip(items, clustered)])
+    if any(np.isfinite(get(r, "r2")) for r in items):
+        grid.numbers("R²", [get(r, "r2") for r in items])
     names = [f"({i + 1}) {label}" for i, label in enumerate(labels)]
-    layout = pd.DataFrame([[stub, *cells] for stub, cells in rows], columns=[STUB, *names])
     numbers = pd.DataFrame({
         "model": names, "outcome": [getattr(r, "outcome", "") for r in items],
         "estimate": [r.estimate for r in items], "se": [r.se for r in items],
@@ -273,20 +528,218 @@ def effects_table(results, labels: Sequence[str] | None = None, *, below: str = 
         "p_ri": [get(r, "p_ri") for r in items], "p_adjusted": adjusted,
         "control_mean": [get(r, "control_mean") for r in items],
         "n_obs": [int(r.n_obs) for r in items],
-        "n_clusters": [getattr(r, "n_clusters", None) for r in items]})
-    notes = [("Standard errors" if below == "se" else "95% confidence intervals")
-             + f" beneath the estimates ({se_name}"
-             + (", Bell–McCaffrey degrees of freedom" if "CR2" in se_types else "") + ")."]
+        "n_clusters": [getattr(r, "n_clusters", None) if c else None
+                       for r, c in zip(items, clustered)],
+        "r2": [get(r, "r2") for r in items]})
+    all_notes = [("Standard errors" if below == "se" else "95% confidence intervals")
+                 + f" beneath the estimates ({se_name}"
+                 + (", Bell–McCaffrey degrees of freedom" if {"CR2", "HC2"} & set(se_types) else "")
+                 + (", units not clustered" if not any(clustered) else "") + ")."]
     estimators = sorted({getattr(r, "estimator", "") for r in items} - {""})
     if estimators:
-        notes.append(f"Estimator: {', '.join(estimators)}.")
+        all_notes.append(f"Estimator: {', '.join(estimators)}.")
     if adjust != "none" and len(items) > 1:
-        notes.append(f"Adjusted p-values across the {len(items)} columns by "
-                     f"{'Holm (familywise error)' if adjust == 'holm' else 'Benjamini–Hochberg (false discovery rate)'}.")
+        all_notes.append(f"Adjusted p-values across the {len(items)} columns by "
+                         f"{'Holm (familywise error)' if adjust == 'holm' else 'Benjamini–Hochberg (false discovery rate)'}.")
     methods = sorted({m for r in items for m in (getattr(r, "ri_method", ""),) if m and not m.startswith("not")})
     if methods:
-        notes.append(f"Randomisation inference: {'; '.join(methods)}.")
-    return JournalTable(layout=layout, numbers=numbers, title=title, notes=tuple(notes))
+        all_notes.append(f"Randomisation inference: {'; '.join(methods)}.")
+    if any(getattr(r, "single_arm", False) for r in items):
+        all_notes.append("Where one arm holds a single cluster, the standard errors' and the wild "
+                         "bootstrap p-values are not valid; the randomisation-inference p-value "
+                         "is the test" + (" (and the stars follow it)" if levels else "") + ".")
+    all_notes.append(_stars_note(levels))
+    all_notes += list(notes)
+    return grid.table(names, numbers, title, all_notes, _groups(groups, names))
+
+
+def _headline(result) -> float:
+    head = getattr(result, "headline", None)
+    if isinstance(head, tuple):
+        return float(head[1])
+    return float(result.p_value)
+
+
+def _as_coefficient(result, coefficient: str):
+    """A model in a one-coefficient table: its randomised (or first) coefficient."""
+    from evalkit.designs.models import ModelResult
+
+    if isinstance(result, ModelResult):
+        term = result.randomised[0] if result.randomised else result.coefficients.index[0]
+        return result[term]
+    return result
+
+
+def _model_of(result, coefficient: str):
+    """(model-like dict) of a ModelResult, a CACEResult (its 2SLS model), or a one-coefficient
+    result (EffectResult and the like) whose coefficient is called ``coefficient``."""
+    from evalkit.designs.models import ModelResult
+
+    model = result if isinstance(result, ModelResult) else getattr(result, "model", None)
+    if isinstance(model, ModelResult):
+        c = model.coefficients
+        first = model.randomised[0] if model.randomised else None
+        return {
+            "outcome": model.outcome, "coefficients": c, "n_obs": model.n_obs,
+            "n_clusters": model.n_clusters if model.clustered else None,
+            "r2": model.r2, "r2_within": model.r2_within, "fixed_effects": model.fixed_effects,
+            "control_mean": model.control_mean, "se_type": model.se_type,
+            "estimator": model.estimator, "p_wild": c.loc[first, "p_wild"] if first else np.nan,
+            "p_ri": c.loc[first, "p_ri"] if first else np.nan,
+            "ri_method": model.ri_method if first else "", "seed": model.seed,
+            "clustered": model.clustered}
+    frame = pd.DataFrame({"estimate": [result.estimate], "se": [result.se],
+                          "ci_low": [result.ci_low], "ci_high": [result.ci_high],
+                          "p_value": [_headline(result)],
+                          "p_wild": [getattr(result, "p_wild", np.nan)],
+                          "p_ri": [getattr(result, "p_ri", np.nan)]},
+                         index=pd.Index([coefficient], name="term"))
+    clustered = bool(getattr(result, "clustered", True))
+    return {"outcome": getattr(result, "outcome", ""), "coefficients": frame,
+            "n_obs": int(result.n_obs),
+            "n_clusters": getattr(result, "n_clusters", None) if clustered else None,
+            "r2": getattr(result, "r2", np.nan), "r2_within": np.nan, "fixed_effects": (),
+            "control_mean": getattr(result, "control_mean", np.nan),
+            "se_type": getattr(result, "se_type", getattr(result, "cov_type", "")),
+            "estimator": getattr(result, "estimator", ""),
+            "p_wild": getattr(result, "p_wild", np.nan), "p_ri": getattr(result, "p_ri", np.nan),
+            "ri_method": getattr(result, "ri_method", ""), "seed": getattr(result, "seed", None),
+            "clustered": clustered}
+
+
+def regression_table(models, labels: Sequence[str] | None = None, *,
+                     terms: Sequence[str] | None = None,
+                     term_labels: dict[str, str] | None = None, below: str = "se",
+                     stars=False, digits: int = 3, groups=None,
+                     controls: dict[str, Sequence[str]] | None = None,
+                     title: str = "Regression results", notes: Sequence[str] = (),
+                     coefficient: str = "Assigned to treatment") -> JournalTable:
+    """Several models side by side, every coefficient in its row (like ``esttab``, ``etable``
+    and ``modelsummary``).
+
+    Parameters
+    ----------
+    models : list
+        :class:`~evalkit.designs.ModelResult` (from :func:`~evalkit.designs.estimate`),
+        ``CACEResult`` or one-coefficient results such as ``EffectResult`` (their row is
+        ``coefficient``).
+    labels : list of str, optional
+        One label per model (default: the outcomes).
+    terms : list of str, optional
+        The coefficients to show, in this order (default: all, in order of appearance, less
+        those in ``controls``).
+    term_labels : dict, optional
+        Labels of the coefficient rows, ``{"treatment": "Assigned"}``.
+    below : {"se", "ci"}
+        Standard error or 95 % CI beneath each estimate.
+    stars : bool or dict
+        Stars (off by default, and the note says so).
+    digits : int
+        Decimals.
+    groups : list of (label, span) or dict, optional
+        Column groups over the model labels.
+    controls : dict, optional
+        ``{"Baseline covariates": ["age", "household_size"]}``: a row saying Yes where a
+        model includes every listed term; those terms are not shown as rows.
+    title : str
+        Table title.
+    notes : list of str
+        More notes.
+    coefficient : str
+        Row name of one-coefficient results.
+
+    Returns
+    -------
+    JournalTable
+        Coefficient rows, then p-values of the randomised coefficient (wild bootstrap,
+        randomisation inference), a row per absorbed fixed effect, the controls rows,
+        observations, clusters, R², within R² and the control mean.
+
+    Examples
+    --------
+    >>> from evalkit.designs import estimate, simulate_trial
+    >>> from evalkit.tables import regression_table
+    >>> df = simulate_trial(n_clusters=12, cluster_size=10, icc=0.1, effect=0.5, seed=3)
+    >>> a = estimate(df, "y ~ treatment", treatment="treatment", cluster="cluster",
+    ...              wild_reps=0, ri_reps=0)
+    >>> b = estimate(df, "y ~ treatment + baseline", treatment="treatment",
+    ...              cluster="cluster", wild_reps=0, ri_reps=0)
+    >>> t = regression_table([a, b], controls={"Baseline score": ["baseline"]})
+    >>> t.layout.iloc[:, 0].tolist()[-5:]
+    ['Baseline score', 'Observations', 'Clusters', 'R²', 'Control mean']
+    """
+    below = option(below, BELOW, "below")
+    items = [_model_of(m, coefficient) for m in _results(models)]
+    if not items:
+        raise ValueError("regression_table needs at least one model.")
+    labels = list(labels) if labels is not None else [m["outcome"] for m in items]
+    if len(labels) != len(items):
+        raise ValueError(f"{len(labels)} labels for {len(items)} models; give one label per model.")
+    levels = _star_levels(stars)
+    term_labels = dict(term_labels or {})
+    hidden = {t for listed in (controls or {}).values() for t in listed}
+    order: list[str] = []
+    for m in items:
+        order += [t for t in m["coefficients"].index if t not in order]
+    if terms is not None:
+        missing = [t for t in terms if t not in order]
+        if missing:
+            raise ValueError(f"term {missing[0]!r} is in no model; terms: {', '.join(order)}.")
+        order = list(terms)
+    else:
+        order = [t for t in order if t not in hidden]
+    grid = _Grid(digits)
+    for term in order:
+        def value(m, column):
+            c = m["coefficients"]
+            return float(c.loc[term, column]) if term in c.index else float("nan")
+        grid.estimates(term_labels.get(term, term), [value(m, "estimate") for m in items],
+                       [_star(value(m, "p_value"), levels) for m in items])
+        grid.beneath(below, [value(m, "se") for m in items], [value(m, "ci_low") for m in items],
+                     [value(m, "ci_high") for m in items])
+    clustered = [m["clustered"] for m in items]
+    if any(np.isfinite(float(m["p_wild"])) for m in items):
+        grid.p_values("p (wild cluster bootstrap)" if any(clustered) else "p (wild bootstrap)",
+                      [float(m["p_wild"]) for m in items])
+    if any(np.isfinite(float(m["p_ri"])) for m in items):
+        grid.p_values("p (randomisation inference)", [float(m["p_ri"]) for m in items])
+    effects = []
+    for m in items:
+        effects += [f for f in m["fixed_effects"] if f not in effects]
+    for name in effects:
+        grid.words(f"{name} fixed effects", ["Yes" if name in m["fixed_effects"] else "No"
+                                             for m in items])
+    for label, listed in (controls or {}).items():
+        grid.words(str(label), ["Yes" if all(t in m["coefficients"].index for t in listed)
+                                else "No" for m in items])
+    grid.counts("Observations", [m["n_obs"] for m in items])
+    if any(clustered):
+        grid.counts("Clusters", [m["n_clusters"] for m in items])
+    grid.numbers("R²", [float(m["r2"]) for m in items])
+    if effects:
+        grid.numbers("Within R²", [float(m["r2_within"]) for m in items])
+    if any(np.isfinite(float(m["control_mean"])) for m in items):
+        grid.numbers("Control mean", [float(m["control_mean"]) for m in items])
+    names = [f"({i + 1}) {label}" for i, label in enumerate(labels)]
+    rows = []
+    for name, m in zip(names, items):
+        for term, r in m["coefficients"].iterrows():
+            rows.append({"model": name, "outcome": m["outcome"], "term": term,
+                         **{k: float(r[k]) for k in ("estimate", "se", "ci_low", "ci_high",
+                                                     "p_value", "p_wild", "p_ri")},
+                         "n_obs": m["n_obs"], "n_clusters": m["n_clusters"],
+                         "r2": float(m["r2"])})
+    se_types = sorted({m["se_type"] for m in items} - {""})
+    all_notes = [("Standard errors" if below == "se" else "95% confidence intervals")
+                 + f" beneath the estimates ({'/'.join(se_types) or 'SE'}"
+                 + (", Bell–McCaffrey degrees of freedom" if {"CR2", "HC2"} & set(se_types) else "")
+                 + (", units not clustered" if not any(clustered) else "") + ")."]
+    methods = sorted({m["ri_method"] for m in items if m["ri_method"] and not m["ri_method"].startswith("not")})
+    if methods:
+        all_notes.append(f"Randomisation inference: {'; '.join(methods)}.")
+    all_notes.append(_stars_note(levels))
+    all_notes += list(notes)
+    return grid.table(names, pd.DataFrame(rows), title, all_notes, _groups(groups, names))
 
 
 # --------------------------------------------------------------------------- balance
@@ -296,7 +749,33 @@ def balance_export(balance, labels: dict[str, str] | None = None, *, digits: int
                    title: str = "Balance at baseline") -> JournalTable:
     """An iebaltab-style table from a :class:`~evalkit.designs.BalanceTable`: per
     characteristic, N and mean (SD) in each arm, the difference (treatment − control), the
-    normalised difference and its p-value; the joint test in the notes."""
+    normalised difference and its p-value; the joint test in the notes.
+
+    Parameters
+    ----------
+    balance : BalanceTable
+        From :func:`~evalkit.designs.balance_table`.
+    labels : dict, optional
+        Labels of the characteristics, ``{"column": "label"}``.
+    digits : int
+        Decimals.
+    title : str
+        Table title.
+
+    Returns
+    -------
+    JournalTable
+        In the spreadsheet, each mean is a number with its SD beneath it.
+
+    Examples
+    --------
+    >>> from evalkit.designs import balance_table, simulate_trial
+    >>> from evalkit.tables import balance_export
+    >>> df = simulate_trial(n_clusters=12, cluster_size=10, icc=0.1, seed=3)
+    >>> b = balance_table(df, ["baseline"], "treatment", "cluster", ri_reps=99, seed=1)
+    >>> balance_export(b, labels={"baseline": "Score"}).layout.iloc[0, 0]
+    'Score'
+    """
     labels = labels or {}
     t = balance.to_frame()
     layout = pd.DataFrame({
@@ -310,10 +789,27 @@ def balance_export(balance, labels: dict[str, str] | None = None, *, digits: int
         "Difference": [fmt(d, digits, signed=True) for d in t["difference"]],
         "Normalised difference": [fmt(d, digits, signed=True) for d in t["normalised_difference"]],
         f"p ({balance.se_type})": [p_value(x) for x in t["p_value"]]})
+    clustered = getattr(balance, "clustered", True)
+    how = (f"{balance.se_type} standard errors clustered by unit of assignment "
+           f"({balance.n_clusters_treatment} treatment, {balance.n_clusters_control} control "
+           f"{balance.assigned})" if clustered else
+           f"{balance.se_type} (heteroskedasticity-robust) standard errors, units not clustered "
+           f"({balance.n_clusters_treatment} treatment, {balance.n_clusters_control} control "
+           "units)")
     notes = (f"Difference: treatment minus control; p from a regression on assignment with "
-             f"{balance.se_type} standard errors clustered by unit of assignment "
-             f"({balance.n_clusters_treatment} treatment, {balance.n_clusters_control} control "
-             f"{balance.assigned}).",
+             f"{how}.",
              f"Joint test (sum of squared studentised differences; {balance.omnibus_method}): "
-             f"statistic {fmt(balance.omnibus_statistic)}, {p_phrase(balance.omnibus_p)}.")
-    return JournalTable(layout=layout, numbers=t, title=title, notes=notes)
+             f"statistic {fmt(balance.omnibus_statistic)}, {p_phrase(balance.omnibus_p)}.",
+             "In the spreadsheet each mean has its standard deviation beneath it.")
+    number = _fmt_format(digits)
+    cells = []
+    for label, (_, r) in zip(layout[STUB], t.iterrows()):
+        def num(v, f=number):
+            return Cell(float(v), f) if v == v else "–"
+        cells.append((label, Cell(int(r["n_treatment"]), "#,##0"), num(r["mean_treatment"]),
+                      Cell(int(r["n_control"]), "#,##0"), num(r["mean_control"]),
+                      num(r["difference"]), num(r["normalised_difference"]),
+                      num(r["p_value"], P_FORMAT)))
+        cells.append(("", "", num(r["sd_treatment"], f'"("{number}")"'), "",
+                      num(r["sd_control"], f'"("{number}")"'), "", "", ""))
+    return JournalTable(layout=layout, numbers=t, title=title, notes=notes, cells=tuple(cells))

@@ -3,6 +3,7 @@ what they write is what the functions they call return (they hold no logic of th
 
 from __future__ import annotations
 
+import json
 import shutil
 import warnings
 from pathlib import Path
@@ -19,21 +20,44 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def programme(synthetic_root, tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("nb") / "cct"
-    shutil.copytree(synthetic_root / "cct", folder)
-    return folder
+def checkout(synthetic_root, tmp_path_factory) -> Path:
+    """A stand-in for the repository root: its notebooks/ folder and data/synthetic/cct (the
+    notebooks find their default data from wherever they run)."""
+    root = tmp_path_factory.mktemp("checkout")
+    shutil.copytree(NOTEBOOKS, root / "notebooks")
+    shutil.copytree(synthetic_root / "cct", root / "data" / "synthetic" / "cct")
+    (root / "pyproject.toml").write_text("[project]\nname = 'stand-in'\n")
+    return root
 
 
-def _run(name: str, tmp_path: Path, **parameters) -> None:
+@pytest.fixture(scope="module")
+def programme(checkout) -> Path:
+    return checkout / "data" / "synthetic" / "cct"
+
+
+def _run(name: str, tmp_path: Path, cwd: Path, **parameters) -> dict:
+    """Execute notebooks/<name> with the kernel in ``cwd``; returns the executed notebook."""
+    import json
+
     pm.execute_notebook(str(NOTEBOOKS / name), str(tmp_path / name), parameters=parameters,
-                        kernel_name="python3", cwd=str(tmp_path), progress_bar=False)
+                        kernel_name="python3", cwd=str(cwd), progress_bar=False)
+    return json.loads((tmp_path / name).read_text())
 
 
-def test_design_stage_notebook_writes_the_assignment_assign_draws(programme, tmp_path):
+def _figures(notebook: dict) -> int:
+    return sum("image/png" in output.get("data", {}) for cell in notebook["cells"]
+               for output in cell.get("outputs", []))
+
+
+def test_design_stage_notebook_writes_the_assignment_assign_draws(checkout, programme, tmp_path):
+    """Run from the repository root with the default programme: the figure is shown inline,
+    and the assignment written is the one assign draws."""
     target = tmp_path / "assignment.csv"
-    _run("design_stage.ipynb", tmp_path, programme=str(programme), seed=7,
-         assignment_csv=str(target))
+    executed = _run("design_stage.ipynb", tmp_path, checkout, seed=7, sims=200,
+                    assignment_csv=str(target))
+    assert _figures(executed) >= 1
+    text = json.dumps(executed)
+    assert "Design diagnosis" in text  # the diagnosis table (the figure also has a text fallback)
     written = pd.read_csv(target)
     data = load(programme)
     cfg = data.config.trial
@@ -46,12 +70,17 @@ def test_design_stage_notebook_writes_the_assignment_assign_draws(programme, tmp
     assert ((per["sum"] - per["count"] / 2).abs() <= 0.5).all()  # half, odd strata by a coin
 
 
-def test_trial_analysis_notebook_exports_the_effects_compare_outcomes_returns(programme, tmp_path):
+def test_trial_analysis_notebook_exports_the_effects_compare_outcomes_returns(checkout, programme,
+                                                                           tmp_path):
+    """Run from notebooks/ with the default programme: the coefficient plot is shown inline,
+    and the tables written hold what compare_outcomes returns."""
     out = tmp_path / "tables"
-    _run("trial_analysis.ipynb", tmp_path, programme=str(programme), reps=199, seed=3,
-         out=str(out))
-    for name in ("effects", "balance"):
-        for ext in ("tex", "xlsx", "csv", "md", "html"):
+    executed = _run("trial_analysis.ipynb", tmp_path, checkout / "notebooks", reps=199, seed=3,
+                    out=str(out))
+    assert _figures(executed) >= 1
+    assert "randomisation statistic: the coefficient's t statistic" in json.dumps(executed)
+    for name in ("effects", "balance", "models"):
+        for ext in ("tex", "xlsx", "csv", "md", "html", "docx"):
             assert (out / f"{name}.{ext}").stat().st_size > 0
     data = load(programme)
     cfg = data.config.trial

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from statsmodels.stats.multitest import multipletests
 
 from evalkit.designs import balance_table, compare_arms
-from evalkit.tables import balance_export, effects_table
+from evalkit.tables import NO_STARS, balance_export, effects_table, regression_table
 from tests.designs.helpers import cluster_trial
 
 
@@ -108,8 +108,11 @@ def test_excel_csv_markdown_and_html_hold_the_same_cells(results, tmp_path):
     assert sheet["A1"].value == "Effects of assignment" and sheet["A1"].font.bold
     assert sheet["B2"].value == "(1) " + NASTY[0] and sheet["B2"].font.bold
     assert sheet["B2"].border.bottom.style == "thin"
-    assert sheet["B3"].value == pytest.approx(round(results[0].estimate, 3))  # a number
-    assert sheet["B3"].number_format == "#,##0.000" and isinstance(sheet["B4"].value, str)
+    assert sheet["B3"].value == pytest.approx(results[0].estimate)  # a number, shown rounded
+    assert sheet["B3"].number_format == "#,##0.000"
+    assert sheet["B4"].value == pytest.approx(results[0].se)  # the SE too, in brackets by format
+    assert sheet["B4"].number_format == '"("#,##0.000")"'
+    assert sheet["B5"].value == pytest.approx(results[0].p_value)
     numbers = pd.read_excel(tmp_path / "t.xlsx", sheet_name="numbers", engine="openpyxl")
     assert numbers["estimate"].to_numpy() == pytest.approx([r.estimate for r in results])
     t.to_csv(tmp_path / "t.csv")
@@ -146,3 +149,74 @@ def test_exported_cells_never_run_as_formulas(tmp_path):
         for row in sheet.iter_rows():
             for cell in row:
                 assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+
+
+def _models():
+    from evalkit.designs import estimate
+
+    df = cluster_trial(seed=23, effect=0.3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = estimate(df, "endline ~ treated", treatment="treated", cluster="village",
+                     wild_reps=99, ri_reps=99, seed=1)
+        b = estimate(df, "endline ~ treated + baseline + age | commune", treatment="treated",
+                     cluster="village", wild_reps=99, ri_reps=99, seed=1)
+    return df, a, b
+
+
+def test_regression_table_rows_stars_groups_and_fixed_effects(tmp_path):
+    import statsmodels.formula.api as smf
+
+    df, a, b = _models()
+    t = regression_table([a, b], labels=["Plain", "Adjusted"], stars=True,
+                         controls={"Age": ["age"]}, groups=[("Knowledge", 2)],
+                         term_labels={"treated": "Assigned"})
+    rows = t.layout.set_index(t.layout.columns[0])
+    ref = smf.ols("endline ~ treated", data=df).fit(cov_type="cluster",
+                                                   cov_kwds={"groups": df["village"]})
+    p = a.pvalues["treated"]
+    mark = "***" if p < 0.01 else "**" if p < 0.05 else "*" if p < 0.1 else ""
+    assert rows.loc["Assigned"].iloc[0] == f"{ref.params['treated']:.3f}{mark}"
+    assert rows.loc["commune fixed effects"].tolist() == ["No", "Yes"]
+    assert rows.loc["Age"].tolist() == ["No", "Yes"] and "age" not in rows.index
+    assert rows.loc["R²"].iloc[0] == f"{ref.rsquared:.3f}"
+    assert rows.loc["Observations"].tolist() == [f"{len(df):,}"] * 2
+    assert t.groups == (("Knowledge", ("(1) Plain", "(2) Adjusted")),)
+    assert "Significance: * p < 0.1, ** p < 0.05, *** p < 0.01." in t.notes
+    assert NO_STARS in regression_table([a, b]).notes
+    latex = t.to_latex()
+    assert "\\multicolumn{2}{c}{Knowledge}" in latex
+    _compiles(t, tmp_path)
+
+
+def test_excel_cells_are_numbers_with_formats_and_word_holds_the_table(tmp_path, results):
+    from docx import Document
+
+    t = effects_table(results, below="ci", stars=True, groups={"All": [1, 2, 3]})
+    t.to_excel(tmp_path / "t.xlsx")
+    sheet = load_workbook(tmp_path / "t.xlsx")["table"]
+    values = {(c.row, c.column): c for row in sheet.iter_rows() for c in row}
+    assert values[(2, 2)].value == "All"  # the group row above the header
+    estimate, low, high = values[(4, 2)], values[(5, 2)], values[(6, 2)]
+    assert estimate.value == pytest.approx(results[0].estimate) and estimate.data_type == "n"
+    assert (low.value, high.value) == (pytest.approx(results[0].ci_low), pytest.approx(results[0].ci_high))
+    assert low.number_format == '"["#,##0.000","' and high.number_format == '#,##0.000"]"'
+    p_cell = values[(7, 2)]
+    assert p_cell.value == pytest.approx(results[0].p_value) and "< 0.001" in p_cell.number_format
+    t.to_docx(tmp_path / "t.docx")
+    table = Document(tmp_path / "t.docx").tables[0]
+    assert table.cell(0, 1).text == "All"
+    assert table.cell(2, 1).text == t.layout.iloc[0, 1]
+
+
+def test_balance_spreadsheet_puts_each_sd_beneath_its_mean(tmp_path):
+    df = cluster_trial(seed=22)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bal = balance_table(df, ["baseline", "age"], "treated", "village", ri_reps=99, seed=1)
+    balance_export(bal).to_excel(tmp_path / "b.xlsx")
+    sheet = load_workbook(tmp_path / "b.xlsx")["table"]
+    assert sheet["C3"].value == pytest.approx(bal.table["mean_treatment"][0])
+    assert sheet["C4"].value == pytest.approx(bal.table["sd_treatment"][0])
+    assert sheet["C4"].number_format == '"("#,##0.000")"'
+    assert sheet["B3"].value == bal.table["n_treatment"][0]

@@ -10,6 +10,8 @@ from evalkit.designs.beyond_itt import (AttritionTest, CACEResult, LeeBounds, Su
 from evalkit.designs.cluster_trial import (BalanceTable, DesignWarning, EffectResult,
                                            EffectsTable, balance_table, compare_arms,
                                            compare_outcomes, twfe_did)
+from evalkit.designs.diagnosis import Diagnosis, TrialDesign, diagnose, simulate_trial
+from evalkit.designs.models import Coefficient, ModelResult, estimate
 from evalkit.designs.multiple import benjamini_hochberg, holm
 from evalkit.designs.panel import PairedRounds, pair_rounds
 from evalkit.designs.paired import (CAVEAT, GroupChanges, PrePostResult, TrajectoryResult,
@@ -22,4 +24,6 @@ __all__ = ["Assignment", "assign", "AttritionTest", "attrition_test", "BalanceTa
            "GroupChanges", "ICCResult", "PrePostResult", "TrajectoryResult", "balance_table",
            "benjamini_hochberg", "cluster_mde", "cluster_power", "compare_arms",
            "compare_changes", "compare_outcomes", "holm", "icc", "prepost", "trajectory",
-           "twfe_did", "PowerSolution", "solve_design", "PairedRounds", "pair_rounds"]
+           "twfe_did", "PowerSolution", "solve_design", "PairedRounds", "pair_rounds",
+           "Coefficient", "ModelResult", "estimate", "Diagnosis", "TrialDesign", "diagnose",
+           "simulate_trial"]

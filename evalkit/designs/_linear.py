@@ -33,6 +33,16 @@ def ols(X: np.ndarray, y: np.ndarray, names: list[str] | None = None) -> OLSFit:
     """OLS by a symmetric solve; a rank-deficient design is a DataError naming the culprit."""
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
+    if not np.isfinite(y).all():
+        raise DataError("the outcome holds an infinite value; expected finite numbers.")
+    bad = ~np.isfinite(X).all(axis=0)
+    if bad.any():
+        j = int(np.flatnonzero(bad)[0])
+        what = f"regressor {names[j]!r}" if names and j < len(names) else "a regressor"
+        raise DataError(f"{what} holds an infinite value; expected finite numbers.")
+    if X.shape[0] <= X.shape[1]:
+        raise DataError(f"{X.shape[0]} observation(s) for {X.shape[1]} coefficient(s); expected "
+                        "more observations than coefficients.")
     XtX = X.T @ X
     rank = np.linalg.matrix_rank(X)
     if rank < X.shape[1]:
@@ -64,12 +74,17 @@ def group_sum(values: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarra
 
 def cr1_factor(n: int, k: int, n_clusters: int) -> float:
     """Stata / fixest / statsmodels small-sample factor G/(G-1) * (n-1)/(n-k)."""
+    if n_clusters < 2 or n <= k:
+        return float("nan")
     return n_clusters / (n_clusters - 1) * (n - 1) / (n - k)
 
 
-def vcov_cr1(fit: OLSFit, codes: np.ndarray, n_clusters: int) -> np.ndarray:
+def vcov_cr1(fit: OLSFit, codes: np.ndarray, n_clusters: int, k_extra: int = 0) -> np.ndarray:
+    """CR1; ``k_extra`` adds to k the parameters fixest counts beyond the columns of X (for
+    example one for a time effect whose reference level an absorbed unit effect took)."""
     scores = group_sum(fit.X * fit.resid[:, None], codes, n_clusters)
-    return cr1_factor(fit.n, fit.k, n_clusters) * fit.bread @ (scores.T @ scores) @ fit.bread
+    factor = cr1_factor(fit.n, fit.k + k_extra, n_clusters)
+    return factor * fit.bread @ (scores.T @ scores) @ fit.bread
 
 
 @dataclass(frozen=True, eq=False)

@@ -129,14 +129,19 @@ def projector(W: np.ndarray, rows: Callable[[np.ndarray], np.ndarray]) -> Callab
 
 
 def t_statistics(project: Callable, y_resid: np.ndarray, Z: np.ndarray, codes: np.ndarray,
-                 n_clusters: int, factor: float = 1.0, chunk: int = 500) -> np.ndarray:
+                 n_clusters: int, factor: float = 1.0, chunk: int = 500,
+                 stat: str = "t") -> np.ndarray:
     """Studentised coefficient for each column of Z: CR1 when ``factor`` is the CR1
-    small-sample factor (a constant factor does not change a randomisation p-value)."""
+    small-sample factor (a constant factor does not change a randomisation p-value); the
+    coefficient itself with ``stat="coef"``."""
     out = np.empty(Z.shape[1])
     for start in range(0, Z.shape[1], chunk):
         Dm = project(Z[:, start:start + chunk])
         dd = np.einsum("ij,ij->j", Dm, Dm)
         beta = (Dm.T @ y_resid) / dd
+        if stat == "coef":
+            out[start:start + chunk] = beta
+            continue
         E = y_resid[:, None] - Dm * beta
         S = group_sum(Dm * E, codes, n_clusters)
         se = np.sqrt(factor * np.sum(S ** 2, axis=0)) / dd
@@ -156,10 +161,11 @@ class ClusterStatistic:
     draw, whatever the number of rows."""
 
     def __init__(self, W: np.ndarray, t: np.ndarray, y_resid: np.ndarray, codes: np.ndarray,
-                 n_clusters: int, chunk: int = 2000):
+                 n_clusters: int, chunk: int = 2000, stat: str = "t"):
         M = cluster_matrix(codes, n_clusters)
         p = W.shape[1]
         self.chunk = chunk
+        self.stat = stat
         self.R = (M @ (np.linalg.pinv(W).T * t[:, None])).T if p else np.zeros((0, n_clusters))
         self.a = M @ (t * t)
         self.b = M @ (W * t[:, None]) if p else np.zeros((n_clusters, 0))
@@ -179,6 +185,9 @@ class ClusterStatistic:
                  + np.einsum("gpq,pb,qb->gb", self.Q, U, U))  # G x B: Σ_g d²
             dd = q.sum(axis=0)
             beta = cross.sum(axis=0) / dd
+            if self.stat == "coef":
+                out[start:start + z.shape[1]] = beta
+                continue
             scores = cross - beta * q
             out[start:start + z.shape[1]] = beta * dd / np.sqrt(np.sum(scores ** 2, axis=0))
         return out
@@ -186,9 +195,10 @@ class ClusterStatistic:
 
 def refit_t_statistics(design: Callable[[np.ndarray], np.ndarray], y: np.ndarray, Z: np.ndarray,
                        codes: np.ndarray, n_clusters: int, j: int = 1,
-                       chunk: int = 100) -> np.ndarray:
+                       chunk: int = 100, stat: str = "t") -> np.ndarray:
     """Studentised coefficient ``j`` (CR1 without its constant factor) for each column of Z,
-    refitting the regression on ``design(Z_chunk)`` (draws x n x k) for every draw."""
+    refitting the regression on ``design(Z_chunk)`` (draws x n x k) for every draw; the
+    coefficient itself with ``stat="coef"``."""
     M = cluster_matrix(codes, n_clusters)
     out = np.empty(Z.shape[1])
     for start in range(0, Z.shape[1], chunk):
@@ -196,6 +206,9 @@ def refit_t_statistics(design: Callable[[np.ndarray], np.ndarray], y: np.ndarray
         B, n, k = X.shape
         bread = np.linalg.inv(np.einsum("bnk,bnl->bkl", X, X))
         beta = bread @ np.einsum("bnk,n->bk", X, y)[:, :, None]  # B x k x 1
+        if stat == "coef":
+            out[start:start + B] = beta[:, j, 0]
+            continue
         e = y[None, :] - (X @ beta)[:, :, 0]  # B x n
         scores = X * e[:, :, None]  # B x n x k
         S = (M @ scores.transpose(1, 0, 2).reshape(n, B * k)).reshape(n_clusters, B, k)

@@ -165,21 +165,47 @@ def assign(data: pd.DataFrame, unit: str | None = None, *, seed: int, strata: st
 
     Parameters
     ----------
-    data : one row per unit, or several rows per unit (``unit`` names the column; their
-        characteristics are averaged within the unit). ``unit=None`` assigns rows (individuals).
-    seed : the random seed (required, so that the draw can be reproduced and audited).
-    strata : assign within these strata: in each, ``share`` of the units are treated (when
-        that is not a whole number, one more unit is treated with probability equal to the
+    data : pandas.DataFrame
+        One row per unit, or several rows per unit (their characteristics are averaged
+        within the unit).
+    unit : str, optional
+        The column naming the unit assigned (a village); None assigns rows (individuals),
+        identified by the data's index.
+    seed : int
+        The random seed (required, so that the draw can be reproduced and audited).
+    strata : str, optional
+        Assign within these strata: in each, ``share`` of the units are treated (when that
+        is not a whole number, one more unit is treated with probability equal to the
         fraction, drawn with the same seed).
-    pairs : characteristics to match pairs on: within each stratum units are sorted by them
-        (in the order given) and neighbours form a pair, one of which is treated; an odd unit
+    pairs : str or list of str, optional
+        Characteristics to match pairs on: within each stratum units are sorted by them (in
+        the order given) and neighbours form a pair, one of which is treated; an odd unit
         left over is its own stratum. Needs ``share=0.5``.
-    balance_on : characteristics checked for balance (``Assignment.balance``) and, with
+    share : float
+        Share of units treated, between 0 and 1.
+    balance_on : list of str
+        Characteristics checked for balance (``Assignment.balance``) and, with
         ``rerandomise``, used in the criterion.
-    rerandomise : re-draw until the Mahalanobis distance between the arms' means of
-        ``balance_on`` is at most its ``rerandomise`` quantile under the chi-squared
-        approximation (0.1 keeps about the best tenth of draws; Morgan and Rubin 2012).
-    ri_reps : re-draws for the joint balance test.
+    rerandomise : float, optional
+        Re-draw until the Mahalanobis distance between the arms' means of ``balance_on`` is
+        at most its ``rerandomise`` quantile under the chi-squared approximation (0.1 keeps
+        about the best tenth of draws; Morgan and Rubin 2012).
+    ri_reps : int
+        Re-draws for the joint balance test.
+
+    Returns
+    -------
+    Assignment
+        Pass it to :func:`~evalkit.designs.compare_arms` as ``assignment=``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from evalkit.designs import assign
+    >>> villages = pd.DataFrame({"village": list("ABCDEFGH"), "commune": [1, 1, 1, 1, 2, 2, 2, 2]})
+    >>> drawn = assign(villages, "village", strata="commune", seed=2026)
+    >>> drawn.table.groupby("stratum")["treatment"].sum().tolist()
+    [2, 2]
     """
     source = data.attrs.get("source", "data frame")
     pairs = (pairs,) if isinstance(pairs, str) else tuple(pairs or ())

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -108,29 +108,68 @@ def attrition_test(data: pd.DataFrame, treatment: str, cluster: str | None, obse
     found at endline. The share lost is regressed on assignment (with strata effects) and
     tested as any effect is (:func:`~evalkit.designs.compare_arms`: CR2, wild bootstrap and
     randomisation inference at the cluster level). For each column in ``baseline``, a
-    treatment × lost interaction (CR1, t with G − 1 df) tests whether those lost differ from
-    those kept in the same way in both arms (selective attrition).
+    treatment × lost interaction tests whether those lost differ from those kept in the same
+    way in both arms (selective attrition): CR1 with t(G − 1) when clustered, HC1 with
+    t(n − k) when units were randomised individually (``cluster=None``).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per unit surveyed at baseline.
+    treatment : str
+        0/1 assignment.
+    cluster : str or None
+        Unit of assignment (None: individuals).
+    observed : str
+        0/1: found at endline.
+    strata : str, optional
+        Randomisation strata.
+    baseline : list of str
+        Baseline characteristics for the selective-attrition tests.
+    se : {"CR2", "CR1", "HC1", "iid"}
+        Standard errors of the difference in attrition.
+    wild_reps, ri_reps : int
+        Wild bootstrap draws and assignment re-draws (0: not computed).
+    seed : int, optional
+        Seed; None draws one, recorded in ``effect.seed``.
+
+    Returns
+    -------
+    AttritionTest
+
+    Examples
+    --------
+    >>> from evalkit.designs import attrition_test, simulate_trial
+    >>> df = simulate_trial(n_clusters=20, cluster_size=10, icc=0.1, attrition=0.2, seed=5)
+    >>> a = attrition_test(df, "treatment", "cluster", "observed", baseline=["baseline"],
+    ...                    wild_reps=99, ri_reps=99, seed=1)
+    >>> round(100 * a.lost_treatment, 1), round(100 * a.lost_control, 1)
+    (25.0, 21.0)
     """
     from evalkit.designs.cluster_trial import compare_arms
 
     require_columns(data, [treatment, observed, *baseline] + [c for c in (cluster, strata) if c])
     frame = data.copy()
-    frame["__lost"] = 1.0 - zero_one(data, observed)
+    name = f"lost ({observed} = 0)"  # the outcome as messages and results name it
+    while name in frame.columns:
+        name += " "
+    frame[name] = 1.0 - zero_one(data, observed)
     t = zero_one(data, treatment)
-    effect = compare_arms(frame, "__lost", treatment, cluster, strata=strata, estimator="endline",
+    effect = compare_arms(frame, name, treatment, cluster, strata=strata, estimator="endline",
                           se=se, wild_reps=wild_reps, ri_reps=ri_reps, seed=seed)
-    effect = replace(effect, outcome=f"lost ({observed} = 0)")
     selective = {}
-    lost = frame["__lost"]
+    lost = frame[name]
     # the interaction needs units lost (and kept) in both arms; otherwise it is not defined
     both = all(((lost == v) & (t == a)).sum() >= 2 for v in (0.0, 1.0) for a in (0.0, 1.0))
-    for column in baseline:
-        if not both:
-            selective[column] = float("nan")
-            continue
-        sub = subgroup_effects(frame.assign(__lost=lost.map({0.0: "kept", 1.0: "lost"})),
-                               column, treatment, "__lost", cluster or treatment)
-        selective[column] = sub.joint_p
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the effect's warnings were given above
+        for column in baseline:
+            if not both:
+                selective[column] = float("nan")
+                continue
+            sub = subgroup_effects(frame.assign(**{name: lost.map({0.0: "kept", 1.0: "lost"})}),
+                                   column, treatment, name, cluster)
+            selective[column] = sub.joint_p
     return AttritionTest(lost_treatment=float(lost[t == 1].mean()), lost_control=float(lost[t == 0].mean()),
                          effect=effect, selective=selective, n=int(lost.notna().sum()))
 
@@ -201,6 +240,30 @@ def lee_bounds(data: pd.DataFrame, outcome: str, treatment: str, observed: str |
     ``observed``: a 0/1 column saying whether the unit's outcome was observed (default: the
     outcome is not missing). The arm with the higher observation rate is trimmed by
     q = (p_high − p_low) / p_high of its observed units.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per unit assigned.
+    outcome : str
+        The outcome (missing where not observed).
+    treatment : str
+        0/1 assignment.
+    observed : str, optional
+        0/1 column: whether the outcome was observed.
+
+    Returns
+    -------
+    LeeBounds
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from evalkit.designs import lee_bounds
+    >>> df = pd.DataFrame({"t": [1] * 4 + [0] * 4, "y": [1.0, 2, 3, 4, 0, 0, 0, None]})
+    >>> b = lee_bounds(df, "y", "t")
+    >>> b.lower, b.upper
+    (2.0, 3.0)
     """
     require_columns(data, [outcome, treatment] + ([observed] if observed else []))
     treat = zero_one(data, treatment).to_numpy()
@@ -235,8 +298,11 @@ def lee_bounds(data: pd.DataFrame, outcome: str, treatment: str, observed: str |
 
 @dataclass(frozen=True, repr=False)
 class CACEResult:
-    """Complier average causal effect: ``estimate``, ``se`` (cluster-robust), 95 % CI, p, and
-    the first stage (``first_stage``: effect of assignment on take-up; ``first_stage_f``)."""
+    """Complier average causal effect: ``estimate``, ``se`` (``se_type``, with ``df``
+    degrees of freedom), 95 % CI, p, the wild bootstrap and randomisation p-values of the
+    reduced form (Anderson–Rubin: the effect of assignment on the outcome, which is zero
+    exactly when the CACE is), and the first stage (``first_stage``: effect of assignment on
+    take-up; ``first_stage_f``)."""
 
     outcome: str
     estimate: float
@@ -251,18 +317,46 @@ class CACEResult:
     n_clusters: int
     cov_type: str
     notes: tuple[str, ...] = field(default=())
+    df: float = float("nan")
+    p_wild: float = float("nan")
+    p_ri: float = float("nan")
+    wild_method: str = ""
+    ri_method: str = ""
+    ri_stat: str = "t"
+    seed: int | None = None
+    clustered: bool = True
+    model: object = field(default=None, repr=False, compare=False)
+
+    @property
+    def se_type(self) -> str:
+        return self.cov_type
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return self.notes
 
     def to_frame(self) -> pd.DataFrame:
+        """One row: outcome, estimate, se, df, ci_low, ci_high, p_value, p_wild, p_ri, the
+        first stage (estimate, se, F), n_obs, n_clusters, cov_type, seed."""
         return pd.DataFrame([{k: getattr(self, k) for k in (
-            "outcome", "estimate", "se", "ci_low", "ci_high", "p_value", "first_stage",
-            "first_stage_se", "first_stage_f", "n_obs", "n_clusters", "cov_type")}])
+            "outcome", "estimate", "se", "df", "ci_low", "ci_high", "p_value", "p_wild", "p_ri",
+            "first_stage", "first_stage_se", "first_stage_f", "n_obs", "n_clusters", "cov_type",
+            "seed")}])
 
     def summary(self) -> str:
-        return (f"{self.outcome}: CACE {fmt(self.estimate, 4)} (SE {fmt(self.se, 4)}, "
-                f"{self.cov_type}), 95% CI [{fmt(self.ci_low, 4)}, {fmt(self.ci_high, 4)}], "
-                f"{p_phrase(self.p_value)}; first stage {fmt(self.first_stage, 4)} (SE "
-                f"{fmt(self.first_stage_se, 4)}, F {fmt(self.first_stage_f, 1)}); "
-                f"{self.n_obs} observations, {self.n_clusters} clusters")
+        groups = f"{self.n_clusters} clusters" if self.clustered else "units not clustered"
+        lines = [f"{self.outcome}: CACE {fmt(self.estimate, 4)} (SE {fmt(self.se, 4)}, "
+                 f"{self.cov_type}, t with {fmt(self.df, 1)} df), 95% CI [{fmt(self.ci_low, 4)}, "
+                 f"{fmt(self.ci_high, 4)}], {p_phrase(self.p_value)}; first stage "
+                 f"{fmt(self.first_stage, 4)} (SE {fmt(self.first_stage_se, 4)}, F "
+                 f"{fmt(self.first_stage_f, 1)}); {self.n_obs} observations, {groups}",
+                 f"  reduced form (Anderson–Rubin): p (wild bootstrap; {self.wild_method}) "
+                 f"{p_value(self.p_wild)}; p (randomisation inference; {self.ri_method}) "
+                 f"{p_value(self.p_ri)}"]
+        if self.seed is not None:
+            lines.append(f"  random seed: {self.seed}")
+        lines += [f"  warning: {w}" for w in self.notes]
+        return "\n".join(lines)
 
     def __repr__(self) -> str:
         return (f"<CACEResult {self.outcome!r}: {fmt(self.estimate, 3, True)} (SE {fmt(self.se)}), "
@@ -272,52 +366,118 @@ class CACEResult:
         return html_table(f"Complier average causal effect on {self.outcome}", ["", ""], [
             ("Estimate", fmt(self.estimate)), (f"Standard error ({self.cov_type})", fmt(self.se)),
             ("95% confidence interval", f"{fmt(self.ci_low)} to {fmt(self.ci_high)}"),
-            ("p", p_value(self.p_value)),
+            (f"p ({self.cov_type}, t with {fmt(self.df, 1)} df)", p_value(self.p_value)),
+            ("p, reduced form (wild bootstrap)", p_value(self.p_wild)),
+            ("p, reduced form (randomisation inference)", p_value(self.p_ri)),
             ("First stage: assignment → take-up", f"{fmt(self.first_stage)} ({fmt(self.first_stage_se)})"),
             ("First-stage F", fmt(self.first_stage_f, 1)), ("Observations", f"{self.n_obs:,}"),
-            ("Clusters", f"{self.n_clusters:,}")],
-            "Two-stage least squares (linearmodels IV2SLS), assignment instrumenting take-up.")
+            ("Clusters", f"{self.n_clusters:,}" if self.clustered else "not clustered")],
+            "Two-stage least squares, assignment instrumenting take-up."
+            + (f" Random seed: {self.seed}." if self.seed is not None else "")
+            + "".join(f" Warning: {w}" for w in self.notes))
+
+
+def _quoted(name: str) -> str:
+    if "`" in name:
+        raise DataError(f"column {name!r}: a column name with a backtick cannot be used in a "
+                        "model; rename it.")
+    return f"`{name}`"
 
 
 def cace(data: pd.DataFrame, outcome: str, treatment: str, takeup: str, cluster: str | None = None,
-         covariates: tuple[str, ...] | list[str] = ()) -> CACEResult:
+         covariates: tuple[str, ...] | list[str] = (), *, strata: str | None = None,
+         se: str = "CR2", wild_reps: int = 9999, ri_reps: int = 10000, seed: int | None = None,
+         ri_stat: str = "t", assignment=None) -> CACEResult:
     """Complier average causal effect of ``takeup`` on ``outcome``, with random assignment
-    ``treatment`` as the instrument (2SLS; linearmodels ``IV2SLS``), standard errors clustered
-    by ``cluster`` (the unit of assignment) or heteroskedasticity-robust without one.
-    Without covariates the estimate equals the Wald ratio ITT(outcome) / ITT(take-up)."""
-    from linearmodels.iv import IV2SLS
+    ``treatment`` as the instrument: two-stage least squares, the case ``outcome ~
+    covariates + [takeup ~ treatment]`` of :func:`~evalkit.designs.estimate`, with its
+    inference. Without covariates the estimate equals the Wald ratio ITT(outcome) /
+    ITT(take-up).
 
-    columns = [outcome, treatment, takeup, *covariates] + ([cluster] if cluster else [])
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per unit.
+    outcome, treatment, takeup : str
+        The outcome, the 0/1 random assignment (the instrument) and take-up (0/1 or a dose).
+    cluster : str, optional
+        The unit of assignment (clusters of the standard errors); None: independent units.
+    covariates : list of str
+        Baseline covariates (exogenous regressors).
+    strata : str, optional
+        Randomisation strata (re-draws stay within them).
+    se : {"CR2", "CR1", "HC1", "iid"}
+        CR2 with Bell–McCaffrey degrees of freedom (default); CR1 is Stata's ``ivregress ...,
+        vce(cluster) small`` and linearmodels' ``IV2SLS(...).fit(cov_type="clustered",
+        debiased=True)``: G/(G − 1)(n − 1)/(n − k) and t(G − 1).
+    wild_reps, ri_reps : int
+        Wild bootstrap draws and re-draws of the assignment for the reduced form (0: not
+        computed).
+    seed : int, optional
+        Seed; None draws one, recorded in the result.
+    ri_stat : {"t", "coef"}
+        Randomisation statistic.
+    assignment : Assignment, optional
+        The draw of :func:`~evalkit.designs.assign`.
+
+    Returns
+    -------
+    CACEResult
+
+    Examples
+    --------
+    >>> from evalkit.designs import cace, simulate_trial
+    >>> df = simulate_trial(n_clusters=20, cluster_size=10, icc=0.1, effect=0.4, seed=4)
+    >>> df["takeup"] = df["treatment"] * (df["unit"] % 3 != 0)
+    >>> r = cace(df, "y", "treatment", "takeup", cluster="cluster", wild_reps=99,
+    ...          ri_reps=99, seed=1)
+    >>> round(r.estimate, 3), round(r.first_stage, 3), r.cov_type
+    (0.899, 0.66, 'CR2')
+    """
+    from evalkit.designs.models import estimate
+
+    columns = [outcome, treatment, takeup, *covariates] + [c for c in (cluster, strata) if c]
     require_columns(data, columns)
-    frame = pd.DataFrame({"y": numbers(data, outcome), "z": zero_one(data, treatment),
-                          "d": numbers(data, takeup)})
+    frame = data[list(dict.fromkeys(columns))].copy()
+    frame[outcome] = numbers(data, outcome)
+    frame[treatment] = zero_one(data, treatment)
+    frame[takeup] = numbers(data, takeup)
     for c in covariates:
         frame[c] = numbers(data, c)
-    if cluster:
-        frame["g"] = pd.factorize(data[cluster])[0]
-    frame = frame.dropna()
-    if cluster:
-        frame = frame[frame["g"] >= 0]  # a row without a cluster is not used
-    exog = pd.DataFrame({"const": 1.0}, index=frame.index).join(frame[list(covariates)])
-    cov = {"cov_type": "clustered", "clusters": frame["g"]} if cluster else {"cov_type": "robust"}
-    fit = IV2SLS(frame["y"], exog, frame[["d"]], frame[["z"]]).fit(**cov)
-    with warnings.catch_warnings():  # linearmodels' first-stage summary takes sqrt of every
-        warnings.simplefilter("ignore", RuntimeWarning)  # variance, the constant's included
-        first = fit.first_stage.individual["d"]
-        first_se = float(first.std_errors["z"])
-    ci = fit.conf_int().loc["d"]
-    n_clusters = int(frame["g"].nunique()) if cluster else len(frame)
-    notes = []
-    f_stat = float(first.tstats["z"] ** 2)
-    if f_stat < 10:
-        notes.append(f"The first stage is weak (F = {f_stat:.1f} < 10): assignment moves take-up "
-                     "little, and the CACE is imprecise and may be biased.")
-    return CACEResult(outcome=outcome, estimate=float(fit.params["d"]), se=float(fit.std_errors["d"]),
-                      ci_low=float(ci["lower"]), ci_high=float(ci["upper"]),
-                      p_value=float(fit.pvalues["d"]), first_stage=float(first.params["z"]),
-                      first_stage_se=first_se, first_stage_f=f_stat,
-                      n_obs=int(fit.nobs), n_clusters=n_clusters,
-                      cov_type="clustered" if cluster else "robust", notes=tuple(notes))
+    frame.attrs = dict(data.attrs)
+    if np.ptp(frame[takeup].dropna()) == 0:
+        raise DataError(f"column {takeup!r}: take-up does not vary; expected some units to "
+                        "take the programme up and some not.")
+    rhs = " + ".join(["1", *(_quoted(c) for c in covariates)])
+    formula = f"{_quoted(outcome)} ~ {rhs} + [{_quoted(takeup)} ~ {_quoted(treatment)}]"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = estimate(frame, formula, treatment=treatment, cluster=cluster, se=se,
+                         strata=strata, assignment=assignment, wild_reps=wild_reps,
+                         ri_reps=ri_reps, ri_stat=ri_stat, seed=seed)
+    notes = list(model.warnings)
+    row = model.coefficients.loc[takeup]
+    first = model.first_stage.iloc[0]
+    for note in notes:
+        warnings.warn(note, _design_warning(), stacklevel=2)
+    for w in caught:  # anything else (not ours) passes on unchanged
+        if not any(str(w.message) == n for n in notes):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return CACEResult(outcome=outcome, estimate=float(row["estimate"]), se=float(row["se"]),
+                      ci_low=float(row["ci_low"]), ci_high=float(row["ci_high"]),
+                      p_value=float(row["p_value"]), first_stage=float(first["estimate"]),
+                      first_stage_se=float(first["se"]), first_stage_f=float(first["F"]),
+                      n_obs=model.n_obs, n_clusters=model.n_clusters, cov_type=model.se_type,
+                      notes=tuple(notes), df=float(row["df"]), p_wild=float(row["p_wild"]),
+                      p_ri=float(row["p_ri"]), wild_method=model.wild_method,
+                      ri_method=model.ri_method, ri_stat=model.ri_stat, seed=model.seed,
+                      clustered=model.clustered, model=model)
+
+
+def _design_warning():
+    from evalkit.designs.cluster_trial import DesignWarning
+
+    return DesignWarning
 
 
 # ------------------------------------------------------------------------------ subgroups
@@ -336,15 +496,25 @@ class SubgroupEffects:
     joint_df: tuple[int, int]
     joint_p: float
     n_clusters: int
+    clustered: bool = True
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def se_text(self) -> str:
+        return ("CR1 standard errors clustered by unit of assignment" if self.clustered
+                else "HC1 (heteroskedasticity-robust) standard errors; units not clustered")
 
     def to_frame(self) -> pd.DataFrame:
+        """One row per subgroup: subgroup, n, estimate, se, ci_low, ci_high, p_value, p_holm."""
         return self.table.copy()
 
     def summary(self) -> str:
         frame = self.table.copy()
         for c in ("p_value", "p_holm"):
             frame[c] = frame[c].map(p_value)
-        return (f"{self.outcome} by {self.subgroup} (CR1, {self.n_clusters} clusters)\n"
+        groups = (f"CR1, {self.n_clusters} clusters" if self.clustered
+                  else f"HC1, {self.n_clusters} units not clustered")
+        return (f"{self.outcome} by {self.subgroup} ({groups})\n"
                 + frame.to_string(index=False, float_format=lambda v: f"{v:.4f}")
                 + f"\nequal effects in every subgroup: F({self.joint_df[0]}, {self.joint_df[1]}) = "
                 f"{self.joint_statistic:.3f}, {p_phrase(self.joint_p)}")
@@ -358,19 +528,51 @@ class SubgroupEffects:
                  p_value(r["p_value"]), p_value(r["p_holm"])) for _, r in self.table.iterrows()]
         return html_table(f"Effect on {self.outcome} by {self.subgroup}",
                           ["Subgroup", "n", "Estimate", "(SE)", "p", "p Holm"], rows,
-                          f"Interactions of assignment with {self.subgroup}; CR1 standard errors "
-                          f"clustered by unit of assignment; equal effects: {p_phrase(self.joint_p)}.")
+                          f"Interactions of assignment with {self.subgroup}; {self.se_text}; "
+                          f"equal effects: {p_phrase(self.joint_p)}."
+                          + "".join(f" Warning: {w}" for w in self.warnings))
 
 
 def subgroup_effects(data: pd.DataFrame, outcome: str, treatment: str, subgroup: str,
-                     cluster: str, covariates: tuple[str, ...] | list[str] = ()) -> SubgroupEffects:
+                     cluster: str | None, covariates: tuple[str, ...] | list[str] = ()
+                     ) -> SubgroupEffects:
     """Pre-specified subgroup effects: y = a + sum_s b_s T·[S = s] + sum_s c_s [S = s] + X g,
-    so b_s is the effect of assignment in subgroup s; CR1 standard errors clustered by
-    ``cluster`` (Stata's and statsmodels' convention, t with G − 1 df), Holm-adjusted
-    subgroup p-values and an F test (G − 1 denominator df) that every b_s is equal."""
-    require_columns(data, [outcome, treatment, subgroup, cluster, *covariates])
+    so b_s is the effect of assignment in subgroup s; Holm-adjusted subgroup p-values and an
+    F test that every b_s is equal.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per unit.
+    outcome, treatment, subgroup : str
+        The outcome, the 0/1 assignment and the subgroup column.
+    cluster : str or None
+        Clusters: CR1 standard errors (Stata's and statsmodels' convention, t with G − 1 df,
+        F with G − 1 denominator df). None (individually randomised units): HC1, t and F
+        with n − k df.
+    covariates : list of str
+        Baseline covariates.
+
+    Returns
+    -------
+    SubgroupEffects
+        With one cluster in an arm, or an outcome that does not vary, standard errors and
+        p-values are NaN with a warning saying why (never a p-value near 0).
+
+    Examples
+    --------
+    >>> from evalkit.designs import simulate_trial, subgroup_effects
+    >>> df = simulate_trial(n_clusters=20, cluster_size=10, icc=0.1, effect=0.3, seed=6)
+    >>> df["girl"] = df["unit"] % 2
+    >>> r = subgroup_effects(df, "y", "treatment", "girl", "cluster")
+    >>> r.to_frame()["subgroup"].tolist(), r.joint_df
+    (['0', '1'], (1, 19))
+    """
+    require_columns(data, [outcome, treatment, subgroup, *covariates] + ([cluster] if cluster else []))
     frame = pd.DataFrame({"y": numbers(data, outcome), "t": zero_one(data, treatment),
-                          "s": data[subgroup], "g": data[cluster]})
+                          "s": data[subgroup]})
+    if cluster:
+        frame["g"] = data[cluster]
     for c in covariates:
         frame[c] = numbers(data, c)
     frame = frame.dropna()
@@ -385,22 +587,44 @@ def subgroup_effects(data: pd.DataFrame, outcome: str, treatment: str, subgroup:
     X = np.column_stack(parts)
     names = [f"{treatment}×{s}" for s in levels] + [f"{subgroup}={s}" for s in levels] + list(covariates)
     fit = lin.ols(X, frame["y"].to_numpy(), names)
-    codes, uniques = pd.factorize(frame["g"])
-    G = len(uniques)
-    V = lin.vcov_cr1(fit, codes, G)
     k = len(levels)
+    notes = []
+    if cluster:
+        codes, uniques = pd.factorize(frame["g"])
+        G = len(uniques)
+        V = lin.vcov_cr1(fit, codes, G)
+        df = G - 1
+        per_arm = [frame.loc[frame["t"] == a, "g"].nunique() for a in (0.0, 1.0)]
+        if min(per_arm) <= 1:
+            notes.append(f"Only {min(per_arm)} cluster in an arm: cluster-robust standard errors "
+                         "are not valid with a single cluster in an arm, so standard errors and "
+                         "p-values are not computed (NaN).")
+    else:
+        G = len(frame)
+        V = lin.vcov_hc1(fit)
+        df = fit.n - fit.k
+    if np.ptp(fit.y) == 0:
+        notes.append(f"The outcome {outcome!r} does not vary, so there is no difference to "
+                     "estimate; standard errors and p-values are not computed (NaN).")
+    if notes:
+        V = np.full_like(V, np.nan)
+        for note in notes:
+            warnings.warn(note, _design_warning(), stacklevel=2)
     b, Vb = fit.beta[:k], V[:k, :k]
     se = np.sqrt(np.diag(Vb))
-    df = G - 1
-    p = 2 * stats.t.sf(np.abs(b / se), df)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = 2 * stats.t.sf(np.abs(b / se), df)
     crit = stats.t.ppf(0.975, df)
     R = np.column_stack([np.ones(k - 1), -np.eye(k - 1)])  # b_1 − b_s = 0 for s > 1
     diff = R @ b
-    wald = float(diff @ np.linalg.solve(R @ Vb @ R.T, diff)) / (k - 1)
+    try:
+        wald = float(diff @ np.linalg.solve(R @ Vb @ R.T, diff)) / (k - 1)
+    except np.linalg.LinAlgError:  # a singular (or undefined) covariance: no joint test
+        wald = float("nan")
     table = pd.DataFrame({"subgroup": [str(s) for s in levels],
                           "n": [int((frame["s"] == s).sum()) for s in levels],
                           "estimate": b, "se": se, "ci_low": b - crit * se, "ci_high": b + crit * se,
                           "p_value": p, "p_holm": np.asarray(holm(p), dtype=float)})
     return SubgroupEffects(outcome=outcome, subgroup=subgroup, table=table, joint_statistic=wald,
-                           joint_df=(k - 1, df), joint_p=float(stats.f.sf(wald, k - 1, df)),
-                           n_clusters=G)
+                           joint_df=(k - 1, int(df)), joint_p=float(stats.f.sf(wald, k - 1, df)),
+                           n_clusters=G, clustered=cluster is not None, warnings=tuple(notes))

@@ -29,12 +29,26 @@ from evalkit.designs.multiple import benjamini_hochberg, holm
 from evalkit.display import fmt, html_table, p_phrase, p_value
 from evalkit.errors import DataError
 from evalkit.options import option
-from evalkit.data.columns import numbers, require_columns, zero_one
+from evalkit.data.columns import numbers, require_columns, show, zero_one
 
 SE_TYPES = ("CR2", "CR1", "HC1", "iid")
 ESTIMATORS = ("ancova", "did", "endline")
 FEW_CLUSTERS = 42  # Angrist and Pischke's rule of thumb for "few" clusters
 FEW_TREATED = 10
+RI_STATS = ("t", "coef")
+RI_STATISTICS = {"t": "the coefficient's t statistic (CR1-studentised)",
+                 "coef": "the coefficient itself (as Stata's ritest)"}
+
+
+def draw_seed(seed: int | None) -> int:
+    """``seed`` itself, or a fresh one drawn from the operating system's entropy when None,
+    so that every result can record the seed that reproduces it."""
+    if seed is None:
+        return int(np.random.SeedSequence().generate_state(1)[0])
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed is {seed!r}; expected a non-negative whole number (or None to "
+                         "draw one).")
+    return int(seed)
 
 
 class DesignWarning(UserWarning):
@@ -76,6 +90,30 @@ class EffectResult:
     assigned: str = "clusters"
     n_assigned_treated: int = -1
     n_assigned_control: int = -1
+    clustered: bool = True
+    ri_stat: str = "t"
+    single_arm: bool = False
+    r2: float = float("nan")
+
+    @property
+    def headline(self) -> tuple[str, float]:
+        """The p-value to read first and its name. Normally the standard errors' p-value;
+        when one arm holds a single unit of assignment (one treated cluster, say) the
+        cluster-robust and wild bootstrap p-values are not valid and the randomisation
+        inference p-value is the test."""
+        if self.single_arm and self.p_ri == self.p_ri:
+            return "randomisation inference", self.p_ri
+        return self.se_type, self.p_value
+
+    @property
+    def wild_label(self) -> str:
+        """'wild cluster bootstrap', or 'wild bootstrap' when units are not clustered."""
+        return "wild cluster bootstrap" if self.clustered else "wild bootstrap"
+
+    @property
+    def ri_stat_text(self) -> str:
+        """The statistic randomisation inference refers to its re-drawn distribution."""
+        return RI_STATISTICS.get(self.ri_stat, self.ri_stat)
 
     @property
     def standardised(self) -> tuple[float, float, float]:
@@ -89,37 +127,51 @@ class EffectResult:
         "ci_high": "95% CI high", "p_value": "p", "p_wild": "p (wild bootstrap)",
         "p_ri": "p (randomisation inference)", "n_obs": "N", "n_clusters": "Clusters",
         "n_treated_clusters": "Treated clusters", "n_dropped": "Rows dropped",
-        "control_mean": "Control mean", "control_sd": "Control SD"}
+        "control_mean": "Control mean", "control_sd": "Control SD", "r2": "R²",
+        "seed": "Seed"}
     """Columns of :meth:`to_frame` and their labels (``labelled=True``)."""
 
     def to_frame(self, labelled: bool = False) -> pd.DataFrame:
         """One row: ``outcome``, ``estimator``, ``se_type``, ``estimate``, ``se``, ``df``,
         ``ci_low``/``ci_high`` (95 %), ``p_value`` (``se_type`` with ``df``), ``p_wild``,
         ``p_ri``, ``n_obs``, ``n_clusters``, ``n_treated_clusters``, ``n_dropped``,
-        ``control_mean``, ``control_sd``; ``labelled=True`` names them for readers."""
+        ``control_mean``, ``control_sd``, ``r2``, ``seed``; ``labelled=True`` names them for
+        readers."""
         frame = pd.DataFrame([{name: getattr(self, name) for name in self.COLUMNS}])
         return frame.rename(columns=self.COLUMNS) if labelled else frame
 
     def summary(self) -> str:
+        invalid = " (not valid: one arm holds a single unit of assignment)" if self.single_arm else ""
         lines = [
             f"{self.outcome}: {self.estimator} estimate of the effect of assignment",
             f"  estimate {fmt(self.estimate, 4)}   {self.se_type} SE {fmt(self.se, 4)}   "
             f"df {fmt(self.df, 1)}",
             f"  95% CI [{fmt(self.ci_low, 4)}, {fmt(self.ci_high, 4)}]   p ({self.se_type}) "
-            f"{p_value(self.p_value)}",
-            f"  p (wild cluster bootstrap; {self.wild_method}) {p_value(self.p_wild)}",
-            f"  p (randomisation inference; {self.ri_method}) {p_value(self.p_ri)}",
+            f"{p_value(self.p_value)}{invalid}",
+            f"  p ({self.wild_label}; {self.wild_method}) {p_value(self.p_wild)}{invalid}",
+            f"  p (randomisation inference; {self.ri_method}; statistic: {self.ri_stat_text}) "
+            f"{p_value(self.p_ri)}",
             f"  observations {self.n_obs} (dropped for missing values: {self.n_dropped}); "
             f"{self.arms_text()}",
         ]
+        if self.single_arm:
+            name, p = self.headline
+            lines.insert(1, f"  headline p ({name}) {p_value(p)}")
         if self.weights or self.lin:
             lines.insert(1, "  " + self.adjustment_text())
+        if self.seed is not None:
+            lines.append(f"  random seed of the bootstrap and re-draws: {self.seed}")
         lines += [f"  warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
     def arms_text(self) -> str:
         """The arms in units of assignment: '18 treated and 18 control clusters', or units
-        inside clusters."""
+        inside clusters, or units not clustered."""
+        if not self.clustered:
+            if self.n_assigned_treated >= 0:
+                return (f"{self.n_assigned_treated:,} treated and {self.n_assigned_control:,} "
+                        "control units (not clustered)")
+            return f"{self.n_obs:,} units (not clustered)"
         if self.n_assigned_treated < 0 or self.assigned == "clusters":
             return (f"clusters {self.n_clusters}, of which treated "
                     f"{self.n_treated_clusters}")
@@ -136,24 +188,32 @@ class EffectResult:
         return "; ".join(parts)
 
     def __repr__(self) -> str:
+        name, p = self.headline
+        which = f" ({name})" if self.single_arm else ""
+        groups = f"{self.n_clusters} clusters" if self.clustered else "not clustered"
         return (f"<EffectResult {self.outcome!r}: {self.estimator} estimate {fmt(self.estimate, 3, True)} "
                 f"({self.se_type} SE {fmt(self.se)}), 95% CI {fmt(self.ci_low, 3, True)} to "
-                f"{fmt(self.ci_high, 3, True)}, {p_phrase(self.p_value)}; N = {self.n_obs}, "
-                f"{self.n_clusters} clusters>")
+                f"{fmt(self.ci_high, 3, True)}, {p_phrase(p)}{which}; N = {self.n_obs}, "
+                f"{groups}>")
 
     def _repr_html_(self) -> str:
+        invalid = " (not valid here)" if self.single_arm else ""
         rows = [("Estimate", fmt(self.estimate)), (f"Standard error ({self.se_type})", fmt(self.se)),
                 ("95% confidence interval", f"{fmt(self.ci_low)} to {fmt(self.ci_high)}"),
-                (f"p ({self.se_type}, t with {fmt(self.df, 1)} df)", p_value(self.p_value)),
-                ("p (wild cluster bootstrap)", p_value(self.p_wild)),
-                ("p (randomisation inference)", p_value(self.p_ri)),
+                (f"p ({self.se_type}, t with {fmt(self.df, 1)} df){invalid}", p_value(self.p_value)),
+                (f"p ({self.wild_label}){invalid}", p_value(self.p_wild)),
+                (f"p (randomisation inference, statistic: {self.ri_stat_text})", p_value(self.p_ri)),
                 ("Control mean (SD)", f"{fmt(self.control_mean)} ({fmt(self.control_sd)})"),
                 ("Observations", f"{self.n_obs:,}"),
                 ("Units of assignment", self.arms_text())]
+        if self.single_arm:
+            name, p = self.headline
+            rows.insert(0, (f"Headline p ({name})", p_value(p)))
         note = (f"Estimator: {self.estimator}. "
                 + (self.adjustment_text() + ". " if self.weights or self.lin else "")
                 + f"Wild bootstrap: {self.wild_method}. "
                 f"Randomisation inference: {self.ri_method}."
+                + (f" Random seed: {self.seed}." if self.seed is not None else "")
                 + "".join(f" Warning: {w}" for w in self.warnings))
         return html_table(f"Effect of assignment on {self.outcome}", ["", ""], rows, note)
 
@@ -402,15 +462,17 @@ def _weighted_mean_sd(values: np.ndarray, w: np.ndarray) -> tuple[float, float]:
 
 
 def _inference(fit: la.OLSFit, j: int, se_type: str, codes: np.ndarray, n_clusters: int,
-               absorbed: int = 0) -> tuple[float, float]:
+               absorbed: int = 0, k_extra: int = 0) -> tuple[float, float]:
     """Standard error and degrees of freedom of coefficient ``j``; ``absorbed`` counts the
-    parameters removed by demeaning (unit effects), which iid and HC1 must count."""
+    parameters removed by demeaning (unit effects), which iid and HC1 must count; ``k_extra``
+    the parameters fixest's CR1 counts beyond the columns of the design."""
     if se_type == "CR2":
         adjust = la.cr2_adjustments(fit, codes, n_clusters)
         V = la.vcov_cr2(fit, codes, n_clusters, adjust)
         return float(np.sqrt(V[j, j])), la.bm_df(fit, j, adjust)
     if se_type == "CR1":
-        return float(np.sqrt(la.vcov_cr1(fit, codes, n_clusters)[j, j])), float(n_clusters - 1)
+        V = la.vcov_cr1(fit, codes, n_clusters, k_extra)
+        return float(np.sqrt(V[j, j])), float(n_clusters - 1)
     if se_type == "HC1":
         return float(np.sqrt(la.vcov_hc1(fit, absorbed)[j, j])), float(fit.n - fit.k - absorbed)
     return float(np.sqrt(la.vcov_iid(fit, absorbed)[j, j])), float(fit.n - fit.k - absorbed)
@@ -451,34 +513,73 @@ def _emit(notes: list[str]) -> None:
         _warnings.warn(note, DesignWarning, stacklevel=4)  # the caller of compare_arms
 
 
+SINGLE_ARM = (
+    "Only one {unit_one} is {arm}: cluster-robust standard errors and the wild cluster "
+    "bootstrap are not valid with a single {unit_one} in an arm (its own variation cannot be "
+    "estimated; MacKinnon and Webb 2017), so read the randomisation-inference p-value, which is "
+    "exact{ri}.")
+ONE_PER_ARM = (
+    "Each arm holds a single {unit_one}: with one {unit_one} per arm the effect cannot be told "
+    "apart from the difference between the two {unit}, so standard errors, confidence interval "
+    "and p-values are not computed (NaN).")
+
+
+def _unit_one(noun: str) -> str:
+    return {"clusters": "cluster", "units": "unit"}.get(noun, noun.rstrip("s"))
+
+
 def _effect(fit: la.OLSFit, j: int, *, outcome: str, estimator: str, se: str, codes, n_clusters,
             statistic, level: _Level | None, procedure: Procedure | None, ri_note: str,
             wild_reps: int, ri_reps: int, seed: int | None, n_dropped: int,
             control: np.ndarray, control_weights: np.ndarray | None, notes: list[str],
             n_treated: int, absorbed: int = 0, weights: str | None = None,
-            lin_adjusted: bool = False) -> EffectResult:
+            lin_adjusted: bool = False, clustered: bool = True, ri_stat: str = "t",
+            k_extra: int = 0) -> EffectResult:
+    seed = draw_seed(seed)
+    se_label = se if clustered else {"CR2": "HC2", "CR1": "HC1"}.get(se, se)
     control_weights = np.ones(len(control)) if control_weights is None else control_weights
     control_mean, control_sd = _weighted_mean_sd(control, control_weights)
     counts = {}
     if level is not None:
         counts = dict(assigned=level.noun, n_assigned_treated=level.n_treated,
                       n_assigned_control=level.n_control)
+    counts.update(clustered=clustered, ri_stat=ri_stat)
+    nan = float("nan")
+    # one unit of assignment in an arm: cluster-robust inference has nothing to stand on
+    arms = ((level.n_treated, level.n_control) if level is not None and not level.within
+            else (n_treated, n_clusters - n_treated))
+    single = clustered and min(arms) == 1 and (level is None or not level.within)
+    if single and max(arms) == 1:
+        notes.append(ONE_PER_ARM.format(unit_one=_unit_one(level.noun if level else "clusters"),
+                                        unit=level.noun if level else "clusters"))
+        p_ri, ri_method = (nan, ri_note or "not computed")
+        rng = np.random.default_rng(seed)
+        if ri_reps and statistic is not None:
+            p_ri, ri_method = ri_p_value(statistic, level.z, procedure, ri_reps, rng)
+        _emit(notes)
+        return EffectResult(
+            outcome=outcome, estimator=estimator, se_type=se_label, estimate=float(fit.beta[j]),
+            se=nan, df=nan, ci_low=nan, ci_high=nan, p_value=nan, p_wild=nan, p_ri=p_ri,
+            n_obs=fit.n, n_clusters=n_clusters, n_treated_clusters=n_treated,
+            n_dropped=n_dropped, control_mean=control_mean, control_sd=control_sd,
+            wild_method="not computed: one cluster per arm", ri_method=ri_method, seed=seed,
+            warnings=tuple(notes), weights=weights, lin=lin_adjusted, single_arm=True, **counts)
     if np.ptp(fit.y) == 0:  # a constant outcome: any p-value would be rounding noise
         notes.append(f"The outcome {outcome!r} does not vary (every unit has the same value), so "
                      "there is no difference to estimate; estimate, standard error and p-values "
                      "are not computed (NaN).")
         _emit(notes)
-        nan = float("nan")
         return EffectResult(
-            outcome=outcome, estimator=estimator, se_type=se, estimate=nan, se=nan, df=nan,
+            outcome=outcome, estimator=estimator, se_type=se_label, estimate=nan, se=nan, df=nan,
             ci_low=nan, ci_high=nan, p_value=nan, p_wild=nan, p_ri=nan, n_obs=fit.n,
             n_clusters=n_clusters, n_treated_clusters=n_treated, n_dropped=n_dropped,
             control_mean=control_mean, control_sd=control_sd,
             wild_method="not computed: the outcome does not vary",
             ri_method="not computed: the outcome does not vary", seed=seed,
             warnings=tuple(notes), weights=weights, lin=lin_adjusted, **counts)
-    se_value, df = _inference(fit, j, se, codes, n_clusters, absorbed)
+    se_value, df = _inference(fit, j, se, codes, n_clusters, absorbed, k_extra)
     estimate = float(fit.beta[j])
+    counts["r2"] = _r_squared(fit, centred=absorbed == 0)
     tcrit = stats.t.ppf(0.975, df)
     p = float(2 * stats.t.sf(abs(estimate / se_value), df))
     rng = np.random.default_rng(seed)
@@ -488,14 +589,33 @@ def _effect(fit: la.OLSFit, j: int, *, outcome: str, estimator: str, se: str, co
     p_ri, ri_method = (float("nan"), ri_note or "not computed")
     if ri_reps and statistic is not None:
         p_ri, ri_method = ri_p_value(statistic, level.z, procedure, ri_reps, rng)
+    if single:
+        arm = "treated" if arms[0] == 1 else "in the control arm"
+        ri = f" ({ri_method})" if p_ri == p_ri else "; it is not computed here, so no p-value is valid"
+        notes.append(SINGLE_ARM.format(unit_one=_unit_one(level.noun if level else "clusters"),
+                                       arm=arm, ri=ri))
     _emit(notes)
     return EffectResult(
-        outcome=outcome, estimator=estimator, se_type=se, estimate=estimate, se=se_value, df=df,
+        outcome=outcome, estimator=estimator, se_type=se_label, estimate=estimate, se=se_value, df=df,
         ci_low=estimate - tcrit * se_value, ci_high=estimate + tcrit * se_value, p_value=p,
         p_wild=p_wild, p_ri=p_ri, n_obs=fit.n, n_clusters=n_clusters,
         n_treated_clusters=n_treated, n_dropped=n_dropped, control_mean=control_mean,
         control_sd=control_sd, wild_method=wild_method, ri_method=ri_method, seed=seed,
-        warnings=tuple(notes), weights=weights, lin=lin_adjusted, **counts)
+        warnings=tuple(notes), weights=weights, lin=lin_adjusted, single_arm=single, **counts)
+
+
+def _r_squared(fit: la.OLSFit, centred: bool = True) -> float:
+    """1 − SSR / TSS of the (weighted) regression; for a within-transformed (fixed-effects)
+    fit, the within R². The design's first column is the constant (times the weights' square
+    roots) when ``centred``."""
+    y = fit.y
+    if centred:
+        w_sqrt = fit.X[:, 0]
+        mean = float(w_sqrt @ y / (w_sqrt @ w_sqrt)) if w_sqrt @ w_sqrt > 0 else 0.0
+        tss = float(np.sum((y - mean * w_sqrt) ** 2))
+    else:
+        tss = float(y @ y)
+    return 1 - float(fit.resid @ fit.resid) / tss if tss > 0 else float("nan")
 
 
 def _residualise(W: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -513,17 +633,27 @@ def compare_arms(data: pd.DataFrame, outcome: str, treatment: str, cluster: str 
                  strata: str | None = None, estimator: str | None = None, se: str = "CR2",
                  weights: str | None = None, lin: bool = False, assignment=None,
                  wild_reps: int = 9999, ri_reps: int = 10000, seed: int | None = None,
-                 ) -> EffectResult:
+                 ri_stat: str = "t") -> EffectResult:
     """Intention-to-treat effect of assignment on ``outcome`` (one row per unit).
 
     Parameters
     ----------
-    data : one row per unit (household), with the endline ``outcome`` and, for ANCOVA or DiD,
+    data : pandas.DataFrame
+        One row per unit (household), with the endline ``outcome`` and, for ANCOVA or DiD,
         the unit's ``baseline`` outcome.
-    treatment : 0/1 assignment column; ``cluster`` : the clusters of the standard errors
-        (None: independent units). Treatment constant within every cluster means whole
-        clusters were assigned; treatment varying within clusters means units inside them
-        were (randomisation inference then re-draws it within each cluster and stratum).
+    outcome : str
+        The endline outcome.
+    treatment : str
+        0/1 assignment column.
+    cluster : str or None
+        The clusters of the standard errors (None: independent units). Treatment constant
+        within every cluster means whole clusters were assigned; treatment varying within
+        clusters means units inside them were (randomisation inference then re-draws it
+        within each cluster and stratum).
+    baseline : str, optional
+        The baseline outcome (ANCOVA's covariate, or subtracted for DiD).
+    covariates : list of str
+        More baseline covariates.
     estimator : ``"ancova"`` (endline on treatment + baseline + covariates; the default when a
         baseline is given), ``"did"`` (change from baseline on treatment + covariates: the
         two-period difference in differences) or ``"endline"`` (difference in endline means,
@@ -541,10 +671,38 @@ def compare_arms(data: pd.DataFrame, outcome: str, treatment: str, cluster: str 
         re-draw.
     assignment : the :class:`~evalkit.designs.Assignment` that drew the treatment (from
         :func:`~evalkit.designs.assign`): randomisation inference then re-draws with the same
-        procedure, its strata or pairs and its re-randomisation criterion.
+        procedure, its strata or pairs and its re-randomisation criterion. Units are matched by
+        their id (the ``cluster`` column, or the data's index when units were assigned
+        one by one), not by position.
+    wild_reps : draws of the wild cluster restricted bootstrap (0: not computed). With
+        2^G ≤ ``wild_reps`` every Rademacher sign vector is enumerated (exact).
+    ri_reps : re-draws of the assignment for randomisation inference (0: not computed); when
+        the design has at most ``ri_reps`` possible assignments all are enumerated (exact).
+    seed : seed of the bootstrap and re-draws. None draws one; the result records it in
+        ``seed`` so that a run can be repeated.
+    ri_stat : the statistic randomisation inference compares with its re-drawn distribution:
+        ``"t"`` (the CR1-studentised coefficient, default; robust to unequal variances) or
+        ``"coef"`` (the coefficient itself, as Stata's ``ritest`` and pyfixest's
+        ``ritest(type="randomization-c")``).
+
+    Returns
+    -------
+    EffectResult
+        Estimate, standard error, CI and p-value, wild bootstrap and randomisation p-values,
+        counts, control mean and SD, the seed, warnings.
+
+    Examples
+    --------
+    >>> from evalkit.designs import compare_arms, simulate_trial
+    >>> df = simulate_trial(n_clusters=12, cluster_size=10, icc=0.1, effect=0.5, seed=3)
+    >>> r = compare_arms(df, "y", "treatment", "cluster", baseline="baseline",
+    ...                  wild_reps=99, ri_reps=99, seed=1)
+    >>> round(r.estimate, 3), r.n_clusters, r.se_type
+    (0.384, 12, 'CR2')
     """
     estimator = estimator or ("ancova" if baseline else "endline")
     se, estimator = _check_options(se, estimator)
+    ri_stat = option(ri_stat, RI_STATS, "ri_stat")
     if estimator in ("ancova", "did") and not baseline:
         raise ValueError(f"estimator {estimator!r} needs the baseline outcome column (baseline=...)")
     columns = [outcome, treatment] + ([baseline] if estimator != "endline" else []) + list(covariates)
@@ -591,8 +749,8 @@ def compare_arms(data: pd.DataFrame, outcome: str, treatment: str, cluster: str 
     _require_clusters(n_clusters, clustered, data, cluster)
     fit = _ols(X, y, sw, names)
     level = _assignment_level(treat, codes, labels, n_clusters, strata_codes, clustered)
-    procedure = (_procedure_from(assignment, level, cluster, source) if assignment is not None
-                 else Procedure(level.strata))
+    procedure = (_procedure_from(assignment, level, cluster, source, kept.index)
+                 if assignment is not None else Procedure(level.strata))
     if lin:
         n_cov = C.shape[1]
         rest = X[:, 2 + 2 * n_cov:]
@@ -606,15 +764,17 @@ def compare_arms(data: pd.DataFrame, outcome: str, treatment: str, cluster: str 
                  np.broadcast_to(Cs, (B,) + Cs.shape), t[:, :, None] * Cs[None],
                  np.broadcast_to(rest * sw[:, None], (B,) + rest.shape)], axis=2)
 
-        statistic = (lambda Z: refit_t_statistics(design, ys, Z, codes, n_clusters))
+        statistic = (lambda Z: refit_t_statistics(design, ys, Z, codes, n_clusters,
+                                                  stat=ri_stat))
     else:
         Ws = np.delete(X, 1, axis=1) * sw[:, None]
         y_resid = _residualise(Ws, y * sw)
         if level.within:  # units inside clusters: re-drawn row by row
             project = projector(Ws, lambda Z: sw[:, None] * Z[level.unit_codes])
-            statistic = (lambda Z: t_statistics(project, y_resid, Z, codes, n_clusters))
+            statistic = (lambda Z: t_statistics(project, y_resid, Z, codes, n_clusters,
+                                                stat=ri_stat))
         else:  # whole clusters: from cluster-level sufficient statistics
-            statistic = ClusterStatistic(Ws, sw, y_resid, codes, n_clusters)
+            statistic = ClusterStatistic(Ws, sw, y_resid, codes, n_clusters, stat=ri_stat)
     notes = (_design_warnings(n_clusters, level, clustered, dropped) + strata_notes
              + _below_assignment(kept, treat, codes, n_clusters, cluster,
                                  skip=set(columns) | {cluster} - {None}))
@@ -626,7 +786,7 @@ def compare_arms(data: pd.DataFrame, outcome: str, treatment: str, cluster: str 
                    ri_note="", wild_reps=wild_reps, ri_reps=ri_reps, seed=seed,
                    n_dropped=dropped, control=raw_outcome[treat == 0],
                    control_weights=w[treat == 0], notes=notes, n_treated=n_treated,
-                   weights=weights, lin_adjusted=lin)
+                   weights=weights, lin_adjusted=lin, clustered=clustered, ri_stat=ri_stat)
 
 
 def _ols(X: np.ndarray, y: np.ndarray, sw: np.ndarray, names: list[str]) -> la.OLSFit:
@@ -639,26 +799,38 @@ def _labelled_codes(values: pd.Series) -> tuple[np.ndarray, int, np.ndarray]:
     return codes.astype(np.int64), len(uniques), np.asarray(uniques)
 
 
-def _procedure_from(assignment, level: _Level, cluster: str | None, source: str) -> Procedure:
+def _procedure_from(assignment, level: _Level, cluster: str | None, source: str,
+                    index: pd.Index | None = None) -> Procedure:
     """The assignment's procedure, restricted to the units present in the analysis, after
-    checking that the data's treatment is the one it drew."""
+    checking that the data's treatment is the one it drew. Units are matched by id: the
+    cluster's values, or, when units were assigned one by one (no cluster), the data's index
+    labels, which is what :func:`~evalkit.designs.assign` records for ``unit=None``."""
     if level.within:
         raise DataError(f"{source}: treatment varies within clusters, but the assignment given "
                         "drew whole units; cluster by the unit that was assigned.")
     table = assignment.table
-    position = pd.Series(np.arange(len(table)), index=table[assignment.unit].to_numpy())
-    missing = [label for label in level.labels if label not in position.index]
-    if missing:
-        raise DataError(f"{source}, column {cluster!r}: {len(missing)} unit(s) of the data are not "
-                        f"in the assignment (for example {missing[0]!r}); expected the units it "
-                        "randomised.")
-    select = position.loc[list(level.labels)].to_numpy()
+    labels = level.labels if cluster is not None or index is None else np.asarray(index)
+    where = f"column {cluster!r}" if cluster is not None else "index"
+    ids = pd.Index(table[assignment.unit].to_numpy())
+    if not ids.is_unique:
+        raise DataError(f"the assignment table lists a unit twice in column {assignment.unit!r}; "
+                        "expected one row per unit.")
+    select = ids.get_indexer(pd.Index(labels))
+    if (select < 0).any():
+        # ids read back from a file may have changed type (1 vs '1'): match them as text
+        text = pd.Index(ids.astype(str))
+        select = np.where(select < 0, text.get_indexer(pd.Index(labels).astype(str)), select)
+    missing = np.flatnonzero(select < 0)
+    if missing.size:
+        raise DataError(f"{source}, {where}: {missing.size} unit(s) of the data are not in the "
+                        f"assignment (for example {show(labels[missing[0]])}); expected the units "
+                        "it randomised.")
     drawn = table["treatment"].to_numpy(dtype=float)
     differ = np.flatnonzero(drawn[select] != level.z)
     if differ.size:
-        raise DataError(f"{source}, column {cluster!r}: the treatment of {differ.size} unit(s) "
-                        f"differs from the assignment (for example {level.labels[differ[0]]!r}); "
-                        "expected the treatment it drew.")
+        raise DataError(f"{source}, {where}: the treatment of {differ.size} unit(s) differs from "
+                        f"the assignment (for example {show(labels[differ[0]])}); expected the "
+                        "treatment it drew.")
     return assignment.procedure(select)
 
 
@@ -666,15 +838,39 @@ def compare_outcomes(data: pd.DataFrame, outcomes: Sequence[str] | dict[str, str
                      treatment: str, cluster: str | None, **options) -> EffectsTable:
     """:func:`compare_arms` for each outcome, with Holm and BH adjustment across the family.
 
-    ``outcomes`` is a list of outcome columns, or a mapping outcome -> its baseline column
-    (None for none). Other keyword options are passed to :func:`compare_arms`; each outcome
-    gets its own stream of random numbers derived from ``seed``.
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per unit.
+    outcomes : list of str or dict
+        Outcome columns, or a mapping outcome -> its baseline column (None for none).
+    treatment : str
+        0/1 assignment.
+    cluster : str or None
+        The unit of assignment.
+    **options
+        Passed to :func:`compare_arms` (``strata``, ``se``, ``wild_reps``, ``ri_reps``,
+        ``seed`` …); each outcome gets its own stream of random numbers derived from
+        ``seed`` (drawn and recorded when not given).
+
+    Returns
+    -------
+    EffectsTable
+
+    Examples
+    --------
+    >>> from evalkit.designs import compare_outcomes, simulate_trial
+    >>> df = simulate_trial(n_clusters=12, cluster_size=10, icc=0.1, effect=0.5, seed=3)
+    >>> t = compare_outcomes(df, ["y", "baseline"], "treatment", "cluster", wild_reps=0,
+    ...                      ri_reps=99, seed=1)
+    >>> t.to_frame()["outcome"].tolist()
+    ['y', 'baseline']
     """
     shared_baseline = options.pop("baseline", None)
     pairs = (list(outcomes.items()) if isinstance(outcomes, dict)
              else [(outcome, shared_baseline) for outcome in outcomes])
-    seed = options.pop("seed", None)
-    seeds = np.random.SeedSequence(seed).spawn(len(pairs)) if seed is not None else None
+    seed = draw_seed(options.pop("seed", None))
+    seeds = np.random.SeedSequence(seed).spawn(len(pairs))
     results = []
     for i, (outcome, base) in enumerate(pairs):
         child_seed = int(seeds[i].generate_state(1)[0]) if seeds is not None else None
@@ -692,23 +888,56 @@ def compare_outcomes(data: pd.DataFrame, outcomes: Sequence[str] | dict[str, str
 def twfe_did(data: pd.DataFrame, outcome: str, treatment: str, unit: str, time: str,
              cluster: str | None = None, se: str = "CR2", covariates: Sequence[str] = (),
              strata: str | None = None, wild_reps: int = 9999, ri_reps: int = 10000,
-             seed: int | None = None) -> EffectResult:
+             seed: int | None = None, ri_stat: str = "t") -> EffectResult:
     """Difference in differences with unit and time fixed effects (long data).
 
     ``treatment`` is 1 when the unit is treated in that period. Unit effects are absorbed by
     demeaning within unit (they must be nested in clusters; ``cluster`` defaults to ``unit``),
     time effects enter as dummies. For repeated cross-sections pass the cluster (e.g. village)
     as ``unit``. CR2 uses the within-transformed design (Pustejovsky and Tipton 2018). CR1 is
-    G/(G − 1) × (n − 1)/(n − k) × the cluster sandwich, with k the non-absorbed coefficients
-    (treatment, time dummies, covariates): fixest's small-sample choice when the unit effects
-    are nested in the clusters, so it matches fixest's clustered SE when the unit is the
-    cluster; the point estimate and SE do not depend on which time period is the reference.
+    G/(G − 1) × (n − 1)/(n − k) × the cluster sandwich with fixest's count of k when the unit
+    effects are nested in the clusters: the treatment, the covariates and all T time effects
+    (the nested unit effects are not counted, the time effects' reference level is), so it
+    equals fixest's ``feols(y ~ d | unit + time, cluster = ~cluster)``. The point estimate and
+    SE do not depend on which time period is the reference.
     Periods are ordered as numbers, dates or by their names (Baseline < Midline < Endline);
     text periods whose order cannot be told are refused.
     Randomisation inference re-draws which clusters are treated (within ``strata``) when all
-    treated clusters start treatment in the same period.
+    treated clusters start treatment in the same period. When units start treatment in
+    different periods (staggered adoption) a warning says that the two-way fixed-effects
+    estimate is then a weighted average that can mislead when effects change over time.
+
+    Parameters
+    ----------
+    data : long data, one row per unit and period.
+    outcome, treatment, unit, time : columns: the outcome, 1 when the unit is treated in that
+        period, the unit (absorbed), the period (time effects).
+    cluster : the clusters of the standard errors (default: ``unit``).
+    se : ``"CR2"`` (default), ``"CR1"``, ``"HC1"`` or ``"iid"``.
+    covariates : time-varying covariates.
+    strata : randomisation strata of the clusters (for randomisation inference).
+    wild_reps, ri_reps : wild bootstrap draws and assignment re-draws (0: not computed).
+    seed : seed of the bootstrap and re-draws; None draws one, recorded in the result.
+    ri_stat : ``"t"`` (studentised, default) or ``"coef"`` (as ``ritest``).
+
+    Returns
+    -------
+    EffectResult
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from evalkit.designs import simulate_trial, twfe_did
+    >>> wide = simulate_trial(n_clusters=10, cluster_size=6, icc=0.1, effect=1.0, seed=2)
+    >>> long = pd.concat([wide.assign(period=0, y=wide["baseline"], d=0),
+    ...                   wide.assign(period=1, d=wide["treatment"])])
+    >>> r = twfe_did(long, "y", "d", unit="unit", time="period", cluster="cluster",
+    ...              wild_reps=0, ri_reps=0)
+    >>> round(r.estimate, 3), r.n_clusters
+    (1.383, 10)
     """
     se, _ = _check_options(se)
+    ri_stat = option(ri_stat, RI_STATS, "ri_stat")
     cluster = cluster or unit
     columns = [outcome, treatment, unit, time, cluster] + list(covariates) + ([strata] if strata else [])
     require_columns(data, columns, "needed for the difference in differences")
@@ -744,6 +973,7 @@ def twfe_did(data: pd.DataFrame, outcome: str, treatment: str, unit: str, time: 
     z = None
     varies = False
     statistic = None
+    staggered: list[str] = []
     if treat.any():
         start = time_codes[treat == 1].min()
         post = time_codes >= start
@@ -754,7 +984,9 @@ def twfe_did(data: pd.DataFrame, outcome: str, treatment: str, unit: str, time: 
             y_resid = _residualise(X[:, 1:], y_w)
             # within-unit demeaning of z_g · post keeps the form t_i · z_g (units nest in clusters)
             statistic = ClusterStatistic(X[:, 1:], within(post.astype(float))[:, 0], y_resid,
-                                         codes, n_clusters)
+                                         codes, n_clusters, stat=ri_stat)
+        else:
+            staggered = _staggered_note(unit_codes, time_codes, treat)
     strata_of_cluster = np.zeros(n_clusters, dtype=np.int64)
     if strata:
         strata_codes, _ = _codes(kept[strata])
@@ -762,14 +994,33 @@ def twfe_did(data: pd.DataFrame, outcome: str, treatment: str, unit: str, time: 
     level = (_Level(False, codes, np.arange(n_clusters), z, strata_of_cluster, "clusters")
              if z is not None else None)
     notes = _design_warnings(n_clusters, level, True, dropped, n_treated=int(group.sum()),
-                             varies_note=NO_COMMON_START if varies else None)
+                             varies_note=NO_COMMON_START if varies else None) + staggered
     return _effect(fit, 0, outcome=outcome, estimator="twfe", se=se, codes=codes,
                    n_clusters=n_clusters, statistic=statistic, level=level,
                    procedure=Procedure(strata_of_cluster),
                    ri_note="not reported: treatment does not follow one common start" if varies else "",
                    wild_reps=wild_reps, ri_reps=ri_reps, seed=seed, n_dropped=dropped,
                    control=y[(~treated_rows)], control_weights=None, notes=notes,
-                   n_treated=int(group.sum()), absorbed=n_units)
+                   n_treated=int(group.sum()), absorbed=n_units, ri_stat=ri_stat,
+                   k_extra=1 if n_times > 1 else 0)
+
+
+STAGGERED = (
+    "Staggered adoption: units start treatment in {starts} different periods. The two-way "
+    "fixed-effects estimate then also compares later-treated with already-treated units, and "
+    "when effects change with time since treatment it can be far from any average effect, even "
+    "of the wrong sign (Goodman-Bacon 2021; de Chaisemartin and D'Haultfœuille 2020); check it "
+    "with an estimator for staggered designs (Callaway and Sant'Anna 2021; Sun and Abraham "
+    "2021) or compare each start cohort with the never treated.")
+
+
+def _staggered_note(unit_codes: np.ndarray, time_codes: np.ndarray, treat: np.ndarray) -> list[str]:
+    """The staggered-adoption warning when treated units' first treated periods differ."""
+    frame = pd.DataFrame({"u": unit_codes, "t": time_codes, "d": treat})
+    starts = frame[frame["d"] == 1].groupby("u")["t"].min()
+    if starts.nunique() > 1:
+        return [STAGGERED.format(starts=starts.nunique())]
+    return []
 
 
 # --------------------------------------------------------------------------- balance
@@ -790,8 +1041,19 @@ class BalanceTable:
     se_type: str
     warnings: tuple[str, ...] = ()
     assigned: str = "clusters"
+    clustered: bool = True
+    seed: int | None = None
+
+    @property
+    def se_text(self) -> str:
+        """How the p-values' standard errors were computed, in words."""
+        if self.clustered:
+            return f"{self.se_type} standard errors clustered by unit of assignment"
+        return f"{self.se_type} (heteroskedasticity-robust) standard errors; units not clustered"
 
     def to_frame(self) -> pd.DataFrame:
+        """One row per characteristic: n, mean and SD by arm, difference, normalised
+        difference, regression difference, its SE and p-value, clusters by arm, missing."""
         return self.table.copy()
 
     def summary(self) -> str:
@@ -801,21 +1063,25 @@ class BalanceTable:
         text = frame.to_string(index=False, float_format=lambda v: f"{v:.3f}")
         return (f"{text}\nOmnibus balance test (sum of squared studentised differences; "
                 f"{self.omnibus_method}): statistic {self.omnibus_statistic:.3f}, "
-                f"{p_phrase(self.omnibus_p)}")
+                f"{p_phrase(self.omnibus_p)}\n{self.se_text[0].upper() + self.se_text[1:]}."
+                + (f" Random seed: {self.seed}." if self.seed is not None else ""))
 
     def __repr__(self) -> str:
         return (f"<BalanceTable: {len(self.table)} characteristics by {self.treatment!r}; "
                 f"{self.n_clusters_treatment} treated and {self.n_clusters_control} control "
-                f"clusters; joint test {p_phrase(self.omnibus_p)}>")
+                f"{self.assigned if self.clustered else 'units (not clustered)'}; joint test "
+                f"{p_phrase(self.omnibus_p)}>")
 
     def _repr_html_(self) -> str:
         t = self.table
         rows = [(r["variable"], fmt(r["mean_treatment"]), fmt(r["mean_control"]),
                  fmt(r["difference"], 3, True), fmt(r["normalised_difference"], 3, True),
                  p_value(r["p_value"])) for _, r in t.iterrows()]
-        note = (f"{self.se_type} standard errors clustered by unit of assignment; joint test "
-                f"({self.omnibus_method}): {p_phrase(self.omnibus_p)}. Clusters: "
-                f"{self.n_clusters_treatment} treatment, {self.n_clusters_control} control.")
+        units = "Clusters" if self.clustered else "Units"
+        note = (f"{self.se_text}; joint test "
+                f"({self.omnibus_method}): {p_phrase(self.omnibus_p)}. {units}: "
+                f"{self.n_clusters_treatment} treatment, {self.n_clusters_control} control."
+                + (f" Random seed: {self.seed}." if self.seed is not None else ""))
         return html_table("Balance at baseline", ["Characteristic", "Mean, treatment",
                                                   "Mean, control", "Difference",
                                                   "Normalised difference", "p"], rows, note)
@@ -835,6 +1101,41 @@ def balance_table(data: pd.DataFrame, variables: Sequence[str], treatment: str,
     (complete randomisation of clusters within strata, or the procedure of ``assignment``),
     which stays valid with few clusters where an F-test on the cluster covariance (rank at
     most G − 1) does not.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per unit at baseline.
+    variables : list of str
+        The characteristics compared.
+    treatment : str
+        0/1 assignment.
+    cluster : str, optional
+        The unit of assignment (None: units were assigned one by one).
+    strata : str, optional
+        Randomisation strata (fixed effects in the regressions; re-draws stay within them).
+    se : {"CR2", "CR1", "HC1", "iid"}
+        Standard errors of the differences.
+    weights : str, optional
+        Sampling weights.
+    assignment : Assignment, optional
+        The draw of :func:`~evalkit.designs.assign`, whose procedure the joint test re-draws.
+    ri_reps : int
+        Re-draws for the joint test.
+    seed : int, optional
+        Seed of the re-draws; None draws one, recorded in the result.
+
+    Returns
+    -------
+    BalanceTable
+
+    Examples
+    --------
+    >>> from evalkit.designs import balance_table, simulate_trial
+    >>> df = simulate_trial(n_clusters=12, cluster_size=10, icc=0.1, seed=3)
+    >>> b = balance_table(df, ["baseline"], "treatment", "cluster", ri_reps=99, seed=1)
+    >>> b.to_frame()[["variable", "n_treatment", "n_control"]].values.tolist()
+    [['baseline', 60, 60]]
     """
     se, _ = _check_options(se)
     design_columns = [c for c in (cluster, strata, weights) if c]
@@ -850,10 +1151,11 @@ def balance_table(data: pd.DataFrame, variables: Sequence[str], treatment: str,
     strata_codes = _codes(base[strata])[0] if strata else None
     level = _assignment_level(treat_all, codes_all, labels, n_clusters, strata_codes,
                               cluster is not None)
-    procedure = (_procedure_from(assignment, level, cluster, source) if assignment is not None
-                 else Procedure(level.strata))
+    procedure = (_procedure_from(assignment, level, cluster, source, base.index)
+                 if assignment is not None else Procedure(level.strata))
     rows = []
     stat_parts = []
+    seed = draw_seed(seed)
     rng = np.random.default_rng(seed)
     Z, exact, method = procedure.draws(
         procedure.observed if procedure.observed is not None else level.z, ri_reps, rng)
@@ -907,7 +1209,9 @@ def balance_table(data: pd.DataFrame, variables: Sequence[str], treatment: str,
     notes = (_design_warnings(n_clusters, level, cluster is not None, dropped)
              + _below_assignment(base, treat_all, codes_all, n_clusters, cluster,
                                  skip={treatment, *variables, *design_columns}))
+    se_label = se if cluster is not None else {"CR2": "HC2", "CR1": "HC1"}.get(se, se)
     return BalanceTable(table=pd.DataFrame(rows), treatment=treatment,
                         omnibus_statistic=float(observed), omnibus_p=p, omnibus_method=method,
                         n_clusters_treatment=level.n_treated, n_clusters_control=level.n_control,
-                        se_type=se, warnings=tuple(notes), assigned=level.noun)
+                        se_type=se_label, warnings=tuple(notes), assigned=level.noun,
+                        clustered=cluster is not None, seed=seed)

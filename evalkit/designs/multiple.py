@@ -34,10 +34,42 @@ def _bh(q: np.ndarray) -> np.ndarray:
 
 
 def holm(p_values) -> np.ndarray:
-    """Holm (1979) step-down adjusted p-values (family-wise error rate)."""
+    """Holm (1979) step-down adjusted p-values (family-wise error rate).
+
+    Parameters
+    ----------
+    p_values : sequence of float
+        The family's p-values (NaN stays NaN and is not counted).
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Examples
+    --------
+    >>> from evalkit.designs import holm
+    >>> holm([0.01, 0.04, 0.03]).round(2).tolist()
+    [0.03, 0.06, 0.06]
+    """
     return _adjust(p_values, _holm)
 
 
 def benjamini_hochberg(p_values) -> np.ndarray:
-    """Benjamini–Hochberg (1995) q-values (false discovery rate)."""
+    """Benjamini–Hochberg (1995) q-values (false discovery rate).
+
+    Parameters
+    ----------
+    p_values : sequence of float
+        The family's p-values (NaN stays NaN and is not counted).
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Examples
+    --------
+    >>> from evalkit.designs import benjamini_hochberg
+    >>> benjamini_hochberg([0.01, 0.04, 0.03]).round(2).tolist()
+    [0.03, 0.04, 0.04]
+    """
     return _adjust(p_values, _bh)

@@ -180,6 +180,39 @@ def prepost(data: pd.DataFrame, outcome: str, unit: str, round: str, before: Any
     scores tie often): ``"wilcox"`` (default, as scipy and R's ``wilcox.test``) drops them;
     ``"pratt"`` keeps them in the ranking (Pratt 1959), which is more conservative when many
     pairs are unchanged. The result records which was used.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Long data: one row per unit and round.
+    outcome : str
+        The outcome column.
+    unit : str
+        The unit (child, household) column.
+    round : str
+        The round column.
+    before, after : object
+        The two rounds compared (values of ``round``).
+    kind : {"auto", "continuous", "ordinal", "binary"}
+        How to read the outcome.
+    higher_is_better : bool
+        Whether a higher value is an improvement.
+    zero_method : {"wilcox", "pratt"}
+        Unchanged pairs in the Wilcoxon test.
+
+    Returns
+    -------
+    PrePostResult
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from evalkit.designs import prepost
+    >>> long = pd.DataFrame({"child": [1, 2, 3, 4] * 2, "round": [1] * 4 + [2] * 4,
+    ...                      "score": [20, 25, 30, 22, 24, 27, 30, 26]})
+    >>> r = prepost(long, "score", "child", "round", 1, 2, kind="continuous")
+    >>> r.n_pairs, r.mean_change
+    (4, 2.5)
     """
     zero_method = option(zero_method, ("wilcox", "pratt"), "zero_method")
     require_columns(data, [outcome, unit, round])
@@ -279,13 +312,37 @@ def trajectory(data: pd.DataFrame, outcome: str, unit: str, round: str) -> Traje
     """Trajectory of ``outcome`` over rounds: per-round means (t CIs over the units then
     assessed) and a panel regression y_it = a_i + sum_r b_r [round = r] + e_it with unit fixed
     effects (linearmodels PanelOLS), standard errors clustered by unit; b_r is the average
-    within-unit change from the first round to round r."""
+    within-unit change from the first round to round r.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Long data: one row per unit and round.
+    outcome, unit, round : str
+        The outcome, unit and round columns.
+
+    Returns
+    -------
+    TrajectoryResult
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from evalkit.designs import trajectory
+    >>> long = pd.DataFrame({"child": [1, 2, 3] * 3, "round": [1] * 3 + [2] * 3 + [3] * 3,
+    ...                      "score": [20, 25, 30, 22, 26, 31, 25, 27, 35]})
+    >>> trajectory(long, "score", "child", "round").by_round["mean"].round(2).tolist()
+    [25.0, 26.33, 29.0]
+    """
     from linearmodels.panel import PanelOLS
 
     require_columns(data, [outcome, unit, round])
     frame = pd.DataFrame({"unit": data[unit].to_numpy(), "round": data[round].to_numpy(),
                           "y": numbers(data, outcome).to_numpy()}).dropna()
     rounds = sorted(frame["round"].unique())
+    if len(rounds) < 2:
+        raise DataError(f"column {round!r}: {len(rounds)} round with a value of {outcome!r}; a "
+                        "trajectory needs at least two rounds.")
     grouped = frame.groupby("round")["y"]
     n = grouped.size()
     mean = grouped.mean()
@@ -360,7 +417,38 @@ def compare_changes(data: pd.DataFrame, outcome: str, unit: str, round: str, bef
                     after: Any, group: str, kind: str = "auto",
                     higher_is_better: bool = True) -> GroupChanges:
     """Paired change within each level of ``group`` and the difference between the first two
-    groups' mean changes (Welch t interval). Descriptive, not causal."""
+    groups' mean changes (Welch t interval). Descriptive, not causal.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Long data: one row per unit and round.
+    outcome, unit, round : str
+        The outcome, unit and round columns.
+    before, after : object
+        The two rounds compared.
+    group : str
+        The column whose levels are compared.
+    kind : {"auto", "continuous", "ordinal", "binary"}
+        How to read the outcome.
+    higher_is_better : bool
+        Whether a higher value is an improvement.
+
+    Returns
+    -------
+    GroupChanges
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from evalkit.designs import compare_changes
+    >>> long = pd.DataFrame({"child": list(range(6)) * 2, "round": [1] * 6 + [2] * 6,
+    ...                      "care": ["foster", "kin"] * 6,
+    ...                      "score": [20, 21, 25, 24, 30, 29, 24, 22, 27, 24, 33, 30]})
+    >>> r = compare_changes(long, "score", "child", "round", 1, 2, "care", kind="continuous")
+    >>> sorted(r.results), round(r.difference, 2)
+    (['foster', 'kin'], -2.33)
+    """
     require_columns(data, [group])
     levels = [g for g in pd.unique(data[group].dropna())]
     levels = sorted(levels, key=str)

@@ -34,7 +34,34 @@ class PairedRounds:
 
 def pair_rounds(data: pd.DataFrame, unit: str, round: str, before: Any, after: Any,
                 columns: Sequence[str]) -> PairedRounds:
-    """Pair rounds ``before`` and ``after`` of long data (one row per unit and round)."""
+    """Pair rounds ``before`` and ``after`` of long data (one row per unit and round).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Long data: one row per unit and round.
+    unit, round : str
+        The unit and round columns.
+    before, after : object
+        The rounds to pair.
+    columns : list of str
+        Columns whose before-round values are put beside the after round's (as
+        ``<column>_before``).
+
+    Returns
+    -------
+    PairedRounds
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from evalkit.designs import pair_rounds
+    >>> long = pd.DataFrame({"hh": [1, 2, 3, 1, 2], "round": [0, 0, 0, 1, 1],
+    ...                      "y": [5, 6, 7, 6, 8]})
+    >>> p = pair_rounds(long, "hh", "round", 0, 1, ["y"])
+    >>> p.wide["y_before"].tolist(), p.only_before
+    ([5, 6], 1)
+    """
     require_columns(data, [unit, round, *columns])
     if isinstance(before, (int, float)) and isinstance(after, (int, float)) \
             and not pd.api.types.is_numeric_dtype(data[round]):

@@ -21,14 +21,41 @@ from evalkit.display import fmt, html_table
 from evalkit.data.columns import numbers, require_columns
 
 
+def _number(name: str, value, low: float | None = None, high: float | None = None, *,
+            low_open: bool = True, high_open: bool = True, expected: str = "") -> float:
+    """``value`` as a float inside its range, or a ValueError in one sentence."""
+    ok = not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
+    number = float(value) if ok else float("nan")
+    if ok and np.isfinite(number):
+        above = low is None or (number > low if low_open else number >= low)
+        below = high is None or (number < high if high_open else number <= high)
+        if above and below:
+            return number
+    raise ValueError(f"{name} is {value!r}; expected {expected}.")
+
+
+def _check_alpha_power(alpha, power=None) -> None:
+    _number("alpha", alpha, 0, 1, expected="a significance level between 0 and 1, such as 0.05")
+    if power is not None:
+        _number("power", power, 0, 1, expected="a probability between 0 and 1 (exclusive), "
+                "such as 0.8")
+
+
 def _standard_error(n_clusters: int, cluster_size: float, icc: float, r2: float,
                     treat_share: float, cv_cluster_size: float) -> float:
-    if n_clusters <= 2:
-        raise ValueError("need more than 2 clusters")
-    if not 0 < treat_share < 1:
-        raise ValueError("treat_share must be between 0 and 1")
-    if not 0 <= icc < 1 or not 0 <= r2 < 1:
-        raise ValueError("icc and r2 must be in [0, 1)")
+    g = _number("n_clusters", n_clusters, 2, expected="a whole number of clusters above 2 "
+                "(both arms together)")
+    if g != int(g):
+        raise ValueError(f"n_clusters is {n_clusters!r}; expected a whole number of clusters.")
+    _number("cluster_size", cluster_size, 0, expected="a positive number of units per cluster")
+    _number("treat_share", treat_share, 0, 1, expected="the share of clusters treated, between "
+            "0 and 1")
+    _number("icc", icc, 0, 1, low_open=False, expected="an intra-cluster correlation from 0 up "
+            "to 1")
+    _number("r2", r2, 0, 1, low_open=False, expected="a share of variance explained from 0 up "
+            "to 1")
+    _number("cv_cluster_size", cv_cluster_size, 0, low_open=False, expected="a coefficient of "
+            "variation of cluster sizes of 0 or more")
     deff = 1 + ((1 + cv_cluster_size ** 2) * cluster_size - 1) * icc
     return float(np.sqrt(deff * (1 - r2) / (treat_share * (1 - treat_share) * n_clusters * cluster_size)))
 
@@ -36,7 +63,39 @@ def _standard_error(n_clusters: int, cluster_size: float, icc: float, r2: float,
 def cluster_mde(n_clusters: int, cluster_size: float, icc: float, r2: float = 0.0,
                 treat_share: float = 0.5, cv_cluster_size: float = 0.0, alpha: float = 0.05,
                 power: float = 0.8) -> float:
-    """Minimum detectable effect (in SD units) of a cluster-randomised comparison."""
+    """Minimum detectable effect (in SD units) of a cluster-randomised comparison.
+
+    Parameters
+    ----------
+    n_clusters : int
+        Clusters in both arms together (more than 2).
+    cluster_size : float
+        Units analysed per cluster (the mean when sizes vary).
+    icc : float
+        Intra-cluster correlation of the outcome, in [0, 1).
+    r2 : float
+        Share of the outcome's variance explained by baseline covariates, in [0, 1).
+    treat_share : float
+        Share of clusters treated, in (0, 1).
+    cv_cluster_size : float
+        Coefficient of variation of cluster sizes (0: equal sizes).
+    alpha : float
+        Two-sided significance level, in (0, 1).
+    power : float
+        Power, in (0, 1).
+
+    Returns
+    -------
+    float
+        (t_{1−α/2} + t_power) × SE with G − 2 df, in standard deviations.
+
+    Examples
+    --------
+    >>> from evalkit.designs import cluster_mde
+    >>> round(cluster_mde(36, 20, 0.08), 3)
+    0.341
+    """
+    _check_alpha_power(alpha, power)
     se = _standard_error(n_clusters, cluster_size, icc, r2, treat_share, cv_cluster_size)
     df = n_clusters - 2
     return float((stats.t.ppf(1 - alpha / 2, df) + stats.t.ppf(power, df)) * se)
@@ -45,7 +104,28 @@ def cluster_mde(n_clusters: int, cluster_size: float, icc: float, r2: float = 0.
 def cluster_power(effect: float, n_clusters: int, cluster_size: float, icc: float,
                   r2: float = 0.0, treat_share: float = 0.5, cv_cluster_size: float = 0.0,
                   alpha: float = 0.05) -> float:
-    """Power to detect ``effect`` (in SD units) with a two-sided test at ``alpha``."""
+    """Power to detect ``effect`` (in SD units) with a two-sided test at ``alpha``.
+
+    Parameters
+    ----------
+    effect : float
+        The effect in standard deviations of the outcome.
+    n_clusters, cluster_size, icc, r2, treat_share, cv_cluster_size, alpha
+        As in :func:`cluster_mde`.
+
+    Returns
+    -------
+    float
+        Power, ``T_df(|δ|/SE − t_crit) + T_df(−|δ|/SE − t_crit)`` with G − 2 df.
+
+    Examples
+    --------
+    >>> from evalkit.designs import cluster_power
+    >>> round(cluster_power(0.341, 36, 20, 0.08), 2)
+    0.8
+    """
+    _check_alpha_power(alpha)
+    _number("effect", effect, expected="an effect size in standard deviations")
     se = _standard_error(n_clusters, cluster_size, icc, r2, treat_share, cv_cluster_size)
     df = n_clusters - 2
     crit = stats.t.ppf(1 - alpha / 2, df)
@@ -83,7 +163,26 @@ class ICCResult:
 
 def icc(data: pd.DataFrame, outcome: str, cluster: str) -> ICCResult:
     """ANOVA estimator ρ = (MSB − MSW) / (MSB + (m0 − 1) MSW), m0 = (N − Σn_g²/N)/(G − 1);
-    truncated at 0 (a negative estimate means no detectable clustering)."""
+    truncated at 0 (a negative estimate means no detectable clustering).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per unit.
+    outcome, cluster : str
+        The outcome and cluster columns.
+
+    Returns
+    -------
+    ICCResult
+
+    Examples
+    --------
+    >>> from evalkit.designs import icc, simulate_trial
+    >>> df = simulate_trial(n_clusters=300, cluster_size=10, icc=0.2, seed=2)
+    >>> round(icc(df, "baseline", "cluster").icc, 2)
+    0.2
+    """
     require_columns(data, [outcome, cluster])
     y = numbers(data, outcome)
     ok = y.notna().to_numpy() & data[cluster].notna().to_numpy()
@@ -194,14 +293,66 @@ def solve_design(*, icc: float, n_clusters: int | None = None, cluster_size: flo
     attrition)``. Solving for clusters gives the smallest even number that reaches the MDE;
     for cluster size, the smallest whole number (or a sentence when no cluster size can,
     because the ICC sets a floor).
+
+    Parameters
+    ----------
+    icc : float
+        Intra-cluster correlation, in [0, 1).
+    n_clusters : int or None
+        Clusters in both arms together (None: solve for it).
+    cluster_size : float or None
+        Units surveyed per cluster (None: solve for it).
+    mde : float or None
+        Minimum detectable effect in natural units, positive (None: solve for it).
+    power : float or None
+        Power in (0, 1) (None: solve for it).
+    outcome_sd : float, optional
+        SD of a score outcome (give this or ``prevalence``).
+    prevalence : float, optional
+        Share with a yes/no outcome at baseline, in (0, 1).
+    r2 : float
+        Share of variance explained by baseline covariates, in [0, 1).
+    attrition : float
+        Share of surveyed units expected to be lost, in [0, 1).
+    treat_share : float
+        Share of clusters treated.
+    cv_cluster_size : float
+        Coefficient of variation of cluster sizes.
+    alpha : float
+        Two-sided significance level, in (0, 1).
+    max_clusters, max_cluster_size : int
+        Search limits.
+
+    Returns
+    -------
+    PowerSolution
+
+    Examples
+    --------
+    >>> from evalkit.designs import solve_design
+    >>> d = solve_design(icc=0.08, n_clusters=None, cluster_size=20, mde=10, prevalence=0.3)
+    >>> d.n_clusters, round(d.mde, 2)
+    (86, 9.94)
     """
     given = {"n_clusters": n_clusters, "cluster_size": cluster_size, "mde": mde, "power": power}
     missing = [k for k, v in given.items() if v is None]
     if len(missing) != 1:
         raise ValueError("leave exactly one of n_clusters, cluster_size, mde and power as None "
                          f"(now: {', '.join(missing) or 'none'})")
-    if not 0 <= attrition < 1:
-        raise ValueError(f"attrition is {attrition!r}; expected a share from 0 up to 1")
+    _number("attrition", attrition, 0, 1, low_open=False, expected="a share from 0 up to 1")
+    _check_alpha_power(alpha, power)
+    _number("icc", icc, 0, 1, low_open=False, expected="an intra-cluster correlation from 0 up "
+            "to 1")
+    if mde is not None:
+        _number("mde", mde, 0, expected="a positive effect (its size; the test is two-sided)")
+    if n_clusters is not None:
+        _number("n_clusters", n_clusters, 2, expected="a whole number of clusters above 2")
+    if cluster_size is not None:
+        _number("cluster_size", cluster_size, 0, expected="a positive number of units per "
+                "cluster")
+        if cluster_size * (1 - attrition) <= 0:
+            raise ValueError("cluster_size × (1 − attrition) leaves no unit to analyse; expected "
+                             "a positive number.")
     sd, scale, unit = _sd(outcome_sd, prevalence)
     solved = missing[0]
     common = dict(icc=icc, r2=r2, treat_share=treat_share, cv_cluster_size=cv_cluster_size)

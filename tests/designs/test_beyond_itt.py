@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from evalkit.designs import cace, lee_bounds, subgroup_effects
 from tests.designs.helpers import cluster_trial
@@ -49,7 +50,7 @@ def _noncompliance(seed=11):
 
 def test_cace_equals_the_wald_ratio_and_a_hand_2sls_sandwich():
     df = _noncompliance()
-    r = cace(df, "y", "treated", "takeup", cluster="village")
+    r = cace(df, "y", "treated", "takeup", cluster="village", se="CR1", wild_reps=0, ri_reps=0)
     t, c = df[df["treated"] == 1], df[df["treated"] == 0]
     itt_y = t["y"].mean() - c["y"].mean()
     itt_d = t["takeup"].mean() - c["takeup"].mean()
@@ -64,10 +65,25 @@ def test_cace_equals_the_wald_ratio_and_a_hand_2sls_sandwich():
     bread = np.linalg.inv(Xhat.T @ Xhat)
     meat = sum(np.outer(Xhat[idx].T @ u[idx], Xhat[idx].T @ u[idx])
                for idx in df.groupby("village").indices.values())
-    se = np.sqrt((bread @ meat @ bread)[1, 1])
+    n, k, G = len(df), 2, 36
+    factor = G / (G - 1) * (n - 1) / (n - k)  # Stata's and linearmodels' debiased factor
+    se = np.sqrt(factor * (bread @ meat @ bread)[1, 1])
     assert r.se == pytest.approx(se, rel=1e-8)
+    assert r.df == G - 1
+    assert r.p_value == pytest.approx(2 * stats.t.sf(abs(r.estimate / se), G - 1), rel=1e-8)
     assert r.n_clusters == 36 and r.first_stage_f > 10
     assert "first stage" in r.summary() and "<table>" in r._repr_html_()
+    # CR2 on the second-stage design X̂ with structural residuals, by dense matrices
+    cr2 = cace(df, "y", "treated", "takeup", cluster="village", wild_reps=0, ri_reps=0)
+    H = Xhat @ bread @ Xhat.T
+    meat2 = np.zeros((2, 2))
+    for idx in df.groupby("village").indices.values():
+        lam, vec = np.linalg.eigh(np.eye(len(idx)) - H[np.ix_(idx, idx)])
+        A = vec @ np.diag(lam ** -0.5) @ vec.T
+        s_g = Xhat[idx].T @ A @ u[idx]
+        meat2 += np.outer(s_g, s_g)
+    assert cr2.se == pytest.approx(np.sqrt((bread @ meat2 @ bread)[1, 1]), rel=1e-8)
+    assert cr2.cov_type == "CR2" and 20 < cr2.df < 35
 
 
 def test_subgroup_effects_match_statsmodels_interactions():

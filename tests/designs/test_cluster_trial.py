@@ -151,16 +151,17 @@ def test_twfe_estimate_equals_linearmodels_panelols():
         twfe_did(panel, "y", "d", unit="household", time="period", cluster="village",
                  covariates=["age"], wild_reps=0, ri_reps=0)
     assert ours.estimator == "twfe" and ours.n_clusters == 36
-    # CR1 with fixest's convention for nested effects: k counts only the non-absorbed
-    # coefficients. statsmodels on the dummy-variable regression counts every household dummy
-    # in (n-1)/(n-K); apart from that factor the two must agree exactly.
+    # CR1 with fixest's convention for nested effects: k counts the treatment and all T time
+    # effects (the nested household effects are not counted, the time effects' reference level
+    # is). statsmodels on the dummy-variable regression counts every household dummy in
+    # (n-1)/(n-K); apart from that factor the two must agree exactly.
     cr1 = twfe_did(panel, "y", "d", unit="household", time="period", cluster="village",
                    se="CR1", wild_reps=0, ri_reps=0)
     dummies = pd.get_dummies(panel["household"], drop_first=True).to_numpy(float)
     X = np.column_stack([np.ones(len(panel)), panel["d"], panel["period"], dummies])
     ref = sm.OLS(panel["y"].to_numpy(), X).fit(cov_type="cluster",
                                                cov_kwds={"groups": panel["village"].to_numpy()})
-    n, k_ours, k_lsdv = len(panel), 2, X.shape[1]
+    n, k_ours, k_lsdv = len(panel), 3, X.shape[1]  # d + 2 period effects
     assert ref.params[1] == pytest.approx(cr1.estimate, abs=1e-9)
     rescaled = cr1.se * np.sqrt((n - k_ours) / (n - k_lsdv))
     assert rescaled == pytest.approx(ref.bse[1], rel=1e-8)
