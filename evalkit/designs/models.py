@@ -673,12 +673,12 @@ def estimate(data: pd.DataFrame, formula: str, *, treatment: str | None = None,
         keep = [i for i, n in enumerate(names) if n != "Intercept"]
         X_raw, names = X_raw[:, keep], [names[i] for i in keep]
     n_exog = X_raw.shape[1]
-    endog_spec = inst_spec = None
+    inst_spec = None
     instrument_names: list[str] = []
     if parsed.endog:
         endog_mm = _materialise(parsed.endog, kept, formula, intercept=False)
         inst_mm = _materialise(parsed.instruments, kept, formula, intercept=False)
-        endog_spec, inst_spec = endog_mm.model_spec, inst_mm.model_spec
+        inst_spec = inst_mm.model_spec
         E_raw, endog_names = _frame_of(endog_mm, formula)
         I_raw, instrument_names = _frame_of(inst_mm, formula)
         X_raw = np.column_stack([X_raw, E_raw])
