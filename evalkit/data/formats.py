@@ -155,8 +155,8 @@ def match_factors(frame, columns: list[str], exact: dict[str, str]
         if column in used:
             continue
         matches = [m for m in factor_matches(column) if m[1] >= UNSURE]
-        if not matches or not holds_csi_cells(frame[column]):
-            continue
+        if not matches or (len(frame) and not holds_csi_cells(frame[column])):
+            continue  # (a file with its header only has no cells to contradict its header)
         margin = matches[0][1] - (matches[1][1] if len(matches) > 1 else 0.0)
         for rank, (code, score) in enumerate(matches[:3]):
             offers.append((score if rank == 0 else score - 1, rank == 0 and margin >= 8, code, column))
