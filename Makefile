@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.evalkit-installed
+TEST_STAMP := $(VENV)/.evalkit-test-tools
 DATA := data/synthetic
 
 .PHONY: setup reports test test-fast lab synth translations docs clean help
@@ -18,12 +19,18 @@ help:
 	@echo "make translations  update the translation catalogues from the marked strings"
 	@echo "make clean     remove .venv, rendered reports and caches"
 
+# The runtime (what make reports, make lab and a pip install need) and, for make test and
+# make docs only, the test tools (pytest, playwright, pyspark, Sphinx) on top of it.
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "evalkit needs Python >= 3.11; found " + sys.version.split()[0])'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e .
 	touch $(STAMP)
+
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(TEST_STAMP)
 
 setup: $(STAMP)
 
@@ -34,18 +41,20 @@ reports: $(STAMP)
 	$(BIN)/evalkit synth --out $(DATA) --if-missing
 	$(BIN)/evalkit report --all --jobs 2 --data $(DATA) --out reports
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q
 
-test-fast: $(STAMP)
+test-fast: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
-docs: $(STAMP)
+docs: $(TEST_STAMP)
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs/api build/docs
 	@echo "API reference: build/docs/index.html"
 
+# served from the repository (the guided notebook writes data/programmes/ and reports/, and
+# opens the report it rendered); opens on notebooks/
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks
 
 # Fixed report text is marked _("...") or N_("..."); this refreshes the template and merges
 # it into every language's catalogue (new strings arrive untranslated: the tests then fail

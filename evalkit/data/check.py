@@ -105,6 +105,9 @@ def check(folder: str | Path, sections) -> CheckResult:
         cfg = data.config.trial
         result.facts.append(("trial households", f"{data.trial[cfg.unit].nunique():,}"))
         result.facts.append(("trial villages", f"{data.trial[cfg.cluster].nunique():,}"))
+    if data.dropped_columns:
+        result.facts.append(("personal columns dropped as read (never in a report)",
+                             ", ".join(data.dropped_columns)))
     if data.look_alike_ids:
         result.facts.append(("IDs written in more than one way (invisible characters or another "
                              "Unicode form) and counted as one", f"{data.look_alike_ids:,}"))

@@ -112,6 +112,7 @@ class ProgrammeData:
     undeclared: dict = field(default_factory=dict, repr=False)  # column -> Counter, memory only
     look_alike_ids: int = 0  # IDs written in more than one way (counted once)
     factor_columns: dict = field(default_factory=dict)  # CSI code -> the export's column
+    dropped_columns: tuple = ()  # personal columns dropped as the files were read (names)
 
     def table(self, name: str) -> pd.DataFrame:
         return self.tables[name]
@@ -141,6 +142,7 @@ class _Loader:
         self.hasher = hasher
         self.look_alike = 0
         self.factor_columns: dict[str, str] = {}  # CSI code -> the export's column read for it
+        self.dropped: set[str] = set()  # personal columns dropped as read (their names only)
         self.numbers = {path: i for i, path in enumerate(cfg.files, start=1)}  # "file 2"
 
     # --- reading
@@ -175,6 +177,7 @@ class _Loader:
                               "note) and never enters a report; use an id column, or list it "
                               "under privacy.keep if it is not personal.")
         self.personal_values |= personal.canaries(frame, flagged, min_length=5)
+        self.dropped.update(map(str, flagged))
         return frame.drop(columns=flagged)
 
     def source_frame(self, src: config_mod.Source, expect: set[str], round_column: str | None,
@@ -560,7 +563,8 @@ def load(folder: str | Path, sections: Sequence[config_mod.SectionSpec], *,
                          problems=tuple(loader.problems),
                          canaries=personal.Canaries(hasher_key).add(loader.personal_values),
                          undeclared=loader.undeclared, look_alike_ids=loader.look_alike,
-                         factor_columns=loader.factor_columns)
+                         factor_columns=loader.factor_columns,
+                         dropped_columns=tuple(sorted(loader.dropped)))
     if not override:
         _write_private(folder, data, stamp)
     contents.save()
@@ -703,6 +707,7 @@ def _write_private(folder: Path, data: ProgrammeData, stamp: str) -> None:
             "canaries": data.canaries.record() if data.canaries is not None else None,
             "look_alike_ids": data.look_alike_ids,
             "factor_columns": data.factor_columns,
+            "dropped_columns": list(data.dropped_columns),
         }
         safe.write(folder, f"{PRIVATE}/cache/manifest.json", json.dumps(manifest, default=str),
                    private=True)
@@ -752,4 +757,5 @@ def _read_cache(folder: Path, cfg: config_mod.ProgrammeConfig, stamp: str,
     return ProgrammeData(config=cfg, csi=csi_frame, files=manifest["files"], trial=trial,
                          tables=tables, accounts=accounts, rounds=rounds, canaries=canaries,
                          look_alike_ids=int(manifest.get("look_alike_ids", 0)),
-                         factor_columns=dict(manifest.get("factor_columns") or {}))
+                         factor_columns=dict(manifest.get("factor_columns") or {}),
+                         dropped_columns=tuple(manifest.get("dropped_columns") or ()))

@@ -129,7 +129,7 @@ def _csi_plan(names: list[str], table: RawTable, layout: formats.Layout, plan: P
             lines.append("    rounds:")
             for i, prefix in enumerate(prefixes, start=1):
                 lines.append(f"      {_yaml(prefix)}: {FILL_IN}    # order number of this round (1, 2, …); "
-                             f"in the sheet it is block {i}")
+                             f"in the sheet it is block {i}; one of: 1, 2, 3, 4, 5, 6")
             plan.todo.append("csi.wide.rounds")
         round_column = "round"
         cols.append("    round: round               # made from the column blocks")
@@ -145,8 +145,11 @@ def _csi_plan(names: list[str], table: RawTable, layout: formats.Layout, plan: P
             lines.append("  rounds_from: date           # no round column: each child's "
                          "assessments are numbered 1, 2, … by date")
         elif round_column is None:
+            offered = _round_candidates(frame, [c for c in _candidates(columns) if c != child
+                                                and c not in layout.factors.values()])
             cols.append(f"    round: {FILL_IN}    # the column giving the assessment round "
-                        "(1, 2, … or Baseline, Endline)")
+                        f"(1, 2, … or Baseline, Endline); one of: "
+                        f"{', '.join(map(str, offered[:8]))}")
             plan.todo.append("csi.columns.round")
         else:
             cols.append(f"    round: {_yaml(round_column)}")
@@ -168,7 +171,7 @@ def _csi_plan(names: list[str], table: RawTable, layout: formats.Layout, plan: P
             lines.append("  values:")
             lines.append("    round:                    # the order of the files' rounds")
             for key in keys:
-                lines.append(f"      {_yaml(key)}: {FILL_IN}    # 1 for the first round, 2 for the next, …")
+                lines.append(f"      {_yaml(key)}: {FILL_IN}    # 1 for the first round, 2 for the next, …; one of: 1, 2, 3, 4, 5, 6")
             plan.todo.append("csi.values.round")
         plan.todo = [t for t in plan.todo if t != "csi.columns.round"]
     elif len(names) > 1:
@@ -193,7 +196,7 @@ def _csi_plan(names: list[str], table: RawTable, layout: formats.Layout, plan: P
             lines.append("  values:")
             lines.append("    round:                    # the order of the rounds")
             for label in dict.fromkeys(values.astype(str).str.strip()):
-                lines.append(f"      {_yaml(label)}: {FILL_IN}    # 1 for the first round, 2 for the next, …")
+                lines.append(f"      {_yaml(label)}: {FILL_IN}    # 1 for the first round, 2 for the next, …; one of: 1, 2, 3, 4, 5, 6")
             plan.todo.append("csi.values.round")
         elif labels:
             lines.append("  round_labels:               # from the file's value labels")
@@ -248,6 +251,17 @@ def _factor_lines(layout: formats.Layout, plan: Plan) -> list[str]:
                                                                    if candidates else "; no candidate"))
         plan.todo.append(f"csi.columns.{code}")
     return lines
+
+
+def _round_candidates(frame: pd.DataFrame, columns: list[str]) -> list[str]:
+    """Columns that could give the round, likeliest first: those whose values all read as
+    rounds (numbers, Baseline/Endline, '6 months') and are few."""
+    def rank(column):
+        values = frame[column].dropna().astype(str).str.strip().unique()[:50]
+        roundish = len(values) > 0 and all(mapping.round_order(v) is not None for v in values)
+        return (not roundish, len(values) if roundish else 99)
+
+    return sorted(columns, key=rank)
 
 
 def _coded_missing(frame: pd.DataFrame, layout: formats.Layout) -> list[float]:
