@@ -89,6 +89,13 @@ def cmd_report(args: argparse.Namespace) -> int:
         results = render_many(folders, Path(args.out), jobs=args.jobs, timeout=args.timeout,
                               extras=extras, on_result=progress_printer())
         failed = [r for r in results if not r.ok]
+    _summary(results, synthesis, args.all, time.perf_counter() - started)
+    _details(failed)
+    return 1 if failed else 0
+
+
+def _summary(results, synthesis, every: bool, seconds: float) -> None:
+    """The per-programme table and the one-line tally."""
     _say("\nprogramme                seconds  result")
     for r in results:
         _say(f"{r.programme:<24} {r.seconds:7.1f}  "
@@ -96,25 +103,29 @@ def cmd_report(args: argparse.Namespace) -> int:
         for line in r.rows:
             _say(f"    {line}")
     unchanged = sum(r.skipped for r in results)
-    _say(f"{len(results) - len([r for r in results if not r.ok]) - unchanged} of {len(results)} "
-         f"programme report(s) rendered in {time.perf_counter() - started:.1f} s"
-         + (f", {unchanged} unchanged since the last run (--force renders them)" if unchanged else "")
-         + ("; the synthesis is unchanged." if synthesis is not None and synthesis.skipped
-            else "; the synthesis report rendered too." if synthesis is not None and synthesis.ok
-            else "."))
-    failed_programmes = [r for r in results if not r.ok]
-    if failed_programmes:
-        _say(f"{len(failed_programmes)} of {len(results)} programme report(s) failed.")
-    if args.all and synthesis is not None and not synthesis.ok:
+    failed = [r for r in results if not r.ok]
+    tail = ("" if synthesis is None else "; the synthesis is unchanged" if synthesis.skipped
+            else "; the synthesis report rendered too" if synthesis.ok else "")
+    _say(f"{len(results) - len(failed) - unchanged} of {len(results)} programme report(s) "
+         f"rendered in {seconds:.1f} s"
+         + (f", {unchanged} unchanged since the last run (--force renders them)" if unchanged
+            else "") + tail + ".")
+    if failed:
+        _say(f"{len(failed)} of {len(results)} programme report(s) failed.")
+    if every and synthesis is not None and not synthesis.ok:
         _say("The synthesis report failed.")
+
+
+def _details(failed) -> None:
+    """Each failure's full sentences, for the data owner's terminal (never published)."""
     details = [r.detail for r in failed if r.detail and Path(r.detail).exists()]
-    if details:  # the terminal is the data owner's: the full sentences may name values
-        _say("In full (for the data's owner: these may quote cells, and are never published):")
-        for detail in details:
-            for line in Path(detail).read_text(encoding="utf-8").splitlines()[:20]:
-                _say(f"  {line}")
-        _say("(kept in " + ", ".join(details) + ")")
-    return 1 if failed else 0
+    if not details:
+        return
+    _say("In full (for the data's owner: these may quote cells, and are never published):")
+    for detail in details:
+        for line in Path(detail).read_text(encoding="utf-8").splitlines()[:20]:
+            _say(f"  {line}")
+    _say("(kept in " + ", ".join(details) + ")")
 
 
 def _writable(out: Path) -> None:

@@ -478,16 +478,7 @@ def load(folder: str | Path, sections: Sequence[SectionSpec], language: str | No
     ``language`` (default: the first of the programme's ``language`` key, or English).
     ``warn``: called with a sentence for a setting that is allowed but unwise."""
     folder = Path(folder)
-    if not folder.exists():
-        raise ConfigError(f"{folder}: no such folder; expected a programme folder holding a "
-                          f"{CONFIG_NAME}.")
-    if not folder.is_dir():
-        raise ConfigError(f"{folder}: is a file, not a folder; expected a programme folder "
-                          f"holding a {CONFIG_NAME}.")
-    path = folder / CONFIG_NAME
-    if not path.is_file():
-        raise ConfigError(f"{folder}: holds no {CONFIG_NAME}; expected a programme configuration "
-                          "(run 'evalkit new' or see README, 'Adding a programme').")
+    path = _config_path(folder)
     text, raw = read_yaml(path)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     if not isinstance(raw, dict):
@@ -504,65 +495,10 @@ def load(folder: str | Path, sections: Sequence[SectionSpec], language: str | No
     number_script = choose(raw.get("number_script", "latin"), NUMBER_SCRIPTS)
     if number_script is None:
         raise ConfigError(f"{path}: key 'number_script' {refusal(raw.get('number_script'), NUMBER_SCRIPTS)}.")
-    privacy = raw.get("privacy", {}) or {}
-    if not isinstance(privacy, dict):
-        raise ConfigError(f"{path}: key 'privacy' is {privacy!r}; expected a mapping with min_cell.")
-    known(privacy, PRIVACY_KEYS, path, "privacy.")
-    min_cell = privacy.get("min_cell", 5)
-    if not isinstance(min_cell, int) or isinstance(min_cell, bool) or min_cell < MIN_CELL_FLOOR:
-        raise ConfigError(f"{path}: key 'privacy.min_cell' is {min_cell!r}; expected a whole "
-                          f"number of children of at least {MIN_CELL_FLOOR} (default 5): smaller "
-                          "groups could identify a child.")
-    if min_cell < 5:
-        import warnings
-
-        (warn or (lambda m: warnings.warn(m, PrivacyWarning, stacklevel=3)))(
-            f"{path}: privacy.min_cell is {min_cell}; figures on groups of {min_cell} children "
-            "are published. 5 or more is advised.")
-    rounding = privacy.get("rounding")
-    if rounding is not None and (not isinstance(rounding, int) or isinstance(rounding, bool)
-                                 or rounding < 2):
-        raise ConfigError(f"{path}: key 'privacy.rounding' is {rounding!r}; expected a whole "
-                          "number of at least 2 (e.g. 5 rounds every count to the nearest 5).")
-    configured = [k for k in by_key if k in raw]
-    for code in languages:
-        untranslated = [k for k in configured if code not in getattr(by_key[k], "LANGUAGES", ("en",))]
-        if untranslated:
-            raise ConfigError(f"{path}: key 'language' asks for a {LANGUAGES[code]} ({code}) "
-                              f"edition, but section {untranslated[0]!r} is not translated into it "
-                              "yet; expected one of the languages its text exists in.")
-    if not configured:
-        raise ConfigError(f"{path}: no analysis is configured; expected at least one of the "
-                          f"sections {', '.join(by_key)} (see docs/config.md).")
-    on_invalid = choose(raw.get("on_invalid", "stop"), ("stop", "set_aside"))
-    if on_invalid is None:
-        raise ConfigError(f"{path}: key 'on_invalid' {refusal(raw.get('on_invalid'), ('stop', 'set_aside'))}.")
-    seed = raw.get("seed")
-    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
-        raise ConfigError(f"{path}: key 'seed' is {seed!r}; expected a whole number.")
-    for key in ("ngo", "province", "source", "question"):
-        if key in raw and raw[key] is not None and not isinstance(raw[key], (str, int, float)):
-            raise ConfigError(f"{path}: key '{key}' is {raw[key]!r}; expected text.")
-    name = raw.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise ConfigError(f"{path}: missing key 'name'; expected the programme's name as text.")
+    privacy, min_cell, rounding = _privacy(raw, path, warn)
+    _check_sections(raw, by_key, languages, path)
+    on_invalid, seed, name = _top_values(raw, path)
     ctx = Context(folder, path)
-    parsed = []
-    for key in by_key:  # report order
-        if key not in raw:
-            continue
-        spec = by_key[key]
-        value = raw[key]
-        if spec.MANY and not isinstance(value, list):
-            raise ConfigError(f"{path}: key '{key}' is {type(value).__name__}; expected a list "
-                              "of tables (each starting with '- title: ...').")
-        entries = value if spec.MANY else [value]
-        for i, entry in enumerate(entries):
-            where = f"{key}[{i}]." if spec.MANY else f"{key}."
-            if not isinstance(entry, dict):
-                raise ConfigError(f"{path}: key '{where[:-1]}' is {entry!r}; expected a mapping.")
-            known(entry, set(spec.KEYS), path, where)
-            parsed.append((key, spec.parse(entry, where, ctx)))
     return ProgrammeConfig(
         key=folder.name,
         folder=folder,
@@ -574,7 +510,7 @@ def load(folder: str | Path, sections: Sequence[SectionSpec], language: str | No
         min_cell=min_cell,
         rounding=rounding,
         seed=seed,
-        sections=tuple(parsed),
+        sections=tuple(_parse_sections(raw, by_key, path, ctx)),
         files=ctx.files,
         personal=ctx.words(privacy.get("personal"), "privacy.personal"),
         keep=ctx.words(privacy.get("keep"), "privacy.keep"),
@@ -585,6 +521,101 @@ def load(folder: str | Path, sections: Sequence[SectionSpec], language: str | No
         declared=declared,
         digest=digest,
     )
+
+
+def _config_path(folder: Path) -> Path:
+    """``folder``'s programme.yml, or one sentence saying why there is none."""
+    if not folder.exists():
+        raise ConfigError(f"{folder}: no such folder; expected a programme folder holding a "
+                          f"{CONFIG_NAME}.")
+    if not folder.is_dir():
+        raise ConfigError(f"{folder}: is a file, not a folder; expected a programme folder "
+                          f"holding a {CONFIG_NAME}.")
+    path = folder / CONFIG_NAME
+    if not path.is_file():
+        raise ConfigError(f"{folder}: holds no {CONFIG_NAME}; expected a programme configuration "
+                          "(run 'evalkit new' or see README, 'Adding a programme').")
+    return path
+
+
+def _privacy(raw: dict, path: Path, warn) -> tuple[dict, int, int | None]:
+    """(the privacy mapping, min_cell, rounding), checked; a min_cell under 5 is warned of."""
+    privacy = raw.get("privacy", {}) or {}
+    if not isinstance(privacy, dict):
+        raise ConfigError(f"{path}: key 'privacy' is {privacy!r}; expected a mapping with min_cell.")
+    known(privacy, PRIVACY_KEYS, path, "privacy.")
+    min_cell = privacy.get("min_cell", 5)
+    if not _whole(min_cell) or min_cell < MIN_CELL_FLOOR:
+        raise ConfigError(f"{path}: key 'privacy.min_cell' is {min_cell!r}; expected a whole "
+                          f"number of children of at least {MIN_CELL_FLOOR} (default 5): smaller "
+                          "groups could identify a child.")
+    if min_cell < 5:
+        import warnings
+
+        (warn or (lambda m: warnings.warn(m, PrivacyWarning, stacklevel=4)))(
+            f"{path}: privacy.min_cell is {min_cell}; figures on groups of {min_cell} children "
+            "are published. 5 or more is advised.")
+    rounding = privacy.get("rounding")
+    if rounding is not None and (not _whole(rounding) or rounding < 2):
+        raise ConfigError(f"{path}: key 'privacy.rounding' is {rounding!r}; expected a whole "
+                          "number of at least 2 (e.g. 5 rounds every count to the nearest 5).")
+    return privacy, min_cell, rounding
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_sections(raw: dict, by_key: dict, languages: list[str], path: Path) -> None:
+    """At least one analysis section, each translated into every language asked for."""
+    from evalkit.i18n import LANGUAGES
+
+    configured = [k for k in by_key if k in raw]
+    for code in languages:
+        untranslated = [k for k in configured if code not in getattr(by_key[k], "LANGUAGES", ("en",))]
+        if untranslated:
+            raise ConfigError(f"{path}: key 'language' asks for a {LANGUAGES[code]} ({code}) "
+                              f"edition, but section {untranslated[0]!r} is not translated into it "
+                              "yet; expected one of the languages its text exists in.")
+    if not configured:
+        raise ConfigError(f"{path}: no analysis is configured; expected at least one of the "
+                          f"sections {', '.join(by_key)} (see docs/config.md).")
+
+
+def _top_values(raw: dict, path: Path) -> tuple[str, int | None, str]:
+    """(on_invalid, seed, name), checked; the text keys checked to be text."""
+    on_invalid = choose(raw.get("on_invalid", "stop"), ("stop", "set_aside"))
+    if on_invalid is None:
+        raise ConfigError(f"{path}: key 'on_invalid' {refusal(raw.get('on_invalid'), ('stop', 'set_aside'))}.")
+    seed = raw.get("seed")
+    if seed is not None and not _whole(seed):
+        raise ConfigError(f"{path}: key 'seed' is {seed!r}; expected a whole number.")
+    for key in ("ngo", "province", "source", "question"):
+        if key in raw and raw[key] is not None and not isinstance(raw[key], (str, int, float)):
+            raise ConfigError(f"{path}: key '{key}' is {raw[key]!r}; expected text.")
+    name = raw.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"{path}: missing key 'name'; expected the programme's name as text.")
+    return on_invalid, seed, name
+
+
+def _parse_sections(raw: dict, by_key: dict, path: Path, ctx) -> list:
+    """(key, parsed section) in report order, each entry parsed by the module owning its key."""
+    parsed = []
+    for key, spec in by_key.items():  # report order
+        if key not in raw:
+            continue
+        value = raw[key]
+        if spec.MANY and not isinstance(value, list):
+            raise ConfigError(f"{path}: key '{key}' is {type(value).__name__}; expected a list "
+                              "of tables (each starting with '- title: ...').")
+        for i, entry in enumerate(value if spec.MANY else [value]):
+            where = f"{key}[{i}]." if spec.MANY else f"{key}."
+            if not isinstance(entry, dict):
+                raise ConfigError(f"{path}: key '{where[:-1]}' is {entry!r}; expected a mapping.")
+            known(entry, set(spec.KEYS), path, where)
+            parsed.append((key, spec.parse(entry, where, ctx)))
+    return parsed
 
 
 def documented_keys(sections: Sequence[SectionSpec]) -> set[str]:

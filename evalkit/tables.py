@@ -36,6 +36,52 @@ LATEX_PREAMBLE = (
     "\\usepackage{array}\n\\usepackage{amsmath}\n\\begin{document}\n")
 
 
+def _excel_groups(sheet, header: list[str], groups) -> None:
+    """The column-group row above the header, each label centred over its merged columns."""
+    from openpyxl.styles import Alignment, Font
+
+    spans = {c: label for label, columns in groups for c in columns}
+    sheet.append([spans.get(h, "") if i else "" for i, h in enumerate(header)])
+    row_number = sheet.max_row
+    for _label, columns in groups:
+        places = [header.index(c) + 1 for c in columns]
+        first = sheet.cell(row=row_number, column=min(places))
+        first.font = Font(bold=True)
+        first.alignment = Alignment(horizontal="center")
+        if max(places) > min(places):
+            sheet.merge_cells(start_row=row_number, start_column=min(places),
+                              end_row=row_number, end_column=max(places))
+
+
+def _excel_header(sheet, header: list[str]) -> None:
+    """The bold header row between two rules."""
+    from openpyxl.styles import Alignment, Border, Font, Side
+
+    rule = Side(style="thin")
+    sheet.append(header)
+    for column in range(1, len(header) + 1):
+        c = sheet.cell(row=sheet.max_row, column=column)
+        c.font = Font(bold=True)
+        c.border = Border(top=rule, bottom=rule)
+        c.alignment = Alignment(horizontal="center" if column > 1 else "left")
+
+
+def _excel_body(sheet, grid, width: int) -> None:
+    """The table's rows: numbers as numeric cells with their formats, a rule beneath."""
+    from openpyxl.styles import Alignment, Border, Side
+
+    for row in grid:
+        sheet.append([c.value if isinstance(c, Cell) else c for c in row])
+        for column, value in enumerate(row, start=1):
+            cell = sheet.cell(row=sheet.max_row, column=column)
+            if isinstance(value, Cell):
+                cell.number_format = value.format
+            if column > 1:
+                cell.alignment = Alignment(horizontal="center")
+    for column in range(1, width + 1):
+        sheet.cell(row=sheet.max_row, column=column).border = Border(bottom=Side(style="thin"))
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class JournalTable:
     """A publishable table: ``layout`` (display strings: a row-label column, then one column
@@ -127,51 +173,26 @@ class JournalTable:
         ``(0.123)``, stars and ``< 0.001`` come from the format, not from text), and a sheet
         of the numbers behind it."""
         from openpyxl import Workbook
-        from openpyxl.styles import Alignment, Border, Font, Side
+        from openpyxl.styles import Font
 
         book = Workbook()
         sheet = book.active
         sheet.title = "table"
-        rule = Side(style="thin")
         sheet.append([self.title])
         sheet["A1"].font = Font(bold=True, size=12)
         header = ["", *[c for c in self.layout.columns if c != STUB]]
         if self.groups:
-            spans = {c: label for label, columns in self.groups for c in columns}
-            sheet.append([spans.get(h, "") if i else "" for i, h in enumerate(header)])
-            row_number = sheet.max_row
-            for label, columns in self.groups:
-                places = [header.index(c) + 1 for c in columns]
-                sheet.cell(row=row_number, column=min(places)).font = Font(bold=True)
-                sheet.cell(row=row_number, column=min(places)).alignment = Alignment(horizontal="center")
-                if max(places) > min(places):
-                    sheet.merge_cells(start_row=row_number, start_column=min(places),
-                                      end_row=row_number, end_column=max(places))
-        sheet.append(header)
-        head_row = sheet.max_row
-        for column, _ in enumerate(header, start=1):
-            c = sheet.cell(row=head_row, column=column)
-            c.font = Font(bold=True)
-            c.border = Border(top=rule, bottom=rule)
-            c.alignment = Alignment(horizontal="center" if column > 1 else "left")
+            _excel_groups(sheet, header, self.groups)
+        _excel_header(sheet, header)
         grid = self.cells if self.cells is not None else tuple(
             tuple(_excel_cell(v) for v in row.tolist()) for _, row in self.layout.iterrows())
-        for row in grid:
-            sheet.append([c.value if isinstance(c, Cell) else c for c in row])
-            for column, value in enumerate(row, start=1):
-                if isinstance(value, Cell):
-                    sheet.cell(row=sheet.max_row, column=column).number_format = value.format
-            for column in range(2, len(header) + 1):
-                sheet.cell(row=sheet.max_row, column=column).alignment = Alignment(horizontal="center")
-        for column in range(1, len(header) + 1):
-            sheet.cell(row=sheet.max_row, column=column).border = Border(bottom=rule)
+        _excel_body(sheet, grid, len(header))
         for note in self.notes:
             sheet.append([note])
             sheet.cell(row=sheet.max_row, column=1).font = Font(italic=True, size=9)
         widths = [max(len(str(v)) for v in [h, *self.layout.iloc[:, i]]) for i, h in enumerate(header)]
-        widths = [min(w, 40) for w in widths]
         for i, width in enumerate(widths):
-            sheet.column_dimensions[chr(ord("A") + i)].width = min(max(width + 2, 10), 60)
+            sheet.column_dimensions[chr(ord("A") + i)].width = min(max(min(width, 40) + 2, 10), 60)
         numbers = book.create_sheet("numbers")
         numbers.append(list(self.numbers.columns))
         for row in self.numbers.itertuples(index=False):
@@ -486,71 +507,103 @@ def effects_table(results, labels: Sequence[str] | None = None, *, below: str = 
     adjusted = (holm(p) if adjust == "holm" else benjamini_hochberg(p) if adjust == "bh"
                 else [float("nan")] * len(p))
     se_types = sorted({getattr(r, "se_type", getattr(r, "cov_type", "")) for r in items} - {""})
-    se_name = "/".join(se_types) or "SE"
     clustered = [bool(getattr(r, "clustered", True)) for r in items]
-
-    def get(r, name):
-        value = getattr(r, name, float("nan"))
-        return float("nan") if value is None else value
-
-    headline = [_headline(r) for r in items]
     grid = _Grid(digits)
-    grid.estimates(coefficient, [r.estimate for r in items], [_star(h, levels) for h in headline])
+    grid.estimates(coefficient, [r.estimate for r in items],
+                   [_star(_headline(r), levels) for r in items])
     grid.beneath(below, [r.se for r in items], [r.ci_low for r in items], [r.ci_high for r in items])
-    grid.p_values(f"p ({se_name})", p)
-    if any(np.isfinite(get(r, "p_wild")) for r in items):
-        wild = "p (wild cluster bootstrap)" if any(clustered) else "p (wild bootstrap)"
-        grid.p_values(wild, [get(r, "p_wild") for r in items])
-    if any(np.isfinite(get(r, "p_ri")) for r in items):
-        grid.p_values("p (randomisation inference)", [get(r, "p_ri") for r in items])
+    grid.p_values(f"p ({'/'.join(se_types) or 'SE'})", p)
+    _inference_rows(grid, [_get(r, "p_wild") for r in items], [_get(r, "p_ri") for r in items],
+                    any(clustered))
     if adjust != "none" and len(items) > 1:
         grid.p_values(f"p, {'Holm' if adjust == 'holm' else 'Benjamini–Hochberg (q)'} adjusted",
                       list(adjusted))
     for label, flags in (fixed_effects or {}).items():
-        grid.words(f"{label} fixed effects", ["Yes" if f else "No"
-                                              for f in _per_column(flags, len(items), label)])
+        grid.words(f"{label} fixed effects", _yes_no(_per_column(flags, len(items), label)))
     for label, flags in (controls or {}).items():
-        grid.words(str(label), ["Yes" if f else "No" for f in _per_column(flags, len(items), label)])
-    if any(np.isfinite(get(r, "control_mean")) for r in items):
-        grid.numbers("Control mean", [get(r, "control_mean") for r in items])
+        grid.words(str(label), _yes_no(_per_column(flags, len(items), label)))
+    _effect_count_rows(grid, items, clustered)
+    names = [f"({i + 1}) {label}" for i, label in enumerate(labels)]
+    numbers = _effect_numbers(names, items, p, adjusted, clustered)
+    all_notes = [_se_note(below, se_types, clustered), *_effect_notes(items, adjust, levels),
+                 _stars_note(levels), *notes]
+    return grid.table(names, numbers, title, all_notes, _groups(groups, names))
+
+
+def _get(result, name: str) -> float:
+    """An optional number of a result (NaN when it has none)."""
+    value = getattr(result, name, float("nan"))
+    return float("nan") if value is None else value
+
+
+def _yes_no(flags) -> list[str]:
+    return ["Yes" if f else "No" for f in flags]
+
+
+def _inference_rows(grid, p_wild: list[float], p_ri: list[float], clustered: bool) -> None:
+    """The wild-bootstrap and randomisation-inference p-value rows, where any column has one."""
+    if any(np.isfinite(float(v)) for v in p_wild):
+        grid.p_values("p (wild cluster bootstrap)" if clustered else "p (wild bootstrap)",
+                      [float(v) for v in p_wild])
+    if any(np.isfinite(float(v)) for v in p_ri):
+        grid.p_values("p (randomisation inference)", [float(v) for v in p_ri])
+
+
+def _effect_count_rows(grid, items, clustered: list[bool]) -> None:
+    """Control mean, observations, clusters and R² beneath the effects."""
+    if any(np.isfinite(_get(r, "control_mean")) for r in items):
+        grid.numbers("Control mean", [_get(r, "control_mean") for r in items])
     grid.counts("Observations", [int(r.n_obs) for r in items])
     if any(clustered) and any(getattr(r, "n_clusters", None) for r in items):
         grid.counts("Clusters", [int(r.n_clusters) if c and getattr(r, "n_clusters", None)
                                  else None for r, c in zip(items, clustered)])
-    if any(np.isfinite(get(r, "r2")) for r in items):
-        grid.numbers("R²", [get(r, "r2") for r in items])
-    names = [f"({i + 1}) {label}" for i, label in enumerate(labels)]
-    numbers = pd.DataFrame({
+    if any(np.isfinite(_get(r, "r2")) for r in items):
+        grid.numbers("R²", [_get(r, "r2") for r in items])
+
+
+def _effect_numbers(names, items, p, adjusted, clustered) -> pd.DataFrame:
+    """The effects table's numbers, unrounded (for the spreadsheet and tests)."""
+    return pd.DataFrame({
         "model": names, "outcome": [getattr(r, "outcome", "") for r in items],
         "estimate": [r.estimate for r in items], "se": [r.se for r in items],
         "ci_low": [r.ci_low for r in items], "ci_high": [r.ci_high for r in items],
-        "p_value": p, "p_wild": [get(r, "p_wild") for r in items],
-        "p_ri": [get(r, "p_ri") for r in items], "p_adjusted": adjusted,
-        "control_mean": [get(r, "control_mean") for r in items],
+        "p_value": p, "p_wild": [_get(r, "p_wild") for r in items],
+        "p_ri": [_get(r, "p_ri") for r in items], "p_adjusted": adjusted,
+        "control_mean": [_get(r, "control_mean") for r in items],
         "n_obs": [int(r.n_obs) for r in items],
         "n_clusters": [getattr(r, "n_clusters", None) if c else None
                        for r, c in zip(items, clustered)],
-        "r2": [get(r, "r2") for r in items]})
-    all_notes = [("Standard errors" if below == "se" else "95% confidence intervals")
-                 + f" beneath the estimates ({se_name}"
-                 + (", Bell–McCaffrey degrees of freedom" if {"CR2", "HC2"} & set(se_types) else "")
-                 + (", units not clustered" if not any(clustered) else "") + ")."]
+        "r2": [_get(r, "r2") for r in items]})
+
+
+def _se_note(below: str, se_types: list[str], clustered: list[bool]) -> str:
+    """The note saying what is beneath the estimates."""
+    return (("Standard errors" if below == "se" else "95% confidence intervals")
+            + f" beneath the estimates ({'/'.join(se_types) or 'SE'}"
+            + (", Bell–McCaffrey degrees of freedom" if {"CR2", "HC2"} & set(se_types) else "")
+            + (", units not clustered" if not any(clustered) else "") + ").")
+
+
+def _ri_note(methods) -> list[str]:
+    methods = sorted({m for m in methods if m and not m.startswith("not")})
+    return [f"Randomisation inference: {'; '.join(methods)}."] if methods else []
+
+
+def _effect_notes(items, adjust: str, levels) -> list[str]:
+    """Notes on the estimator, the adjustment, randomisation inference and single-arm clusters."""
+    notes = []
     estimators = sorted({getattr(r, "estimator", "") for r in items} - {""})
     if estimators:
-        all_notes.append(f"Estimator: {', '.join(estimators)}.")
+        notes.append(f"Estimator: {', '.join(estimators)}.")
     if adjust != "none" and len(items) > 1:
-        all_notes.append(f"Adjusted p-values across the {len(items)} columns by "
-                         f"{'Holm (familywise error)' if adjust == 'holm' else 'Benjamini–Hochberg (false discovery rate)'}.")
-    methods = sorted({m for r in items for m in (getattr(r, "ri_method", ""),) if m and not m.startswith("not")})
-    if methods:
-        all_notes.append(f"Randomisation inference: {'; '.join(methods)}.")
+        notes.append(f"Adjusted p-values across the {len(items)} columns by "
+                     f"{'Holm (familywise error)' if adjust == 'holm' else 'Benjamini–Hochberg (false discovery rate)'}.")
+    notes += _ri_note(getattr(r, "ri_method", "") for r in items)
     if any(getattr(r, "single_arm", False) for r in items):
-        all_notes.append("Where one arm holds a single cluster, the standard errors' and the wild "
-                         "bootstrap p-values are not valid; the randomisation-inference p-value "
-                         "is the test" + (" (and the stars follow it)" if levels else "") + ".")
-    all_notes.append(_stars_note(levels))
-    all_notes += list(notes)
-    return grid.table(names, numbers, title, all_notes, _groups(groups, names))
+        notes.append("Where one arm holds a single cluster, the standard errors' and the wild "
+                      "bootstrap p-values are not valid; the randomisation-inference p-value "
+                      "is the test" + (" (and the stars follow it)" if levels else "") + ".")
+    return notes
 
 
 def _headline(result) -> float:
@@ -676,8 +729,24 @@ def regression_table(models, labels: Sequence[str] | None = None, *,
     if len(labels) != len(items):
         raise ValueError(f"{len(labels)} labels for {len(items)} models; give one label per model.")
     levels = _star_levels(stars)
-    term_labels = dict(term_labels or {})
-    hidden = {t for listed in (controls or {}).values() for t in listed}
+    grid = _Grid(digits)
+    for term in _term_order(items, terms, controls):
+        _coefficient_rows(grid, term, (term_labels or {}).get(term, term), items, below, levels)
+    clustered = [m["clustered"] for m in items]
+    _inference_rows(grid, [m["p_wild"] for m in items], [m["p_ri"] for m in items],
+                    any(clustered))
+    _model_rows(grid, items, controls)
+    names = [f"({i + 1}) {label}" for i, label in enumerate(labels)]
+    se_types = sorted({m["se_type"] for m in items} - {""})
+    all_notes = [_se_note(below, se_types, clustered), *_ri_note(m["ri_method"] for m in items),
+                 _stars_note(levels), *notes]
+    return grid.table(names, _coefficient_numbers(names, items), title, all_notes,
+                      _groups(groups, names))
+
+
+def _term_order(items, terms, controls) -> list[str]:
+    """The coefficient rows: ``terms`` as given, else every term in order of appearance less
+    those summarised in a controls row."""
     order: list[str] = []
     for m in items:
         order += [t for t in m["coefficients"].index if t not in order]
@@ -685,42 +754,46 @@ def regression_table(models, labels: Sequence[str] | None = None, *,
         missing = [t for t in terms if t not in order]
         if missing:
             raise ValueError(f"term {missing[0]!r} is in no model; terms: {', '.join(order)}.")
-        order = list(terms)
-    else:
-        order = [t for t in order if t not in hidden]
-    grid = _Grid(digits)
-    for term in order:
-        def value(m, column):
-            c = m["coefficients"]
-            return float(c.loc[term, column]) if term in c.index else float("nan")
-        grid.estimates(term_labels.get(term, term), [value(m, "estimate") for m in items],
-                       [_star(value(m, "p_value"), levels) for m in items])
-        grid.beneath(below, [value(m, "se") for m in items], [value(m, "ci_low") for m in items],
-                     [value(m, "ci_high") for m in items])
-    clustered = [m["clustered"] for m in items]
-    if any(np.isfinite(float(m["p_wild"])) for m in items):
-        grid.p_values("p (wild cluster bootstrap)" if any(clustered) else "p (wild bootstrap)",
-                      [float(m["p_wild"]) for m in items])
-    if any(np.isfinite(float(m["p_ri"])) for m in items):
-        grid.p_values("p (randomisation inference)", [float(m["p_ri"]) for m in items])
-    effects = []
+        return list(terms)
+    hidden = {t for listed in (controls or {}).values() for t in listed}
+    return [t for t in order if t not in hidden]
+
+
+def _coefficient_rows(grid, term: str, label: str, items, below: str, levels) -> None:
+    """One coefficient's estimate row and its SE or CI row, across the models."""
+    def value(m, column):
+        c = m["coefficients"]
+        return float(c.loc[term, column]) if term in c.index else float("nan")
+
+    grid.estimates(label, [value(m, "estimate") for m in items],
+                   [_star(value(m, "p_value"), levels) for m in items])
+    grid.beneath(below, [value(m, "se") for m in items], [value(m, "ci_low") for m in items],
+                 [value(m, "ci_high") for m in items])
+
+
+def _model_rows(grid, items, controls) -> None:
+    """Fixed-effect and controls rows, then observations, clusters, R² and the control
+    mean."""
+    effects: list[str] = []
     for m in items:
         effects += [f for f in m["fixed_effects"] if f not in effects]
     for name in effects:
-        grid.words(f"{name} fixed effects", ["Yes" if name in m["fixed_effects"] else "No"
-                                             for m in items])
+        grid.words(f"{name} fixed effects", _yes_no(name in m["fixed_effects"] for m in items))
     for label, listed in (controls or {}).items():
-        grid.words(str(label), ["Yes" if all(t in m["coefficients"].index for t in listed)
-                                else "No" for m in items])
+        grid.words(str(label), _yes_no(all(t in m["coefficients"].index for t in listed)
+                                       for m in items))
     grid.counts("Observations", [m["n_obs"] for m in items])
-    if any(clustered):
+    if any(m["clustered"] for m in items):
         grid.counts("Clusters", [m["n_clusters"] for m in items])
     grid.numbers("R²", [float(m["r2"]) for m in items])
     if effects:
         grid.numbers("Within R²", [float(m["r2_within"]) for m in items])
     if any(np.isfinite(float(m["control_mean"])) for m in items):
         grid.numbers("Control mean", [float(m["control_mean"]) for m in items])
-    names = [f"({i + 1}) {label}" for i, label in enumerate(labels)]
+
+
+def _coefficient_numbers(names, items) -> pd.DataFrame:
+    """Every coefficient of every model, unrounded, one row each."""
     rows = []
     for name, m in zip(names, items):
         for term, r in m["coefficients"].iterrows():
@@ -729,17 +802,7 @@ def regression_table(models, labels: Sequence[str] | None = None, *,
                                                      "p_value", "p_wild", "p_ri")},
                          "n_obs": m["n_obs"], "n_clusters": m["n_clusters"],
                          "r2": float(m["r2"])})
-    se_types = sorted({m["se_type"] for m in items} - {""})
-    all_notes = [("Standard errors" if below == "se" else "95% confidence intervals")
-                 + f" beneath the estimates ({'/'.join(se_types) or 'SE'}"
-                 + (", Bell–McCaffrey degrees of freedom" if {"CR2", "HC2"} & set(se_types) else "")
-                 + (", units not clustered" if not any(clustered) else "") + ")."]
-    methods = sorted({m["ri_method"] for m in items if m["ri_method"] and not m["ri_method"].startswith("not")})
-    if methods:
-        all_notes.append(f"Randomisation inference: {'; '.join(methods)}.")
-    all_notes.append(_stars_note(levels))
-    all_notes += list(notes)
-    return grid.table(names, pd.DataFrame(rows), title, all_notes, _groups(groups, names))
+    return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------------- balance

@@ -104,107 +104,132 @@ def _csi_plan(names: list[str], table: RawTable, layout: formats.Layout, plan: P
               parents: dict[str, str] | None = None) -> None:
     """The csi section for one export, or for several exports of the same layout (one per
     round when they hold no round column, else stacked)."""
-    name = names[0]
     frame = table.frame
     columns = [c for c in table.columns if c not in layout.meta]
     found = len(layout.factors) if not layout.wide_rounds else 12
     plan.found.append(f"{', '.join(names)}: {layout.kind} export, {len(frame)} row(s) in "
-                      f"{name}, {found} of the 12 CSI factors found")
+                      f"{names[0]}, {found} of the 12 CSI factors found")
     lines = ["csi:", *_read_options(table)]
     child = _child_column(columns)
-    cols = []
-    cols.append(f"    child: {_yaml(child)}" if child else
-                f"    child: {FILL_IN}    # the column identifying each child; one of: "
-                f"{', '.join(map(str, _candidates(columns)[:8]))}")
+    cols = [f"    child: {_yaml(child)}" if child else
+            f"    child: {FILL_IN}    # the column identifying each child; one of: "
+            f"{', '.join(map(str, _candidates(columns)[:8]))}"]
     if child is None:
         plan.todo.append("csi.columns.child")
     if layout.wide_rounds:
-        prefixes = list(layout.wide_rounds)
-        lines.append("  layout: wide                # one row per child, one block of factors per round")
-        known = [mapping.round_order(p) for p in prefixes]
-        lines.append("  wide:")
-        pattern = "(?P<round>" + "|".join(re.escape(p) for p in prefixes) + r")[\s_.:/-]+(?P<column>.+)"
-        lines.append(f"    pattern: {_yaml(pattern)}")
-        if any(k is None for k in known):
-            lines.append("    rounds:")
-            for i, prefix in enumerate(prefixes, start=1):
-                lines.append(f"      {_yaml(prefix)}: {FILL_IN}    # order number of this round (1, 2, …); "
-                             f"in the sheet it is block {i}; one of: 1, 2, 3, 4, 5, 6")
-            plan.todo.append("csi.wide.rounds")
-        round_column = "round"
-        cols.append("    round: round               # made from the column blocks")
-        per_round = {_wide_rest(c, prefixes) for c in columns} - {None}
-        dates = [rest for rest in per_round if "date" in mapping.simple(rest).split()]
-        wide_date = dates[0] if dates else None
+        round_column, date = _wide_lines(layout, columns, lines, cols, plan)
     else:
-        dated = {c for c in columns if "date" in mapping.simple(c).split()}
-        round_column = _pick(columns, _ROUND_WORDS, ({child} if child else set()) | dated)
+        round_column = _round_line(frame, columns, child, layout, lines, cols, plan)
         date = _date_column(frame, columns)
-        repeated = child is not None and frame[child].duplicated().any()
-        if round_column is None and date and repeated:
-            lines.append("  rounds_from: date           # no round column: each child's "
-                         "assessments are numbered 1, 2, … by date")
-        elif round_column is None:
-            offered = _round_candidates(frame, [c for c in _candidates(columns) if c != child
-                                                and c not in layout.factors.values()])
-            cols.append(f"    round: {FILL_IN}    # the column giving the assessment round "
-                        f"(1, 2, … or Baseline, Endline); one of: "
-                        f"{', '.join(map(str, offered[:8]))}")
-            plan.todo.append("csi.columns.round")
-        else:
-            cols.append(f"    round: {_yaml(round_column)}")
-    date = wide_date if layout.wide_rounds else _date_column(frame, columns)
     if date:
         cols.append(f"    date: {_yaml(date)}")
     if not layout.wide_rounds:
         cols += _factor_lines(layout, plan)
-    per_round_files = len(names) > 1 and round_column is None and not layout.wide_rounds
-    if per_round_files:  # one file per round: the round comes from the file
-        keys = [Path(n).stem for n in names]
-        lines.insert(1, "  files:                      # one file per round; the key names the round")
-        for i, (key, file_name) in enumerate(zip(keys, names)):
-            lines.insert(2 + i, f"    {_yaml(key)}: {_yaml(file_name)}")
+    if len(names) > 1 and round_column is None and not layout.wide_rounds:
         round_column = None
-        cols = [c for c in cols if not c.startswith("    round:")]
-        cols.append("    round: round               # made from the file names above")
-        if any(mapping.round_order(k) is None for k in keys):
-            lines.append("  values:")
-            lines.append("    round:                    # the order of the files' rounds")
-            for key in keys:
-                lines.append(f"      {_yaml(key)}: {FILL_IN}    # 1 for the first round, 2 for the next, …; one of: 1, 2, 3, 4, 5, 6")
-            plan.todo.append("csi.values.round")
-        plan.todo = [t for t in plan.todo if t != "csi.columns.round"]
-    elif len(names) > 1:
+        cols = _per_round_files(names, lines, cols, plan)
+    else:
+        _file_line(names, parents or {}, lines, plan)
+    lines += ["  columns:", *cols]
+    if round_column and not layout.wide_rounds:
+        _round_value_lines(table, round_column, date, lines, plan)
+    _coded_missing_lines(lines, frame, layout, plan)
+    plan.lines += lines
+
+
+def _wide_lines(layout: formats.Layout, columns: list[str], lines: list[str], cols: list[str],
+                plan: Plan) -> tuple[str, str | None]:
+    """A one-row-per-child sheet: its column pattern and rounds; ('round', the date column)."""
+    prefixes = list(layout.wide_rounds)
+    lines.append("  layout: wide                # one row per child, one block of factors per round")
+    lines.append("  wide:")
+    pattern = "(?P<round>" + "|".join(re.escape(p) for p in prefixes) + r")[\s_.:/-]+(?P<column>.+)"
+    lines.append(f"    pattern: {_yaml(pattern)}")
+    if any(mapping.round_order(p) is None for p in prefixes):
+        lines.append("    rounds:")
+        for i, prefix in enumerate(prefixes, start=1):
+            lines.append(f"      {_yaml(prefix)}: {FILL_IN}    # order number of this round (1, 2, …); "
+                         f"in the sheet it is block {i}; one of: 1, 2, 3, 4, 5, 6")
+        plan.todo.append("csi.wide.rounds")
+    cols.append("    round: round               # made from the column blocks")
+    per_round = {_wide_rest(c, prefixes) for c in columns} - {None}
+    dates = [rest for rest in per_round if "date" in mapping.simple(rest).split()]
+    return "round", (dates[0] if dates else None)
+
+
+def _round_line(frame: pd.DataFrame, columns: list[str], child: str | None,
+                layout: formats.Layout, lines: list[str], cols: list[str], plan: Plan) -> str | None:
+    """The round column of a long export (None: numbered by date, or a FILL-IN)."""
+    dated = {c for c in columns if "date" in mapping.simple(c).split()}
+    round_column = _pick(columns, _ROUND_WORDS, ({child} if child else set()) | dated)
+    if round_column is not None:
+        cols.append(f"    round: {_yaml(round_column)}")
+        return round_column
+    repeated = child is not None and frame[child].duplicated().any()
+    if _date_column(frame, columns) and repeated:
+        lines.append("  rounds_from: date           # no round column: each child's "
+                     "assessments are numbered 1, 2, … by date")
+        return None
+    offered = _round_candidates(frame, [c for c in _candidates(columns) if c != child
+                                        and c not in layout.factors.values()])
+    cols.append(f"    round: {FILL_IN}    # the column giving the assessment round "
+                f"(1, 2, … or Baseline, Endline); one of: {', '.join(map(str, offered[:8]))}")
+    plan.todo.append("csi.columns.round")
+    return None
+
+
+def _per_round_files(names: list[str], lines: list[str], cols: list[str], plan: Plan) -> list[str]:
+    """One file per round (no round column): the round comes from each file's name."""
+    keys = [Path(n).stem for n in names]
+    lines.insert(1, "  files:                      # one file per round; the key names the round")
+    for i, (key, file_name) in enumerate(zip(keys, names)):
+        lines.insert(2 + i, f"    {_yaml(key)}: {_yaml(file_name)}")
+    cols = [c for c in cols if not c.startswith("    round:")]
+    cols.append("    round: round               # made from the file names above")
+    if any(mapping.round_order(k) is None for k in keys):
+        lines.append("  values:")
+        lines.append("    round:                    # the order of the files' rounds")
+        for key in keys:
+            lines.append(f"      {_yaml(key)}: {FILL_IN}    # 1 for the first round, 2 for the next, …; one of: 1, 2, 3, 4, 5, 6")
+        plan.todo.append("csi.values.round")
+    plan.todo = [t for t in plan.todo if t != "csi.columns.round"]
+    return cols
+
+
+def _file_line(names: list[str], parents: dict[str, str], lines: list[str], plan: Plan) -> None:
+    """The file key: stacked files, a repeat joined to its parent, or one file."""
+    name = names[0]
+    if len(names) > 1:
         lines.insert(1, "  file:                       # stacked: the same columns in each")
         for i, file_name in enumerate(names):
             lines.insert(2 + i, f"    - {_yaml(file_name)}")
-    elif name in (parents or {}):  # a repeat file: joined to its parent file as it is read
+    elif name in parents:  # a repeat file: joined to its parent file as it is read
         lines.insert(1, f"  file: {{path: {_yaml(name)}, parent: {_yaml(parents[name])}}}"
                         "    # the repeat, joined to its parent rows")
         plan.found.append(f"{name}: a repeat table, joined to {parents[name]} (its parent rows)")
     else:
         lines.insert(1, f"  file: {_yaml(name)}")
-    lines += ["  columns:", *cols]
 
-    if round_column and not layout.wide_rounds:
-        values = frame[round_column].dropna()
-        keys = list(dict.fromkeys(values.map(mapping.cell_key)))
-        numeric = all(mapping.is_number_key(k) for k in keys)
-        labels = table.value_labels.get(round_column, {})
-        if not numeric and not date and any(mapping.round_order(v) is None for v in
-                                            dict.fromkeys(values.astype(str))):
-            lines.append("  values:")
-            lines.append("    round:                    # the order of the rounds")
-            for label in dict.fromkeys(values.astype(str).str.strip()):
-                lines.append(f"      {_yaml(label)}: {FILL_IN}    # 1 for the first round, 2 for the next, …; one of: 1, 2, 3, 4, 5, 6")
-            plan.todo.append("csi.values.round")
-        elif labels:
-            lines.append("  round_labels:               # from the file's value labels")
-            for code, label in labels.items():
-                if float(code).is_integer():
-                    lines.append(f"    {int(code)}: {_yaml(label)}")
-    _coded_missing_lines(lines, frame, layout, plan)
-    plan.lines += lines
+
+def _round_value_lines(table: RawTable, round_column: str, date: str | None, lines: list[str],
+                       plan: Plan) -> None:
+    """The order of text rounds no rule knows (FILL-INs), or the rounds' value labels."""
+    values = table.frame[round_column].dropna()
+    keys = list(dict.fromkeys(values.map(mapping.cell_key)))
+    numeric = all(mapping.is_number_key(k) for k in keys)
+    labels = table.value_labels.get(round_column, {})
+    if not numeric and not date and any(mapping.round_order(v) is None for v in
+                                        dict.fromkeys(values.astype(str))):
+        lines.append("  values:")
+        lines.append("    round:                    # the order of the rounds")
+        for label in dict.fromkeys(values.astype(str).str.strip()):
+            lines.append(f"      {_yaml(label)}: {FILL_IN}    # 1 for the first round, 2 for the next, …; one of: 1, 2, 3, 4, 5, 6")
+        plan.todo.append("csi.values.round")
+    elif labels:
+        lines.append("  round_labels:               # from the file's value labels")
+        for code, label in labels.items():
+            if float(code).is_integer():
+                lines.append(f"    {int(code)}: {_yaml(label)}")
 
 
 def _coded_missing_lines(lines: list[str], frame: pd.DataFrame, layout: formats.Layout,

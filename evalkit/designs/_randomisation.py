@@ -22,9 +22,11 @@ from math import comb, prod
 from typing import Callable
 
 import numpy as np
-from scipy import sparse
 
 from evalkit.designs._linear import group_sum
+from evalkit.lazy import lazy
+
+sparse = lazy("scipy.sparse")
 
 MAX_TRIES_PER_DRAW = 1000  # rejection sampling gives up beyond this many tries per kept draw
 

@@ -16,13 +16,15 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from evalkit.data.columns import numbers, require_columns
 from evalkit.designs._randomisation import Procedure, random_assignments
 from evalkit.designs.cluster_trial import balance_table
 from evalkit.display import fmt, html_table, p_phrase
 from evalkit.errors import DataError
+from evalkit.lazy import lazy
+
+stats = lazy("scipy.stats")
 
 MAX_TRIES = 1_000_000
 
@@ -157,6 +159,67 @@ def _units(data: pd.DataFrame, unit: str | None, columns: list[str], strata: str
     return frame, unit
 
 
+def _check_options(share, pairs, balance_on, rerandomise) -> None:
+    """One sentence for a share, pairing or re-randomisation that cannot be drawn."""
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share < 1:
+        raise ValueError(f"share is {share!r}; expected a number between 0 and 1 (the share treated).")
+    if pairs and share != 0.5:
+        raise ValueError("pairs assign one of each pair to treatment, so share must be 0.5.")
+    if rerandomise is None:
+        return
+    accept = (f"rerandomise is {rerandomise!r}; expected the share of draws to accept, between "
+              "0 and 1 (for example 0.1).")
+    if isinstance(rerandomise, bool) or not isinstance(rerandomise, (int, float)):
+        raise ValueError(accept)
+    if not balance_on:
+        raise ValueError("rerandomise needs balance_on=[...]: the characteristics to balance.")
+    if not 0 < rerandomise < 1:
+        raise ValueError(accept)
+
+
+def _pair_labels(units: pd.DataFrame, groups: np.ndarray, pairs: tuple[str, ...]) -> np.ndarray:
+    """Each unit's pair ('stratum:number'), units sorted on ``pairs`` within their stratum and
+    paired in that order; the last of an odd stratum is 'stratum:unmatched'."""
+    pair = np.empty(len(units), dtype=object)
+    for s in pd.unique(groups):
+        idx = np.flatnonzero(groups == s)
+        order = idx[np.lexsort([units[c].to_numpy()[idx] for c in reversed(pairs)])]
+        for k, position in enumerate(order):
+            leftover = len(order) % 2 == 1 and k == len(order) - 1
+            pair[position] = f"{s}:{'unmatched' if leftover else k // 2 + 1}"
+    return pair
+
+
+def _template(codes: np.ndarray, share: float, rng, source: str) -> np.ndarray:
+    """A 0/1 vector with ``share`` of each block treated (a fractional unit drawn at random)."""
+    template = np.zeros(len(codes))
+    for s in np.unique(codes):
+        idx = np.flatnonzero(codes == s)
+        exact = share * len(idx)
+        count = int(np.floor(exact)) + int(rng.random() < exact - np.floor(exact))
+        template[idx[:count]] = 1.0
+    if not 0 < template.sum() < len(template):
+        raise DataError(f"{source}: with {len(template)} units and share {share}, every unit falls "
+                        "in one arm; expected units in both arms.")
+    return template
+
+
+def _draw(template, codes, distance_fn, threshold, rng) -> tuple[np.ndarray, int]:
+    """(the assignment, draws made): one permutation within blocks, or the first of batches
+    of 500 whose Mahalanobis distance is within ``threshold``."""
+    if distance_fn is None:
+        return random_assignments(template, codes, 1, rng)[:, 0], 1
+    tries = 0
+    while tries <= MAX_TRIES:
+        batch = random_assignments(template, codes, 500, rng)
+        ok = np.flatnonzero(distance_fn(batch) <= threshold)
+        if ok.size:
+            return batch[:, ok[0]], tries + int(ok[0]) + 1
+        tries += batch.shape[1]
+    raise ValueError(f"no draw met the re-randomisation criterion in {MAX_TRIES:,} tries; "
+                     "raise rerandomise or balance on fewer characteristics.")
+
+
 def assign(data: pd.DataFrame, unit: str | None = None, *, seed: int, strata: str | None = None,
            pairs: Sequence[str] | str | None = None, share: float = 0.5,
            balance_on: Sequence[str] = (), rerandomise: float | None = None,
@@ -210,19 +273,7 @@ def assign(data: pd.DataFrame, unit: str | None = None, *, seed: int, strata: st
     source = data.attrs.get("source", "data frame")
     pairs = (pairs,) if isinstance(pairs, str) else tuple(pairs or ())
     balance_on = (balance_on,) if isinstance(balance_on, str) else tuple(balance_on)
-    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share < 1:
-        raise ValueError(f"share is {share!r}; expected a number between 0 and 1 (the share treated).")
-    if pairs and share != 0.5:
-        raise ValueError("pairs assign one of each pair to treatment, so share must be 0.5.")
-    if rerandomise is not None:
-        if isinstance(rerandomise, bool) or not isinstance(rerandomise, (int, float)):
-            raise ValueError(f"rerandomise is {rerandomise!r}; expected the share of draws to "
-                             "accept, between 0 and 1 (for example 0.1).")
-        if not balance_on:
-            raise ValueError("rerandomise needs balance_on=[...]: the characteristics to balance.")
-        if not 0 < rerandomise < 1:
-            raise ValueError(f"rerandomise is {rerandomise!r}; expected the share of draws to "
-                             "accept, between 0 and 1 (for example 0.1).")
+    _check_options(share, pairs, balance_on, rerandomise)
     wanted = list(dict.fromkeys(list(balance_on) + list(pairs)))
     require_columns(data, wanted + [c for c in (unit, strata) if c], "needed for the assignment")
     units, unit_name = _units(data, unit, wanted, strata, source)
@@ -239,45 +290,15 @@ def assign(data: pd.DataFrame, unit: str | None = None, *, seed: int, strata: st
         table["stratum"] = units[strata].to_numpy()
     groups = stratum.to_numpy()
     if pairs:
-        pair = np.empty(len(units), dtype=object)
-        for s in pd.unique(groups):
-            idx = np.flatnonzero(groups == s)
-            order = idx[np.lexsort([units[c].to_numpy()[idx] for c in reversed(pairs)])]
-            for k, position in enumerate(order):
-                number = k // 2 + 1
-                leftover = len(order) % 2 == 1 and k == len(order) - 1
-                pair[position] = f"{s}:{'unmatched' if leftover else number}"
-        table["pair"] = pair
-        groups = pair
+        groups = table["pair"] = _pair_labels(units, groups, pairs)
     codes = pd.factorize(pd.Series(groups), sort=True)[0]
-    template = np.zeros(len(units))
-    for s in np.unique(codes):
-        idx = np.flatnonzero(codes == s)
-        exact = share * len(idx)
-        count = int(np.floor(exact)) + int(rng.random() < exact - np.floor(exact))
-        template[idx[:count]] = 1.0
-    if not 0 < template.sum() < len(template):
-        raise DataError(f"{source}: with {len(template)} units and share {share}, every unit falls "
-                        "in one arm; expected units in both arms.")
+    template = _template(codes, share, rng, source)
     threshold = distance_fn = None
     if rerandomise is not None:
         threshold = float(stats.chi2.ppf(rerandomise, len(balance_on)))
         distance_fn = mahalanobis_criterion(units[list(balance_on)].to_numpy(float),
                                             int(template.sum()), threshold)
-    tries = 0
-    while True:
-        batch = random_assignments(template, codes, 1 if distance_fn is None else 500, rng)
-        if distance_fn is None:
-            z, tries = batch[:, 0], 1
-            break
-        ok = np.flatnonzero(distance_fn(batch) <= threshold)
-        if ok.size:
-            z, tries = batch[:, ok[0]], tries + int(ok[0]) + 1
-            break
-        tries += batch.shape[1]
-        if tries > MAX_TRIES:
-            raise ValueError(f"no draw met the re-randomisation criterion in {MAX_TRIES:,} tries; "
-                             "raise rerandomise or balance on fewer characteristics.")
+    z, tries = _draw(template, codes, distance_fn, threshold, rng)
     table["treatment"] = z.astype(int)
     for column in balance_on:
         table[column] = units[column].to_numpy()

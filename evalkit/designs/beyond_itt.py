@@ -24,13 +24,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from evalkit.data.columns import numbers, require_columns, zero_one
 from evalkit.designs import _linear as lin
 from evalkit.designs.multiple import holm
 from evalkit.display import fmt, html_table, p_phrase, p_value
 from evalkit.errors import DataError
+from evalkit.lazy import lazy
+
+stats = lazy("scipy.stats")
 
 if TYPE_CHECKING:
     from evalkit.designs.cluster_trial import EffectResult

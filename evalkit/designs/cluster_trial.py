@@ -20,16 +20,24 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from evalkit.data.columns import numbers, require_columns, show, zero_one
 from evalkit.designs import _linear as la
-from evalkit.designs._randomisation import (ClusterStatistic, Procedure, projector,
-                                            refit_t_statistics, ri_p_value, t_statistics)
+from evalkit.designs._randomisation import (
+    ClusterStatistic,
+    Procedure,
+    projector,
+    refit_t_statistics,
+    ri_p_value,
+    t_statistics,
+)
 from evalkit.designs.multiple import benjamini_hochberg, holm
 from evalkit.display import fmt, html_table, p_phrase, p_value
 from evalkit.errors import DataError
+from evalkit.lazy import lazy
 from evalkit.options import option
-from evalkit.data.columns import numbers, require_columns, show, zero_one
+
+stats = lazy("scipy.stats")
 
 SE_TYPES = ("CR2", "CR1", "HC1", "iid")
 ESTIMATORS = ("ancova", "did", "endline")

@@ -27,11 +27,13 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
 
 from evalkit.designs._randomisation import all_assignments, n_assignments
 from evalkit.display import fmt, html_table
+from evalkit.lazy import lazy
 from evalkit.options import option
+
+sparse, stats = lazy("scipy.sparse"), lazy("scipy.stats")
 
 ASSIGNMENTS = ("complete", "stratified", "pairs")
 ESTIMATORS = ("ancova", "endline", "did")

@@ -26,16 +26,19 @@ from __future__ import annotations
 import re
 import warnings as _warnings
 from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from evalkit.data.columns import numbers, require_columns
 from evalkit.designs import _linear as la
 from evalkit.designs._randomisation import Procedure, random_assignments
 from evalkit.display import fmt, html_table, p_value
 from evalkit.errors import DataError
+from evalkit.lazy import lazy
 from evalkit.options import option
+
+stats = lazy("scipy.stats")
 
 SE_TYPES = ("CR2", "CR1", "HC1", "iid")
 RI_STATS = ("t", "coef")
@@ -661,53 +664,18 @@ def estimate(data: pd.DataFrame, formula: str, *, treatment: str | None = None,
         raise DataError(f"{source}: no row has all of {', '.join(used)}; nothing to estimate.")
     seed = draw_seed(seed)
     notes: list[str] = []
-    # ---- design matrices
-    both = _materialise(f"{parsed.outcome} ~ {parsed.exog}", kept, formula)
-    y_raw, lhs_names = _frame_of(both.lhs, formula)
-    if y_raw.shape[1] != 1:
-        raise _formula_error(formula, "the outcome must be one numeric column.")
-    y_raw = y_raw[:, 0]
-    rhs_spec = both.rhs.model_spec
-    X_raw, names = _frame_of(both.rhs, formula)
-    if parsed.fixed_effects and "Intercept" in names:  # absorbed by the fixed effects
-        keep = [i for i, n in enumerate(names) if n != "Intercept"]
-        X_raw, names = X_raw[:, keep], [names[i] for i in keep]
-    n_exog = X_raw.shape[1]
-    inst_spec = None
-    instrument_names: list[str] = []
-    if parsed.endog:
-        endog_mm = _materialise(parsed.endog, kept, formula, intercept=False)
-        inst_mm = _materialise(parsed.instruments, kept, formula, intercept=False)
-        inst_spec = inst_mm.model_spec
-        E_raw, endog_names = _frame_of(endog_mm, formula)
-        I_raw, instrument_names = _frame_of(inst_mm, formula)
-        X_raw = np.column_stack([X_raw, E_raw])
-        names = names + endog_names
-    # ---- weights, clusters, fixed effects
-    if weights:
-        w = numbers(kept, weights).to_numpy(dtype=float)
-        if (~np.isfinite(w) | (w <= 0)).any():
-            raise DataError(f"{source}, column {weights!r}: expected positive sampling weights.")
-    else:
-        w = np.ones(len(kept))
+    d = _design(kept, parsed, formula)
+    w = _weights(kept, weights, source)
     sw = np.sqrt(w)
     clustered = cluster is not None
-    if clustered:
-        codes, n_clusters = _codes(kept[cluster])
-        if n_clusters < 2:
-            raise DataError(f"{source}, column {cluster!r}: only {n_clusters} cluster; expected "
-                            "at least two clusters.")
-    else:
-        codes, n_clusters = np.arange(len(kept)), len(kept)
+    codes, n_clusters = _clusters(kept, cluster, source)
     fe_codes = tuple(_codes(kept[f])[0] for f in parsed.fixed_effects)
     fe_sizes = tuple(int(c.max()) + 1 for c in fe_codes)
     absorber = _Absorber(fe_codes, fe_sizes, sw, parsed.fixed_effects)
-    yt = absorber(y_raw)[:, 0]
-    Xt = absorber(X_raw)
-    Zt = None
-    if parsed.endog:
-        Zt = np.column_stack([Xt[:, :n_exog], absorber(I_raw)])
-    fitted = _solve(yt, Xt, names, Zt, n_exog, instrument_names)
+    yt = absorber(d.y)[:, 0]
+    Xt = absorber(d.X)
+    Zt = np.column_stack([Xt[:, :d.n_exog], absorber(d.I)]) if parsed.endog else None
+    fitted = _solve(yt, Xt, d.names, Zt, d.n_exog, d.instrument_names)
     fit = fitted.fit
     # ---- parameter counts (fixest's conventions)
     k_fe = absorber.n_parameters
@@ -715,126 +683,210 @@ def estimate(data: pd.DataFrame, formula: str, *, treatment: str | None = None,
     k_nested = sum(s for f, s in zip(parsed.fixed_effects, fe_sizes) if f in nested)
     df_k = fit.k + k_fe
     df_k_cluster = fit.k + k_fe - k_nested + len(nested)
-    if np.ptp(y_raw) == 0:
+    constant = bool(np.ptp(d.y) == 0)
+    if constant:
         notes.append(f"The outcome {parsed.outcome!r} does not vary (every observation has the "
                      "same value): standard errors and p-values are not computed (NaN).")
-        V = np.full((fit.k, fit.k), np.nan)
-        df = np.full(fit.k, np.nan)
+        V, df = np.full((fit.k, fit.k), np.nan), np.full(fit.k, np.nan)
     else:
         V, df = _variance(fit, se, codes, n_clusters, df_k, df_k_cluster)
-    table = _table(fit.beta, V, df, names)
-    se_label = se if clustered else {"CR2": "HC2", "CR1": "HC1"}.get(se, se)
-    # ---- fit statistics
-    resid = fit.resid
-    ssr = float(resid @ resid)
-    ybar = np.average(y_raw, weights=w)
-    tss = float(np.sum(w * (y_raw - ybar) ** 2))
-    r2 = 1 - ssr / tss if tss > 0 else float("nan")
-    tss_within = float(yt @ yt)
-    r2_within = (1 - ssr / tss_within if parsed.fixed_effects and tss_within > 0
-                 else float("nan"))
-    n = fit.n
-    adj_r2 = 1 - (1 - r2) * (n - 1) / (n - df_k) if n > df_k else float("nan")
-    # ---- first stage
+    table = _table(fit.beta, V, df, d.names)
+    r2, adj_r2, r2_within = _fit_statistics(fit, d.y, yt, w, df_k, bool(parsed.fixed_effects))
     first = None
     if parsed.endog:
-        first = _first_stage(fitted, names, instrument_names, se, codes, n_clusters,
+        first = _first_stage(fitted, d.names, d.instrument_names, se, codes, n_clusters,
                              df_k, df_k_cluster)
-        for _, r in first.iterrows():
-            if r["F"] < 10:
-                notes.append(f"The first stage of {r['endogenous']!r} is weak (F = {r['F']:.1f} "
-                             "< 10): the instruments move it little, and the 2SLS estimate is "
-                             "imprecise and may be biased towards OLS; read the reduced-form "
-                             "(Anderson–Rubin) p-values.")
-    # ---- randomisation: which coefficients, wild bootstrap, re-draws
-    randomised: tuple[str, ...] = ()
-    wild_method = ri_method = "not computed"
-    control_mean = float("nan")
+        notes += _weak_instrument_notes(first)
     if clustered and n_clusters < 42:
         notes.append(f"Only {n_clusters} clusters: ordinary clustered standard errors are too "
                      "small with so few; read CR2 with its small-sample degrees of freedom, the "
                      "wild bootstrap and randomisation inference together.")
-    constant = bool(np.ptp(y_raw) == 0)
+    inference = _Inference()
     if treatment is not None:
-        t_values = kept[treatment]
-        ref = _reference(t_values)
-        if ref is not None:
-            mask = (t_values == ref).to_numpy()
-            if mask.any():
-                control_mean = float(np.average(y_raw[mask], weights=w[mask]))
-        rng = np.random.default_rng(seed)
-        groups: list[_Target] = []
-        dependent = _dependent_columns(kept, treatment, rhs_spec, X_raw[:, :n_exog],
-                                       parsed.fixed_effects)
-        if parsed.endog:
-            inst_dependent = _dependent_columns(kept, treatment, inst_spec, I_raw, ())
-            if dependent:
-                notes.append("The randomised treatment also enters the exogenous regressors of "
-                             "a 2SLS model; their wild bootstrap and randomisation p-values are "
-                             "not computed.")
-            one = len(instrument_names) == 1 and X_raw.shape[1] - n_exog == 1
-            if inst_dependent and one:
-                W_rf = np.column_stack([Xt[:, :n_exog], Zt[:, n_exog:]])
-                rf = la.ols(W_rf, yt, names[:n_exog] + instrument_names)
-                groups.append(_Target("reduced form", rf, [n_exog], [names[n_exog]], inst_spec,
-                                      I_raw, ()))
-            elif inst_dependent:
-                notes.append("Wild bootstrap and randomisation inference for an instrumented "
-                             "coefficient are computed with exactly one endogenous regressor "
-                             "and one instrument (through the reduced form); not here.")
-        elif dependent:
-            groups.append(_Target("direct", fit, dependent, [names[j] for j in dependent],
-                                  rhs_spec, X_raw, parsed.fixed_effects))
-        if groups and constant:
-            randomised = tuple(term for g in groups for term in g.terms)
-            wild_method = ri_method = "not computed: the outcome does not vary"
-        elif groups:
-            randomised = tuple(term for g in groups for term in g.terms)
-            per_arm = _clusters_per_arm(t_values, codes) if clustered else None
-            if per_arm is not None and per_arm.max() == 1:
-                notes.append("Each arm holds a single cluster: with one cluster per arm the "
-                             "effect cannot be told apart from the difference between the "
-                             "clusters, so the randomised coefficients' standard errors, "
-                             "confidence intervals and p-values are not computed (NaN).")
-                table.loc[list(randomised), ["se", "df", "t", "p_value", "ci_low", "ci_high"]] = np.nan
-                wild_reps = 0
-                wild_method = "not computed: one cluster per arm"
-            elif per_arm is not None and per_arm.min() == 1:
-                notes.append("Only one cluster is in an arm: cluster-robust standard errors and "
-                             "the wild cluster bootstrap are not valid with a single cluster in "
-                             "an arm (MacKinnon and Webb 2017); read the randomisation-inference "
-                             "p-value, which is exact.")
-                wild_reps = 0
-                wild_method = "not computed: one cluster in an arm"
-            if wild_reps:
-                for g in groups:
-                    for j, term in zip(g.columns, g.terms):
-                        p, wild_method = la.wild_cluster_p(g.fit, j, codes, n_clusters,
-                                                           wild_reps, rng)
-                        table.loc[term, "p_wild"] = p
-                if not clustered:
-                    wild_method = f"units not clustered; {wild_method}"
-                if parsed.endog:
-                    wild_method += "; instrumented coefficient: reduced form (Anderson–Rubin)"
-            if ri_reps:
-                ri_method = _randomisation(table, groups, kept, treatment, absorber, codes,
-                                           n_clusters, clustered, strata, assignment, ri_reps,
-                                           ri_stat, rng, source, cluster, notes)
-                if parsed.endog and not ri_method.startswith("not"):
-                    ri_method += "; instrumented coefficient: reduced form (Anderson–Rubin)"
-        else:
-            notes.append(f"No coefficient depends on the treatment {treatment!r}, so no wild "
-                         "bootstrap or randomisation p-value is computed.")
+        inference = _randomised_inference(
+            table, d, kept, parsed, fit, Xt, Zt, yt, w, absorber, codes, n_clusters, clustered,
+            constant, notes, treatment=treatment, strata=strata, assignment=assignment,
+            cluster=cluster, wild_reps=wild_reps, ri_reps=ri_reps, ri_stat=ri_stat,
+            rng=np.random.default_rng(seed), source=source)
     for note in notes:
         _warnings.warn(note, _design_warning(), stacklevel=2)
+    n = fit.n
     return ModelResult(
         formula=formula, outcome=parsed.outcome, estimator="2SLS" if parsed.endog else "OLS",
-        coefficients=table, se_type=se_label, n_obs=n, n_clusters=n_clusters if clustered else n,
+        coefficients=table, se_type=se if clustered else {"CR2": "HC2", "CR1": "HC1"}.get(se, se),
+        n_obs=n, n_clusters=n_clusters if clustered else n,
         clustered=clustered, r2=float(r2), adj_r2=float(adj_r2), r2_within=float(r2_within),
-        fixed_effects=parsed.fixed_effects, treatment=treatment, randomised=randomised,
-        wild_method=wild_method, ri_method=ri_method, ri_stat=ri_stat, seed=seed,
-        n_dropped=dropped, control_mean=control_mean, weights=weights, cluster=cluster,
-        first_stage=first, warnings=tuple(notes), df_resid=float(n - df_k))
+        fixed_effects=parsed.fixed_effects, treatment=treatment, randomised=inference.randomised,
+        wild_method=inference.wild_method, ri_method=inference.ri_method, ri_stat=ri_stat,
+        seed=seed, n_dropped=dropped, control_mean=inference.control_mean, weights=weights,
+        cluster=cluster, first_stage=first, warnings=tuple(notes), df_resid=float(n - df_k))
+
+
+@dataclass
+class _DesignMatrices:
+    """The raw (not yet demeaned) outcome, regressors and instruments of one formula."""
+
+    y: np.ndarray
+    X: np.ndarray
+    names: list[str]
+    n_exog: int
+    rhs_spec: object
+    I: np.ndarray | None = None
+    inst_spec: object = None
+    instrument_names: list[str] = field(default_factory=list)
+
+
+def _design(kept: pd.DataFrame, parsed, formula: str) -> _DesignMatrices:
+    """Materialise the formula on the complete rows: outcome, exogenous regressors (no
+    intercept when fixed effects absorb it), then the endogenous ones and the instruments."""
+    both = _materialise(f"{parsed.outcome} ~ {parsed.exog}", kept, formula)
+    y_raw, _lhs_names = _frame_of(both.lhs, formula)
+    if y_raw.shape[1] != 1:
+        raise _formula_error(formula, "the outcome must be one numeric column.")
+    X_raw, names = _frame_of(both.rhs, formula)
+    if parsed.fixed_effects and "Intercept" in names:  # absorbed by the fixed effects
+        keep = [i for i, n in enumerate(names) if n != "Intercept"]
+        X_raw, names = X_raw[:, keep], [names[i] for i in keep]
+    d = _DesignMatrices(y_raw[:, 0], X_raw, names, X_raw.shape[1], both.rhs.model_spec)
+    if parsed.endog:
+        endog_mm = _materialise(parsed.endog, kept, formula, intercept=False)
+        inst_mm = _materialise(parsed.instruments, kept, formula, intercept=False)
+        d.inst_spec = inst_mm.model_spec
+        E_raw, endog_names = _frame_of(endog_mm, formula)
+        d.I, d.instrument_names = _frame_of(inst_mm, formula)
+        d.X = np.column_stack([X_raw, E_raw])
+        d.names = names + endog_names
+    return d
+
+
+def _weights(kept: pd.DataFrame, weights: str | None, source: str) -> np.ndarray:
+    """The sampling weights (ones when none), checked positive."""
+    if not weights:
+        return np.ones(len(kept))
+    w = numbers(kept, weights).to_numpy(dtype=float)
+    if (~np.isfinite(w) | (w <= 0)).any():
+        raise DataError(f"{source}, column {weights!r}: expected positive sampling weights.")
+    return w
+
+
+def _clusters(kept: pd.DataFrame, cluster: str | None, source: str) -> tuple[np.ndarray, int]:
+    """(cluster codes, number of clusters); each row its own cluster when not clustered."""
+    if cluster is None:
+        return np.arange(len(kept)), len(kept)
+    codes, n_clusters = _codes(kept[cluster])
+    if n_clusters < 2:
+        raise DataError(f"{source}, column {cluster!r}: only {n_clusters} cluster; expected "
+                        "at least two clusters.")
+    return codes, n_clusters
+
+
+def _fit_statistics(fit, y_raw, yt, w, df_k: int, absorbed: bool) -> tuple[float, float, float]:
+    """(R², adjusted R², within R²) with fixest's parameter count."""
+    ssr = float(fit.resid @ fit.resid)
+    ybar = np.average(y_raw, weights=w)
+    tss = float(np.sum(w * (y_raw - ybar) ** 2))
+    r2 = 1 - ssr / tss if tss > 0 else float("nan")
+    tss_within = float(yt @ yt)
+    r2_within = 1 - ssr / tss_within if absorbed and tss_within > 0 else float("nan")
+    n = fit.n
+    adj_r2 = 1 - (1 - r2) * (n - 1) / (n - df_k) if n > df_k else float("nan")
+    return r2, adj_r2, r2_within
+
+
+def _weak_instrument_notes(first: pd.DataFrame) -> list[str]:
+    return [f"The first stage of {r['endogenous']!r} is weak (F = {r['F']:.1f} < 10): the "
+            "instruments move it little, and the 2SLS estimate is imprecise and may be biased "
+            "towards OLS; read the reduced-form (Anderson–Rubin) p-values."
+            for _, r in first.iterrows() if r["F"] < 10]
+
+
+@dataclass
+class _Inference:
+    """What the randomised coefficients got: their terms, the wild bootstrap's and
+    randomisation inference's methods, and the control arm's mean outcome."""
+
+    randomised: tuple[str, ...] = ()
+    wild_method: str = "not computed"
+    ri_method: str = "not computed"
+    control_mean: float = float("nan")
+
+
+def _randomised_inference(table, d: _DesignMatrices, kept, parsed, fit, Xt, Zt, yt, w,
+                          absorber, codes, n_clusters, clustered, constant, notes, *,
+                          treatment, strata, assignment, cluster, wild_reps, ri_reps, ri_stat,
+                          rng, source) -> _Inference:
+    """Wild bootstrap and randomisation-inference p-values (written into ``table``) for every
+    coefficient whose regressor depends on ``treatment``."""
+    out = _Inference()
+    t_values = kept[treatment]
+    ref = _reference(t_values)
+    if ref is not None:
+        mask = (t_values == ref).to_numpy()
+        if mask.any():
+            out.control_mean = float(np.average(d.y[mask], weights=w[mask]))
+    groups = _targets(d, kept, parsed, fit, Xt, Zt, yt, treatment, notes)
+    if not groups:
+        notes.append(f"No coefficient depends on the treatment {treatment!r}, so no wild "
+                     "bootstrap or randomisation p-value is computed.")
+        return out
+    out.randomised = tuple(term for g in groups for term in g.terms)
+    if constant:
+        out.wild_method = out.ri_method = "not computed: the outcome does not vary"
+        return out
+    per_arm = _clusters_per_arm(t_values, codes) if clustered else None
+    if per_arm is not None and per_arm.max() == 1:
+        notes.append("Each arm holds a single cluster: with one cluster per arm the "
+                     "effect cannot be told apart from the difference between the "
+                     "clusters, so the randomised coefficients' standard errors, "
+                     "confidence intervals and p-values are not computed (NaN).")
+        table.loc[list(out.randomised), ["se", "df", "t", "p_value", "ci_low", "ci_high"]] = np.nan
+        wild_reps, out.wild_method = 0, "not computed: one cluster per arm"
+    elif per_arm is not None and per_arm.min() == 1:
+        notes.append("Only one cluster is in an arm: cluster-robust standard errors and "
+                     "the wild cluster bootstrap are not valid with a single cluster in "
+                     "an arm (MacKinnon and Webb 2017); read the randomisation-inference "
+                     "p-value, which is exact.")
+        wild_reps, out.wild_method = 0, "not computed: one cluster in an arm"
+    reduced = "; instrumented coefficient: reduced form (Anderson–Rubin)" if parsed.endog else ""
+    if wild_reps:
+        for g in groups:
+            for j, term in zip(g.columns, g.terms):
+                table.loc[term, "p_wild"], out.wild_method = la.wild_cluster_p(
+                    g.fit, j, codes, n_clusters, wild_reps, rng)
+        out.wild_method = ("" if clustered else "units not clustered; ") + out.wild_method + reduced
+    if ri_reps:
+        out.ri_method = _randomisation(table, groups, kept, treatment, absorber, codes,
+                                       n_clusters, clustered, strata, assignment, ri_reps,
+                                       ri_stat, rng, source, cluster, notes)
+        if not out.ri_method.startswith("not"):
+            out.ri_method += reduced
+    return out
+
+
+def _targets(d: _DesignMatrices, kept, parsed, fit, Xt, Zt, yt, treatment,
+             notes: list[str]) -> list[_Target]:
+    """The fits whose coefficients are re-drawn: the model itself (OLS), or its reduced form
+    (2SLS with one endogenous regressor and one instrument)."""
+    dependent = _dependent_columns(kept, treatment, d.rhs_spec, d.X[:, :d.n_exog],
+                                   parsed.fixed_effects)
+    if not parsed.endog:
+        return [_Target("direct", fit, dependent, [d.names[j] for j in dependent], d.rhs_spec,
+                        d.X, parsed.fixed_effects)] if dependent else []
+    inst_dependent = _dependent_columns(kept, treatment, d.inst_spec, d.I, ())
+    if dependent:
+        notes.append("The randomised treatment also enters the exogenous regressors of "
+                     "a 2SLS model; their wild bootstrap and randomisation p-values are "
+                     "not computed.")
+    n_exog = d.n_exog
+    if inst_dependent and len(d.instrument_names) == 1 and d.X.shape[1] - n_exog == 1:
+        W_rf = np.column_stack([Xt[:, :n_exog], Zt[:, n_exog:]])
+        rf = la.ols(W_rf, yt, d.names[:n_exog] + d.instrument_names)
+        return [_Target("reduced form", rf, [n_exog], [d.names[n_exog]], d.inst_spec, d.I, ())]
+    if inst_dependent:
+        notes.append("Wild bootstrap and randomisation inference for an instrumented "
+                     "coefficient are computed with exactly one endogenous regressor "
+                     "and one instrument (through the reduced form); not here.")
+    return []
 
 
 def _clusters_per_arm(values: pd.Series, codes: np.ndarray) -> np.ndarray | None:

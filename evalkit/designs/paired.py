@@ -18,13 +18,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from evalkit.data.columns import numbers, require_columns
 from evalkit.designs.panel import pair_rounds
 from evalkit.display import fmt, html_table, p_phrase, p_value
 from evalkit.errors import DataError
+from evalkit.lazy import lazy
 from evalkit.options import option
-from evalkit.data.columns import numbers, require_columns
+
+stats = lazy("scipy.stats")
 
 CAVEAT = ("A change between two assessments of the same people, without a comparison group, "
           "is not an impact estimate: it may reflect the programme, but also time, other "

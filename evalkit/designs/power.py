@@ -15,10 +15,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from evalkit.display import fmt, html_table
 from evalkit.data.columns import numbers, require_columns
+from evalkit.display import fmt, html_table
+from evalkit.lazy import lazy
+
+stats = lazy("scipy.stats")
 
 
 def _number(name: str, value, low: float | None = None, high: float | None = None, *,

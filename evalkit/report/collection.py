@@ -144,6 +144,25 @@ def _unchanged(folder: Path, out_dir: Path, extras: Extras = NONE
                                  skipped=True)
 
 
+def _synthesis(pool, results: list[RenderResult], out_dir: Path, timeout: int, force: bool,
+               extras: Extras) -> RenderResult | None:
+    """The synthesis of the CSI programmes that rendered (None with fewer than two); kept
+    when none of them was rendered again and its files are there."""
+    with_csi = [rec for rec in (_record(r) for r in results if r.ok) if rec.get("csi")]
+    if len(with_csi) < 2:
+        return None
+    target = out_dir / "synthesis.html"
+    wanted = [out_dir / n for n in extras.names("synthesis") if n.endswith(".pdf")]
+    if (target.is_file() and all(p.is_file() for p in wanted) and not force
+            and all(r.skipped for r in results if r.ok)):
+        return RenderResult("synthesis", target, 0.0, skipped=True)
+    canaries = None
+    for r in results:
+        if r.canaries is not None:
+            canaries = r.canaries if canaries is None else canaries | r.canaries
+    return pool.synthesis(with_csi, out_dir, timeout=timeout, canaries=canaries, extras=extras)
+
+
 def render_collection(folders: list[Path], out_dir: Path, *, jobs: int = 1, timeout: int = 600,
                       on_result=None, force: bool = True, extras: Extras = NONE,
                       ) -> tuple[list[RenderResult], RenderResult | None, Path]:
@@ -179,22 +198,7 @@ def render_collection(folders: list[Path], out_dir: Path, *, jobs: int = 1, time
             if result.ok and current is not None:
                 incremental.remember(folder, out_dir, current)
         results = [done[f] for f in folders]
-        records = [_record(r) for r in results if r.ok]
-        with_csi = [rec for rec in records if rec.get("csi")]
-        synthesis = None
-        if len(with_csi) >= 2:
-            target = out_dir / "synthesis.html"
-            wanted = [out_dir / n for n in extras.names("synthesis") if n.endswith(".pdf")]
-            if (target.is_file() and all(p.is_file() for p in wanted) and not force
-                    and all(r.skipped for r in results if r.ok)):
-                synthesis = RenderResult("synthesis", target, 0.0, skipped=True)
-            else:
-                canaries = None
-                for r in results:
-                    if r.canaries is not None:
-                        canaries = r.canaries if canaries is None else canaries | r.canaries
-                synthesis = pool.synthesis(with_csi, out_dir, timeout=timeout, canaries=canaries,
-                                           extras=extras)
+        synthesis = _synthesis(pool, results, out_dir, timeout, force, extras)
     index = write_index(results + ([synthesis] if synthesis is not None else []), out_dir)
     return results, synthesis, index
 

@@ -240,45 +240,68 @@ class Disclosure:
         children not rated on a factor) — unknown to a reader, and protected when small."""
         if self.decision is not None:
             return self.decision
-        m = self.min_cell
         counts = self._counts
         displayed = set(counts) if displayed is None else set(displayed) & set(counts)
         self._unknown = set(counts) - displayed
-        hidden: set[str] = set()
-        small: set[str] = set()
-        for key, c in counts.items():
-            if 0 < c.value < m:
-                if c.published:
-                    self.note(c.table, c.label, PUBLISHED, "shown: published by the study, with citation")
-                    continue
-                small.add(key)
-                if key in displayed:
-                    hidden.add(key)
-                    self.note(c.table, c.label, PRIMARY, "under min_cell suppressed")
-        # a total under min_cell hides its non-zero parts too
-        for relation in self._relations:
-            total = next((k for k, c in relation.items() if c == 1.0), None)
-            parts = [k for k, c in relation.items() if c == -1.0]
-            if total in small and len(parts) == len(relation) - 1:
-                for k in parts:
-                    if (counts[k].value and k in displayed and k not in hidden
-                            and not counts[k].published):
-                        hidden.add(k)
-                        self.note(counts[k].table, counts[k].label, PRIMARY,
-                                  "part of a total under min_cell suppressed")
+        small, hidden = self._primary(displayed)
         self._small = small
         self._secondary(hidden)
         modeled = [s for s in stats if getattr(s, "n", ()) and len(s.n) == 1
                    and s.value is not None and _grain(s) is not None]
         hidden_stats: set = set()
-        bounds: dict[str, tuple[int, int]] = {}
-        cache: dict = {}
+        bounds = self._settle(hidden, small, modeled, hidden_stats)
+        shown = {k: (None if k in hidden or k in self._unknown else self._rounded(c.value))
+                 for k, c in counts.items()}
+        if self.rounding and any(v is not None and v != counts[k].value for k, v in shown.items()):
+            self.note("all tables", "counts", ROUNDED, f"rounded to base {self.rounding}")
+        for s in hidden_stats:
+            c = counts[s.n[0]]
+            self.note(c.table, c.label + ": statistic", AUDIT,
+                      "statistic suppressed: it would let a suppressed count be worked out")
+        self.decision = Decision(self.min_cell, self.rounding, shown,
+                                 {k: c.value for k, c in counts.items()},
+                                 frozenset(small), frozenset(hidden_stats), bounds,
+                                 self.summary_counts(), frozenset(self._unknown))
+        return self.decision
+
+    def _primary(self, displayed: set[str]) -> tuple[set[str], set[str]]:
+        """(counts under min_cell, counts suppressed at first): every small count shown and
+        not published by the study, and the non-zero parts of a total under min_cell."""
+        counts, hidden, small = self._counts, set(), set()
+        for key, c in counts.items():
+            if not 0 < c.value < self.min_cell:
+                continue
+            if c.published:
+                self.note(c.table, c.label, PUBLISHED, "shown: published by the study, with citation")
+                continue
+            small.add(key)
+            if key in displayed:
+                hidden.add(key)
+                self.note(c.table, c.label, PRIMARY, "under min_cell suppressed")
+        for relation in self._relations:
+            total = next((k for k, c in relation.items() if c == 1.0), None)
+            parts = [k for k, c in relation.items() if c == -1.0]
+            if total not in small or len(parts) != len(relation) - 1:
+                continue
+            for k in parts:
+                if (counts[k].value and k in displayed and k not in hidden
+                        and not counts[k].published):
+                    hidden.add(k)
+                    self.note(counts[k].table, counts[k].label, PRIMARY,
+                              "part of a total under min_cell suppressed")
+        return small, hidden
+
+    def _settle(self, hidden: set[str], small: set[str], modeled: list,
+                hidden_stats: set) -> dict[str, tuple[int, int]]:
+        """Audit the whole report and suppress one more figure for each count the published
+        ones pin down, until none is; the bounds of the last audit."""
+        counts, cache = self._counts, {}
         for _round in range(10 * len(counts) + 10):
             bounds = self._audit(hidden, small, [s for s in modeled if s not in hidden_stats
-                                                 and counts[s.n[0]].value >= m], cache)
+                                                 and counts[s.n[0]].value >= self.min_cell], cache)
             pinned = sorted(k for k, (lo, hi) in bounds.items() if lo == hi)
             if not pinned:
-                break
+                return bounds
             changed = False
             for key in pinned:  # one more suppression for each count pinned this round
                 changed |= self._protect(key, hidden, hidden_stats, modeled)
@@ -289,20 +312,7 @@ class Disclosure:
                                   "figures and no further figure can be suppressed; the report "
                                   "was not written.")
             self._secondary(hidden)
-        else:
-            raise ReportError("disclosure control did not settle; the report was not written.")
-        shown = {k: (None if k in hidden or k in self._unknown else self._rounded(c.value))
-                 for k, c in counts.items()}
-        if self.rounding and any(v is not None and v != counts[k].value for k, v in shown.items()):
-            self.note("all tables", "counts", ROUNDED, f"rounded to base {self.rounding}")
-        for s in hidden_stats:
-            c = counts[s.n[0]]
-            self.note(c.table, c.label + ": statistic", AUDIT,
-                      "statistic suppressed: it would let a suppressed count be worked out")
-        self.decision = Decision(m, self.rounding, shown, {k: c.value for k, c in counts.items()},
-                                 frozenset(small), frozenset(hidden_stats), bounds,
-                                 self.summary_counts(), frozenset(self._unknown))
-        return self.decision
+        raise ReportError("disclosure control did not settle; the report was not written.")
 
     def _protected(self, hidden: set[str]) -> set[str]:
         """The counts no reader may work out: those suppressed, and small implicit groups."""
@@ -447,53 +457,24 @@ class Disclosure:
         return out
 
     def _solve(self, cells: list[str], targets: set[str], relations, stats) -> dict:
-        from scipy.optimize import Bounds, LinearConstraint, linprog, milp
-
-        counts = self._counts
-        m = self.min_cell
-        big = 10 * max(c.value for c in counts.values()) + 10 * m
-        half = (self.rounding // 2) if self.rounding else 0
-        keys = list(cells)
-        lower, upper = [], []
-        for k in keys:
-            c = counts[k]
-            if k in self._unknown:  # shown nowhere: a reader knows only that it is ≥ 0
-                lo, hi = 0, big
-            elif k in self._small:
-                lo, hi = 1, m - 1
-            elif c.value == 0:  # a zero hidden as a last resort
-                lo, hi = 0, big
-            else:
-                lo, hi = (m if c.value >= m else 1), big
-            lower.append(lo)
-            upper.append(hi)
-        rounded_shown = []  # with rounding, a shown count is only known to ± half the base
-        for r in relations:
-            for k in r:
-                if k not in cells and half and k not in rounded_shown:
-                    rounded_shown.append(k)
-        for k in rounded_shown:
-            v = self._rounded(counts[k].value)
-            keys.append(k)
-            lower.append(max(0, v - half) if v else 0)
-            upper.append(v + half if v else 0)
+        """The range (lo, hi) of each target count that the published figures allow: the
+        unknowns are ``cells`` (and, with rounding, the shown counts of ``relations``, known
+        to ± half the base), bound by the relations and the statistics' whole-number grains."""
+        keys, lower, upper = self._unknowns(cells, relations)
         index = {k: i for i, k in enumerate(keys)}
         width = len(keys) + len(stats)
-        rows, lo_rows, hi_rows = [], [], []
+        system = _System(width)
         integer = bool(stats)
         for r in relations:
-            row = np.zeros(width)
-            rhs = 0.0
+            row, rhs = np.zeros(width), 0.0
             for k, c in r.items():
                 if k in index:
                     row[index[k]] += c
                 else:
-                    rhs -= c * self._rounded(counts[k].value)
-                if abs(c) != 1.0:
-                    integer = True
-            rows.append(row)
-            lo_rows.append(rhs)
-            hi_rows.append(rhs)
+                    rhs -= c * self._rounded(self._counts[k].value)
+                integer |= abs(c) != 1.0
+            system.add(row, rhs, rhs)
+        big = self._big()
         for j, s in enumerate(stats):
             # value·n/grain is a whole number (the people having it, or a sum of scores), up
             # to the rounding of the value as shown
@@ -501,24 +482,17 @@ class Disclosure:
             row = np.zeros(width)
             row[len(keys) + j] = 1.0
             row[index[s.n[0]]] = -(s.value - tolerance) / g
-            rows.append(row.copy())
-            lo_rows.append(0.0)
-            hi_rows.append(np.inf)
+            system.add(row.copy(), 0.0, np.inf)
             row[index[s.n[0]]] = -(s.value + tolerance) / g
-            rows.append(row)
-            lo_rows.append(-np.inf)
-            hi_rows.append(0.0)
+            system.add(row, -np.inf, 0.0)
             lower.append(-big * 100)
             upper.append(big * 100)
-        a = np.array(rows) if rows else np.zeros((0, width))
-        constraints = [LinearConstraint(a, lo_rows, hi_rows)] if rows else []
         lower, upper = np.array(lower, float), np.array(upper, float)
         out = {}
         for k in sorted(targets):
             # the truth is one solution: the count is pinned when no solution has it one
             # higher and none one lower (two feasibility problems)
-            v = counts[k].value
-            i = index[k]
+            v, i = self._counts[k].value, index[k]
             found = []
             for step in (1, -1):
                 lo, hi = lower.copy(), upper.copy()
@@ -526,20 +500,39 @@ class Disclosure:
                     lo[i] = max(lo[i], v + 1)
                 else:
                     hi[i] = min(hi[i], v - 1)
-                if lo[i] > hi[i]:
-                    found.append(v)
-                    continue
-                if integer:
-                    result = milp(np.zeros(width), integrality=np.ones(width),
-                                  bounds=Bounds(lo, hi), constraints=constraints)
-                else:
-                    eq = np.array(lo_rows) == np.array(hi_rows)
-                    result = linprog(np.zeros(width), A_eq=a[eq] if eq.any() else None,
-                                     b_eq=np.array(lo_rows)[eq] if eq.any() else None,
-                                     bounds=list(zip(lo, hi)), method="highs")
-                found.append(int(round(result.x[i])) if result.status == 0 else v)
+                found.append(v if lo[i] > hi[i] else system.solution(lo, hi, integer, i, v))
             out[k] = (min(found[1], v), max(found[0], v))
         return out
+
+    def _big(self) -> int:
+        """A bound no count can reach (for counts a reader knows only to be ≥ 0)."""
+        return 10 * max(c.value for c in self._counts.values()) + 10 * self.min_cell
+
+    def _unknowns(self, cells: list[str], relations) -> tuple[list[str], list[int], list[int]]:
+        """(keys, lower bounds, upper bounds) of what a reader does not know exactly."""
+        counts, m, big = self._counts, self.min_cell, self._big()
+        half = (self.rounding // 2) if self.rounding else 0
+        keys, lower, upper = list(cells), [], []
+        for k in keys:
+            c = counts[k]
+            if k in self._unknown or c.value == 0:  # shown nowhere, or a zero hidden last
+                lo, hi = 0, big
+            elif k in self._small:
+                lo, hi = 1, m - 1
+            else:
+                lo, hi = (m if c.value >= m else 1), big
+            lower.append(lo)
+            upper.append(hi)
+        if not half:
+            return keys, lower, upper
+        # with rounding, a shown count is only known to ± half the base
+        shown = list(dict.fromkeys(k for r in relations for k in r if k not in cells))
+        for k in shown:
+            v = self._rounded(counts[k].value)
+            keys.append(k)
+            lower.append(max(0, v - half) if v else 0)
+            upper.append(v + half if v else 0)
+        return keys, lower, upper
 
     def withhold(self, table: str, why: str) -> None:
         """A whole figure or section left out because a small group could be worked out."""
@@ -642,3 +635,31 @@ def _determined(hidden: set[str], relations, only: str | None = None) -> list[st
             if null.shape[0] == 0 or np.abs(null[:, i]).max() < 1e-9:
                 out.append(c)
     return out
+
+
+class _System:
+    """Linear constraints lo ≤ A·x ≤ hi over ``width`` unknowns, and one feasible solution."""
+
+    def __init__(self, width: int):
+        self.width, self.rows, self.lo, self.hi = width, [], [], []
+
+    def add(self, row, lo: float, hi: float) -> None:
+        self.rows.append(row)
+        self.lo.append(lo)
+        self.hi.append(hi)
+
+    def solution(self, lower, upper, integer: bool, i: int, otherwise: int) -> int:
+        """Unknown ``i`` in a solution within the bounds (``otherwise`` when there is none)."""
+        from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+
+        a = np.array(self.rows) if self.rows else np.zeros((0, self.width))
+        if integer:
+            constraints = [LinearConstraint(a, self.lo, self.hi)] if self.rows else []
+            result = milp(np.zeros(self.width), integrality=np.ones(self.width),
+                          bounds=Bounds(lower, upper), constraints=constraints)
+        else:
+            eq = np.array(self.lo) == np.array(self.hi)
+            result = linprog(np.zeros(self.width), A_eq=a[eq] if eq.any() else None,
+                             b_eq=np.array(self.lo)[eq] if eq.any() else None,
+                             bounds=list(zip(lower, upper)), method="highs")
+        return int(round(result.x[i])) if result.status == 0 else otherwise
