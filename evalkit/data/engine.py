@@ -63,8 +63,11 @@ def table(source: Any):
     import ibis
 
     if is_table(source):
-        return source if ROW in source.columns else source.mutate(
-            **{ROW: ibis.row_number()})
+        if ROW in source.columns:
+            return source
+        if _on_spark(source):
+            return _spark_numbered(source, source._find_backends()[0][0])
+        return source.mutate(**{ROW: ibis.row_number()})
     if isinstance(source, pd.DataFrame):
         return frame_table(source)
     if not is_path(source):
@@ -72,6 +75,27 @@ def table(source: Any):
     from evalkit.data.read import engine_table
 
     return engine_table(source)
+
+
+def _on_spark(source) -> bool:
+    backends = source._find_backends()[0]
+    return bool(backends) and getattr(backends[0], "name", "") == "pyspark"
+
+
+def _spark_numbered(source, con):
+    """``source`` with :data:`ROW` numbered by Spark's ``monotonically_increasing_id``: unique
+    and in the source's order within and across partitions, computed where each partition
+    lies (a ``row_number()`` window over the whole table would pull every row into one
+    partition, and every job would compute it again). The numbers are not consecutive, so a
+    Spark table's rows are named by their child and round in messages, not by a row number."""
+    import uuid
+
+    from pyspark.sql import functions as F
+
+    frame = con._session.sql(str(con.compile(source)))
+    name = f"evalkit_numbered_{uuid.uuid4().hex}"
+    frame.withColumn(ROW, F.monotonically_increasing_id()).createOrReplaceTempView(name)
+    return con.table(name)
 
 
 def run(expression, backend=None) -> pd.DataFrame:
@@ -198,6 +222,8 @@ def place(source, row: int) -> str:
 
     if isinstance(source, pd.DataFrame):
         return where(source, row)
+    if is_table(source) and _on_spark(source):  # (numbered, but not 1, 2, 3, …)
+        return source_name(source)
     if _is_text_file(source):
         from evalkit.data.read import read_table
 

@@ -556,7 +556,7 @@ class Disclosure:
 
     def csv(self) -> str:
         """The log as CSV (table, cell, n, rule, action); n is only ever "under min_cell"."""
-        from evalkit.report.publish import neutralise
+        from evalkit.files import neutralise
 
         buffer = io.StringIO()
         writer = csv.writer(buffer)

@@ -162,3 +162,33 @@ def test_fill_in_candidates_never_offer_personal_or_meta_columns(tmp_path, truth
     assert offered.split(",")[0].strip() == "t_code"  # the likeliest first
     for column in ("child_name", "SubmitterName", "deviceid"):
         assert column not in offered, column
+
+
+def test_kobo_one_csv_per_repeat_is_joined_on_its_indexes(tmp_path, truth):
+    """KoBoToolbox's CSV export writes the main table and each repeat group to its own CSV
+    (';'-separated); given as a folder, the children are joined to their household visit."""
+    book = exports.kobo_xlsx_repeat(truth, tmp_path / "kobo.xlsx")
+    folder_in = tmp_path / "export"
+    folder_in.mkdir()
+    for sheet, name in (("CSI household visit", "CSI_household_visit.csv"),
+                        ("children", "children.csv")):
+        pd.read_excel(book, sheet_name=sheet, dtype=str).to_csv(folder_in / name, sep=";",
+                                                                  index=False)
+    folder = tmp_path / "programme"
+    assert cli.main(["new", str(folder), "--from", str(folder_in)]) == 0
+    text = (folder / "programme.yml").read_text()
+    assert "FILL-IN" not in text and "parent:" in text
+    _assert_figures(folder, truth)
+
+
+@pytest.mark.parametrize("body", ["", ",,,,,,,,,,,,,\n,,,,,,,,,,,,,\n"], ids=["header-only", "all-blank"])
+def test_check_fails_on_a_table_with_no_assessment(tmp_path, capsys, body):
+    folder = tmp_path / "programme"
+    folder.mkdir()
+    (folder / "export.csv").write_text("child_id,round," + ",".join(exports.CODES) + "\n" + body)
+    (folder / "programme.yml").write_text(
+        "name: x\ncsi:\n  file: export.csv\n  columns: {child: child_id, round: round}\n")
+    assert cli.main(["check", str(folder)]) == 1
+    out = capsys.readouterr()
+    first = (out.out + out.err).strip().splitlines()[0]
+    assert first.endswith("expected rows below the header.") and "export.csv" in first
