@@ -63,6 +63,7 @@ def test_unknown_trial_key_is_one_sentence(tmp_path):
     assert "did you mean 'trial.estimator'?" in result.stdout
 
 
+@pytest.mark.slow
 def test_synth_if_missing_rewrites_incomplete_or_outdated_data(tmp_path):
     import json
     import shutil

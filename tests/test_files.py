@@ -58,6 +58,7 @@ def _run(*args):
                           text=True)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["disclosure.csv", "check.html", "key", "set_aside.csv"])
 def test_a_link_inside_the_private_folder_is_never_written_through(cfi, tmp_path, name):
     victim = tmp_path / "victim.txt"
@@ -69,6 +70,7 @@ def test_a_link_inside_the_private_folder_is_never_written_through(cfi, tmp_path
     assert victim.read_text() == "keep me"
 
 
+@pytest.mark.slow
 def test_a_private_folder_that_is_a_link_is_refused(cfi, tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -79,6 +81,7 @@ def test_a_private_folder_that_is_a_link_is_refused(cfi, tmp_path):
     assert list(elsewhere.iterdir()) == []  # no key, no cache written outside the folder
 
 
+@pytest.mark.slow
 def test_a_link_in_the_output_folder_is_refused(cfi, tmp_path):
     victim = tmp_path / "victim.html"
     victim.write_text("keep me")
@@ -110,6 +113,7 @@ def test_new_onto_a_file_is_one_sentence(synthetic_root, tmp_path):
     assert "not a folder" in run.stderr and target.read_text() == "x"
 
 
+@pytest.mark.slow
 def test_private_files_written_by_a_render_are_private(cfi, tmp_path):
     assert _run("report", cfi, "--out", tmp_path / "out").returncode == 0
     private = cfi / ".evalkit"

@@ -32,6 +32,7 @@ def _export(synthetic_root: Path, folder: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_the_guides_steps_make_a_report_from_an_export(synthetic_root, tmp_path):
     export = _export(synthetic_root, tmp_path / "in")
     found = recognise(tmp_path / "prog", [export])

@@ -84,6 +84,7 @@ def test_an_xlsx_with_a_cell_at_the_far_corner_is_refused_in_little_memory(tmp_p
     assert peak < 400 and seconds < 10
 
 
+@pytest.mark.slow
 def test_an_xlsx_that_expands_a_thousandfold_is_refused(tmp_path):
     path = _workbook_with(tmp_path, lambda s: s)
     bomb = tmp_path / "bomb2.xlsx"
@@ -108,6 +109,7 @@ def test_an_xlsx_that_expands_a_thousandfold_is_refused(tmp_path):
     assert peak < 400
 
 
+@pytest.mark.slow
 def test_an_odk_zip_bomb_is_refused_before_anything_is_expanded(tmp_path):
     path = tmp_path / "export.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
@@ -125,6 +127,7 @@ def test_an_odk_zip_bomb_is_refused_before_anything_is_expanded(tmp_path):
     assert peak < 300 and seconds < 10
 
 
+@pytest.mark.slow
 def test_an_ordinary_ten_megabyte_workbook_is_read_in_under_a_gigabyte(tmp_path):
     rows = "".join(f'<row r="{i}"><c r="A{i}" t="inlineStr"><is><t>C{i % 97}</t></is></c>'
                    f'<c r="B{i}"><v>{i % 4 + 1}</v></c></row>' for i in range(3, 700_000))

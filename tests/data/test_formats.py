@@ -58,6 +58,7 @@ def test_new_then_load_gives_the_hand_computed_figures(tmp_path, truth, name, ca
     assert data.canaries.found("CH-0001") == 1  # raw ids are kept as keyed hashes, to scan outputs
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["oscar.xlsx", "kobo.csv", "survey.sav"])
 def test_new_then_report_renders_the_figures(tmp_path, truth, name):
     source = exports.FORMATS[name](truth, tmp_path / name)
@@ -81,6 +82,7 @@ def test_new_then_report_renders_the_figures(tmp_path, truth, name):
         assert "Sokha" not in text and "CH-00" not in text
 
 
+@pytest.mark.slow
 def test_split_trial_with_yes_no_treatment_renders_from_its_programme_yml(tmp_path):
     folder = tmp_path / "trial"
     folder.mkdir()

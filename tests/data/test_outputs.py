@@ -63,6 +63,7 @@ def _written_texts(planted) -> dict[str, str]:
     return texts
 
 
+@pytest.mark.slow
 def test_no_planted_value_reaches_any_written_file(planted):
     assert planted["run"].returncode == 0, planted["run"].stderr
     texts = _written_texts(planted)
@@ -116,6 +117,7 @@ def test_results_do_not_depend_on_the_key(synthetic_root, tmp_path):
     pd.testing.assert_frame_equal(effects[0], effects[1])
 
 
+@pytest.mark.slow
 def test_every_published_file_is_the_same_under_two_keys(synthetic_root, tmp_path):
     """Two copies of the same programmes, each with its own key, rendered in full: every
     published file (pages in both languages, headline files, the index, the synthesis) is the
@@ -174,6 +176,7 @@ def test_ids_that_differ_only_by_invisible_characters_are_one_child(synthetic_ro
     assert "written in more than one way" in check.stdout
 
 
+@pytest.mark.slow
 def test_private_spreadsheets_cannot_run_formulas(synthetic_root, tmp_path):
     folder = tmp_path / "cfi"
     shutil.copytree(synthetic_root / "cfi", folder, ignore=shutil.ignore_patterns(".evalkit"))

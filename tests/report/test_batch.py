@@ -10,9 +10,13 @@ import subprocess
 import sys
 
 import nbformat
+import pytest
 
 from evalkit.data.read import read_table
 from evalkit.report.render import Extras, render_programme
+
+
+pytestmark = pytest.mark.slow  # each test renders reports (make test runs them)
 
 
 def _break_score(folder):

@@ -386,6 +386,7 @@ def test_an_indicator_denominator_that_gives_a_hidden_number_away_is_hidden(tmp_
     _audit_report(report)
 
 
+@pytest.mark.slow
 def test_every_synthetic_report_passes_the_independent_audit(synthetic_root):
     from evalkit.config import discover
     from evalkit.report.notebook import ProgrammeReport

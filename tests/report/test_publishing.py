@@ -109,6 +109,7 @@ PAYLOADS = ['<script>alert("x")</script>', '<img src=x onerror=alert(1)>',
             '![pic](ftp://example.org/p.png)', '"quoted" & \'single\'']
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_config_text_renders_inert_in_every_published_file(synthetic_root, tmp_path, payload):
     folder = tmp_path / "cif"
@@ -133,6 +134,7 @@ def _frame(folder, name="csi_assessments.csv"):
     return pd.read_csv(folder / name, dtype=str, keep_default_na=False)
 
 
+@pytest.mark.slow
 def test_data_text_is_never_published_unless_declared(synthetic_root, tmp_path):
     """Round values carrying a child's name, an undeclared care type, a free-text column and
     a file name with a Markdown link: none reaches a published file."""
@@ -166,6 +168,7 @@ def test_data_text_is_never_published_unless_declared(synthetic_root, tmp_path):
     assert "Round 1" in page and "Round 4" in page and "other" in page
 
 
+@pytest.mark.slow
 def test_stata_value_labels_of_the_round_are_shown_only_when_declared(tmp_path):
     import pyreadstat
 
@@ -192,6 +195,7 @@ def test_stata_value_labels_of_the_round_are_shown_only_when_declared(tmp_path):
         assert "Sokhaxq" not in page, path
 
 
+@pytest.mark.slow
 def test_a_failure_under_all_names_file_row_column_and_rule_without_the_value(synthetic_root, tmp_path):
     data = tmp_path / "data"
     folder = data / "cfi"
@@ -213,6 +217,7 @@ def test_a_failure_under_all_names_file_row_column_and_rule_without_the_value(sy
     assert gate.live_content(index) == []
 
 
+@pytest.mark.slow
 def test_a_group_of_one_renders_suppressed_instead_of_failing(tmp_path):
     from tests.report.test_disclosure import _small_programme
 
@@ -225,6 +230,7 @@ def test_a_group_of_one_renders_suppressed_instead_of_failing(tmp_path):
     assert "suppressed" in result.html.read_text()
 
 
+@pytest.mark.slow
 def test_a_sheet_name_is_never_published(synthetic_root, tmp_path):
     folder = tmp_path / "cfi"
     shutil.copytree(synthetic_root / "cfi", folder, ignore=shutil.ignore_patterns(".evalkit"))

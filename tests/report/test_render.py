@@ -106,6 +106,7 @@ def test_cfi_report_shows_every_round(rendered, synthetic_root):
     assert "24 months" in text and "280" in text
 
 
+@pytest.mark.slow
 def test_bad_score_fails_with_one_sentence_and_writes_no_report(synthetic_root, tmp_path):
     folder = tmp_path / "broken"
     shutil.copytree(synthetic_root / "cct", folder, ignore=shutil.ignore_patterns(".evalkit"))
