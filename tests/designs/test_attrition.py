@@ -12,7 +12,12 @@ import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 
-from evalkit.designs import attrition_test
+from evalkit.designs import (
+    attrition_test,
+)
+from tests.designs.helpers import (
+    individual_trial,
+)
 
 
 @pytest.fixture(scope="module")
@@ -74,3 +79,13 @@ def test_selective_attrition_needs_losses_in_both_arms(baseline):
         ours = attrition_test(one_arm, "campaign", "village", "found", baseline=["id_poor"],
                               wild_reps=0, ri_reps=0)
     assert ours.lost_control == 0 and np.isnan(ours.selective["id_poor"])
+
+
+@pytest.mark.filterwarnings("ignore::evalkit.designs.DesignWarning")
+def test_attrition_without_clusters_tests_selectivity_with_hc1_not_clusters_on_the_arms():
+    df = individual_trial()
+    ours = attrition_test(df, "treated", None, "found", baseline=["age"], wild_reps=0, ri_reps=0)
+    ref = smf.ols("age ~ treated * lost", data=df.assign(lost=1 - df["found"])).fit(
+        cov_type="HC1", use_t=True)
+    assert ours.selective["age"] == pytest.approx(ref.pvalues["treated:lost"], rel=1e-8)
+    assert ours.effect.se_type == "HC2" and not ours.effect.clustered

@@ -3,13 +3,26 @@ independent reference: a hand computation or a textbook formula written out here
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
-from evalkit.designs import cace, lee_bounds, subgroup_effects
-from tests.designs.helpers import cluster_trial
+from evalkit.designs import (
+    DesignWarning,
+    attrition_test,
+    cace,
+    compare_arms,
+    lee_bounds,
+    subgroup_effects,
+)
+from evalkit.errors import DataError
+from tests.designs.helpers import (
+    cluster_trial,
+    one_cluster_per_arm,
+)
 
 
 def test_lee_bounds_by_hand():
@@ -118,3 +131,89 @@ def sorted_holm(p):
         running = max(running, min(1.0, (m - rank) * p[i]))
         adjusted[i] = running
     return adjusted
+
+
+def test_cace_cr1_has_the_small_sample_factor_t_df_and_warns_about_few_clusters():
+    from linearmodels.iv import IV2SLS
+
+    df = cluster_trial(seed=31, n_clusters=10)
+    rng = np.random.default_rng(31)
+    df["takeup"] = df["treated"] * (rng.random(len(df)) < 0.7)
+    with pytest.warns(DesignWarning, match="Only 10 clusters"):
+        ours = cace(df, "endline", "treated", "takeup", cluster="village", se="CR1",
+                    wild_reps=0, ri_reps=0)
+    ref = IV2SLS.from_formula("endline ~ 1 + [takeup ~ treated]", df).fit(
+        cov_type="clustered", clusters=df["village"], debiased=True)
+    assert ours.estimate == pytest.approx(ref.params["takeup"], rel=1e-10)
+    assert ours.se == pytest.approx(ref.std_errors["takeup"], rel=1e-10)
+    assert ours.df == 9
+    assert ours.p_value == pytest.approx(2 * stats.t.sf(abs(ours.estimate / ours.se), 9), rel=1e-10)
+
+
+@pytest.mark.slow
+def test_cace_size_with_eight_clusters_is_close_to_the_nominal_level():
+    """The audit found 15 % rejections of a true null at 8 clusters; CR2 with its degrees of
+    freedom (the default) and CR1 with t(G − 1) stay near 5 %."""
+    rejections = {"CR2": 0, "CR1": 0}
+    sims = 200
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for s in range(sims):
+            df = cluster_trial(seed=500 + s, n_clusters=8, size=15, icc=0.1, strata_size=8)
+            rng = np.random.default_rng(s)
+            df["takeup"] = df["treated"] * (rng.random(len(df)) < 0.8)
+            for se in rejections:
+                r = cace(df, "endline", "treated", "takeup", cluster="village", se=se,
+                         wild_reps=0, ri_reps=0)
+                rejections[se] += r.p_value < 0.05
+    for se, count in rejections.items():
+        assert count / sims < 0.09, (se, count / sims)
+
+
+@pytest.mark.filterwarnings("ignore::evalkit.designs.DesignWarning")
+def test_one_cluster_per_arm_gives_nan_never_a_p_value_near_zero():
+    df = one_cluster_per_arm()
+    effect = compare_arms(df, "endline", "treated", "village", wild_reps=99, ri_reps=99, seed=1)
+    assert np.isnan(effect.se) and np.isnan(effect.p_value) and np.isnan(effect.p_wild)
+    assert effect.p_ri == 1.0  # two possible assignments, both as extreme: exact p = 1
+    assert effect.headline == ("randomisation inference", 1.0)
+    complier = cace(df, "endline", "treated", "takeup", cluster="village", wild_reps=99,
+                    ri_reps=99, seed=1)
+    assert np.isnan(complier.p_value) and np.isnan(complier.se)
+    sub = subgroup_effects(df, "endline", "treated", "girl", "village")
+    assert sub.table["p_value"].isna().all() and np.isnan(sub.joint_p)
+    lost = attrition_test(df, "treated", "village", "found", baseline=["baseline"],
+                          wild_reps=99, ri_reps=99, seed=1)
+    assert np.isnan(lost.p_value) and np.isnan(lost.selective["baseline"])
+
+
+@pytest.mark.filterwarnings("ignore::evalkit.designs.DesignWarning")
+def test_a_constant_outcome_gives_nan_in_cace_and_subgroups():
+    df = cluster_trial(seed=2).assign(c=1.0)
+    df["takeup"] = df["treated"]
+    df["half"] = np.arange(len(df)) % 2
+    complier = cace(df, "c", "treated", "takeup", cluster="village", wild_reps=99, ri_reps=99,
+                    seed=1)
+    assert np.isnan(complier.p_value) and np.isnan(complier.p_wild) and np.isnan(complier.p_ri)
+    sub = subgroup_effects(df, "c", "treated", "half", "village")
+    assert sub.table["p_value"].isna().all() and np.isnan(sub.joint_p)
+
+
+@pytest.mark.filterwarnings("ignore::evalkit.designs.DesignWarning")
+def test_no_raw_library_error_or_internal_name_reaches_the_user():
+    df = cluster_trial(seed=7)
+    df["age2"] = 2 * df["age"]
+    df["takeup"] = df["treated"]
+    with pytest.raises(DataError, match="'age2' is a combination of the others"):
+        cace(df, "endline", "treated", "takeup", cluster="village", covariates=["age", "age2"])
+    bad = df.astype({"age": float})
+    bad.loc[bad.index[:3], "age"] = np.inf
+    with pytest.raises(DataError, match="'age' holds an infinite value"):
+        compare_arms(bad, "endline", "treated", "village", covariates=["age"], wild_reps=0,
+                     ri_reps=0)
+    df["found"] = 1
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = attrition_test(df, "treated", "village", "found", wild_reps=0, ri_reps=0)
+    text = " ".join(str(w.message) for w in caught) + result.summary() + repr(result.effect)
+    assert "__" not in text and "lost (found = 0)" in text

@@ -12,11 +12,23 @@ import pytest
 import statsmodels.api as sm
 from scipy import linalg, stats
 
-from evalkit.designs import (DesignWarning, balance_table, compare_arms, compare_outcomes,
-                             twfe_did)
+from evalkit.designs import (
+    DesignWarning,
+    assign,
+    balance_table,
+    compare_arms,
+    compare_outcomes,
+    twfe_did,
+)
 from evalkit.designs import _linear as lin
 from evalkit.errors import DataError
-from tests.designs.helpers import cluster_trial
+from evalkit.tables import effects_table
+from tests.designs.helpers import (
+    cluster_trial,
+    individual_trial,
+    three_periods,
+    village_panel,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::evalkit.designs.DesignWarning")
 
@@ -474,3 +486,153 @@ def test_strata_that_hold_one_arm_each_are_refused_naming_the_column():
     with pytest.raises(DataError, match=r"column 'commune': every village of commune 'North' .* "
                                         r"is in one arm, so strata: commune cannot be used"):
         compare_arms(df, "endline", "treated", "village", strata="commune", wild_reps=0, ri_reps=0)
+
+
+def test_a_constant_outcome_is_said_and_gives_nan_not_rounding_noise():
+    df = cluster_trial(seed=3).assign(endline=2.0)
+    with pytest.warns(DesignWarning, match="does not vary"):
+        r = compare_arms(df, "endline", "treated", "village", wild_reps=199, ri_reps=199, seed=1)
+    assert np.isnan(r.estimate) and np.isnan(r.se) and np.isnan(r.p_value)
+    assert np.isnan(r.p_wild) and np.isnan(r.p_ri)
+
+
+def test_twfe_orders_text_periods_by_their_meaning_not_alphabetically():
+    panel = three_periods()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DesignWarning)
+        numbers = twfe_did(panel, "y", "d", unit="household", time="period", cluster="village",
+                           wild_reps=0, ri_reps=99, seed=1)
+        words = twfe_did(panel, "y", "d", unit="household", time="name", cluster="village",
+                         wild_reps=0, ri_reps=99, seed=1)
+    assert words.estimate == pytest.approx(numbers.estimate, abs=1e-12)
+    assert words.p_ri == pytest.approx(numbers.p_ri) and not np.isnan(words.p_ri)
+    odd = panel.assign(name=panel["period"].map({1: "Dry", 2: "Wet", 3: "Cool"}))
+    with pytest.raises(DataError, match="the order of the 3 rounds cannot be told"):
+        twfe_did(odd, "y", "d", unit="household", time="name", cluster="village", wild_reps=0,
+                 ri_reps=0)
+
+
+def test_a_bootstrap_p_value_is_never_zero():
+    df = cluster_trial(seed=5, n_clusters=30, effect=3.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DesignWarning)
+        r = compare_arms(df, "endline", "treated", "village", baseline="baseline", wild_reps=199,
+                         ri_reps=199, seed=2)
+    assert r.p_wild == pytest.approx(1 / 200)  # (1 + 0) / (1 + B): the observed draw counts
+    assert r.p_ri == pytest.approx(1 / 200)
+
+
+def test_strata_that_add_nothing_are_named():
+    df = cluster_trial(seed=6)
+    villages = sorted(df["village"].unique())
+    arm = df.groupby("village")["treated"].first()
+    treated = [v for v in villages if arm[v] == 1]
+    df["commune"] = np.where(df["village"].isin(villages[::2]), "A", "B")
+    df.loc[df["village"] == villages[1], "commune"] = "Lonely"  # a stratum of one village
+    both = [v for v in villages if v not in (villages[1],)]
+    one_arm = [v for v in treated if v != villages[1]][:2]
+    df.loc[df["village"].isin(one_arm), "commune"] = "Treated only"
+    with pytest.warns(DesignWarning) as caught:
+        compare_arms(df, "endline", "treated", "village", strata="commune", wild_reps=0, ri_reps=0)
+    text = " ".join(str(w.message) for w in caught)
+    assert "commune(s) hold a single village (Lonely)" in text
+    assert "commune(s) hold villages of one arm only (Treated only)" in text
+    assert both  # the other communes hold both arms
+
+
+@pytest.mark.filterwarnings("ignore::evalkit.designs.DesignWarning")
+def test_assignment_is_matched_by_unit_id_not_position():
+    df = cluster_trial(seed=4, n_clusters=20).reset_index(drop=True)
+    households = df.set_axis([f"h{i}" for i in range(len(df))])
+    drawn = assign(households, seed=9)
+    households["t"] = drawn.table.set_index("unit").loc[households.index, "treatment"].to_numpy()
+    kwargs = dict(assignment=drawn, wild_reps=0, ri_reps=299, seed=5)
+    reference = compare_arms(households, "endline", "t", None, **kwargs)
+    shuffled = compare_arms(households.sample(frac=1, random_state=1), "endline", "t", None, **kwargs)
+    assert shuffled.p_ri == reference.p_ri and shuffled.estimate == pytest.approx(reference.estimate)
+    dropped = compare_arms(households.drop(index=["h0", "h5"]), "endline", "t", None, **kwargs)
+    assert dropped.n_obs == len(households) - 2 and np.isfinite(dropped.p_ri)
+    # clusters too: villages matched by name whatever the order of the rows
+    villages = assign(df, "village", seed=3)
+    df["tv"] = df["village"].map(villages.table.set_index("village")["treatment"])
+    a = compare_arms(df, "endline", "tv", "village", assignment=villages, wild_reps=0,
+                     ri_reps=299, seed=2)
+    b = compare_arms(df.iloc[::-1], "endline", "tv", "village", assignment=villages, wild_reps=0,
+                     ri_reps=299, seed=2)
+    assert a.p_ri == b.p_ri
+    wrong = df.assign(tv=1 - df["tv"])
+    with pytest.raises(DataError, match="differs from the assignment"):
+        compare_arms(wrong, "endline", "tv", "village", assignment=villages, wild_reps=0, ri_reps=9)
+
+
+@pytest.mark.filterwarnings("ignore::evalkit.designs.DesignWarning")
+def test_twfe_cr1_counts_the_time_effects_as_fixest_does():
+    panel = village_panel()
+    ours = twfe_did(panel, "y", "d", unit="household", time="period", cluster="village",
+                    se="CR1", wild_reps=0, ri_reps=0)
+    # hand computation of fixest's factor: k = treatment + T time effects (nested unit
+    # effects not counted), G / (G - 1) * (n - 1) / (n - k)
+    dm = panel.assign(**{c: panel[c] - panel.groupby("household")[c].transform("mean")
+                         for c in ("y", "d")})
+    X = np.column_stack([dm["d"]] + [(panel["period"] == t) - (panel["period"] == t).groupby(
+        panel["household"]).transform("mean") for t in (1, 2, 3)]).astype(float)
+    beta, *_ = np.linalg.lstsq(X, dm["y"], rcond=None)
+    u = dm["y"] - X @ beta
+    bread = np.linalg.inv(X.T @ X)
+    scores = pd.DataFrame(X * u.to_numpy()[:, None]).groupby(panel["village"].to_numpy()).sum().to_numpy()
+    n, G, k = len(panel), 30, 1 + 4
+    V = G / (G - 1) * (n - 1) / (n - k) * bread @ scores.T @ scores @ bread
+    assert ours.se == pytest.approx(np.sqrt(V[0, 0]), rel=1e-10)
+    pf = pytest.importorskip("pyfixest")
+    fit = pf.feols("y ~ d | household + period", data=panel, vcov={"CRV1": "village"})
+    assert ours.estimate == pytest.approx(fit.coef()["d"], rel=1e-8)
+    assert ours.se == pytest.approx(fit.se()["d"], rel=1e-8)
+
+
+def test_staggered_adoption_is_warned_about():
+    panel = village_panel(staggered=True)
+    with pytest.warns(DesignWarning, match="Staggered adoption: units start treatment in"):
+        twfe_did(panel, "y", "d", unit="household", time="period", cluster="village",
+                 wild_reps=0, ri_reps=0)
+
+
+@pytest.mark.filterwarnings("ignore::evalkit.designs.DesignWarning")
+def test_a_single_treated_cluster_puts_the_exact_randomisation_p_first():
+    panel = village_panel(n_villages=12)
+    one = panel[(panel["village"] == 0) | (panel.groupby("village")["d"].transform("max") == 0)]
+    one = one.assign(d=np.where((one["village"] == 0) & (one["period"] >= 2), 1.0, 0.0))
+    r = twfe_did(one, "y", "d", unit="village", time="period", cluster="village",
+                 wild_reps=0, ri_reps=1000, seed=1)
+    G = one["village"].nunique()
+    # exact: each of the G villages could have been the treated one; the p-value is the share
+    # of them whose statistic is at least as extreme, so a multiple of 1 / G
+    assert r.ri_method.startswith(f"exact: all {G} possible assignments")
+    assert (r.p_ri * G) == pytest.approx(round(r.p_ri * G))
+    assert r.headline == ("randomisation inference", r.p_ri) and r.single_arm
+    assert "headline p (randomisation inference)" in r.summary()
+    assert any("Only one cluster is treated" in w for w in r.warnings)
+
+
+@pytest.mark.filterwarnings("ignore::evalkit.designs.DesignWarning")
+def test_unclustered_analyses_are_not_called_clustered():
+    df = individual_trial()
+    r = compare_arms(df, "y", "treated", None, wild_reps=99, ri_reps=99, seed=1)
+    assert r.se_type == "HC2" and not r.clustered
+    assert "wild cluster" not in r.summary() and "not clustered" in r.summary()
+    table = effects_table([r]).layout.set_index(effects_table([r]).layout.columns[0])
+    assert "p (wild bootstrap)" in table.index and "Clusters" not in table.index
+    balance = balance_table(df, ["age"], "treated", ri_reps=99, seed=1)
+    assert "clustered by" not in balance._repr_html_() and "not clustered" in balance._repr_html_()
+
+
+def test_every_result_records_its_seed_and_a_drawn_seed_reproduces_it():
+    df = cluster_trial(seed=8, n_clusters=16)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        first = compare_arms(df, "endline", "treated", "village", wild_reps=199, ri_reps=199)
+        again = compare_arms(df, "endline", "treated", "village", wild_reps=199, ri_reps=199,
+                             seed=first.seed)
+    assert isinstance(first.seed, int)
+    assert (again.p_wild, again.p_ri) == (first.p_wild, first.p_ri)
+    assert f"seed of the bootstrap and re-draws: {first.seed}" in first.summary()
+    assert "statistic: the coefficient's t statistic" in first.summary()

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from evalkit.designs import cluster_mde, cluster_power, icc
+from evalkit.designs import cluster_mde, cluster_power, icc, solve_design
 
 
 def test_mde_is_the_textbook_formula():
@@ -62,8 +62,6 @@ def test_icc_anova_estimator_by_hand_and_recovery():
 
 
 # ------------------------------------------------------------------------------ solve_design
-
-from evalkit.designs import solve_design  # noqa: E402
 
 
 def _hand_mde_sd(g, m, rho, p=0.5, alpha=0.05, power=0.8):
@@ -131,3 +129,27 @@ def test_power_curve_rises_and_marks_the_design():
     point = [line for line in ax.get_lines() if line.get_marker() == "o"][0]
     assert point.get_xdata()[0] == d.n_clusters and point.get_ydata()[0] >= 80
     assert "%" in ax.get_ylabel()
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(power=0), "power is 0; expected a probability between 0 and 1"),
+    (dict(power=1), "power is 1; expected a probability between 0 and 1"),
+    (dict(alpha=0), "alpha is 0; expected a significance level"),
+    (dict(mde=-10), "mde is -10; expected a positive effect"),
+    (dict(cluster_size=0), "cluster_size is 0; expected a positive number"),
+])
+def test_design_arguments_are_checked_in_one_sentence(kwargs, message):
+    design = dict(icc=0.05, n_clusters=None, cluster_size=20, mde=10, prevalence=0.3)
+    with pytest.raises(ValueError, match=message):
+        solve_design(**{**design, **kwargs})
+
+
+def test_cluster_mde_checks_its_arguments():
+    with pytest.raises(ValueError, match="cluster_size is 0"):
+        cluster_mde(20, 0, 0.05)
+    with pytest.raises(ValueError, match="n_clusters is 2"):
+        cluster_mde(2, 20, 0.05)
+    # and the formula itself: (t_.975 + t_.8) with G - 2 df times the design-effect SE
+    se = np.sqrt((1 + 19 * 0.05) / (0.25 * 20 * 20))
+    assert cluster_mde(20, 20, 0.05) == pytest.approx(
+        (stats.t.ppf(0.975, 18) + stats.t.ppf(0.8, 18)) * se)

@@ -114,3 +114,18 @@ def test_numeric_rounds_match_rounds_read_as_text():
     df = long([1.0, 2.0, 3.0], [2.0, 2.0, 4.0]).replace({"round": {"pre": "1", "post": "2"}})
     r = prepost(df, "y", "id", "round", 1, 2)
     assert r.n_pairs == 3 and r.mean_change == pytest.approx(2 / 3)
+
+
+def test_wilcoxon_zero_convention_is_stated_and_pratt_is_offered():
+    rng = np.random.default_rng(8)
+    before = rng.integers(10, 40, 60)
+    after = before + rng.choice([-3, -1, 0, 0, 0, 1, 2, 4], 60)  # many unchanged, sizes differ
+    data = pd.DataFrame({"unit": np.tile(np.arange(60), 2), "round": np.repeat([1, 2], 60),
+                         "score": np.concatenate([before, after]).astype(float)})
+    default = prepost(data, "score", "unit", "round", 1, 2, kind="continuous")
+    pratt = prepost(data, "score", "unit", "round", 1, 2, kind="continuous", zero_method="Pratt")
+    assert default.p_wilcoxon == pytest.approx(stats.wilcoxon(after, before).pvalue)
+    assert pratt.p_wilcoxon == pytest.approx(stats.wilcoxon(after, before, zero_method="pratt").pvalue)
+    assert default.p_wilcoxon != pratt.p_wilcoxon
+    assert "unchanged pairs dropped" in default.summary()
+    assert pratt.wilcoxon_zero_method == "pratt"

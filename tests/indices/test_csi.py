@@ -233,3 +233,20 @@ def test_one_definition_of_factors_needing_services(synthetic_root):
     outside = ~df["round"].isin([1, 5]).to_numpy()
     assert (flagged[outside] == plain[outside]).all()
     assert (flagged <= plain).all() and (flagged != plain).any()
+
+
+def test_csi_change_defaults_compare_first_and_last_in_time():
+    rows = []
+    for i in range(8):
+        for label in ("Baseline", "Midline", "Endline"):
+            rows.append({"child_id": f"c{i}", "round": label,
+                         **{c: str(1 + (i + len(label)) % 4) for c in csi.FACTORS}})
+    frame = pd.DataFrame(rows)
+    result = csi.change(frame)
+    assert (result.before, result.after) == ("Baseline", "Endline")
+    numbered = frame.assign(round=frame["round"].map({"Baseline": "1", "Midline": "2", "Endline": "10"}))
+    result = csi.change(numbered)
+    assert (result.before, result.after) == ("1", "10")  # '10' after '2', not alphabetically
+    odd = frame.assign(round=frame["round"].map({"Baseline": "Dry", "Midline": "Wet", "Endline": "Cool"}))
+    with pytest.raises(DataError, match="pass before= and after="):
+        csi.change(odd)
