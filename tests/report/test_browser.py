@@ -106,3 +106,33 @@ def test_each_page_has_its_own_title_and_no_internal_words(browser, rendered_col
         for word in ("seed report", "the seed", "nan", "0.0000", "= <"):
             assert f" {word} " not in f" {text} ".replace("\n", " "), (path.name, word)
     assert len(set(titles)) == len(titles), titles
+
+
+SMALLEST_TEXT = """() => {
+  const cells = Array.from(document.querySelectorAll('table td, table th'))
+    .filter(c => c.textContent.trim()).map(c => parseFloat(getComputedStyle(c).fontSize));
+  const labels = Array.from(document.querySelectorAll('svg.evalkit-svg text'))
+    .filter(t => t.textContent.trim() && t.getBoundingClientRect().height > 0)
+    .map(t => t.getBoundingClientRect().height);
+  return {cell: Math.min(...cells), label: labels.length ? Math.min(...labels) : null};
+}"""
+
+
+@pytest.mark.parametrize("media, width", [("screen", 390), ("print", A4_PRINTABLE_PX)])
+def test_table_and_chart_text_stays_readable_on_a_phone_and_on_paper(browser, rendered_collection,
+                                                                     media, width):
+    """No table cell under 8 pt (10.7 px) printed on A4; on a 390 px phone chart labels (real
+    SVG text) stay at least 8 px tall, where a shrunk 800 px image gave about 5 px."""
+    results, synthesis, _ = rendered_collection
+    editions = [path for r in results for _code, path in r.editions]
+    for path in [r.html for r in results] + editions + [synthesis.html]:
+        context = browser.new_context(offline=True, viewport={"width": width, "height": 900})
+        page = context.new_page()
+        page.emulate_media(media=media)
+        page.goto(path.as_uri(), wait_until="load")
+        smallest = page.evaluate(SMALLEST_TEXT)
+        context.close()
+        if media == "print":
+            assert smallest["cell"] >= 8 * 96 / 72 - 0.01, (path.name, smallest)
+        elif smallest["label"] is not None:
+            assert smallest["label"] >= 8, (path.name, smallest)
