@@ -40,6 +40,12 @@ class CheckResult:
     def ok(self) -> bool:
         return self.error is None and not self.problems
 
+    @property
+    def renders(self) -> bool:
+        """Whether ``evalkit report`` will render: no problem, or problems whose rows the
+        programme sets aside (``on_invalid: set_aside``)."""
+        return self.ok or (self.error is None and self.policy == "set_aside")
+
 
 def _round_name(data: ProgrammeData, number: int) -> str:
     name = data.rounds.names.get(int(number)) if data.rounds is not None else None

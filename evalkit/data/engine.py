@@ -65,8 +65,9 @@ def table(source: Any):
     if is_table(source):
         if ROW in source.columns:
             return source
-        if _on_spark(source):
-            return _spark_numbered(source, source._find_backends()[0][0])
+        spark_backend = _spark_backend(source)
+        if spark_backend is not None:
+            return _spark_numbered(source, spark_backend)
         return source.mutate(**{ROW: ibis.row_number()})
     if isinstance(source, pd.DataFrame):
         return frame_table(source)
@@ -77,9 +78,10 @@ def table(source: Any):
     return engine_table(source)
 
 
-def _on_spark(source) -> bool:
+def _spark_backend(source):
+    """The Spark backend ``source`` (an engine table) belongs to, or None."""
     backends = source._find_backends()[0]
-    return bool(backends) and getattr(backends[0], "name", "") == "pyspark"
+    return backends[0] if backends and getattr(backends[0], "name", "") == "pyspark" else None
 
 
 def _spark_numbered(source, con):
@@ -222,7 +224,7 @@ def place(source, row: int) -> str:
 
     if isinstance(source, pd.DataFrame):
         return where(source, row)
-    if is_table(source) and _on_spark(source):  # (numbered, but not 1, 2, 3, …)
+    if is_table(source) and _spark_backend(source) is not None:  # (numbered, but not 1, 2, 3, …)
         return source_name(source)
     if _is_text_file(source):
         from evalkit.data.read import read_table

@@ -119,8 +119,8 @@ def _csi_plan(names: list[str], table: RawTable, layout: formats.Layout, plan: P
     if layout.wide_rounds:
         round_column, date = _wide_lines(layout, columns, lines, cols, plan)
     else:
-        round_column = _round_line(frame, columns, child, layout, lines, cols, plan)
         date = _date_column(frame, columns)
+        round_column = _round_line(frame, columns, child, date, layout, lines, cols, plan)
     if date:
         cols.append(f"    date: {_yaml(date)}")
     if not layout.wide_rounds:
@@ -157,16 +157,16 @@ def _wide_lines(layout: formats.Layout, columns: list[str], lines: list[str], co
     return "round", (dates[0] if dates else None)
 
 
-def _round_line(frame: pd.DataFrame, columns: list[str], child: str | None,
+def _round_line(frame: pd.DataFrame, columns: list[str], child: str | None, date: str | None,
                 layout: formats.Layout, lines: list[str], cols: list[str], plan: Plan) -> str | None:
-    """The round column of a long export (None: numbered by date, or a FILL-IN)."""
+    """The round column of a long export (None: numbered by ``date``, or a FILL-IN)."""
     dated = {c for c in columns if "date" in mapping.simple(c).split()}
     round_column = _pick(columns, _ROUND_WORDS, ({child} if child else set()) | dated)
     if round_column is not None:
         cols.append(f"    round: {_yaml(round_column)}")
         return round_column
     repeated = child is not None and frame[child].duplicated().any()
-    if _date_column(frame, columns) and repeated:
+    if date and repeated:
         lines.append("  rounds_from: date           # no round column: each child's "
                      "assessments are numbered 1, 2, … by date")
         return None

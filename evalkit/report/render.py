@@ -249,17 +249,12 @@ def render_programme(folder: str | Path, out_dir: str | Path = "reports", *,
     os.chmod(private, 0o700)
     executed_path = private / f"{name}.ipynb"
     canary_file = private / "canaries.json"
-    kernel = ({"km": kernel_manager} if kernel_manager is not None else
-              {"kernel_manager_class": _ipc_kernel_manager(), "shutdown_kernel": "immediate"})
     clients = _tracked_clients(kernel_manager)
     try:
         try:
-            executed = pm.execute_notebook(
-                str(notebook), str(executed_path),
-                parameters={"programme_dir": str(folder), "canary_file": str(canary_file)},
-                kernel_name="python3", progress_bar=False, log_output=False,
-                request_save_on_cell_execute=False, cwd=str(notebook.parent),
-                execution_timeout=timeout, **kernel)
+            executed = _execute(notebook, executed_path, {"programme_dir": str(folder),
+                                                          "canary_file": str(canary_file)},
+                                timeout, kernel_manager)
         except pm.PapermillExecutionError as exc:
             _keep_private(folder, executed_path, PRIVATE)
             return RenderResult(name, None, time.perf_counter() - started, _failure(name, exc),
@@ -334,6 +329,20 @@ def render_programme(folder: str | Path, out_dir: str | Path = "reports", *,
         shutil.rmtree(private, ignore_errors=True)
 
 
+def _execute(notebook: Path, output: Path, parameters: dict, timeout: int, kernel_manager):
+    """Run ``notebook`` into ``output`` with ``parameters``, from the notebook's folder and
+    without progress output: in ``kernel_manager``'s kernel (a worker's warm one) or in a
+    fresh kernel over IPC, shut down at once."""
+    import papermill as pm
+
+    kernel = ({"km": kernel_manager} if kernel_manager is not None else
+              {"kernel_manager_class": _ipc_kernel_manager(), "shutdown_kernel": "immediate"})
+    return pm.execute_notebook(str(notebook), str(output), parameters=parameters,
+                               kernel_name="python3", progress_bar=False, log_output=False,
+                               request_save_on_cell_execute=False, cwd=str(notebook.parent),
+                               execution_timeout=timeout, **kernel)
+
+
 def _tracked_clients(kernel_manager) -> list:
     """Record the clients the notebook runner opens on a kernel it does not own: it leaves
     their channels open (about 14 file handles, 3 threads and several MB per report, which
@@ -386,16 +395,11 @@ def write_synthesis(records: list[dict], out_dir: Path, timeout: int = 600, kern
     out_dir = Path(out_dir).resolve()
     started = time.perf_counter()
     private = Path(tempfile.mkdtemp(prefix="evalkit-run-"))
-    kernel = ({"km": kernel_manager} if kernel_manager is not None else
-              {"kernel_manager_class": _ipc_kernel_manager(), "shutdown_kernel": "immediate"})
     clients = _tracked_clients(kernel_manager)
     try:
         try:
-            executed = pm.execute_notebook(
-                str(synthesis_notebook()), str(private / "synthesis.ipynb"),
-                parameters={"records": records}, kernel_name="python3", progress_bar=False,
-                log_output=False, request_save_on_cell_execute=False,
-                cwd=str(NOTEBOOKS), execution_timeout=timeout, **kernel)
+            executed = _execute(synthesis_notebook(), private / "synthesis.ipynb",
+                                {"records": records}, timeout, kernel_manager)
         except pm.PapermillExecutionError as exc:
             return RenderResult("synthesis", None, time.perf_counter() - started,
                                 _failure("synthesis", exc))
