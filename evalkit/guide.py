@@ -142,13 +142,11 @@ class Guide:
     def _say(self, output, lines: list[str], error: bool = False) -> None:
         from IPython.display import HTML, display
 
-        import html
-
         style = "color:#a00" if error else ""
         output.clear_output()
         with output:
             display(HTML(f'<pre style="white-space:pre-wrap;{style}">'
-                         + html.escape("\n".join(lines)) + "</pre>"))
+                         + _escape("\n".join(lines)) + "</pre>"))
 
     def _recognise(self) -> None:
         import ipywidgets as w
