@@ -329,42 +329,58 @@ def order_rounds(values: pd.Series, dates: pd.Series | None, declared: Mapping[A
     numeric = all(is_number_key(k) for k in distinct)
     labels_of = {k: (k if is_number_key(k) else str(present[keys == k].iloc[0]).strip())
                  for k in distinct}
+    where = f"{source}, column {column!r}"
     if declared:
-        table = _lookup(declared)
-        missing = [k for k in distinct if k not in table]
-        if missing:
-            raise DataError(f"{source}, column {column!r}: {len(missing)} round label(s) are not "
-                            "listed under values.round in programme.yml; expected every round there "
-                            "with its order number.")
-        rank = {k: float(table[k]) for k in distinct}
+        rank = _declared_rank(distinct, declared, where)
     elif numeric:
         rank = {k: float(k) for k in distinct}
-    elif dates is not None and dates.notna().any():
-        medians = pd.Series(dates.to_numpy(), index=values.index).groupby(all_keys).median()
-        rank = {k: medians.get(k).value if pd.notna(medians.get(k)) else np.nan for k in distinct}
-        if any(np.isnan(v) for v in rank.values()):
-            rank = {}
     else:
-        rank = {}
+        rank = _date_rank(distinct, all_keys, values, dates)
     if not rank:
-        known = {k: round_order(labels_of[k]) for k in distinct}
-        if any(v is None for v in known.values()):
-            raise DataError(f"{source}, column {column!r}: the order of the {len(distinct)} rounds "
-                            "cannot be told (no dates, and not all are words such as baseline, "
-                            "midline, endline or '6 months'); "
-                            + (hint or "expected their order under values.round in programme.yml, "
-                               "e.g. {Baseline: 1, Endline: 2}") + ".")
-        rank = known
+        rank = _word_rank(distinct, labels_of, where, hint)
     ordered = sorted(distinct, key=lambda k: rank[k])
     if len({rank[k] for k in distinct}) < len(distinct):
-        raise DataError(f"{source}, column {column!r}: two round labels have the same place in "
-                        "time; expected one order number per round under values.round.")
+        raise DataError(f"{where}: two round labels have the same place in time; expected one "
+                        "order number per round under values.round.")
     number = {k: i + 1 for i, k in enumerate(ordered)}
     if numeric and not declared:  # rounds given as numbers keep their own numbers
         number = {k: int(float(k)) if float(k).is_integer() else i + 1 for i, k in enumerate(ordered)}
     codes = all_keys.map(number)
     labels = {number[k]: _readable(labels_of[k]) for k in ordered}
     return codes, labels
+
+
+def _declared_rank(distinct: list, declared: Mapping[Any, Any], where: str) -> dict:
+    """Each round's place from programme.yml's ``values.round``; a round not there is refused."""
+    table = _lookup(declared)
+    missing = [k for k in distinct if k not in table]
+    if missing:
+        raise DataError(f"{where}: {len(missing)} round label(s) are not listed under "
+                        "values.round in programme.yml; expected every round there with its "
+                        "order number.")
+    return {k: float(table[k]) for k in distinct}
+
+
+def _date_rank(distinct: list, all_keys: pd.Series, values: pd.Series,
+               dates: pd.Series | None) -> dict:
+    """Each round's place by its median assessment date; empty when a round has no date."""
+    if dates is None or not dates.notna().any():
+        return {}
+    medians = pd.Series(dates.to_numpy(), index=values.index).groupby(all_keys).median()
+    rank = {k: medians.get(k).value if pd.notna(medians.get(k)) else np.nan for k in distinct}
+    return {} if any(np.isnan(v) for v in rank.values()) else rank
+
+
+def _word_rank(distinct: list, labels_of: dict, where: str, hint: str | None) -> dict:
+    """Each round's place by its words ('baseline', '6 months'); refused when one is unknown."""
+    known = {k: round_order(labels_of[k]) for k in distinct}
+    if any(v is None for v in known.values()):
+        raise DataError(f"{where}: the order of the {len(distinct)} rounds cannot be told (no "
+                        "dates, and not all are words such as baseline, midline, endline or "
+                        "'6 months'); "
+                        + (hint or "expected their order under values.round in programme.yml, "
+                           "e.g. {Baseline: 1, Endline: 2}") + ".")
+    return known
 
 
 def _readable(label: str) -> str:

@@ -246,14 +246,35 @@ class _Loader:
 
     def csi(self, rule: CSIRule) -> tuple[pd.DataFrame, Rounds]:
         src = rule.source
-        roles = rule.roles
-        expect = {v for v in roles.values() if v} | set(rule.factors.values())
-        tables, frame = self.source_frame(src, expect, rule.round, set(roles.values()))
+        roles = {**rule.roles, "round": None} if rule.rounds_from == "date" else rule.roles
+        tables, frame, factor_cols = self._csi_columns(rule, roles)
+        shown_source = tables[0].source
+        if rule.rounds_from == "date":  # each child's assessments numbered in date order, below
+            frame = frame.assign(**{rule.round: 0})
+        work = self._csi_work(rule, roles, frame, tables, factor_cols)
+        work["child"] = self.ids(work["child"], src.ignore_leading_zeros)
+        unique = ["child", "date"] if rule.rounds_from == "date" else ["child", "round"]
+        checked = check(work, self._csi_fields(rule, factor_cols), tables, unique=unique,
+                        not_applicable=src.not_applicable, missing=src.missing)
+        out = self.settle("csi", tables, work, checked)
+        if out.empty:
+            raise DataError(f"{shown_source}: no assessment left to report on (the table holds "
+                            "no row, or every row was set aside); expected rows below the header.")
+        rounds = self._csi_rounds(rule, out, tables)
+        out = self.hash_ids(out, ["child"])
+        return out.drop(columns=[ROW, SRC]), rounds
+
+    def _csi_columns(self, rule: CSIRule, roles: dict):
+        """The source's tables, its frame (unfolded when wide, screened) and the column of
+        each factor; a missing factor or role column is refused."""
+        src = rule.source
+        expect = {v for v in rule.roles.values() if v} | set(rule.factors.values())
+        tables, frame = self.source_frame(src, expect, rule.round, set(rule.roles.values()))
         shown_source = tables[0].source
         if src.layout == "wide":
             frame = self._unfold(frame, src, rule, shown_source)
-        frame = self.screen(frame, {v for v in roles.values() if v})
-        taken = {v for v in roles.values() if v}  # a column named for a role is not a factor
+        taken = {v for v in rule.roles.values() if v}  # a column named for a role is not a factor
+        frame = self.screen(frame, taken)
         columns = [c for c in frame.columns if c not in (ROW, SRC) and c not in taken]
         factor_cols = formats.factor_columns(columns, shown_source, rule.factors)
         self.factor_columns = dict(factor_cols)
@@ -263,11 +284,12 @@ class _Loader:
                             "expected one column per factor named by its code (1A … 6B, csi_1a, "
                             "q1a …) or its name (e.g. 'Food security'), or name it under "
                             f"csi.columns.{missing[0]} in programme.yml.")
-        if rule.rounds_from == "date":
-            roles = {**roles, "round": None}
         self._require_roles(roles, frame, columns, shown_source)
-        if rule.rounds_from == "date":  # each child's assessments numbered in date order, below
-            frame = frame.assign(**{rule.round: 0})
+        return tables, frame, factor_cols
+
+    def _csi_work(self, rule: CSIRule, roles: dict, frame, tables, factor_cols) -> pd.DataFrame:
+        """The columns the checks read, by role and factor code, recoded as declared."""
+        src = rule.source
         work = pd.DataFrame({"child": frame[rule.child], "round": frame[rule.round]})
         for role in ("date", "group"):
             if roles.get(role):
@@ -282,39 +304,40 @@ class _Loader:
             if mapped and role in work:
                 work[role] = mapping.recode(work[role], mapped)
         if "group" in work:
-            declared = self.values_for(src, "group", rule.group)
-            shown = mapping.declared_categories(work["group"], declared)
-            undeclared = work["group"][(shown == mapping.OTHER).fillna(False).to_numpy()]
-            if len(undeclared):
-                self.undeclared[rule.group] = Counter(map(str, undeclared))
-            work["group"] = shown
+            work["group"] = self._declared_groups(work["group"], src, rule.group)
+        return work
+
+    def _declared_groups(self, groups: pd.Series, src, column: str) -> pd.Series:
+        """Groups as declared; the undeclared ones are counted (and shown as 'other')."""
+        shown = mapping.declared_categories(groups, self.values_for(src, "group", column))
+        undeclared = groups[(shown == mapping.OTHER).fillna(False).to_numpy()]
+        if len(undeclared):
+            self.undeclared[column] = Counter(map(str, undeclared))
+        return shown
+
+    @staticmethod
+    def _csi_fields(rule: CSIRule, factor_cols: dict) -> list[Field]:
         fields = [Field("child", rule.child, "id"), Field("round", rule.round, "round")]
         if rule.date:
             fields.append(Field("date", rule.date, "date", required=rule.rounds_from == "date",
-                                date_format=src.date_format))
+                                date_format=rule.source.date_format))
         if rule.group:
             fields.append(Field("group", rule.group, "text"))
-        fields += [Field(code, factor_cols[code], "factor") for code in FACTORS]
-        work["child"] = self.ids(work["child"], src.ignore_leading_zeros)
-        unique = ["child", "date"] if rule.rounds_from == "date" else ["child", "round"]
-        checked = check(work, fields, tables, unique=unique, not_applicable=src.not_applicable,
-                        missing=src.missing)
-        out = self.settle("csi", tables, work, checked)
-        if out.empty:
-            raise DataError(f"{shown_source}: no assessment left to report on (the table holds "
-                            "no row, or every row was set aside); expected rows below the header.")
+        return fields + [Field(code, factor_cols[code], "factor") for code in FACTORS]
+
+    def _csi_rounds(self, rule: CSIRule, out: pd.DataFrame, tables) -> Rounds:
+        """Number the rounds in time order (in ``out``) and name the two compared."""
+        shown_source = tables[0].source
         if rule.rounds_from == "date":
             out["round"] = out.groupby("child")["date"].rank(method="first").astype("int64")
-        declared = self.values_for(src, "round", rule.round)
+        declared = self.values_for(rule.source, "round", rule.round)
         codes, values = mapping.order_rounds(out["round"], out.get("date"), declared,
                                              shown_source, rule.round)
         out["round"] = codes.astype("int64")
         names = self._round_names(values, tables, rule)
         before = self._round_number(rule.before, values, shown_source, "csi.before")
         after = self._round_number(rule.after, values, shown_source, "csi.after")
-        out = self.hash_ids(out, ["child"])
-        out = out.drop(columns=[ROW, SRC])
-        return out, Rounds(names, before, after)
+        return Rounds(names, before, after)
 
     def _unfold(self, frame, src, rule, shown_source) -> pd.DataFrame:
         rounds = (mapping.wide_columns([c for c in frame.columns if c not in (ROW, SRC)],

@@ -127,52 +127,61 @@ class Writer:
         return out
 
     def _raw(self, node, markup: bool) -> str:
-        esc = escape if markup else (lambda t: t)
         if node is None:
             return "–"
-        if isinstance(node, Msg):
-            return self._message(node, markup)
-        if isinstance(node, Declared):
-            return self._declared(node, markup)
-        if isinstance(node, Num):
-            return esc(_number(node.value, node.rule, node.signed))
-        if isinstance(node, Deferred):
-            return self._raw(node.make(self.decision), markup)
-        if isinstance(node, Code):
-            return escape(node.text) if markup else node.text
-        if isinstance(node, Count):
-            return self._count(node, markup)
-        if isinstance(node, Share):
-            value = self.decision.share(node.num, node.den)
-            return esc(_number(value, node.rule)) if value is not None else self._suppressed(markup)
-        if isinstance(node, Stat):
-            if not self.decision.stat_shown(node.n, node):
-                return self._suppressed(markup)
-            return esc(_number(node.value, node.rule, node.signed))
-        if isinstance(node, Interval):
-            if not (self.decision.stat_shown(node.low.n, node.low)
-                    and self.decision.stat_shown(node.high.n, node.high)):
-                return self._suppressed(markup)
-            text = self._message(Msg("{low} to {high}", low=node.low, high=node.high), markup)
-            return f'<span class="evalkit-nowrap">{text}</span>' if markup else text
-        if isinstance(node, Join):
-            sep = self._raw(node.sep, markup) if node.sep is not None else ""
-            return sep.join(self._raw(p, markup) for p in node.parts)
-        if isinstance(node, Strong):
-            inner = self._raw(node.inner, markup)
-            return f"<strong>{inner}</strong>" if markup else inner
-        if isinstance(node, Em):
-            inner = self._raw(node.inner, markup)
-            return f"<em>{inner}</em>" if markup else inner
-        if isinstance(node, NoBreak):
-            inner = self._raw(node.inner, markup)
-            return f'<span class="evalkit-nowrap">{inner}</span>' if markup else inner
-        if isinstance(node, Lang):
-            inner = self._raw(node.inner, markup)
-            if markup and node.language != self.language:
-                return f'<span lang="{escape(node.language)}">{inner}</span>'
-            return inner
+        for kind in type(node).__mro__:
+            render = _INLINE.get(kind)
+            if render is not None:
+                return render(self, node, markup)
         raise TypeError(f"{type(node).__name__} is not report text")
+
+    def _plain(self, text: str, markup: bool) -> str:
+        return escape(text) if markup else text
+
+    def _num(self, node: Num, markup: bool) -> str:
+        return self._plain(_number(node.value, node.rule, node.signed), markup)
+
+    def _deferred(self, node: Deferred, markup: bool) -> str:
+        return self._raw(node.make(self.decision), markup)
+
+    def _code(self, node: Code, markup: bool) -> str:
+        return self._plain(node.text, markup)
+
+    def _share(self, node: Share, markup: bool) -> str:
+        value = self.decision.share(node.num, node.den)
+        if value is None:
+            return self._suppressed(markup)
+        return self._plain(_number(value, node.rule), markup)
+
+    def _stat(self, node: Stat, markup: bool) -> str:
+        if not self.decision.stat_shown(node.n, node):
+            return self._suppressed(markup)
+        return self._num(node, markup)
+
+    def _interval(self, node: Interval, markup: bool) -> str:
+        if not all(self.decision.stat_shown(end.n, end) for end in (node.low, node.high)):
+            return self._suppressed(markup)
+        text = self._message(Msg("{low} to {high}", low=node.low, high=node.high), markup)
+        return self._wrap(text, '<span class="evalkit-nowrap">', "</span>", markup)
+
+    def _join(self, node: Join, markup: bool) -> str:
+        sep = self._raw(node.sep, markup) if node.sep is not None else ""
+        return sep.join(self._raw(p, markup) for p in node.parts)
+
+    def _tagged(self, node, markup: bool) -> str:
+        """Strong, Em and NoBreak: the inner text inside the node's tag."""
+        opening, closing = _TAGS[type(node)]
+        return self._wrap(self._raw(node.inner, markup), opening, closing, markup)
+
+    def _lang(self, node: Lang, markup: bool) -> str:
+        inner = self._raw(node.inner, markup)
+        if markup and node.language != self.language:
+            return f'<span lang="{escape(node.language)}">{inner}</span>'
+        return inner
+
+    @staticmethod
+    def _wrap(inner: str, opening: str, closing: str, markup: bool) -> str:
+        return f"{opening}{inner}{closing}" if markup else inner
 
     def _message(self, node: Msg, markup: bool) -> str:
         template = self.msg(node.id)
@@ -228,27 +237,26 @@ class Writer:
     # ------------------------------------------------------------------ blocks
 
     def block(self, block: Block) -> str:
-        if isinstance(block, Heading):
-            level = min(max(block.level, 1), 6)
-            anchor = f' id="{escape(block.anchor)}"' if block.anchor else ""
-            return f"<h{level}{anchor}>{self.html(block.text)}</h{level}>"
-        if isinstance(block, Para):
-            return f"<p>{self.html(block.text)}</p>"
-        if isinstance(block, Bullets):
-            items = "".join(f"<li>{self.html(item)}</li>" for item in block.items)
-            return f"<ul>{items}</ul>"
-        if isinstance(block, Note):
-            kind = block.kind if block.kind in ("caveat", "info") else "info"
-            return f'<div class="evalkit-{kind}"><p>{self.html(block.text)}</p></div>'
-        if isinstance(block, Table):
-            return self.table(block)
-        if isinstance(block, Chart):
-            return self.chart(block)
-        if isinstance(block, Progress):
-            return self.progress(block)
-        if isinstance(block, Box):
-            return self.box(block)
+        for kind in type(block).__mro__:
+            write = _BLOCKS.get(kind)
+            if write is not None:
+                return write(self, block)
         raise TypeError(f"{type(block).__name__} is not a report block")
+
+    def heading(self, block: Heading) -> str:
+        level = min(max(block.level, 1), 6)
+        anchor = f' id="{escape(block.anchor)}"' if block.anchor else ""
+        return f"<h{level}{anchor}>{self.html(block.text)}</h{level}>"
+
+    def para(self, block: Para) -> str:
+        return f"<p>{self.html(block.text)}</p>"
+
+    def bullets(self, block: Bullets) -> str:
+        return "<ul>" + "".join(f"<li>{self.html(item)}</li>" for item in block.items) + "</ul>"
+
+    def note(self, block: Note) -> str:
+        kind = block.kind if block.kind in ("caveat", "info") else "info"
+        return f'<div class="evalkit-{kind}"><p>{self.html(block.text)}</p></div>'
 
     def blocks(self, blocks) -> str:
         return "\n".join(self.block(b) for b in blocks)
@@ -359,6 +367,20 @@ class Writer:
 
 # ------------------------------------------------------------------ other formats
 
+
+
+_TAGS = {Strong: ("<strong>", "</strong>"), Em: ("<em>", "</em>"),
+         NoBreak: ('<span class="evalkit-nowrap">', "</span>")}
+_INLINE: dict[type, Callable] = {
+    Msg: Writer._message, Declared: Writer._declared, Num: Writer._num,
+    Deferred: Writer._deferred, Code: Writer._code, Count: Writer._count, Share: Writer._share,
+    Stat: Writer._stat, Interval: Writer._interval, Join: Writer._join, Strong: Writer._tagged,
+    Em: Writer._tagged, NoBreak: Writer._tagged, Lang: Writer._lang}
+"""How each kind of inline content is written (a subclass is written as its nearest kind)."""
+_BLOCKS: dict[type, Callable] = {
+    Heading: Writer.heading, Para: Writer.para, Bullets: Writer.bullets, Note: Writer.note,
+    Table: Writer.table, Chart: Writer.chart, Progress: Writer.progress, Box: Writer.box}
+"""How each kind of block is written."""
 
 def to_markdown(writer: Writer, blocks) -> str:
     """Blocks as Markdown (tables as pipe tables); every cell's | and markup characters
