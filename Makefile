@@ -41,11 +41,14 @@ reports: $(STAMP)
 	$(BIN)/evalkit synth --out $(DATA) --if-missing
 	$(BIN)/evalkit report --all --jobs 2 --data $(DATA) --out reports
 
+# one test process per core (at most 4): each renders the shared synthetic reports once
+PYTEST := $(BIN)/python -m pytest -q --numprocesses auto --maxprocesses 4
+
 test: $(TEST_STAMP)
-	$(BIN)/python -m pytest -q
+	$(PYTEST)
 
 test-fast: $(TEST_STAMP)
-	$(BIN)/python -m pytest -q -m "not slow and not browser"
+	$(PYTEST) -m "not slow and not browser"
 
 docs: $(TEST_STAMP)
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs/api build/docs

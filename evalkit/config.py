@@ -276,23 +276,7 @@ def date_format(value: Any, path: Path, key: str) -> str | None:
 def source(section: dict, folder: Path, path: Path, where: str) -> Source:
     """The ``file``/``files`` and reading keys of a section read through a :class:`Source`."""
     read = {k: section[k] for k in READ_KEYS if k in section}
-    if "file" in section and "files" in section:
-        raise ConfigError(f"{path}: keys '{where}file' and '{where}files' are both set; expected "
-                          "one ('files' maps each round to its own file).")
-    rounds = None
-    if "files" in section:
-        files_raw = section["files"]
-        if not isinstance(files_raw, dict) or not files_raw:
-            raise ConfigError(f"{path}: key '{where}files' is {files_raw!r}; expected a mapping of "
-                              "round -> file, e.g. {baseline: survey_2018.xlsx, endline: survey_2020.xlsx}.")
-        rounds = tuple(files_raw)
-        files = tuple(file_spec(v, folder, path, f"{where}files.{k}", read) for k, v in files_raw.items())
-    elif "file" in section:
-        value = section["file"]
-        values = value if isinstance(value, list) else [value]
-        files = tuple(file_spec(v, folder, path, f"{where}file", read) for v in values)
-    else:
-        raise ConfigError(f"{path}: missing key '{where}file'; expected the data file's name.")
+    files, rounds = _source_files(section, folder, path, where, read)
     layout = choose(section.get("layout", "long"), ("long", "wide"))
     if layout is None:
         raise ConfigError(f"{path}: key '{where}layout' {refusal(section.get('layout'), ('long', 'wide'))}.")
@@ -301,18 +285,49 @@ def source(section: dict, folder: Path, path: Path, where: str) -> Source:
         raise ConfigError(f"{path}: key '{where}wide' is {wide!r}; expected a mapping with "
                           "pattern (and rounds).")
     known(wide, WIDE_KEYS, path, f"{where}wide.")
-    values = section.get("values", {}) or {}
-    if not isinstance(values, dict) or any(not isinstance(v, (dict, list)) for v in values.values()):
-        raise ConfigError(f"{path}: key '{where}values' must map a column (or role) to a mapping "
-                          "of its values, e.g. {treatment: {Yes: 1, No: 0}}.")
-    not_applicable, missing = ([] if values.get(k) is None else values[k] if isinstance(values[k], list)
-                               else [values[k]] for k in ("not_applicable", "missing"))
+    values = _source_values(section, path, where)
     return Source(files=files, rounds=rounds, layout=layout, wide_pattern=wide.get("pattern"),
                   wide_rounds=dict(wide.get("rounds", {}) or {}),
                   date_format=date_format(section.get("date_format"), path, f"{where}date_format"),
                   values={k: v for k, v in values.items() if isinstance(v, dict)},
-                  not_applicable=tuple(not_applicable), missing=tuple(missing),
+                  not_applicable=_codes_of(values, "not_applicable"),
+                  missing=_codes_of(values, "missing"),
                   ignore_leading_zeros=bool(section.get("ignore_leading_zeros", False)))
+
+
+def _source_files(section: dict, folder: Path, path: Path, where: str, read: dict) -> tuple:
+    """A section's files (``file``: one or a list; ``files``: round -> file) and, for
+    ``files``, the rounds they hold."""
+    if "file" in section and "files" in section:
+        raise ConfigError(f"{path}: keys '{where}file' and '{where}files' are both set; expected "
+                          "one ('files' maps each round to its own file).")
+    if "files" in section:
+        files_raw = section["files"]
+        if not isinstance(files_raw, dict) or not files_raw:
+            raise ConfigError(f"{path}: key '{where}files' is {files_raw!r}; expected a mapping of "
+                              "round -> file, e.g. {baseline: survey_2018.xlsx, endline: survey_2020.xlsx}.")
+        return (tuple(file_spec(v, folder, path, f"{where}files.{k}", read)
+                      for k, v in files_raw.items()), tuple(files_raw))
+    if "file" not in section:
+        raise ConfigError(f"{path}: missing key '{where}file'; expected the data file's name.")
+    value = section["file"]
+    values = value if isinstance(value, list) else [value]
+    return tuple(file_spec(v, folder, path, f"{where}file", read) for v in values), None
+
+
+def _source_values(section: dict, path: Path, where: str) -> dict:
+    """A section's ``values``: column (or role) -> mapping of its values (or a list of codes)."""
+    values = section.get("values", {}) or {}
+    if not isinstance(values, dict) or any(not isinstance(v, (dict, list)) for v in values.values()):
+        raise ConfigError(f"{path}: key '{where}values' must map a column (or role) to a mapping "
+                          "of its values, e.g. {treatment: {Yes: 1, No: 0}}.")
+    return values
+
+
+def _codes_of(values: dict, key: str) -> tuple:
+    """The codes listed under ``values.<key>`` (one code or a list)."""
+    codes = values.get(key)
+    return () if codes is None else tuple(codes) if isinstance(codes, list) else (codes,)
 
 
 # ------------------------------------------------------------------ the programme

@@ -142,6 +142,18 @@ def coded_missing(value) -> float | None:
     return number if number in CODED_MISSING else None
 
 
+def _offers(frame, column: str) -> list[tuple]:
+    """What ``column``'s header offers: (score, clearly ahead, factor code, column) for its
+    three likeliest factors (the runners-up a point lower), none when its cells are not CSI
+    cells (a file with its header only has no cells to contradict its header)."""
+    matches = [m for m in factor_matches(column) if m[1] >= UNSURE]
+    if not matches or (len(frame) and not holds_csi_cells(frame[column])):
+        return []
+    margin = matches[0][1] - (matches[1][1] if len(matches) > 1 else 0.0)
+    return [(score if rank == 0 else score - 1, rank == 0 and margin >= 8, code, column)
+            for rank, (code, score) in enumerate(matches[:3])]
+
+
 def match_factors(frame, columns: list[str], exact: dict[str, str]
                   ) -> tuple[dict[str, str], dict[str, float], dict[str, list[str]]]:
     """Factors the form names in its own words: code -> column taken (a header matching
@@ -150,16 +162,8 @@ def match_factors(frame, columns: list[str], exact: dict[str, str]
     factors already found by code or manual name (kept)."""
     taken, scores, unsure = {}, {}, {}
     used = set(exact.values())
-    offers = []
-    for column in columns:
-        if column in used:
-            continue
-        matches = [m for m in factor_matches(column) if m[1] >= UNSURE]
-        if not matches or (len(frame) and not holds_csi_cells(frame[column])):
-            continue  # (a file with its header only has no cells to contradict its header)
-        margin = matches[0][1] - (matches[1][1] if len(matches) > 1 else 0.0)
-        for rank, (code, score) in enumerate(matches[:3]):
-            offers.append((score if rank == 0 else score - 1, rank == 0 and margin >= 8, code, column))
+    offers = [offer for column in columns if column not in used
+              for offer in _offers(frame, column)]
     for score, clear, code, column in sorted(offers, key=lambda o: (-o[0], o[2], str(o[3]))):
         if code in exact or code in taken or column in used:
             continue
@@ -174,21 +178,27 @@ def match_factors(frame, columns: list[str], exact: dict[str, str]
     return taken, scores, unsure
 
 
+def _export_kind(table: RawTable) -> str:
+    """Which tool exported ``table``, by its own columns: 'odk', 'kobo', 'stata', 'spss',
+    'oscar', or 'table' (none of these)."""
+    columns = set(table.columns)
+    simple = {c.strip().lower() for c in columns}
+    if {"KEY", "SubmissionDate", "meta-instanceID", "PARENT_KEY"} & columns:
+        return "odk"
+    if {"_uuid", "_submission_time", "_index", "_parent_index"} & columns:
+        return "kobo"
+    if table.detected.get("format") in ("stata", "spss"):
+        return table.detected["format"]
+    if {c.lower() for c in OSCAR_COLUMNS if c != "Client Name"} <= simple:
+        return "oscar"
+    return "table"
+
+
 def recognise(table: RawTable) -> Layout:
     """Say what ``table`` is (see :class:`Layout`)."""
     columns = table.columns
     meta = meta_columns(columns)
-    simple = {c.strip().lower() for c in columns}
-    if {"KEY", "SubmissionDate"} & set(columns) or "meta-instanceID" in columns or "PARENT_KEY" in columns:
-        kind = "odk"
-    elif {"_uuid", "_submission_time", "_index", "_parent_index"} & set(columns):
-        kind = "kobo"
-    elif table.detected.get("format") in ("stata", "spss"):
-        kind = table.detected["format"]
-    elif {c.lower() for c in OSCAR_COLUMNS if c != "Client Name"} <= simple:
-        kind = "oscar"
-    else:
-        kind = "table"
+    kind = _export_kind(table)
     data_columns = [c for c in columns if c not in meta]
     rounds = wide_rounds(data_columns)
     if len(rounds) >= 2:

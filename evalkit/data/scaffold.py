@@ -426,16 +426,52 @@ def _title(tables: dict[str, RawTable], names: list[str]) -> tuple[str, bool]:
     return Path(names[0]).stem.replace("_", " "), False
 
 
-def new(target: str | Path, sources: list[str | Path]) -> Plan:
-    """Copy ``sources`` (files, or a folder of them) into ``target`` and write
-    ``target/programme.yml``; a configuration is written only when it holds an analysis."""
-    target = Path(target)
+
+def _refuse_existing(target: Path) -> None:
+    """Refuse a target that is a file or a link, or that already holds a programme.yml."""
     if target.is_symlink() or (target.exists() and not target.is_dir()):
         raise ConfigError(f"{target}: is a file or a link, not a folder; expected a new "
                           "programme folder to copy the export(s) into.")
     if (target / CONFIG_NAME).exists() or (target / CONFIG_NAME).is_symlink():
         raise ConfigError(f"{target / CONFIG_NAME} already exists; expected a new programme "
                           "folder (remove or rename the old programme.yml first).")
+
+
+def _header_lines(tables: dict, names: list[str]) -> list[str]:
+    """The first lines of a written programme.yml: where it came from, the name, privacy."""
+    title, titled = _title(tables, names)
+    return [f"# programme.yml written by 'evalkit new' from {', '.join(names)}.",
+            "# Every key is documented in docs/config.md.",
+            f"name: {_yaml(title)}" + ("            # the form's title" if titled else
+                                       "            # from the export's file name: write "
+                                       "the programme's own name"),
+            "# ngo: the organisation's name (optional)",
+            "# province: where the programme works (optional)",
+            "privacy:", "  min_cell: 5                 # figures on fewer children are suppressed"]
+
+
+def _csi_files_plan(target: Path, csi_files: list[str], names: list[str], tables: dict,
+                    layouts: dict, parents: dict, plan: Plan) -> None:
+    """The CSI section for the files shaped like the first CSI file; the others are said to
+    be copied and unused. A CSI file without rows is refused."""
+    empty = [n for n in csi_files if tables[n].frame.empty]
+    if empty:
+        raise ConfigError(f"{target / empty[0]}: holds the CSI columns but no row below the "
+                          "header; expected the export with its assessments (programme.yml was "
+                          "not written: a report would have nothing to show).")
+    first = csi_files[0]
+    same = [n for n in csi_files if set(tables[n].columns) == set(tables[first].columns)]
+    _csi_plan(same, tables[first], layouts[first], plan, parents)
+    for name in names:
+        if name not in same and name not in parents.values():
+            plan.found.append(f"{name}: copied; not used by the configuration (its columns "
+                              f"differ from {first}'s)")
+
+def new(target: str | Path, sources: list[str | Path]) -> Plan:
+    """Copy ``sources`` (files, or a folder of them) into ``target`` and write
+    ``target/programme.yml``; a configuration is written only when it holds an analysis."""
+    target = Path(target)
+    _refuse_existing(target)
     names = _copy_in(target, _sources(sources))
     tables = {name: read(target / name, f"{target.name}/{name}") for name in names}
     parents = _parents(tables)
@@ -443,29 +479,10 @@ def new(target: str | Path, sources: list[str | Path]) -> Plan:
         tables[name] = join_parent(tables[name], tables[parent])
     layouts = {name: formats.recognise(table) for name, table in tables.items()}
     plan = Plan()
-    title, titled = _title(tables, names)
-    plan.lines += [f"# programme.yml written by 'evalkit new' from {', '.join(names)}.",
-                   "# Every key is documented in docs/config.md.",
-                   f"name: {_yaml(title)}" + ("            # the form's title" if titled else
-                                              "            # from the export's file name: write "
-                                              "the programme's own name"),
-                   "# ngo: the organisation's name (optional)",
-                   "# province: where the programme works (optional)",
-                   "privacy:", "  min_cell: 5                 # figures on fewer children are suppressed"]
+    plan.lines += _header_lines(tables, names)
     csi_files = [n for n in names if layouts[n].looks_like_csi and n not in parents.values()]
-    empty = [n for n in csi_files if tables[n].frame.empty]
-    if empty:
-        raise ConfigError(f"{target / empty[0]}: holds the CSI columns but no row below the "
-                          "header; expected the export with its assessments (programme.yml was "
-                          "not written: a report would have nothing to show).")
     if csi_files:
-        first = csi_files[0]
-        same = [n for n in csi_files if set(tables[n].columns) == set(tables[first].columns)]
-        _csi_plan(same, tables[first], layouts[first], plan, parents)
-        for name in names:
-            if name not in same and name not in parents.values():
-                plan.found.append(f"{name}: copied; not used by the configuration (its columns "
-                                  f"differ from {first}'s)")
+        _csi_files_plan(target, csi_files, names, tables, layouts, parents, plan)
     elif not (len(names) == 1 and _trial_plan(names[0], tables[names[0]], plan)):
         looked = "; ".join(f"{n}: {len(tables[n].frame)} row(s), {len(tables[n].columns)} "
                            "column(s)" for n in names)

@@ -239,23 +239,9 @@ def check(frame: pd.DataFrame, fields: Sequence[Field], tables: Sequence[RawTabl
     parsed = frame.copy()
     masks: list[tuple[str, np.ndarray, str]] = []
     for field in fields:
-        values, ok = parse(field, frame[field.column], not_applicable, missing)
-        blank = values.isna().to_numpy() & ok
-        if field.kind in ("id", "round"):
-            ok = ok & ~blank
-        elif field.required:
-            masks.append((field.column, ~blank, "required"))
-        if field.bounds is not None and field.kind in ("number", "whole"):
-            lo, hi = field.bounds
-            number = values.to_numpy(dtype="float64", na_value=np.nan)
-            inside = np.ones(len(number), bool)
-            if lo is not None:
-                inside &= ~(number < lo)
-            if hi is not None:
-                inside &= ~(number > hi)
-            masks.append((field.column, inside, "range"))
+        values, field_masks = _field_masks(field, frame[field.column], not_applicable, missing)
         parsed[field.column] = values
-        masks.append((field.column, ok, field.kind))
+        masks += field_masks
     checks: dict[str, list] = {}
     for column, ok, rule in masks:
         if ok.all():
@@ -265,8 +251,6 @@ def check(frame: pd.DataFrame, fields: Sequence[Field], tables: Sequence[RawTabl
     schema = pa.DataFrameSchema(
         {column: pa.Column(checks=c, nullable=True, coerce=False) for column, c in checks.items()},
         unique=list(unique) or None, report_duplicates="exclude_first")
-    problems: list[Problem] = []
-    bad = np.zeros(len(frame), bool)
     probe = frame[[c for c in dict.fromkeys([*checks, *unique])]].copy()
     for column in unique:
         probe[column] = parsed[column]
@@ -275,32 +259,53 @@ def check(frame: pd.DataFrame, fields: Sequence[Field], tables: Sequence[RawTabl
             warnings.simplefilter("ignore")
             schema.validate(probe, lazy=True)
     except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases
-        shown = {f.column: f.shown for f in fields}
-        for case in cases.itertuples(index=False):
-            index = case.index
-            if index is None or (isinstance(index, float) and np.isnan(index)):
-                continue
-            position = frame.index.get_loc(index)
-            check_name = str(case.check)
-            if "unique" in check_name or case.schema_context == "DataFrameSchema":
-                rule, column = "duplicate", "/".join(shown.get(c, c) for c in unique)
-            else:
-                rule = check_name if check_name in RULES else check_name.split("(")[0]
-                column = shown.get(case.column, case.column)
-            bad[position] = True
-            problems.append(Problem(where(tables, frame, position), int(frame[ROW].iloc[position]),
-                                    tables[int(frame[SRC].iloc[position])].source, str(column),
-                                    rule, _raw_value(frame, case.column, position)))
+        problems, bad = _problems(exc.failure_cases, frame, fields, tables, unique)
+        return Checked(parsed, problems, np.flatnonzero(bad))
+    return Checked(parsed, [], np.array([], dtype=np.int64))
+
+
+def _field_masks(field: Field, column: pd.Series, not_applicable, missing) -> tuple:
+    """A field's parsed values and its checks: (column, cells that pass, rule) each."""
+    values, ok = parse(field, column, not_applicable, missing)
+    blank = values.isna().to_numpy() & ok
+    masks = []
+    if field.kind in ("id", "round"):
+        ok = ok & ~blank
+    elif field.required:
+        masks.append((field.column, ~blank, "required"))
+    if field.bounds is not None and field.kind in ("number", "whole"):
+        lo, hi = field.bounds
+        number = values.to_numpy(dtype="float64", na_value=np.nan)
+        inside = ~(number < (-np.inf if lo is None else lo)) & ~(number > (np.inf if hi is None else hi))
+        masks.append((field.column, inside, "range"))
+    masks.append((field.column, ok, field.kind))
+    return values, masks
+
+
+def _problems(cases: pd.DataFrame, frame: pd.DataFrame, fields, tables, unique) -> tuple:
+    """pandera's failure cases as problems (in file, row and column order, each once) and
+    the rows that hold one."""
+    bad = np.zeros(len(frame), bool)
+    shown = {f.column: f.shown for f in fields}
+    problems: list[Problem] = []
+    for case in cases.itertuples(index=False):
+        index = case.index
+        if index is None or (isinstance(index, float) and np.isnan(index)):
+            continue
+        position = frame.index.get_loc(index)
+        check_name = str(case.check)
+        if "unique" in check_name or case.schema_context == "DataFrameSchema":
+            rule, column = "duplicate", "/".join(shown.get(c, c) for c in unique)
+        else:
+            rule = check_name if check_name in RULES else check_name.split("(")[0]
+            column = shown.get(case.column, case.column)
+        bad[position] = True
+        problems.append(Problem(where(tables, frame, position), int(frame[ROW].iloc[position]),
+                                tables[int(frame[SRC].iloc[position])].source, str(column),
+                                rule, _raw_value(frame, case.column, position)))
     problems.sort(key=lambda p: (p.file, p.row, p.column))
-    seen = set()
-    unique_problems = []
-    for p in problems:
-        key = (p.file, p.row, p.column, p.rule)
-        if key not in seen:
-            seen.add(key)
-            unique_problems.append(p)
-    return Checked(parsed, unique_problems, np.flatnonzero(bad))
+    once = {(p.file, p.row, p.column, p.rule): p for p in reversed(problems)}
+    return [p for p in problems if once[(p.file, p.row, p.column, p.rule)] is p], bad
 
 
 def _raw_value(frame: pd.DataFrame, column: Any, position: int) -> Any:

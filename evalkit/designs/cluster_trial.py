@@ -544,72 +544,66 @@ def _effect(fit: la.OLSFit, j: int, *, outcome: str, estimator: str, se: str, co
             lin_adjusted: bool = False, clustered: bool = True, ri_stat: str = "t",
             k_extra: int = 0) -> EffectResult:
     seed = draw_seed(seed)
-    se_label = se if clustered else {"CR2": "HC2", "CR1": "HC1"}.get(se, se)
     control_weights = np.ones(len(control)) if control_weights is None else control_weights
     control_mean, control_sd = _weighted_mean_sd(control, control_weights)
     counts = {}
     if level is not None:
         counts = dict(assigned=level.noun, n_assigned_treated=level.n_treated,
                       n_assigned_control=level.n_control)
-    counts.update(clustered=clustered, ri_stat=ri_stat)
-    nan = float("nan")
+    # what every result of this fit says, whatever could be estimated
+    common = dict(outcome=outcome, estimator=estimator, n_obs=fit.n, n_clusters=n_clusters,
+                  se_type=se if clustered else {"CR2": "HC2", "CR1": "HC1"}.get(se, se),
+                  n_treated_clusters=n_treated, n_dropped=n_dropped, control_mean=control_mean,
+                  control_sd=control_sd, seed=seed, weights=weights, lin=lin_adjusted,
+                  clustered=clustered, ri_stat=ri_stat, **counts)
     # one unit of assignment in an arm: cluster-robust inference has nothing to stand on
     arms = ((level.n_treated, level.n_control) if level is not None and not level.within
             else (n_treated, n_clusters - n_treated))
     single = clustered and min(arms) == 1 and (level is None or not level.within)
+    noun = level.noun if level else "clusters"
+    ri = (lambda rng: ri_p_value(statistic, level.z, procedure, ri_reps, rng)
+          if ri_reps and statistic is not None else (float("nan"), ri_note or "not computed"))
     if single and max(arms) == 1:
-        notes.append(ONE_PER_ARM.format(unit_one=_unit_one(level.noun if level else "clusters"),
-                                        unit=level.noun if level else "clusters"))
-        p_ri, ri_method = (nan, ri_note or "not computed")
-        rng = np.random.default_rng(seed)
-        if ri_reps and statistic is not None:
-            p_ri, ri_method = ri_p_value(statistic, level.z, procedure, ri_reps, rng)
-        _emit(notes)
-        return EffectResult(
-            outcome=outcome, estimator=estimator, se_type=se_label, estimate=float(fit.beta[j]),
-            se=nan, df=nan, ci_low=nan, ci_high=nan, p_value=nan, p_wild=nan, p_ri=p_ri,
-            n_obs=fit.n, n_clusters=n_clusters, n_treated_clusters=n_treated,
-            n_dropped=n_dropped, control_mean=control_mean, control_sd=control_sd,
-            wild_method="not computed: one cluster per arm", ri_method=ri_method, seed=seed,
-            warnings=tuple(notes), weights=weights, lin=lin_adjusted, single_arm=True, **counts)
+        notes.append(ONE_PER_ARM.format(unit_one=_unit_one(noun), unit=noun))
+        return _unestimated(notes, common, "not computed: one cluster per arm",
+                            ri(np.random.default_rng(seed)), float(fit.beta[j]), single_arm=True)
     if np.ptp(fit.y) == 0:  # a constant outcome: any p-value would be rounding noise
         notes.append(f"The outcome {outcome!r} does not vary (every unit has the same value), so "
                      "there is no difference to estimate; estimate, standard error and p-values "
                      "are not computed (NaN).")
-        _emit(notes)
-        return EffectResult(
-            outcome=outcome, estimator=estimator, se_type=se_label, estimate=nan, se=nan, df=nan,
-            ci_low=nan, ci_high=nan, p_value=nan, p_wild=nan, p_ri=nan, n_obs=fit.n,
-            n_clusters=n_clusters, n_treated_clusters=n_treated, n_dropped=n_dropped,
-            control_mean=control_mean, control_sd=control_sd,
-            wild_method="not computed: the outcome does not vary",
-            ri_method="not computed: the outcome does not vary", seed=seed,
-            warnings=tuple(notes), weights=weights, lin=lin_adjusted, **counts)
+        why = "not computed: the outcome does not vary"
+        return _unestimated(notes, common, why, (float("nan"), why), float("nan"))
     se_value, df = _inference(fit, j, se, codes, n_clusters, absorbed, k_extra)
     estimate = float(fit.beta[j])
-    counts["r2"] = _r_squared(fit, centred=absorbed == 0)
+    common["r2"] = _r_squared(fit, centred=absorbed == 0)
     tcrit = stats.t.ppf(0.975, df)
     p = float(2 * stats.t.sf(abs(estimate / se_value), df))
     rng = np.random.default_rng(seed)
     p_wild, wild_method = (float("nan"), "not computed")
     if wild_reps and n_clusters >= 2:
         p_wild, wild_method = la.wild_cluster_p(fit, j, codes, n_clusters, wild_reps, rng)
-    p_ri, ri_method = (float("nan"), ri_note or "not computed")
-    if ri_reps and statistic is not None:
-        p_ri, ri_method = ri_p_value(statistic, level.z, procedure, ri_reps, rng)
+    p_ri, ri_method = ri(rng)
     if single:
         arm = "treated" if arms[0] == 1 else "in the control arm"
-        ri = f" ({ri_method})" if p_ri == p_ri else "; it is not computed here, so no p-value is valid"
-        notes.append(SINGLE_ARM.format(unit_one=_unit_one(level.noun if level else "clusters"),
-                                       arm=arm, ri=ri))
+        said = f" ({ri_method})" if p_ri == p_ri else "; it is not computed here, so no p-value is valid"
+        notes.append(SINGLE_ARM.format(unit_one=_unit_one(noun), arm=arm, ri=said))
     _emit(notes)
     return EffectResult(
-        outcome=outcome, estimator=estimator, se_type=se_label, estimate=estimate, se=se_value, df=df,
-        ci_low=estimate - tcrit * se_value, ci_high=estimate + tcrit * se_value, p_value=p,
-        p_wild=p_wild, p_ri=p_ri, n_obs=fit.n, n_clusters=n_clusters,
-        n_treated_clusters=n_treated, n_dropped=n_dropped, control_mean=control_mean,
-        control_sd=control_sd, wild_method=wild_method, ri_method=ri_method, seed=seed,
-        warnings=tuple(notes), weights=weights, lin=lin_adjusted, single_arm=single, **counts)
+        estimate=estimate, se=se_value, df=df, ci_low=estimate - tcrit * se_value,
+        ci_high=estimate + tcrit * se_value, p_value=p, p_wild=p_wild, p_ri=p_ri,
+        wild_method=wild_method, ri_method=ri_method, warnings=tuple(notes), single_arm=single,
+        **common)
+
+
+def _unestimated(notes: list[str], common: dict, wild_method: str, ri: tuple, estimate: float,
+                 single_arm: bool = False) -> EffectResult:
+    """A result without standard error, interval or p-values (except randomisation
+    inference's, when it was computed), saying why in its notes."""
+    nan = float("nan")
+    _emit(notes)
+    return EffectResult(estimate=estimate, se=nan, df=nan, ci_low=nan, ci_high=nan, p_value=nan,
+                        p_wild=nan, p_ri=ri[0], wild_method=wild_method, ri_method=ri[1],
+                        warnings=tuple(notes), single_arm=single_arm, **common)
 
 
 def _r_squared(fit: la.OLSFit, centred: bool = True) -> float:
@@ -728,6 +722,36 @@ def compare_arms(data: pd.DataFrame, outcome: str, treatment: str, cluster: str 
     if estimator == "did":
         y = y - numbers(kept, baseline).to_numpy()
     adjusters = ([baseline] if estimator == "ancova" else []) + list(covariates)
+    X, names, C, strata_notes, strata_codes = _arms_design(kept, treat, w, treatment, adjusters,
+                                                           strata, cluster, lin)
+    clustered = cluster is not None
+    cluster_values = kept[cluster] if clustered else pd.Series(np.arange(len(kept)), index=kept.index)
+    codes, n_clusters, labels = _labelled_codes(cluster_values)
+    _require_clusters(n_clusters, clustered, data, cluster)
+    fit = _ols(X, y, sw, names)
+    level = _assignment_level(treat, codes, labels, n_clusters, strata_codes, clustered)
+    procedure = (_procedure_from(assignment, level, cluster, source, kept.index)
+                 if assignment is not None else Procedure(level.strata))
+    statistic = _ri_statistic(X, y, C, sw, level, codes, n_clusters, lin, ri_stat)
+    notes = (_design_warnings(n_clusters, level, clustered, dropped) + strata_notes
+             + _below_assignment(kept, treat, codes, n_clusters, cluster,
+                                 skip=set(columns) | {cluster} - {None}))
+    n_treated = (level.n_treated if not level.within
+                 else int(np.sum(la.group_sum(treat, codes, n_clusters) > 0)))
+    raw_outcome = numbers(kept, outcome).to_numpy()
+    return _effect(fit, 1, outcome=outcome, estimator=estimator, se=se, codes=codes,
+                   n_clusters=n_clusters, statistic=statistic, level=level, procedure=procedure,
+                   ri_note="", wild_reps=wild_reps, ri_reps=ri_reps, seed=seed,
+                   n_dropped=dropped, control=raw_outcome[treat == 0],
+                   control_weights=w[treat == 0], notes=notes, n_treated=n_treated,
+                   weights=weights, lin_adjusted=lin, clustered=clustered, ri_stat=ri_stat)
+
+
+def _arms_design(kept: pd.DataFrame, treat: np.ndarray, w: np.ndarray, treatment: str,
+                 adjusters: list[str], strata: str | None, cluster: str | None, lin: bool):
+    """The regression of :func:`compare_arms`: constant, treatment, the adjusters (centred and
+    interacted with treatment under Lin's estimator) and the strata's fixed effects. Returns
+    the design, its column names, the adjusters' matrix, the strata's warnings and codes."""
     C = (np.column_stack([numbers(kept, c).to_numpy() for c in adjusters])
          if adjusters else np.zeros((len(kept), 0)))
     if lin:
@@ -750,18 +774,17 @@ def compare_arms(data: pd.DataFrame, outcome: str, treatment: str, cluster: str 
         parts.append(dummies)
         names += dnames
         strata_codes, _ = _codes(kept[strata])
-    X = np.column_stack(parts)
-    clustered = cluster is not None
-    cluster_values = kept[cluster] if clustered else pd.Series(np.arange(len(kept)), index=kept.index)
-    codes, n_clusters, labels = _labelled_codes(cluster_values)
-    _require_clusters(n_clusters, clustered, data, cluster)
-    fit = _ols(X, y, sw, names)
-    level = _assignment_level(treat, codes, labels, n_clusters, strata_codes, clustered)
-    procedure = (_procedure_from(assignment, level, cluster, source, kept.index)
-                 if assignment is not None else Procedure(level.strata))
+    return np.column_stack(parts), names, C, strata_notes, strata_codes
+
+
+def _ri_statistic(X: np.ndarray, y: np.ndarray, C: np.ndarray, sw: np.ndarray, level, codes,
+                  n_clusters: int, lin: bool, ri_stat: str):
+    """The statistic randomisation inference computes for re-drawn assignments ``Z``: the
+    interacted regression refitted under Lin's estimator, else the treatment's t (or
+    coefficient) from the other regressors' residuals, by cluster-level sufficient statistics
+    when whole clusters were assigned."""
     if lin:
-        n_cov = C.shape[1]
-        rest = X[:, 2 + 2 * n_cov:]
+        rest = X[:, 2 + 2 * C.shape[1]:]
         Cs, ys = C * sw[:, None], y * sw
 
         def design(Z: np.ndarray) -> np.ndarray:
@@ -772,29 +795,13 @@ def compare_arms(data: pd.DataFrame, outcome: str, treatment: str, cluster: str 
                  np.broadcast_to(Cs, (B,) + Cs.shape), t[:, :, None] * Cs[None],
                  np.broadcast_to(rest * sw[:, None], (B,) + rest.shape)], axis=2)
 
-        statistic = (lambda Z: refit_t_statistics(design, ys, Z, codes, n_clusters,
-                                                  stat=ri_stat))
-    else:
-        Ws = np.delete(X, 1, axis=1) * sw[:, None]
-        y_resid = _residualise(Ws, y * sw)
-        if level.within:  # units inside clusters: re-drawn row by row
-            project = projector(Ws, lambda Z: sw[:, None] * Z[level.unit_codes])
-            statistic = (lambda Z: t_statistics(project, y_resid, Z, codes, n_clusters,
-                                                stat=ri_stat))
-        else:  # whole clusters: from cluster-level sufficient statistics
-            statistic = ClusterStatistic(Ws, sw, y_resid, codes, n_clusters, stat=ri_stat)
-    notes = (_design_warnings(n_clusters, level, clustered, dropped) + strata_notes
-             + _below_assignment(kept, treat, codes, n_clusters, cluster,
-                                 skip=set(columns) | {cluster} - {None}))
-    n_treated = (level.n_treated if not level.within
-                 else int(np.sum(la.group_sum(treat, codes, n_clusters) > 0)))
-    raw_outcome = numbers(kept, outcome).to_numpy()
-    return _effect(fit, 1, outcome=outcome, estimator=estimator, se=se, codes=codes,
-                   n_clusters=n_clusters, statistic=statistic, level=level, procedure=procedure,
-                   ri_note="", wild_reps=wild_reps, ri_reps=ri_reps, seed=seed,
-                   n_dropped=dropped, control=raw_outcome[treat == 0],
-                   control_weights=w[treat == 0], notes=notes, n_treated=n_treated,
-                   weights=weights, lin_adjusted=lin, clustered=clustered, ri_stat=ri_stat)
+        return lambda Z: refit_t_statistics(design, ys, Z, codes, n_clusters, stat=ri_stat)
+    Ws = np.delete(X, 1, axis=1) * sw[:, None]
+    y_resid = _residualise(Ws, y * sw)
+    if level.within:  # units inside clusters: re-drawn row by row
+        project = projector(Ws, lambda Z: sw[:, None] * Z[level.unit_codes])
+        return lambda Z: t_statistics(project, y_resid, Z, codes, n_clusters, stat=ri_stat)
+    return ClusterStatistic(Ws, sw, y_resid, codes, n_clusters, stat=ri_stat)
 
 
 def _ols(X: np.ndarray, y: np.ndarray, sw: np.ndarray, names: list[str]) -> la.OLSFit:

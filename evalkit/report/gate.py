@@ -56,26 +56,33 @@ class _Gate(HTMLParser):
         if local in FORBIDDEN:
             self._refuse(f"a <{local}> element")
         if local == "meta":
-            names = {(k or "").lower(): (v or "") for k, v in attrs}
-            kind = (names.get("http-equiv") or names.get("name") or
-                    ("charset" if "charset" in names else "")).lower()
-            if kind not in META_ALLOWED:
-                self._refuse("a <meta> element that is not charset, viewport or the security policy")
+            self._meta(attrs)
         self._style = local == "style"
         for name, value in attrs:
-            name = (name or "").lower()
-            value = value or ""
-            short = name.rsplit(":", 1)[-1]
-            if name == "xmlns" or name.startswith("xmlns:"):
-                continue  # a namespace declaration loads nothing
-            if short.startswith("on"):
-                self._refuse(f"an event-handler attribute ({short})")
-            elif short in URL_ATTRIBUTES or name in URL_ATTRIBUTES:
-                self._url(local, short, value)
-            elif short == "style":
-                self._css(value)
-            elif short in ("attributename",) and value.lower() in ("href", "xlink:href"):
-                self._refuse("an attribute that rewrites a link")
+            self._attribute(local, (name or "").lower(), value or "")
+
+    def _meta(self, attrs) -> None:
+        """Only a charset, viewport or security-policy <meta> passes."""
+        names = {(k or "").lower(): (v or "") for k, v in attrs}
+        kind = (names.get("http-equiv") or names.get("name") or
+                ("charset" if "charset" in names else "")).lower()
+        if kind not in META_ALLOWED:
+            self._refuse("a <meta> element that is not charset, viewport or the security policy")
+
+    def _attribute(self, local: str, name: str, value: str) -> None:
+        """An attribute of element ``local``: no event handler, no address that loads or
+        runs anything, no style that does, nothing that rewrites a link."""
+        short = name.rsplit(":", 1)[-1]
+        if name == "xmlns" or name.startswith("xmlns:"):
+            return  # a namespace declaration loads nothing
+        if short.startswith("on"):
+            self._refuse(f"an event-handler attribute ({short})")
+        elif short in URL_ATTRIBUTES or name in URL_ATTRIBUTES:
+            self._url(local, short, value)
+        elif short == "style":
+            self._css(value)
+        elif short in ("attributename",) and value.lower() in ("href", "xlink:href"):
+            self._refuse("an attribute that rewrites a link")
 
     def _url(self, tag: str, attribute: str, value: str) -> None:
         url = _SPACE.sub("", value)

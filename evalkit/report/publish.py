@@ -95,6 +95,7 @@ read it)."""
 
 
 _LATIN_WORD = re.compile(r"[A-Za-z]{4,}")
+_TEXT_CLASS = ' class="evalkit-text"'
 _KHMER = re.compile("[\u1780-\u17ff]")
 
 
@@ -288,35 +289,12 @@ class Writer:
 
     def table(self, table: Table) -> str:
         anchor = "t-" + re.sub(r"[^a-z0-9]+", "-", table.key.lower()).strip("-")
-        head = []
-        if any(c.group is not None for c in table.columns):
-            cells, i = [], 0
-            columns = table.columns
-            while i < len(columns):
-                group = columns[i].group
-                span = 1
-                while i + span < len(columns) and columns[i + span].group == group and group is not None:
-                    span += 1
-                label = self.html(group) if group is not None else ""
-                attr = f' colspan="{span}" scope="colgroup"' if span > 1 else ' scope="col"'
-                cells.append(f"<th{attr}>{label}</th>" if group is not None else "<td></td>")
-                i += span
-            head.append("<tr>" + "".join(cells) + "</tr>")
-        text_class = ' class="evalkit-text"'
+        head = [self._group_row(table.columns)] if any(c.group is not None
+                                                        for c in table.columns) else []
         head.append("<tr>" + "".join(
-            f'<th scope="col"{"" if c.numeric else text_class}>{self.html(c.header)}</th>'
+            f'<th scope="col"{"" if c.numeric else _TEXT_CLASS}>{self.html(c.header)}</th>'
             for c in table.columns) + "</tr>")
-        body = []
-        for row in table.rows:
-            cells = []
-            for i, (cell, column) in enumerate(zip(row, table.columns)):
-                content = self.html(cell) if cell is not None else "–"
-                if i == 0:
-                    cells.append(f'<th scope="row">{content}</th>')
-                else:
-                    cls = "" if column.numeric else ' class="evalkit-text"'
-                    cells.append(f"<td{cls}>{content}</td>")
-            body.append("<tr>" + "".join(cells) + "</tr>")
+        body = [self._body_row(row, table.columns) for row in table.rows]
         notes = "".join(f'<p class="evalkit-table-note">{self.html(n)}</p>' for n in table.notes)
         caption_id = f"{anchor}-caption"
         wide = " evalkit-wide" if len(table.columns) >= 3 and not table.compact else ""
@@ -328,6 +306,30 @@ class Writer:
                 + f'<table class="evalkit-table" aria-labelledby="{caption_id}"><thead>'
                 + "".join(head) + "</thead><tbody>" + "".join(body) + "</tbody></table></div>"
                 + notes + "</div>")
+
+    def _group_row(self, columns) -> str:
+        """The header row above the column headers: each group's label over its columns."""
+        cells, i = [], 0
+        while i < len(columns):
+            group = columns[i].group
+            span = 1
+            while group is not None and i + span < len(columns) and columns[i + span].group == group:
+                span += 1
+            attr = f' colspan="{span}" scope="colgroup"' if span > 1 else ' scope="col"'
+            cells.append(f"<th{attr}>{self.html(group)}</th>" if group is not None else "<td></td>")
+            i += span
+        return "<tr>" + "".join(cells) + "</tr>"
+
+    def _body_row(self, row, columns) -> str:
+        """One row: its first cell heads the row; text columns are marked as text."""
+        cells = []
+        for i, (cell, column) in enumerate(zip(row, columns)):
+            content = self.html(cell) if cell is not None else "–"
+            if i == 0:
+                cells.append(f'<th scope="row">{content}</th>')
+            else:
+                cells.append(f"<td{'' if column.numeric else _TEXT_CLASS}>{content}</td>")
+        return "<tr>" + "".join(cells) + "</tr>"
 
     def table_cells(self, table: Table) -> list[list[str]]:
         """The table as plain text cells, header row first (for CSV, Excel and Markdown)."""

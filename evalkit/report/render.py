@@ -234,99 +234,146 @@ def render_programme(folder: str | Path, out_dir: str | Path = "reports", *,
     ``extras``: what else to write (:class:`Extras`: the cleaned notebook, the tables as
     the first edition shows them, a PDF of each page).
     """
-    import papermill as pm
-
-    from evalkit.data import personal
-    from evalkit.data.programme import PRIVATE
-    from evalkit.report import gate, pdf
-
     folder = Path(folder).resolve()
     out_dir = Path(out_dir).resolve()
     name = folder.name
     started = time.perf_counter()
-    notebook = Path(notebook) if notebook else default_notebook()
     private = Path(tempfile.mkdtemp(prefix="evalkit-run-"))
     os.chmod(private, 0o700)
-    executed_path = private / f"{name}.ipynb"
-    canary_file = private / "canaries.json"
     clients = _tracked_clients(kernel_manager)
+    canaries = None
     try:
-        try:
-            executed = _execute(notebook, executed_path, {"programme_dir": str(folder),
-                                                          "canary_file": str(canary_file)},
-                                timeout, kernel_manager)
-        except pm.PapermillExecutionError as exc:
-            _keep_private(folder, executed_path, PRIVATE)
-            return RenderResult(name, None, time.perf_counter() - started, _failure(name, exc),
-                                detail=str(folder / PRIVATE / "report-error.txt"))
-        except TimeoutError:
-            return RenderResult(name, None, time.perf_counter() - started,
-                                f"{name}: a cell ran longer than {timeout} s and was stopped.")
-        except EvalkitError:
-            raise
-        except KeyboardInterrupt:
-            raise
-        except Exception as exc:  # the kernel died, a socket failed, …: one line, not a traceback
-            return RenderResult(name, None, time.perf_counter() - started,
-                                f"{name}: the notebook could not be run ({type(exc).__name__}).")
-        try:
-            key = personal.Pseudonymiser.key_for_folder(folder, PRIVATE)
-            record = json.loads(canary_file.read_text(encoding="utf-8"))
-            canaries = personal.Canaries.from_record(key, record)
-        except (OSError, ValueError):
-            return RenderResult(name, None, time.perf_counter() - started,
-                                f"{name}: the report's check for personal data could not run; "
-                                "nothing was written.")
+        executed = _run_report(folder, private, Path(notebook) if notebook else default_notebook(),
+                               timeout, kernel_manager)
+        canaries, record = _canaries_of(folder, private / "canaries.json")
         records = headline_records(executed)
-        languages = list(records) or ["en"]
-        pages: dict[str, str] = {}
-        try:
-            for language in languages:
-                rec = records.get(language, {})
-                html = to_html(edition(executed, language), rec.get("title") or name, language,
-                               rec.get("number_script", "latin"), bool(rec.get("synthetic")))
-                gate.check_page(html, name, canaries)
-                pages[language] = html
-            texts = {language: gate.check_record(rec, name, canaries)
-                     for language, rec in records.items()}
-            notebook_text = (gate.check_notebook(_clean_for_publishing(executed, name), name,
-                                                 canaries) if extras.notebook else None)
-            workbook = (_tables_workbook(executed, languages[0], name, canaries) if extras.tables
-                        else None)
-            pdfs = {language: pdf.print_pdf(pages[language], name) for language in languages} \
-                if extras.pdf else {}
-        except EvalkitError as exc:
-            return RenderResult(name, None, time.perf_counter() - started, str(exc),
-                                canaries=canaries)
-        written = []
-        try:
-            for i, language in enumerate(languages):
-                page = f"{name}.html" if i == 0 else f"{name}.{language}.html"
-                written.append((language, files.write(out_dir, page, pages[language])))
-                if language in pdfs:
-                    files.write(out_dir, Path(page).stem + ".pdf", pdfs[language])
-                if language in texts:
-                    files.write(out_dir, Path(page).stem + ".headline.json", texts[language])
-            if workbook is not None:
-                files.write(out_dir, f"{name}.tables.xlsx", workbook)
-            if notebook_text is not None:
-                files.write(out_dir, f"{EXECUTED}/{name}.ipynb", notebook_text)
-            else:
-                files.remove(out_dir, f"{EXECUTED}/{name}.ipynb")
-        except files.UnsafePath as exc:
-            return RenderResult(name, None, time.perf_counter() - started, str(exc))
-        except OSError as exc:
-            return RenderResult(name, None, time.perf_counter() - started,
-                                f"{name}: the report could not be written to {out_dir} "
-                                f"({exc.strerror or type(exc).__name__}).")
+        outputs = _outputs(executed, records, name, canaries, extras)
+        written = _write_outputs(outputs, name, out_dir)
         for stale in ("last-run.ipynb", "report-error.txt"):  # an earlier failure's notes
-            files.remove(folder, f"{PRIVATE}/{stale}")
+            files.remove(folder, f"{_private_folder()}/{stale}")
         return RenderResult(name, written[0][1], time.perf_counter() - started,
                             rows=tuple(record.get("rows", ())), editions=tuple(written[1:]),
                             canaries=canaries, records=records)
+    except _Failed as failed:
+        return RenderResult(name, None, time.perf_counter() - started, failed.message,
+                            detail=failed.detail, canaries=canaries)
     finally:
         _close_clients(kernel_manager, clients)
         shutil.rmtree(private, ignore_errors=True)
+
+
+class _Failed(Exception):
+    """A report that could not be made: one sentence for the owner, and where they read more."""
+
+    def __init__(self, message: str, detail: str | None = None):
+        super().__init__(message)
+        self.message, self.detail = message, detail
+
+
+def _private_folder() -> str:
+    from evalkit.data.programme import PRIVATE
+
+    return PRIVATE
+
+
+def _run_report(folder: Path, private: Path, notebook: Path, timeout: int, kernel_manager):
+    """The report notebook executed on ``folder`` (kept in ``private``); a failure is one
+    sentence, and a failed run's notebook goes to the programme's private folder."""
+    import papermill as pm
+
+    executed_path = private / f"{folder.name}.ipynb"
+    try:
+        return _execute(notebook, executed_path, {"programme_dir": str(folder),
+                                                  "canary_file": str(private / "canaries.json")},
+                        timeout, kernel_manager)
+    except pm.PapermillExecutionError as exc:
+        _keep_private(folder, executed_path, _private_folder())
+        raise _Failed(_failure(folder.name, exc),
+                      str(folder / _private_folder() / "report-error.txt")) from None
+    except TimeoutError:
+        raise _Failed(f"{folder.name}: a cell ran longer than {timeout} s and was stopped.") from None
+    except (EvalkitError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # the kernel died, a socket failed, …: one line, not a traceback
+        raise _Failed(f"{folder.name}: the notebook could not be run ({type(exc).__name__}).") from None
+
+
+def _canaries_of(folder: Path, canary_file: Path):
+    """The keyed hashes of the input's personal values that the run recorded, and the record
+    (which also holds the rows read, used and set aside)."""
+    from evalkit.data import personal
+
+    try:
+        key = personal.Pseudonymiser.key_for_folder(folder, _private_folder())
+        record = json.loads(canary_file.read_text(encoding="utf-8"))
+        return personal.Canaries.from_record(key, record), record
+    except (OSError, ValueError):
+        raise _Failed(f"{folder.name}: the report's check for personal data could not run; nothing "
+                      "was written.") from None
+
+
+@dataclass
+class _Outputs:
+    """Everything one render publishes, each piece passed by the gate."""
+
+    pages: dict  # language -> page
+    texts: dict  # language -> headline file
+    notebook: str | None
+    workbook: bytes | None
+    pdfs: dict
+
+
+def _outputs(executed, records: dict, name: str, canaries, extras: Extras) -> _Outputs:
+    """One page per language edition and what ``extras`` asks for, each checked by the gate
+    (nothing is written yet)."""
+    from evalkit.report import gate, pdf
+
+    languages = list(records) or ["en"]
+    try:
+        pages = {}
+        for language in languages:
+            rec = records.get(language, {})
+            html = to_html(edition(executed, language), rec.get("title") or name, language,
+                           rec.get("number_script", "latin"), bool(rec.get("synthetic")))
+            gate.check_page(html, name, canaries)
+            pages[language] = html
+        texts = {language: gate.check_record(rec, name, canaries)
+                 for language, rec in records.items()}
+        notebook = (gate.check_notebook(_clean_for_publishing(executed, name), name, canaries)
+                    if extras.notebook else None)
+        workbook = (_tables_workbook(executed, languages[0], name, canaries) if extras.tables
+                    else None)
+        pdfs = ({language: pdf.print_pdf(pages[language], name) for language in languages}
+                if extras.pdf else {})
+    except EvalkitError as exc:
+        raise _Failed(str(exc)) from None
+    return _Outputs(pages, texts, notebook, workbook, pdfs)
+
+
+def _write_outputs(outputs: _Outputs, name: str, out_dir: Path) -> list:
+    """Write every page (the first language's as ``<name>.html``) and its companions; returns
+    (language, path) per page."""
+    written = []
+    try:
+        for i, language in enumerate(outputs.pages):
+            page = f"{name}.html" if i == 0 else f"{name}.{language}.html"
+            written.append((language, files.write(out_dir, page, outputs.pages[language])))
+            if language in outputs.pdfs:
+                files.write(out_dir, Path(page).stem + ".pdf", outputs.pdfs[language])
+            if language in outputs.texts:
+                files.write(out_dir, Path(page).stem + ".headline.json", outputs.texts[language])
+        if outputs.workbook is not None:
+            files.write(out_dir, f"{name}.tables.xlsx", outputs.workbook)
+        if outputs.notebook is not None:
+            files.write(out_dir, f"{EXECUTED}/{name}.ipynb", outputs.notebook)
+        else:
+            files.remove(out_dir, f"{EXECUTED}/{name}.ipynb")
+    except files.UnsafePath as exc:
+        raise _Failed(str(exc)) from None
+    except OSError as exc:
+        raise _Failed(f"{name}: the report could not be written to {out_dir} "
+                      f"({exc.strerror or type(exc).__name__}).") from None
+    return written
 
 
 def _execute(notebook: Path, output: Path, parameters: dict, timeout: int, kernel_manager):

@@ -56,7 +56,8 @@ class Config:
         return self.rule.source
 
 
-def parse(entry: dict, where: str, ctx: Context) -> Config:
+def _columns(entry: dict, where: str, ctx: Context) -> dict:
+    """``columns``: role or factor code -> the column's name."""
     columns = entry.get("columns", {}) or {}
     if not isinstance(columns, dict):
         raise ctx.error(f"{where}columns", f"is {columns!r}; expected a mapping of role -> your "
@@ -67,6 +68,24 @@ def parse(entry: dict, where: str, ctx: Context) -> Config:
     for key, value in columns.items():
         if not isinstance(value, (str, int)):
             raise ctx.error(f"{where}columns.{key}", f"is {value!r}; expected your column's name.")
+    return columns
+
+
+def _published(entry: dict, where: str, ctx: Context) -> dict:
+    """``published_improvement``: a CSI factor's name -> the published percentage."""
+    published = ctx.mapping(entry, "published_improvement", where)
+    for name, value in published.items():
+        if csi.factor_code(str(name)) is None:
+            raise ctx.error(f"{where}published_improvement.{name}", "is not a CSI factor's name; "
+                            "expected one such as 'Food security'.")
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise ctx.error(f"{where}published_improvement.{name}", f"is {value!r}; expected "
+                            "the published percentage.")
+    return published
+
+
+def parse(entry: dict, where: str, ctx: Context) -> Config:
+    columns = _columns(entry, where, ctx)
     rounds_from = entry.get("rounds_from")
     if rounds_from is not None:
         if not columns.get("date"):
@@ -77,14 +96,7 @@ def parse(entry: dict, where: str, ctx: Context) -> Config:
     for k, v in labels.items():
         if not isinstance(v, (str, int, float)) or isinstance(v, bool):
             raise ctx.error(f"{where}round_labels.{k}", f"is {v!r}; expected the round's name.")
-    published = ctx.mapping(entry, "published_improvement", where)
-    for name, value in published.items():
-        if csi.factor_code(str(name)) is None:
-            raise ctx.error(f"{where}published_improvement.{name}", "is not a CSI factor's name; "
-                            "expected one such as 'Food security'.")
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
-            raise ctx.error(f"{where}published_improvement.{name}", f"is {value!r}; expected "
-                            "the published percentage.")
+    published = _published(entry, where, ctx)
     rule = CSIRule(
         source=ctx.source(entry, where),
         child=str(columns.get("child", "child_id")),

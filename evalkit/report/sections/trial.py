@@ -78,30 +78,35 @@ class Config:
         return self.rule.source.paths[0]
 
 
+def _outcome(name, spec, here: str, ctx: Context) -> Outcome:
+    """One outcome's declaration: its label, kind, range and which direction is better."""
+    if not isinstance(spec, dict):
+        raise ctx.error(here, f"is {spec!r}; expected a mapping with label and kind.")
+    ctx.known(spec, OUTCOME_KEYS, here + ".")
+    kind = ctx.option(spec.get("kind", "score"), ("binary", "score"), f"{here}.kind")
+    bounds = spec.get("range")
+    if bounds is not None and not _is_range(bounds):
+        raise ctx.error(f"{here}.range", f"is {bounds!r}; expected [lowest, highest], e.g. [0, 10].")
+    better = (ctx.option(spec["better"], ("higher", "lower"), f"{here}.better")
+              if spec.get("better") is not None else None)
+    return Outcome(str(name), ctx.text(spec, "label", here + "."), kind,
+                   None if bounds is None else (float(bounds[0]), float(bounds[1])), better)
+
+
+def _is_range(bounds) -> bool:
+    """Whether ``bounds`` is [lowest, highest]: two numbers in order."""
+    return (isinstance(bounds, list) and len(bounds) == 2
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in bounds)
+            and bounds[0] <= bounds[1])
+
+
 def parse(entry: dict, where: str, ctx: Context) -> Config:
     columns = ctx.require(entry, "columns", dict, where)
     ctx.known(columns, ROLES, f"{where}columns.")
     for key in ("unit", "cluster", "round", "treatment"):
         ctx.require(columns, key, str, f"{where}columns.")
-    outcomes_raw = ctx.require(entry, "outcomes", dict, where)
-    outcomes = []
-    for name, spec in outcomes_raw.items():
-        spec = spec or {}
-        here = f"{where}outcomes.{name}"
-        if not isinstance(spec, dict):
-            raise ctx.error(here, f"is {spec!r}; expected a mapping with label and kind.")
-        ctx.known(spec, OUTCOME_KEYS, here + ".")
-        kind = ctx.option(spec.get("kind", "score"), ("binary", "score"), f"{here}.kind")
-        bounds = spec.get("range")
-        if bounds is not None and not (isinstance(bounds, list) and len(bounds) == 2 and all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) for v in bounds)
-                and bounds[0] <= bounds[1]):
-            raise ctx.error(f"{here}.range", f"is {bounds!r}; expected [lowest, highest], e.g. [0, 10].")
-        better = (ctx.option(spec["better"], ("higher", "lower"), f"{here}.better")
-                  if spec.get("better") is not None else None)
-        outcomes.append(Outcome(str(name), ctx.text(spec, "label", here + "."), kind,
-                                None if bounds is None else (float(bounds[0]), float(bounds[1])),
-                                better))
+    outcomes = [_outcome(name, spec or {}, f"{where}outcomes.{name}", ctx)
+                for name, spec in ctx.require(entry, "outcomes", dict, where).items()]
     if not outcomes:
         raise ctx.error(f"{where}outcomes", "is empty; expected at least one outcome.")
     estimator = ctx.option(entry.get("estimator", "ancova"), ("ancova", "did", "endline"),
