@@ -480,6 +480,16 @@ class _Loader:
         if src.rounds is not None:  # one file per round: carry what only some files hold
             work = mapping.carry_by_id(work, rule.unit, [rule.treatment, rule.cluster, rule.strata,
                                                          *rule.balance, *rule.subgroups])
+        checked = check(work, self._survey_fields(rule), tables, unique=[rule.unit, rule.round])
+        out = self.settle("trial", tables, work, checked)
+        out[rule.round] = self._survey_rounds(out[rule.round], rule, shown)
+        out = self.hash_ids(out, [rule.unit])
+        return out.drop(columns=[ROW, SRC])
+
+    @staticmethod
+    def _survey_fields(rule: SurveyRule) -> list[Field]:
+        """The trial's checks: the roles, then each outcome (with its range), balance
+        characteristic and subgroup by its kind."""
         kinds = {name: ("binary" if kind == "binary" else "number") for name, kind, _ in rule.outcomes}
         bounds = {name: b for name, _kind, b in rule.outcomes}
         fields = [Field(rule.unit, rule.unit, "id"), Field(rule.round, rule.round, "round"),
@@ -490,22 +500,23 @@ class _Loader:
         if rule.takeup:
             kinds[rule.takeup] = "binary"
         roles = {rule.unit, rule.cluster, rule.treatment, rule.round, rule.strata}
-        for column in dict.fromkeys([*kinds, *rule.balance, *rule.subgroups]):
-            if column not in roles:
-                fields.append(Field(column, column, kinds.get(column, "number"),
-                                    bounds=bounds.get(column)))
-        checked = check(work, fields, tables, unique=[rule.unit, rule.round])
-        out = self.settle("trial", tables, work, checked)
-        keys = out[rule.round].map(cell_key)
-        rounds = out[rule.round].astype(object)
+        return fields + [Field(column, column, kinds.get(column, "number"), bounds=bounds.get(column))
+                         for column in dict.fromkeys([*kinds, *rule.balance, *rule.subgroups])
+                         if column not in roles]
+
+    @staticmethod
+    def _survey_rounds(rounds: pd.Series, rule: SurveyRule, shown: str) -> pd.Series:
+        """The round column with the baseline and endline written as programme.yml names
+        them (1 and '1', 'Baseline' and 'baseline' alike); a round with no row is refused."""
+        keys = rounds.map(cell_key)
+        out = rounds.astype(object)
         for value in (rule.baseline, rule.endline):
-            rounds[(keys == cell_key(value)).to_numpy()] = value
-            if not (keys == cell_key(value)).any():
+            here = (keys == cell_key(value)).to_numpy()
+            if not here.any():
                 raise DataError(f"{shown}, column {rule.round!r}: no row in round {value!r}, which "
                                 "programme.yml names as trial.baseline/endline.")
-        out[rule.round] = rounds
-        out = self.hash_ids(out, [rule.unit])
-        return out.drop(columns=[ROW, SRC])
+            out[here] = value
+        return out
 
     # --- other sections' files
 

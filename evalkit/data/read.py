@@ -157,29 +157,41 @@ def read(path: str | Path, label: str | None = None, options: ReadOptions | None
             bounds.labelled(path, shown)
             return _read_labelled(path, shown, suffix, data)
         data = path.read_bytes() if data is None else data
-        if suffix in (".zip", ".xlsx", ".xlsm", ".ods"):
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                (bounds.archive if suffix == ".zip" else bounds.workbook)(archive, shown)
-        if suffix in TEXT_SUFFIXES:
-            table = _read_text(data, shown, options, expect)
-        elif suffix == ".parquet":
-            table = _read_parquet(data, shown)
-        elif suffix == ".zip":
-            table = _read_zip(data, shown, options, expect)
-        else:
-            table = _read_workbook(data, shown, options, expect)
+        table = _read_bytes(data, suffix, shown, options, expect)
     except DataError:
         raise
-    except (ValueError, OSError, KeyError, IndexError, zipfile.BadZipFile, UnicodeError,
-            csv.Error) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DataError(f"{shown}: could not be read as a {suffix} file ({first}).") from None
-    except Exception as exc:  # a format library's own error type: one sentence, no traceback
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DataError(f"{shown}: could not be read as a {suffix} file ({type(exc).__name__}: "
-                        f"{first}).") from None
+    except Exception as exc:  # a format library's own error included: one sentence, no traceback
+        raise DataError(_unreadable(exc, shown, suffix)) from None
     table.sha256 = digest(data)
     return table
+
+
+def _read_bytes(data: bytes, suffix: str, shown: str, options: ReadOptions,
+                expect: set[str]) -> RawTable:
+    """A file's bytes read by its kind (archives and workbooks bounded first)."""
+    if suffix in (".zip", ".xlsx", ".xlsm", ".ods"):
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            (bounds.archive if suffix == ".zip" else bounds.workbook)(archive, shown)
+    if suffix in TEXT_SUFFIXES:
+        return _read_text(data, shown, options, expect)
+    if suffix == ".parquet":
+        return _read_parquet(data, shown)
+    if suffix == ".zip":
+        return _read_zip(data, shown, options, expect)
+    return _read_workbook(data, shown, options, expect)
+
+
+_EXPECTED_ERRORS = (ValueError, OSError, KeyError, IndexError, zipfile.BadZipFile, UnicodeError,
+                    csv.Error)
+
+
+def _unreadable(exc: Exception, shown: str, suffix: str) -> str:
+    """One sentence for a file that could not be read; a format library's own error type is
+    named."""
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, _EXPECTED_ERRORS):
+        return f"{shown}: could not be read as a {suffix} file ({first})."
+    return f"{shown}: could not be read as a {suffix} file ({type(exc).__name__}: {first})."
 
 
 # ------------------------------------------------------------------------------ helpers

@@ -579,6 +579,28 @@ def _ri_draws(z: np.ndarray, strata: np.ndarray, binary: bool, reps: int,
 # ------------------------------------------------------------------------------ estimate
 
 
+def _formula_columns(data: pd.DataFrame, parsed, formula: str) -> list[str]:
+    """The data's columns the formula names (outcome, regressors, instruments); a name that is
+    neither a column nor a module (``np.log``) is refused."""
+    variables = _variables(f"{parsed.outcome} ~ {parsed.exog}", formula)
+    if parsed.endog:
+        variables |= _variables(f"{parsed.endog} ~ {parsed.instruments}", formula)
+    unknown = sorted(v for v in variables if v not in data.columns and not _is_module(v))
+    if unknown:
+        raise _formula_error(formula, f"no column {unknown[0]!r}; columns present: "
+                             f"{', '.join(map(str, data.columns))}.")
+    return [v for v in variables if v in data.columns]
+
+
+def _parameter_counts(k: int, absorber, fe_codes, fe_sizes, codes) -> tuple[int, int]:
+    """The parameters counted for the degrees of freedom, as fixest counts them: with the
+    absorbed fixed effects, and, for clustered errors (``codes`` given), with each fixed
+    effect nested in the clusters counted as one."""
+    k_fe = absorber.n_parameters
+    nested = [size for c, size in zip(fe_codes, fe_sizes) if codes is not None and _nested(c, codes)]
+    return k + k_fe, k + k_fe - sum(nested) + len(nested)
+
+
 def estimate(data: pd.DataFrame, formula: str, *, treatment: str | None = None,
              cluster: str | None = None, se: str = "CR2", weights: str | None = None,
              strata: str | None = None, assignment=None, wild_reps: int = 9999,
@@ -650,15 +672,8 @@ def estimate(data: pd.DataFrame, formula: str, *, treatment: str | None = None,
     parsed = parse_formula(formula)
     design_columns = [c for c in (cluster, weights, strata, treatment) if c]
     require_columns(data, list(parsed.fixed_effects) + design_columns)
-    variables = _variables(f"{parsed.outcome} ~ {parsed.exog}", formula)
-    if parsed.endog:
-        variables |= _variables(f"{parsed.endog} ~ {parsed.instruments}", formula)
-    known = [v for v in variables if v in data.columns]
-    unknown = sorted(v for v in variables if v not in data.columns and not _is_module(v))
-    if unknown:
-        raise _formula_error(formula, f"no column {unknown[0]!r}; columns present: "
-                             f"{', '.join(map(str, data.columns))}.")
-    used = list(dict.fromkeys(known + list(parsed.fixed_effects) + design_columns))
+    used = list(dict.fromkeys(_formula_columns(data, parsed, formula)
+                              + list(parsed.fixed_effects) + design_columns))
     kept, dropped = _complete(data, used)
     if len(kept) == 0:
         raise DataError(f"{source}: no row has all of {', '.join(used)}; nothing to estimate.")
@@ -678,11 +693,8 @@ def estimate(data: pd.DataFrame, formula: str, *, treatment: str | None = None,
     fitted = _solve(yt, Xt, d.names, Zt, d.n_exog, d.instrument_names)
     fit = fitted.fit
     # ---- parameter counts (fixest's conventions)
-    k_fe = absorber.n_parameters
-    nested = [f for f, c in zip(parsed.fixed_effects, fe_codes) if clustered and _nested(c, codes)]
-    k_nested = sum(s for f, s in zip(parsed.fixed_effects, fe_sizes) if f in nested)
-    df_k = fit.k + k_fe
-    df_k_cluster = fit.k + k_fe - k_nested + len(nested)
+    df_k, df_k_cluster = _parameter_counts(fit.k, absorber, fe_codes, fe_sizes,
+                                           codes if clustered else None)
     constant = bool(np.ptp(d.y) == 0)
     if constant:
         notes.append(f"The outcome {parsed.outcome!r} does not vary (every observation has the "
@@ -998,8 +1010,6 @@ def _randomisation(table, groups: list[_Target], kept, treatment, absorber, code
                    clustered, strata, assignment, reps, ri_stat, rng, source, cluster,
                    notes) -> str:
     """Randomisation p-values of every coefficient in ``groups``; returns the description."""
-    from evalkit.designs.cluster_trial import _Level, _procedure_from
-
     values = kept[treatment]
     _, uniques = pd.factorize(values, sort=True)
     strata_codes = _codes(kept[strata])[0] if strata else None
@@ -1012,12 +1022,8 @@ def _randomisation(table, groups: list[_Target], kept, treatment, absorber, code
         if not binary:
             raise DataError(f"{source}: assignment= describes a 0/1 assignment, but "
                             f"{treatment!r} takes {len(uniques)} values.")
-        labels = (np.asarray(pd.factorize(kept[cluster], sort=True)[1]) if whole and clustered
-                  else np.asarray(kept.index))
-        level = _Level(False, unit_codes, labels, z_units.astype(float), unit_strata,
-                       "clusters" if whole and clustered else "units")
-        procedure = _procedure_from(assignment, level, cluster if whole and clustered else None,
-                                    source, kept.index)
+        procedure = _assigned_procedure(assignment, kept, cluster if whole and clustered else None,
+                                        unit_codes, z_units, unit_strata, source)
     if many:
         z_obs = np.zeros(len(z_units))
         z_obs[unit_codes] = values.to_numpy(dtype=float)
@@ -1032,25 +1038,51 @@ def _randomisation(table, groups: list[_Target], kept, treatment, absorber, code
                          "takes many values, so its re-drawn designs cannot be built; "
                          "randomisation inference is not computed.")
             return "not computed: the treatment enters the formula non-linearly"
-        design = target.fit.X
-        fixed_cols = [c for c in range(design.shape[1]) if c not in target.columns]
-        F = design[:, fixed_cols]
-        F_pinv = np.linalg.pinv(F) if F.shape[1] else np.zeros((0, len(design)))
-        y = target.fit.y
-        y_resid = y - F @ (F_pinv @ y) if F.shape[1] else y
-        redraw = _Redraw(unit_codes=unit_codes, basis=basis, affine=affine,
-                         transform=absorber, F=F, F_pinv=F_pinv, y_resid=y_resid, codes=codes,
-                         n_clusters=n_clusters, stat=ri_stat)
+        redraw = _target_redraw(target, basis, affine, unit_codes, absorber, codes, n_clusters,
+                                ri_stat)
         observed = redraw(z_obs[:, None])[0]
         draws = redraw(Z)
         for k, term in enumerate(target.terms):
-            scale = max(1.0, abs(observed[k]))
-            count = int(np.sum(np.abs(draws[:, k]) >= abs(observed[k]) - 1e-10 * scale))
-            table.loc[term, "p_ri"] = (count / draws.shape[0] if exact
-                                       else (1 + count) / (1 + draws.shape[0]))
+            table.loc[term, "p_ri"] = _ri_share(draws[:, k], observed[k], exact)
     where = ("whole clusters" if whole and clustered
              else "units within clusters" if clustered else "units")
     return f"{method}; re-drawing {where}" + (f" within {strata}" if strata else "")
+
+
+def _assigned_procedure(assignment, kept: pd.DataFrame, cluster: str | None, unit_codes,
+                        z_units, unit_strata, source: str):
+    """The procedure that drew ``assignment``, over the units of assignment in ``kept``
+    (whole clusters when ``cluster`` is given, else units, matched by id)."""
+    from evalkit.designs.cluster_trial import _Level, _procedure_from
+
+    labels = (np.asarray(pd.factorize(kept[cluster], sort=True)[1]) if cluster is not None
+              else np.asarray(kept.index))
+    level = _Level(False, unit_codes, labels, z_units.astype(float), unit_strata,
+                   "clusters" if cluster is not None else "units")
+    return _procedure_from(assignment, level, cluster, source, kept.index)
+
+
+def _target_redraw(target: _Target, basis, affine, unit_codes, absorber, codes, n_clusters: int,
+                   ri_stat: str) -> "_Redraw":
+    """The statistics of ``target``'s coefficients for re-drawn assignments: its other
+    regressors partialled out once."""
+    design = target.fit.X
+    fixed_cols = [c for c in range(design.shape[1]) if c not in target.columns]
+    F = design[:, fixed_cols]
+    F_pinv = np.linalg.pinv(F) if F.shape[1] else np.zeros((0, len(design)))
+    y = target.fit.y
+    y_resid = y - F @ (F_pinv @ y) if F.shape[1] else y
+    return _Redraw(unit_codes=unit_codes, basis=basis, affine=affine, transform=absorber, F=F,
+                   F_pinv=F_pinv, y_resid=y_resid, codes=codes, n_clusters=n_clusters,
+                   stat=ri_stat)
+
+
+def _ri_share(draws: np.ndarray, observed: float, exact: bool) -> float:
+    """The share of re-drawn statistics at least as far from 0 as the observed one (with a
+    tolerance for rounding); (1 + count) / (1 + draws) when the draws are a sample."""
+    scale = max(1.0, abs(observed))
+    count = int(np.sum(np.abs(draws) >= abs(observed) - 1e-10 * scale))
+    return count / len(draws) if exact else (1 + count) / (1 + len(draws))
 
 
 def _first_stage(fitted: _Fitted, names: list[str], instrument_names: list[str], se: str,

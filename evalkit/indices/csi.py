@@ -373,8 +373,6 @@ def change(df: pd.DataFrame, child: str = "child_id", round: str = "round",
     ('2' before '10'), names by their words (Baseline < Midline < Endline); rounds whose
     order cannot be told are refused with a sentence.
     """
-    import ibis
-
     staged = _read(df, keep=tuple(dict.fromkeys((child, round))))
     before, after = _compared_rounds(staged, round, before, after)
 
@@ -394,7 +392,37 @@ def change(df: pd.DataFrame, child: str = "child_id", round: str = "round",
         most_before=per_child["nb"].max(), most_after=per_child["na"].max())
     first = t.filter(is_b).select(child=t[child], **{f"b_{c}": t[c] for c in FACTORS})
     second = t.filter(is_a).select(child=t[child], **{f"a_{c}": t[c] for c in FACTORS})
-    pairs = first.join(second, "child")
+    names, items_table = _paired_items(first.join(second, "child"))
+    m = engine.run(checks.cross_join(items_table.aggregate(**_item_metrics(items_table, names))))
+    m = m.iloc[0]
+    if max(_count(m["most_before"]), _count(m["most_after"])) > 1:  # (blank IDs: one group)
+        _refuse_repeat(df, t, child, round, before, after)
+    table = pd.DataFrame([_change_row(name, i, m) for i, name in enumerate(names)])
+    table = table[list(CHANGE_COLUMNS)]
+    table["children_paired"] = table["children_paired"].astype("int64")
+    paired_children = int(m["paired_children"])
+    n_before, n_after = _count(m["children_before"]), _count(m["children_after"])
+    return CSIChange(
+        before=before,
+        after=after,
+        children_before=n_before,
+        children_after=n_after,
+        children_paired=paired_children,
+        only_before=n_before - paired_children,
+        only_after=n_after - paired_children,
+        mean_flagged_before=float(m["flagged_before"]),
+        mean_flagged_after=float(m["flagged_after"]),
+        table=table,
+    )
+
+
+def _paired_items(pairs) -> tuple[list[str], Any]:
+    """From the pairs (``b_<code>``, ``a_<code>`` per factor), one row per paired child with,
+    per item (each factor, domain and the total), its score and whether it needs services
+    (0/1) before and after (``xb<i>``, ``xa<i>``, ``fb<i>``, ``fa<i>``), and each side's count
+    of factors needing services (``nfb``, ``nfa``). Returns the items' names and that table."""
+    import ibis
+
     # a factor counts for a child only where it is rated at both assessments, also inside
     # domains, totals and flag counts (else a rating missing in one round looks like change)
     staged_columns = {}
@@ -429,64 +457,55 @@ def change(df: pd.DataFrame, child: str = "child_id", round: str = "round",
             return total, ibis.ifelse(total.notnull(), flag, 0)
         return _mean_of_rated(values), flag
 
-    items = []
-    for name, codes in ([(code, (code,)) for code in FACTORS] + list(DOMAINS.items())
-                        + [("total", FACTORS)]):
-        (xb, fb), (xa, fa) = item("b", codes), item("a", codes)
-        items.append((name, xb, xa, fb, fa))
+    names = []
     columns = {"nfb": add("f", "b", FACTORS), "nfa": add("f", "a", FACTORS)}
-    for i, (_name, xb, xa, fb, fa) in enumerate(items):
+    for i, (name, codes) in enumerate([(code, (code,)) for code in FACTORS] + list(DOMAINS.items())
+                                      + [("total", FACTORS)]):
         # (an item is rated at both assessments or at neither: xb and xa are null together)
+        (xb, fb), (xa, fa) = item("b", codes), item("a", codes)
         columns |= {f"xb{i}": xb, f"xa{i}": xa, f"fb{i}": fb, f"fa{i}": fa}
-    items_table = prepared.select(**columns)  # one column per item, then one aggregate each
+        names.append(name)
+    return names, prepared.select(**columns)  # one column per item, then one aggregate each
+
+
+def _item_metrics(items_table, names: list[str]) -> dict:
+    """The aggregates of the change table: the paired children, the mean counts of factors
+    needing services, and per item its count, means, mean change, counts up and down and
+    counts needing services."""
     metrics = {"paired_children": items_table.count(),
                "flagged_before": items_table["nfb"].mean(),
                "flagged_after": items_table["nfa"].mean()}
-    for i, (_name, *_exprs) in enumerate(items):
+    for i in range(len(names)):
         xb, xa = items_table[f"xb{i}"], items_table[f"xa{i}"]
         metrics |= {
             f"n{i}": xb.count(), f"mb{i}": xb.mean(), f"ma{i}": xa.mean(),
             f"mc{i}": (xa - xb).mean(),
             f"up{i}": (xa > xb).cast("int64").sum(), f"down{i}": (xa < xb).cast("int64").sum(),
             f"fb{i}": items_table[f"fb{i}"].sum(), f"fa{i}": items_table[f"fa{i}"].sum()}
-    m = engine.run(checks.cross_join(items_table.aggregate(**metrics))).iloc[0]
-    if max(_count(m["most_before"]), _count(m["most_after"])) > 1:  # (blank IDs: one group)
-        _refuse_repeat(df, t, child, round, before, after)
-    counts = {"before": _count(m["children_before"]), "after": _count(m["children_after"])}
-    rows = []
-    for i, (name, *_exprs) in enumerate(items):
-        n = int(m[f"n{i}"])
-        counted = {k: _count(m[f"{k}{i}"]) for k in ("up", "down", "fb", "fa")}
-        # (the unchanged are the paired neither up nor down: one aggregate fewer per item)
-        counted["same"] = n - counted["up"] - counted["down"]
-        share = (lambda k, n=n: counted[k] / n * 100 if n else float("nan"))
-        mean_before, mean_after = float(m[f"mb{i}"]), float(m[f"ma{i}"])
-        level = "factor" if name in FACTORS else "domain" if name in DOMAINS else "total"
-        rows.append({
-            "level": level,
-            "code": name if level == "factor" else "+".join(DOMAINS[name]) if level == "domain" else "total",
-            "name": LABELS[name] if level == "factor" else name if level == "domain" else "Total score (12–48)",
-            "children_paired": n, "mean_before": mean_before, "mean_after": mean_after,
-            "mean_change": float(m[f"mc{i}"]),
-            "relative_change_pct": (mean_after - mean_before) / mean_before * 100,
-            "improved_pct": share("up"), "unchanged_pct": share("same"), "worse_pct": share("down"),
-            "flagged_before_pct": share("fb"), "flagged_after_pct": share("fa")})
-    table = pd.DataFrame(rows)[list(CHANGE_COLUMNS)]
-    table["children_paired"] = table["children_paired"].astype("int64")
-    paired_children = int(m["paired_children"])
-    n_before, n_after = counts.get("before", 0), counts.get("after", 0)
-    return CSIChange(
-        before=before,
-        after=after,
-        children_before=n_before,
-        children_after=n_after,
-        children_paired=paired_children,
-        only_before=n_before - paired_children,
-        only_after=n_after - paired_children,
-        mean_flagged_before=float(m["flagged_before"]),
-        mean_flagged_after=float(m["flagged_after"]),
-        table=table,
-    )
+    return metrics
+
+
+def _change_row(name: str, i: int, m) -> dict:
+    """Item ``name``'s row of the change table, from the aggregates ``m``."""
+    n = int(m[f"n{i}"])
+    counted = {k: _count(m[f"{k}{i}"]) for k in ("up", "down", "fb", "fa")}
+    # (the unchanged are the paired neither up nor down: one aggregate fewer per item)
+    counted["same"] = n - counted["up"] - counted["down"]
+
+    def share(k: str) -> float:
+        return counted[k] / n * 100 if n else float("nan")
+
+    mean_before, mean_after = float(m[f"mb{i}"]), float(m[f"ma{i}"])
+    level = "factor" if name in FACTORS else "domain" if name in DOMAINS else "total"
+    return {
+        "level": level,
+        "code": name if level == "factor" else "+".join(DOMAINS[name]) if level == "domain" else "total",
+        "name": LABELS[name] if level == "factor" else name if level == "domain" else "Total score (12–48)",
+        "children_paired": n, "mean_before": mean_before, "mean_after": mean_after,
+        "mean_change": float(m[f"mc{i}"]),
+        "relative_change_pct": (mean_after - mean_before) / mean_before * 100,
+        "improved_pct": share("up"), "unchanged_pct": share("same"), "worse_pct": share("down"),
+        "flagged_before_pct": share("fb"), "flagged_after_pct": share("fa")}
 
 
 def flagged_by_round(df, round: str = "round") -> pd.DataFrame:

@@ -397,24 +397,7 @@ class Disclosure:
                 return True
         counts = self._counts
         links = self._links()
-        level = {pinned: 0}
-        frontier = [pinned]
-        candidates = []
-        while frontier:
-            following = []
-            for cell in frontier:
-                for relation in self._relations:
-                    if cell not in relation:
-                        continue
-                    for k in relation:
-                        if k in level:
-                            continue
-                        level[k] = level[cell] + 1
-                        if k in hidden or k in self._unknown:
-                            following.append(k)
-                        elif not counts[k].published:
-                            candidates.append(k)
-            frontier = following
+        candidates, level = self._linked_candidates(pinned, hidden)
         if not candidates:
             return False
         ordered = sorted(candidates, key=lambda k: (counts[k].value == 0, counts[k].cost >= 10,
@@ -428,6 +411,26 @@ class Disclosure:
             if low < high:
                 return self._hide(key, hidden)
         return self._hide(ordered[0], hidden)
+
+    def _linked_candidates(self, pinned: str, hidden: set[str]) -> tuple[list[str], dict]:
+        """The shown, unpublished counts linked to ``pinned`` through sums (past counts already
+        hidden or shown nowhere), in the order met, and each one's distance from it."""
+        level = {pinned: 0}
+        frontier = [pinned]
+        candidates = []
+        while frontier:
+            following = []
+            for cell in frontier:
+                for k in (k for relation in self._relations if cell in relation for k in relation):
+                    if k in level:
+                        continue
+                    level[k] = level[cell] + 1
+                    if k in hidden or k in self._unknown:
+                        following.append(k)
+                    elif not self._counts[k].published:
+                        candidates.append(k)
+            frontier = following
+        return candidates, level
 
     def _audit(self, hidden: set[str], small: set[str], stats, cache: dict | None = None,
                targets: set[str] | None = None) -> dict[str, tuple[int, int]]:

@@ -77,14 +77,7 @@ class SynthesisReport:
 
     def _findings(self):
         values = self._table_values()
-        everywhere, nowhere = [], []
-        for code in FACTORS:
-            changes = [values[n].get(code, {}).get("relative_change_pct") for n in self.names]
-            if all(c is not None for c in changes) and changes:
-                if all(c >= 5 for c in changes):
-                    everywhere.append(code)
-                if all(abs(c) < 5 for c in changes):
-                    nowhere.append(code)
+        everywhere, nowhere = _rose_everywhere(values, self.names)
         lines = []
         headline = (Msg("CSI change across {n} programmes: scores rose by 5 % or more everywhere "
                         "on {k} of 12 factors (descriptive).", n=len(self.names), k=len(everywhere))
@@ -98,20 +91,24 @@ class SynthesisReport:
         if nowhere:
             lines.append(Msg("Little changed (under 5 % either way) in every programme on {names}.",
                              names=join([Msg(LABELS[c]) for c in nowhere], ", ")))
-        best = []
-        for name in self.names:
-            shown = [(f["relative_change_pct"], code) for code, f in values[name].items()
-                     if f.get("relative_change_pct") is not None]
-            if shown:
-                value, code = max(shown)
-                best.append(Msg("{factor} in {programme} ({value} %)", factor=Msg(LABELS[code]),
-                                programme=self._d(name), value=Num(value, "pct1", signed=True)))
+        best = [self._largest(name, values[name]) for name in self.names]
+        best = [item for item in best if item is not None]
         if best:
             lines.append(Msg("The largest relative change was on {items}.", items=join(best, "; ")))
         lines.append(Msg("The programmes cover different periods (six months to two years), "
                          "different children and different caseload turnover: a larger change in "
                          "one programme is not evidence that it works better."))
         return headline, lines
+
+    def _largest(self, name: str, factors: dict):
+        """The factor with the largest relative change in programme ``name``, or None."""
+        shown = [(f["relative_change_pct"], code) for code, f in factors.items()
+                 if f.get("relative_change_pct") is not None]
+        if not shown:
+            return None
+        value, code = max(shown)
+        return Msg("{factor} in {programme} ({value} %)", factor=Msg(LABELS[code]),
+                   programme=self._d(name), value=Num(value, "pct1", signed=True))
 
     def findings(self) -> Part:
         _headline, lines = self._findings()
@@ -234,3 +231,17 @@ class SynthesisReport:
                                "synthetic": self.synthetic,
                                "provenance": "illustration" if self.synthetic else "data"}}, "en")
 
+
+def _rose_everywhere(values: dict, names: list) -> tuple[list, list]:
+    """The factors whose mean rose by 5 % or more in every programme, and those that changed
+    by under 5 % either way in every programme."""
+    everywhere, nowhere = [], []
+    for code in FACTORS:
+        changes = [values[n].get(code, {}).get("relative_change_pct") for n in names]
+        if not changes or any(c is None for c in changes):
+            continue
+        if all(c >= 5 for c in changes):
+            everywhere.append(code)
+        if all(abs(c) < 5 for c in changes):
+            nowhere.append(code)
+    return everywhere, nowhere
