@@ -41,9 +41,9 @@ reports: $(STAMP)
 	$(BIN)/evalkit synth --out $(DATA) --if-missing
 	$(BIN)/evalkit report --all --jobs 2 --data $(DATA) --out reports
 
-# one test process per core (at most 4), each taking whole test files (a file's shared
-# fixtures are then built once); each process renders the shared synthetic reports once
-PYTEST := $(BIN)/python -m pytest -q --numprocesses auto --maxprocesses 4 --dist loadfile
+# one test process per core (at most 4), tests handed to whichever is free; each process
+# renders the shared synthetic reports once
+PYTEST := $(BIN)/python -m pytest -q --numprocesses auto --maxprocesses 4
 
 test: $(TEST_STAMP)
 	$(PYTEST)
