@@ -293,22 +293,54 @@ def csi_table(source, keep: tuple = (), not_applicable: tuple = (), missing: tup
         if wrong:
             bad[code] = wrong
             continue
-        out[code], out[f"na_{code}"] = _read_column(column, cells, ibis)
+        out[code], out[f"na_{code}"] = _read_column(column, cells, ibis, _is_duckdb(t))
     if bad:
         _refuse(source, t, columns, bad)
     staged = t.select(ROW, *keep, **out).view()
     return CSITable(staged, source, t, columns, tuple(keep))
 
 
-def _read_column(column, cells: dict, ibis):
+def _is_duckdb(t) -> bool:
+    """Whether engine table ``t`` runs on the embedded DuckDB (a DataFrame, a file, or a
+    DuckDB table: not Spark)."""
+    backends = t._find_backends()[0]
+    return not backends or getattr(backends[0], "name", "") == "duckdb"
+
+
+def _casts_to_scores(scores: dict, cells: dict) -> bool:
+    """Whether DuckDB's ``TRY_CAST(cell AS DOUBLE)`` gives every distinct text value of a
+    column exactly what the rule said of it: its score, or null where the rule gives none.
+    Asked of DuckDB itself (one row per distinct value), so a spelling the two read
+    differently ('nan', a declared missing code such as 99, Khmer digits, a scale word)
+    keeps the column on the mapping."""
+    import ibis
+
+    values = list(cells)
+    if not values or not all(isinstance(v, str) for v in values):
+        return False
+    probe = ibis.memtable({"v": values})
+    cast = probe["v"].try_cast("float64")
+    seen = run(probe.select(probe["v"], x=cast, null=cast.isnull()))
+    for value, number, null in zip(seen["v"], seen["x"], seen["null"]):
+        expected = scores.get(value)
+        if (expected is None) != bool(null) or (expected is not None and number != expected):
+            return False
+    return True
+
+
+def _read_column(column, cells: dict, ibis, duckdb_backend: bool = False):
     """A factor column's scores and its not-applicable flags, from what the rule said of each
-    distinct value: the column itself when it holds scores only, else a mapping."""
+    distinct value: the column itself when it holds scores only; on DuckDB, the text cast to
+    a number when that reads every distinct value as the rule does (three times cheaper per
+    cell than a mapping); else a mapping."""
     scores = {v: float(c.score) for v, c in cells.items() if c.score is not None}
     not_applicable = [v for v, c in cells.items() if c.not_applicable]
     numeric = column.type().is_numeric()
     if numeric and all(c.score is not None for c in cells.values()) and all(
             float(v) == s for v, s in scores.items()):
         score = column.cast("float64")  # scores only: no mapping at all
+    elif scores and duckdb_backend and column.type().is_string() and _casts_to_scores(scores, cells):
+        score = column.try_cast("float64")
     elif scores:
         score = column.substitute(scores, else_=ibis.null("float64")).cast("float64")
     else:
