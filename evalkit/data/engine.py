@@ -314,15 +314,18 @@ def _casts_to_scores(scores: dict, cells: dict) -> bool:
     differently ('nan', a declared missing code such as 99, Khmer digits, a scale word)
     keeps the column on the mapping."""
     import ibis
+    import pyarrow as pa
 
     values = list(cells)
     if not values or not all(isinstance(v, str) for v in values):
         return False
-    probe = ibis.memtable({"v": values})
+    # (handed over and returned without text columns: no pandas conversion of text to warn)
+    probe = ibis.memtable(pa.table({"i": pa.array(range(len(values)), pa.int64()),
+                                    "v": pa.array(values, pa.string())}))
     cast = probe["v"].try_cast("float64")
-    seen = run(probe.select(probe["v"], x=cast, null=cast.isnull()))
-    for value, number, null in zip(seen["v"], seen["x"], seen["null"]):
-        expected = scores.get(value)
+    seen = run(probe.select(probe["i"], x=cast, null=cast.isnull()).order_by("i"))
+    for i, number, null in zip(seen["i"], seen["x"], seen["null"]):
+        expected = scores.get(values[int(i)])
         if (expected is None) != bool(null) or (expected is not None and number != expected):
             return False
     return True
