@@ -78,10 +78,22 @@ def table(source: Any):
     return engine_table(source)
 
 
+def _backend(source):
+    """The backend ``source`` (an engine table) belongs to, or None for an in-memory table
+    (which the embedded DuckDB runs)."""
+    backends = source._find_backends()[0]
+    return backends[0] if backends else None
+
+
+def _backend_name(source) -> str:
+    """'duckdb' (in-memory tables included), 'pyspark', …"""
+    backend = _backend(source)
+    return "duckdb" if backend is None else getattr(backend, "name", "")
+
+
 def _spark_backend(source):
     """The Spark backend ``source`` (an engine table) belongs to, or None."""
-    backends = source._find_backends()[0]
-    return backends[0] if backends and getattr(backends[0], "name", "") == "pyspark" else None
+    return _backend(source) if _backend_name(source) == "pyspark" else None
 
 
 def _spark_numbered(source, con):
@@ -109,8 +121,7 @@ def run(expression, backend=None) -> pd.DataFrame:
         warnings.filterwarnings("ignore", message=QUIET)
         if backend is not None:
             return backend.execute(expression)
-        backends = expression._find_backends()[0]
-        return (backends[0] if backends else duckdb()).execute(expression)
+        return (_backend(expression) or duckdb()).execute(expression)
 
 
 class RowCount(Exception):
@@ -134,7 +145,7 @@ def rows(expression, n: int, backend=None) -> pd.DataFrame:
 
     import numpy as np
 
-    con = backend if backend is not None else (expression._find_backends()[0] or [duckdb()])[0]
+    con = backend if backend is not None else (_backend(expression) or duckdb())
     if getattr(con, "name", "") != "duckdb":
         frame = run(expression, con)
         if len(frame) != n:
@@ -283,55 +294,60 @@ def csi_table(source, keep: tuple = (), not_applicable: tuple = (), missing: tup
     rule = cell_rule(tuple(not_applicable), tuple(missing))
     seen = run(t.aggregate(**{f"d{i}": t[columns[code]].collect(distinct=True)
                               for i, code in enumerate(FACTORS)})).iloc[0]
-    out, bad = {}, {}
+    read, bad = {}, {}
     for i, code in enumerate(FACTORS):
-        column = t[columns[code]]
         values = [v for v in (seen[f"d{i}"] if seen[f"d{i}"] is not None else [])
                   if v is not None]
         cells = {v: rule(v) for v in values}
         wrong = [v for v, cell in cells.items() if not cell.valid]
         if wrong:
             bad[code] = wrong
-            continue
-        out[code], out[f"na_{code}"] = _read_column(column, cells, ibis, _is_duckdb(t))
+        else:
+            read[code] = cells
     if bad:
         _refuse(source, t, columns, bad)
+    castable = _castable(read, t, columns)
+    out = {}
+    for code, cells in read.items():
+        out[code], out[f"na_{code}"] = _read_column(t[columns[code]], cells, ibis,
+                                                    code in castable)
     staged = t.select(ROW, *keep, **out).view()
     return CSITable(staged, source, t, columns, tuple(keep))
 
 
-def _is_duckdb(t) -> bool:
-    """Whether engine table ``t`` runs on the embedded DuckDB (a DataFrame, a file, or a
-    DuckDB table: not Spark)."""
-    backends = t._find_backends()[0]
-    return not backends or getattr(backends[0], "name", "") == "duckdb"
-
-
-def _casts_to_scores(scores: dict, cells: dict) -> bool:
-    """Whether DuckDB's ``TRY_CAST(cell AS DOUBLE)`` gives every distinct text value of a
-    column exactly what the rule said of it: its score, or null where the rule gives none.
-    Asked of DuckDB itself (one row per distinct value), so a spelling the two read
+def _castable(read: dict, t, columns: dict) -> set:
+    """The factors whose text DuckDB's ``TRY_CAST(cell AS DOUBLE)`` reads exactly as the rule
+    did (``read``: code -> what the rule said of each distinct value): each distinct value
+    cast to its score, or to null where the rule gives none. Asked of DuckDB itself, in one
+    query for all factors (one row per distinct value), so a spelling the two read
     differently ('nan', a declared missing code such as 99, Khmer digits, a scale word)
-    keeps the column on the mapping."""
+    keeps its column on the mapping. None on Spark."""
     import ibis
     import pyarrow as pa
 
-    values = list(cells)
-    if not values or not all(isinstance(v, str) for v in values):
-        return False
+    if _backend_name(t) != "duckdb":
+        return set()
+    asked = [(code, v) for code, cells in read.items() if t[columns[code]].type().is_string()
+             and any(c.score is not None for c in cells.values())
+             for v in cells if isinstance(v, str)]
+    if not asked:
+        return set()
     # (handed over and returned without text columns: no pandas conversion of text to warn)
-    probe = ibis.memtable(pa.table({"i": pa.array(range(len(values)), pa.int64()),
-                                    "v": pa.array(values, pa.string())}))
+    probe = ibis.memtable(pa.table({"i": pa.array(range(len(asked)), pa.int64()),
+                                    "v": pa.array([v for _code, v in asked], pa.string())}))
     cast = probe["v"].try_cast("float64")
     seen = run(probe.select(probe["i"], x=cast, null=cast.isnull()).order_by("i"))
+    castable = {code for code, _v in asked}
     for i, number, null in zip(seen["i"], seen["x"], seen["null"]):
-        expected = scores.get(values[int(i)])
-        if (expected is None) != bool(null) or (expected is not None and number != expected):
-            return False
-    return True
+        code, value = asked[int(i)]
+        score = read[code][value].score
+        if (score is None) != bool(null) or (score is not None and number != float(score)):
+            castable.discard(code)
+    # (a column holding a value that is not text, e.g. a number in a mixed column, is not cast)
+    return {code for code in castable if all(isinstance(v, str) for v in read[code])}
 
 
-def _read_column(column, cells: dict, ibis, duckdb_backend: bool = False):
+def _read_column(column, cells: dict, ibis, castable: bool = False):
     """A factor column's scores and its not-applicable flags, from what the rule said of each
     distinct value: the column itself when it holds scores only; on DuckDB, the text cast to
     a number when that reads every distinct value as the rule does (three times cheaper per
@@ -342,7 +358,7 @@ def _read_column(column, cells: dict, ibis, duckdb_backend: bool = False):
     if numeric and all(c.score is not None for c in cells.values()) and all(
             float(v) == s for v, s in scores.items()):
         score = column.cast("float64")  # scores only: no mapping at all
-    elif scores and duckdb_backend and column.type().is_string() and _casts_to_scores(scores, cells):
+    elif scores and castable:
         score = column.try_cast("float64")
     elif scores:
         score = column.substitute(scores, else_=ibis.null("float64")).cast("float64")
