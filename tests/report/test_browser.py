@@ -68,10 +68,11 @@ TABLE_FIT = """() => Array.from(document.querySelectorAll('table')).map(t => {
 A4_PRINTABLE_PX = 700  # 210 mm − 2 × 12 mm margins at 96 px per inch
 
 
-@pytest.mark.parametrize("media, width", [("screen", 1280), ("screen", 390), ("print", A4_PRINTABLE_PX)])
-def test_tables_never_lose_columns(browser, rendered_collection, media, width):
-    """At 1280 px and printed on A4 every table fits its column; on a 390 px phone a table
-    that cannot fit scrolls inside its box, under a visible 'scroll sideways' cue."""
+def _measured(browser, rendered_collection, media: str, width: int, script: str,
+              print_pdf: bool = False):
+    """(page, what ``script`` returns there) for every report, Khmer edition and the
+    synthesis, opened offline at ``width`` px for ``media``; printed to A4 too on request
+    (it must print without error)."""
     results, synthesis, _ = rendered_collection
     editions = [path for r in results for _code, path in r.editions]  # the Khmer MoSVY report
     for path in [r.html for r in results] + editions + [synthesis.html]:
@@ -79,10 +80,19 @@ def test_tables_never_lose_columns(browser, rendered_collection, media, width):
         page = context.new_page()
         page.emulate_media(media=media)
         page.goto(path.as_uri(), wait_until="load")
-        tables = page.evaluate(TABLE_FIT)
-        if media == "print":
-            page.pdf(format="A4")  # prints without error
+        measured = page.evaluate(script)
+        if print_pdf:
+            page.pdf(format="A4")
         context.close()
+        yield path, measured
+
+
+@pytest.mark.parametrize("media, width", [("screen", 1280), ("screen", 390), ("print", A4_PRINTABLE_PX)])
+def test_tables_never_lose_columns(browser, rendered_collection, media, width):
+    """At 1280 px and printed on A4 every table fits its column; on a 390 px phone a table
+    that cannot fit scrolls inside its box, under a visible 'scroll sideways' cue."""
+    for path, tables in _measured(browser, rendered_collection, media, width, TABLE_FIT,
+                                  print_pdf=media == "print"):
         assert tables, path.name
         for t in tables:
             if t["width"] <= t["room"] + 1:
@@ -123,15 +133,7 @@ def test_table_and_chart_text_stays_readable_on_a_phone_and_on_paper(browser, re
                                                                      media, width):
     """No table cell under 8 pt (10.7 px) printed on A4; on a 390 px phone chart labels (real
     SVG text) stay at least 8 px tall, where a shrunk 800 px image gave about 5 px."""
-    results, synthesis, _ = rendered_collection
-    editions = [path for r in results for _code, path in r.editions]
-    for path in [r.html for r in results] + editions + [synthesis.html]:
-        context = browser.new_context(offline=True, viewport={"width": width, "height": 900})
-        page = context.new_page()
-        page.emulate_media(media=media)
-        page.goto(path.as_uri(), wait_until="load")
-        smallest = page.evaluate(SMALLEST_TEXT)
-        context.close()
+    for path, smallest in _measured(browser, rendered_collection, media, width, SMALLEST_TEXT):
         if media == "print":
             assert smallest["cell"] >= 8 * 96 / 72 - 0.01, (path.name, smallest)
         elif smallest["label"] is not None:
