@@ -163,7 +163,7 @@ class Writer:
         if not all(self.decision.stat_shown(end.n, end) for end in (node.low, node.high)):
             return self._suppressed(markup)
         text = self._message(Msg("{low} to {high}", low=node.low, high=node.high), markup)
-        return self._wrap(text, '<span class="evalkit-nowrap">', "</span>", markup)
+        return self._wrap(text, *_TAGS[NoBreak], markup)  # (never split across lines)
 
     def _join(self, node: Join, markup: bool) -> str:
         sep = self._raw(node.sep, markup) if node.sep is not None else ""
