@@ -192,3 +192,73 @@ def neutralise(value):
         except ValueError:
             return "'" + value
     return value
+
+
+class EngineOutput:
+    """A place for an engine that writes by path (DuckDB's ``COPY``, Spark's writers) to
+    write ``root/name``, without following a link: :meth:`staging` is a new folder created
+    beside the target through ``root``'s descriptor (``mkdir`` refuses an existing name, so
+    it is never a link), and :meth:`publish` renames what the engine wrote there to the
+    target through the same descriptor. A target that is a link or a folder is refused
+    before the engine runs; a file is replaced by a file, never by a folder of parts. Used as a context manager; the staging
+    folder is removed whatever happens."""
+
+    def __init__(self, root: str | Path, name: str):
+        self.root, self.name = Path(root), _parts(name)[-1]
+        if _parts(name) != [self.name]:
+            raise UnsafePath(f"{name}: expected a file name, not a path.")
+        self._fd = -1
+        self._staging = f".{self.name}.{secrets.token_hex(6)}.tmp"
+
+    def __enter__(self) -> "EngineOutput":
+        self._fd = _open_dir(self.root, [], create=True, private=False)
+        try:
+            self._refuse_existing(file_ok=True)
+            os.mkdir(self._staging, 0o700, dir_fd=self._fd)
+        except BaseException:
+            os.close(self._fd)
+            raise
+        return self
+
+    def _refuse_existing(self, file_ok: bool) -> None:
+        """Refuse a target that is a link (before any work, and again at the rename), or
+        that the output cannot replace: a folder, or a file when the output is a folder."""
+        try:
+            existing = os.stat(self.name, dir_fd=self._fd, follow_symlinks=False).st_mode
+        except FileNotFoundError:
+            return
+        target = self.root / self.name
+        if stat.S_ISLNK(existing):
+            raise _refuse_link(self.root, target)
+        if not (file_ok and stat.S_ISREG(existing)):
+            raise UnsafePath(f"{target}: already exists; evalkit replaces a file only by a "
+                             "file. Choose a new path or remove it, and run again.")
+
+    @property
+    def staging(self) -> Path:
+        """The folder the engine writes into (by its path)."""
+        return self.root / self._staging
+
+    def publish(self, written: str) -> Path:
+        """Rename ``staging/written`` (a file, or a folder of part files) to the target."""
+        target = self.root / self.name
+        folder = os.open(self._staging, DIR_FLAGS, dir_fd=self._fd)
+        try:
+            kind = os.stat(written, dir_fd=folder, follow_symlinks=False).st_mode
+            if not (stat.S_ISREG(kind) or stat.S_ISDIR(kind)):
+                raise UnsafePath(f"{target}: the engine wrote something other than a file.")
+            self._refuse_existing(file_ok=stat.S_ISREG(kind))
+            os.rename(written, self.name, src_dir_fd=folder, dst_dir_fd=self._fd)
+        finally:
+            os.close(folder)
+        return target
+
+    def __exit__(self, *exc) -> None:
+        import shutil
+
+        try:
+            shutil.rmtree(self._staging, dir_fd=self._fd)
+        except FileNotFoundError:
+            pass
+        finally:
+            os.close(self._fd)

@@ -122,3 +122,28 @@ def test_private_files_written_by_a_render_are_private(cfi, tmp_path):
         mode = stat.S_IMODE(path.stat().st_mode)
         assert mode == (0o700 if path.is_dir() else 0o600), (path, oct(mode))
     assert os.access(tmp_path / "out" / "cfi.html", os.R_OK)
+
+
+def test_engine_output_follows_no_link_and_replaces_only_a_file(tmp_path):
+    from evalkit.indices import csi
+    from tests.indices.csi_cases import cases
+
+    df, *_ = cases()["numeric_named_rounds"]
+    outside = tmp_path / "outside.parquet"
+    outside.write_text("keep me")
+    root = tmp_path / "out"
+    root.mkdir()
+    (root / "link.parquet").symlink_to(outside)
+    with pytest.raises(UnsafePath, match="symbolic link"):
+        csi.score(df, to=root / "link.parquet")
+    (root / "folder.parquet").mkdir()
+    with pytest.raises(UnsafePath, match="already exists"):
+        csi.score(df, to=root / "folder.parquet")
+    with pytest.raises(Exception, match="quotes"):
+        csi.score(df, to=tmp_path / "it's" / "scores.parquet")
+    (root / "old.parquet").write_text("replaced whole")
+    csi.score(df, to=root / "old.parquet")
+    assert (root / "old.parquet").read_bytes()[:4] == b"PAR1"
+    assert outside.read_text() == "keep me" and not list((root / "folder.parquet").iterdir())
+    assert sorted(p.name for p in root.iterdir()) == ["folder.parquet", "link.parquet",
+                                                      "old.parquet"]  # no staging left

@@ -13,7 +13,9 @@ the same here as in ``evalkit check`` and the report.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -22,8 +24,8 @@ from evalkit.data.read import ENGINE_ROW as ROW
 from evalkit.data.read import embedded_engine as duckdb
 from evalkit.data.read import QUIET, frame_table
 
-__all__ = ["ROW", "duckdb", "spark", "is_table", "is_path", "table", "run", "rows", "csi_table",
-           "CSITable", "place", "factor_columns"]
+__all__ = ["ROW", "duckdb", "spark", "is_table", "is_path", "table", "run", "rows", "write",
+           "csi_table", "CSITable", "place", "factor_columns"]
 
 
 def spark(session=None):
@@ -190,6 +192,49 @@ def rows(expression, n: int, backend=None) -> pd.DataFrame:
     if seen != n:
         raise RowCount(seen)
     return pd.DataFrame(out, copy=False)
+
+
+def write(expression, to) -> Path | str:
+    """Write a table ``expression``'s rows as Parquet to ``to``, by the engine that runs it:
+    the rows are never collected into Python. DuckDB writes one file, its rows in the
+    source's order; Spark writes a folder of part files, each from the partition where its
+    rows lie. A local path is written through :class:`evalkit.files.EngineOutput` (staged
+    beside the target, no link followed, a file replaced only by a file); a URL
+    (``s3://…``, ``hdfs://…``) is handed to the engine as it is. Returns the target."""
+    from evalkit.errors import DataError
+    from evalkit.files import EngineOutput
+
+    con = _backend(expression) or duckdb()
+    if "://" in str(to):
+        _to_parquet(con, expression, str(to))
+        return str(to)
+    target = Path(os.fsdecode(to))
+    with EngineOutput(target.parent, target.name) as out:
+        staged = str(out.staging / "part.parquet")
+        if repr(staged) != f"'{staged}'":  # (DuckDB's COPY takes the path as a quoted literal)
+            raise DataError(f"{target}: the engine cannot write to a path holding quotes, "
+                            "backslashes or control characters; expected a plain path.")
+        _to_parquet(con, expression, staged)
+        return out.publish("part.parquet")
+
+
+def _to_parquet(con, expression, path: str) -> None:
+    """The engine's own Parquet writer; DuckDB keeps the source's order for it (the embedded
+    engine is otherwise free to return rows in any order: results read into Python carry
+    their row numbers), which costs a written file no measurable time."""
+    import warnings
+
+    duck = getattr(con, "name", "") == "duckdb"
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=QUIET)
+        if duck:
+            (was,) = con.raw_sql("SELECT current_setting('preserve_insertion_order')").fetchone()
+            con.raw_sql("SET preserve_insertion_order = true")
+        try:
+            con.to_parquet(expression, path)
+        finally:
+            if duck:
+                con.raw_sql(f"SET preserve_insertion_order = {bool(was)}")
 
 
 # ------------------------------------------------------------------ CSI factor cells

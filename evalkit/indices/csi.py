@@ -147,29 +147,51 @@ def factor_scores(df) -> FactorScores:
                         .set_axis(list(FACTORS), axis=1).astype(bool))
 
 
-def score(df) -> pd.DataFrame:
+SCORE_COLUMNS = (*DOMAINS, "total", "factors_rated", "factors_not_applicable", "flagged")
+
+
+def score(df, keep: tuple = (), to=None) -> pd.DataFrame:
     """Score wide CSI data, one row per child-assessment (a DataFrame, an engine table or a
     file).
 
     Returns a frame aligned with ``df`` (same index) with one column per domain (mean of the
     domain's rated factors, 1–4), ``total`` (12–48 sum, only when all 12 factors are rated,
     else NaN), ``factors_rated``, ``factors_not_applicable`` and ``flagged`` (number of rated
-    factors scored 1 or 2, i.e. needing services).
+    factors scored 1 or 2, i.e. needing services); first, the source's ``keep`` columns
+    (e.g. ``("child_id", "round")``), as they are.
+
+    ``to``: a Parquet path (or a storage URL) where the engine writes the rows instead, never
+    collecting them into Python (a national table on Spark, or one larger than memory):
+    DuckDB writes one file in the source's order, Spark a folder of part files; the target
+    is returned. Give ``keep`` columns to tell the written rows apart.
     """
-    staged = _read(df)
+    keep = tuple(dict.fromkeys(keep))
+    named = [c for c in keep if _recognise(str(c)) is not None or c in SCORE_COLUMNS]
+    if named:
+        raise DataError(f"{_where_from(df)}: keep={named!r} names a factor or a score column; "
+                        "expected columns identifying each assessment (e.g. the child and "
+                        "round).")
+    staged = _read(df, keep=keep)
+    expression = _score_expression(staged)
+    if to is not None:
+        return engine.write(expression.drop(engine.ROW), to)
+    out = _aligned(staged.row_results(expression), df)
+    for column in ("factors_rated", "factors_not_applicable", "flagged"):
+        out[column] = out[column].astype("int64")
+    return out
+
+
+def _score_expression(staged: engine.CSITable):
+    """The score columns of every row, after :data:`engine.ROW` and the kept columns."""
     t = staged.table
     values = {code: t[code] for code in FACTORS}
-    expression = t.select(
-        engine.ROW,
+    return t.select(
+        engine.ROW, *staged.keep,
         *[_domain_mean(values, codes).name(domain) for domain, codes in DOMAINS.items()],
         _total(values).name("total"),
         _add(_rated(values[c]) for c in FACTORS).name("factors_rated"),
         _add(t[f"na_{c}"].cast("int64") for c in FACTORS).name("factors_not_applicable"),
         _add(_flagged(values[c]) for c in FACTORS).name("flagged"))
-    out = _aligned(staged.row_results(expression), df)
-    for column in ("factors_rated", "factors_not_applicable", "flagged"):
-        out[column] = out[column].astype("int64")
-    return out
 
 
 CHANGE_COLUMNS = (

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from evalkit.errors import DataError
 from evalkit.indices import csi
 from tests.indices.csi_cases import cases
 
@@ -61,10 +62,45 @@ def test_parquet_and_engine_tables_give_the_same_result(tmp_path):
     pd.testing.assert_frame_equal(from_file.table, from_frame.table)
 
 
+@pytest.mark.parametrize("name", sorted(FROZEN))
+def test_scores_written_by_the_engine_are_the_frozen_values(name, tmp_path):
+    df, child, rnd, _before, _after = cases()[name]
+    keep = tuple(dict.fromkeys((child, rnd)))
+    written = csi.score(df, keep=keep, to=tmp_path / "scores.parquet")
+    assert written == tmp_path / "scores.parquet" and os.listdir(tmp_path) == ["scores.parquet"]
+    scores = pd.read_parquet(written)
+    for column in keep:  # the kept columns first, as they are (text where the frame mixes types)
+        assert [str(v) for v in scores[column]] == [str(v) for v in df[column]], column
+    _same(scores.drop(columns=list(keep)), _frame(FROZEN[name]["score"]))
+
+
+def test_scores_written_from_a_parquet_file_keep_its_order(tmp_path):
+    rows = 300_000  # several row groups, read and written by several threads
+    rng = np.random.default_rng(7)
+    df = pd.DataFrame({c: rng.integers(1, 5, rows).astype("float64") for c in csi.FACTORS})
+    df.iloc[rng.integers(0, rows, 5000), 3] = np.nan
+    df.insert(0, "n", np.arange(rows))
+    df.to_parquet(tmp_path / "in.parquet", row_group_size=40_000)
+    written = pd.read_parquet(csi.score(tmp_path / "in.parquet", keep=("n",),
+                                        to=tmp_path / "out.parquet"))
+    assert written["n"].tolist() == list(range(rows))
+    expected = csi.score(df)  # in memory, as the rows come back to pandas
+    pd.testing.assert_frame_equal(written.drop(columns="n"), expected, check_dtype=False)
+
+
+def test_keep_names_no_factor_or_score_column():
+    df, *_ = cases()["numeric_named_rounds"]
+    for wrong in ("1A", "total"):
+        with pytest.raises(DataError, match="names a factor or a score column"):
+            csi.score(df.assign(total=1), keep=(wrong,))
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java (CI installs it)")
 def test_spark_runs_the_same_expressions_with_identical_results(tmp_path):
     pytest.importorskip("pyspark", reason="PySpark is not installed")
+    import ibis
+
     from evalkit.data import engine
 
     con = engine.spark()
@@ -75,6 +111,12 @@ def test_spark_runs_the_same_expressions_with_identical_results(tmp_path):
     _same(change.table, _frame(FROZEN["messy_text"]["change_table"]))
     by_round = csi.flagged_by_round(table, round=rnd)
     _same(by_round, _frame(FROZEN["messy_text"]["flagged_by_round"]))
+    # the score rows are written by Spark (a folder of part files), never collected
+    written = csi.score(table.mutate(n=ibis.row_number()), keep=("n",), to=tmp_path / "scores")
+    assert (written / "_SUCCESS").exists()
+    scores = pd.read_parquet(written).sort_values("n").reset_index(drop=True)
+    assert scores["n"].tolist() == list(range(len(df)))
+    _same(scores.drop(columns="n"), _frame(FROZEN["messy_text"]["score"]))
 
 
 # ------------------------------------------------------------------ CSV read by the engine
