@@ -7,7 +7,9 @@ peak memory is its own:
 1. evalkit: ``csi.score(path)`` and ``csi.change(path, …)`` (the engine expressions on the
    embedded DuckDB; validation of the 12 factor columns included);
 2. hand-written DuckDB SQL doing the same scoring and pairing on the same file;
-3. plain pandas doing the same arithmetic on numeric columns (Parquet only; not at 30M rows).
+3. plain pandas doing the same arithmetic on numeric columns (Parquet only; not at 30M rows);
+4. the score rows with the child and round written to a Parquet file, never collected into
+   Python: ``csi.score(path, keep=…, to=…)`` against DuckDB's ``COPY`` of the hand-written query.
 
 It prints seconds, peak memory, the working memory (the peak above the process's size once
 its libraries are imported) as a multiple of the input's size in Arrow, and the ratios to
@@ -47,7 +49,7 @@ def generate(rows: int, folder: Path) -> dict[str, Path]:
 
 SCORE_SQL = """
 WITH v AS (SELECT child_id, round, {parsed} FROM {source})
-SELECT {domains}, CASE WHEN {all_rated} THEN {total} END AS total, {rated} AS factors_rated,
+SELECT {keep}{domains}, CASE WHEN {all_rated} THEN {total} END AS total, {rated} AS factors_rated,
        {not_applicable} AS factors_not_applicable, {flagged} AS flagged FROM v
 """
 CHANGE_SQL = """
@@ -66,10 +68,11 @@ def q(name: str) -> str:
     return f'"{name}"'
 
 
-def hand_sql(path: Path) -> dict:
+def hand_sql(path: Path, write_to: Path | None = None) -> dict:
     """The whole pipeline written by hand in DuckDB SQL: every score column and every number
     of the change table (factors, domains, total; a factor counts for a child only where it is
-    rated at both rounds)."""
+    rated at both rounds). With ``write_to``: only the score rows, with the child and round,
+    written by DuckDB's COPY to a Parquet file."""
     import duckdb
 
     source = (f"read_parquet('{path}')" if path.suffix == ".parquet"
@@ -94,13 +97,18 @@ def hand_sql(path: Path) -> dict:
         return f"CASE WHEN {' AND '.join(f'{c} IS NOT NULL' for c in cols)} THEN {' + '.join(cols)} END"
 
     domains = ", ".join(f"{mean([q(x), q(y)])} AS d{i}" for i, (x, y) in enumerate(DOMAINS))
-    scores = duckdb.sql(SCORE_SQL.format(
+    score_sql = SCORE_SQL.format(
         source=source, parsed=parsed, domains=domains,
+        keep="child_id, round, " if write_to else "",
         all_rated=" AND ".join(f"{q(f)} IS NOT NULL" for f in FACTORS),
         total=" + ".join(q(f) for f in FACTORS),
         rated=" + ".join(f"({q(f)} IS NOT NULL)::INT" for f in FACTORS),
         not_applicable=" + ".join(f"{q('na' + f)}::INT" for f in FACTORS),
-        flagged=" + ".join(f"coalesce({q(f)} <= 2, false)::INT" for f in FACTORS))).df()
+        flagged=" + ".join(f"coalesce({q(f)} <= 2, false)::INT" for f in FACTORS))
+    if write_to:
+        duckdb.sql(f"COPY ({score_sql}) TO '{write_to}' (FORMAT parquet)")
+        return written(write_to)
+    scores = duckdb.sql(score_sql).df()
 
     paired = ", ".join(
         f"CASE WHEN b.{q(f)} IS NOT NULL AND a.{q(f)} IS NOT NULL THEN b.{q(f)} END AS b{f}, "
@@ -138,6 +146,27 @@ def hand_sql(path: Path) -> dict:
                                change[f"fa{k}"] / n * 100]
     numbers["score_sums"] = [float(scores[c].sum()) for c in scores.columns]
     return {"rows": len(scores), "numbers": numbers}
+
+
+def written(out: Path) -> dict:
+    """A written score file's row count and column sums (read back once the clock stopped)."""
+    import duckdb
+
+    stop = time.perf_counter()
+    columns = duckdb.sql(f"SELECT * EXCLUDE (child_id, round) FROM read_parquet('{out}') LIMIT 0").columns
+    row = duckdb.sql("SELECT count(*), " + ", ".join(f"sum({q(c)})" for c in columns)
+                     + f" FROM read_parquet('{out}')").fetchall()[0]
+    return {"rows": row[0], "numbers": {"score_sums": [float(v) for v in row[1:]]}, "stop": stop}
+
+
+def evalkit_write(path: Path) -> dict:
+    from evalkit.indices import csi
+
+    return written(csi.score(path, keep=("child_id", "round"), to=path.with_name("evalkit.parquet")))
+
+
+def hand_write(path: Path) -> dict:
+    return hand_sql(path, write_to=path.with_name("hand.parquet"))
 
 
 def evalkit_run(path: Path) -> dict:
@@ -223,6 +252,7 @@ def _memory_mb(field: str) -> float:
 
 IMPORTS = {"evalkit": ["evalkit.indices.csi", "ibis", "duckdb"], "duckdb": ["duckdb", "pandas"],
            "pandas": ["pandas", "pyarrow.parquet"]}
+IMPORTS |= {"evalkit-write": IMPORTS["evalkit"], "duckdb-write": IMPORTS["duckdb"]}
 
 
 def child(kind: str, path: str) -> None:
@@ -232,8 +262,9 @@ def child(kind: str, path: str) -> None:
         importlib.import_module(module)
     start_mb = _memory_mb("VmRSS")
     started = time.perf_counter()
-    result = {"evalkit": evalkit_run, "duckdb": hand_sql, "pandas": pandas_run}[kind](Path(path))
-    result["seconds"] = time.perf_counter() - started
+    result = {"evalkit": evalkit_run, "duckdb": hand_sql, "pandas": pandas_run,
+              "evalkit-write": evalkit_write, "duckdb-write": hand_write}[kind](Path(path))
+    result["seconds"] = result.pop("stop", time.perf_counter()) - started
     result["peak_mb"] = _memory_mb("VmHWM")
     result["work_mb"] = result["peak_mb"] - start_mb
     print(json.dumps(result))
@@ -261,23 +292,28 @@ def main() -> None:
             print(f"\n{rows:,} rows ({size:,.0f} MB in Arrow; 'work' is the peak memory above the "
                   "process's size once its libraries are imported)")
             for fmt, path in files.items():
-                runs = {}
-                kinds = ["duckdb", "evalkit"] + (["pandas"] if fmt == "parquet" and rows <= 10_000_000 else [])
-                for kind in kinds:
-                    out = subprocess.run([sys.executable, __file__, "--child", kind, str(path)],
-                                         capture_output=True, text=True)
-                    if out.returncode:
-                        print(f"  {fmt:8} {kind:8} failed: {out.stderr.strip().splitlines()[-1]}")
-                        continue
-                    runs[kind] = json.loads(out.stdout.strip().splitlines()[-1])
-                base = runs.get("duckdb")
-                for kind, r in runs.items():
-                    ratio = (f"{r['seconds'] / base['seconds']:5.2f}x time, "
-                             f"{r['peak_mb'] / base['peak_mb']:5.2f}x memory of hand-written DuckDB, "
-                             f"numbers agree to {agree(r['numbers'], base['numbers']):.0e}") if base else ""
-                    print(f"  {fmt:8} {kind:8} {r['seconds']:7.2f} s  peak {r['peak_mb']:7.0f} MB  "
-                          f"work {r['work_mb'] / size:4.2f}x the input  {ratio}")
+                extra = ["pandas"] if fmt == "parquet" and rows <= 10_000_000 else []
+                compare(fmt, path, size, "duckdb", ["evalkit"] + extra)
+                compare(fmt, path, size, "duckdb-write", ["evalkit-write"])
 
+
+def compare(fmt: str, path: Path, size: float, base_kind: str, kinds: list[str]) -> None:
+    """Run ``base_kind`` and ``kinds`` each in a process of its own; print each against the base."""
+    runs = {}
+    for kind in [base_kind] + kinds:
+        out = subprocess.run([sys.executable, __file__, "--child", kind, str(path)],
+                             capture_output=True, text=True)
+        if out.returncode:
+            print(f"  {fmt:8} {kind:13} failed: {out.stderr.strip().splitlines()[-1]}")
+            continue
+        runs[kind] = json.loads(out.stdout.strip().splitlines()[-1])
+    base = runs.get(base_kind)
+    for kind, r in runs.items():
+        ratio = (f"{r['seconds'] / base['seconds']:5.2f}x time, "
+                 f"{r['peak_mb'] / base['peak_mb']:5.2f}x memory of {base_kind}, "
+                 f"numbers agree to {agree(r['numbers'], base['numbers']):.0e}") if base else ""
+        print(f"  {fmt:8} {kind:13} {r['seconds']:7.2f} s  peak {r['peak_mb']:7.0f} MB  "
+              f"work {r['work_mb'] / size:4.2f}x the input  {ratio}")
 
 if __name__ == "__main__":
     main()
