@@ -498,14 +498,10 @@ def effects_table(results, labels: Sequence[str] | None = None, *, below: str = 
     items = [_as_coefficient(r, coefficient) for r in _results(results)]
     if not items:
         raise ValueError("effects_table needs at least one result.")
-    labels = list(labels) if labels is not None else [getattr(r, "outcome", f"model {i + 1}")
-                                                      for i, r in enumerate(items)]
-    if len(labels) != len(items):
-        raise ValueError(f"{len(labels)} labels for {len(items)} results; give one label per result.")
+    labels = _column_labels(labels, items)
     levels = _star_levels(stars)
     p = [float(r.p_value) for r in items]
-    adjusted = (holm(p) if adjust == "holm" else benjamini_hochberg(p) if adjust == "bh"
-                else [float("nan")] * len(p))
+    adjusted = _adjusted(p, adjust)
     se_types = sorted({getattr(r, "se_type", getattr(r, "cov_type", "")) for r in items} - {""})
     clustered = [bool(getattr(r, "clustered", True)) for r in items]
     grid = _Grid(digits)
@@ -518,16 +514,40 @@ def effects_table(results, labels: Sequence[str] | None = None, *, below: str = 
     if adjust != "none" and len(items) > 1:
         grid.p_values(f"p, {'Holm' if adjust == 'holm' else 'Benjamini–Hochberg (q)'} adjusted",
                       list(adjusted))
-    for label, flags in (fixed_effects or {}).items():
-        grid.words(f"{label} fixed effects", _yes_no(_per_column(flags, len(items), label)))
-    for label, flags in (controls or {}).items():
-        grid.words(str(label), _yes_no(_per_column(flags, len(items), label)))
+    _specification_rows(grid, fixed_effects, controls, len(items))
     _effect_count_rows(grid, items, clustered)
     names = [f"({i + 1}) {label}" for i, label in enumerate(labels)]
     numbers = _effect_numbers(names, items, p, adjusted, clustered)
     all_notes = [_se_note(below, se_types, clustered), *_effect_notes(items, adjust, levels),
                  _stars_note(levels), *notes]
     return grid.table(names, numbers, title, all_notes, _groups(groups, names))
+
+
+def _column_labels(labels, items: list) -> list[str]:
+    """One label per column: those given, else each result's outcome ("model N" without)."""
+    if labels is None:
+        return [getattr(r, "outcome", f"model {i + 1}") for i, r in enumerate(items)]
+    labels = list(labels)
+    if len(labels) != len(items):
+        raise ValueError(f"{len(labels)} labels for {len(items)} results; give one label per result.")
+    return labels
+
+
+def _adjusted(p: list[float], adjust: str) -> list[float]:
+    """The p-values adjusted across columns ("holm", "bh"), or NaN ("none")."""
+    if adjust == "holm":
+        return list(holm(p))
+    if adjust == "bh":
+        return list(benjamini_hochberg(p))
+    return [float("nan")] * len(p)
+
+
+def _specification_rows(grid, fixed_effects: dict | None, controls: dict | None, n: int) -> None:
+    """Rows saying which columns include each set of fixed effects and controls."""
+    for label, flags in (fixed_effects or {}).items():
+        grid.words(f"{label} fixed effects", _yes_no(_per_column(flags, n, label)))
+    for label, flags in (controls or {}).items():
+        grid.words(str(label), _yes_no(_per_column(flags, n, label)))
 
 
 def _get(result, name: str) -> float:

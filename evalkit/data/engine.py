@@ -149,11 +149,7 @@ def rows(expression, n: int, backend=None) -> pd.DataFrame:
 
     con = backend if backend is not None else (_backend(expression) or duckdb())
     if getattr(con, "name", "") != "duckdb":
-        frame = run(expression, con)
-        if len(frame) != n:
-            raise RowCount(len(frame))
-        order = np.argsort(frame.pop(ROW).to_numpy(), kind="stable")
-        return pd.DataFrame({c: frame[c].to_numpy()[order] for c in frame.columns})
+        return _collected_rows(expression, n, con)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=QUIET)
         # (Ibis 12's own to_pyarrow_batches calls a method DuckDB 2 no longer has)
@@ -169,29 +165,52 @@ def rows(expression, n: int, backend=None) -> pd.DataFrame:
             places = batch.column(ROW).to_numpy()
             if seen + len(places) > n:
                 raise RowCount(seen + len(places))
-            # a batch is made of runs of consecutive rows (the engine's vectors, from several
-            # threads): each run is written as a slice, cheaper than scattering every value;
-            # a batch of short runs is scattered
-            cuts = np.flatnonzero(np.diff(places) != 1) + 1
-            starts, stops = np.r_[0, cuts], np.r_[cuts, len(places)]
-            runs = [(int(places[a]), int(a), int(b)) for a, b in zip(starts, stops)] \
-                if len(places) and len(cuts) < len(places) // 64 else None
+            runs = _runs(places)
             for name in names:
-                column = batch.column(name)
-                if column.null_count and out[name].dtype.kind in "ib":
-                    out[name] = out[name].astype("float64" if out[name].dtype.kind == "i" else object)
-                values, target = column.to_numpy(zero_copy_only=False), out[name]
-                if runs is None:
-                    target[places] = values
-                    continue
-                for first, a, b in runs:
-                    target[first:first + b - a] = values[a:b]
+                _place_column(out, name, batch.column(name), places, runs)
             seen += len(places)
     finally:
         batches.close()  # (a result left open blocks the connection's next query)
     if seen != n:
         raise RowCount(seen)
     return pd.DataFrame(out, copy=False)
+
+
+def _collected_rows(expression, n: int, con) -> pd.DataFrame:
+    """:func:`rows` on an engine other than DuckDB: the result collected, then put in order."""
+    import numpy as np
+
+    frame = run(expression, con)
+    if len(frame) != n:
+        raise RowCount(len(frame))
+    order = np.argsort(frame.pop(ROW).to_numpy(), kind="stable")
+    return pd.DataFrame({c: frame[c].to_numpy()[order] for c in frame.columns})
+
+
+def _runs(places) -> list | None:
+    """A batch's rows as runs of consecutive places ``(first place, start, stop)``: the
+    engine's vectors, from several threads, each written as a slice (cheaper than scattering
+    every value); None for a batch of short runs, which is scattered."""
+    import numpy as np
+
+    cuts = np.flatnonzero(np.diff(places) != 1) + 1
+    if not len(places) or len(cuts) >= len(places) // 64:
+        return None
+    starts, stops = np.r_[0, cuts], np.r_[cuts, len(places)]
+    return [(int(places[a]), int(a), int(b)) for a, b in zip(starts, stops)]
+
+
+def _place_column(out: dict, name: str, column, places, runs: list | None) -> None:
+    """Write a batch's ``column`` into its rows' places in ``out[name]`` (a whole-number or
+    true/false column that meets a null becomes a float or object one)."""
+    if column.null_count and out[name].dtype.kind in "ib":
+        out[name] = out[name].astype("float64" if out[name].dtype.kind == "i" else object)
+    values, target = column.to_numpy(zero_copy_only=False), out[name]
+    if runs is None:
+        target[places] = values
+        return
+    for first, a, b in runs:
+        target[first:first + b - a] = values[a:b]
 
 
 def write(expression, to) -> Path | str:
@@ -326,29 +345,12 @@ def csi_table(source, keep: tuple = (), not_applicable: tuple = (), missing: tup
     (a Parquet file of numbers) is used as it is."""
     import ibis
 
-    from evalkit.errors import DataError
-    from evalkit.instruments.csi import FACTORS, cell_rule
+    from evalkit.instruments.csi import cell_rule
 
     t = table(source)
-    for column in keep:
-        if column not in t.columns:
-            raise DataError(f"{source_name(source)}: no column {column!r}; expected the "
-                            f"{column!r} column identifying each assessment; columns present: "
-                            f"{', '.join(c for c in t.columns if c != ROW)}.")
+    _require(source, t, keep)
     columns = factor_columns([c for c in t.columns if c != ROW], source)
-    rule = cell_rule(tuple(not_applicable), tuple(missing))
-    seen = run(t.aggregate(**{f"d{i}": t[columns[code]].collect(distinct=True)
-                              for i, code in enumerate(FACTORS)})).iloc[0]
-    read, bad = {}, {}
-    for i, code in enumerate(FACTORS):
-        values = [v for v in (seen[f"d{i}"] if seen[f"d{i}"] is not None else [])
-                  if v is not None]
-        cells = {v: rule(v) for v in values}
-        wrong = [v for v, cell in cells.items() if not cell.valid]
-        if wrong:
-            bad[code] = wrong
-        else:
-            read[code] = cells
+    read, bad = _distinct_cells(t, columns, cell_rule(tuple(not_applicable), tuple(missing)))
     if bad:
         _refuse(source, t, columns, bad)
     castable = _castable(read, t, columns)
@@ -358,6 +360,37 @@ def csi_table(source, keep: tuple = (), not_applicable: tuple = (), missing: tup
                                                     code in castable)
     staged = t.select(ROW, *keep, **out).view()
     return CSITable(staged, source, t, columns, tuple(keep))
+
+
+def _require(source, t, keep: tuple) -> None:
+    """Refuse a ``keep`` column the source does not have, in one sentence."""
+    from evalkit.errors import DataError
+
+    for column in keep:
+        if column not in t.columns:
+            raise DataError(f"{source_name(source)}: no column {column!r}; expected the "
+                            f"{column!r} column identifying each assessment; columns present: "
+                            f"{', '.join(c for c in t.columns if c != ROW)}.")
+
+
+def _distinct_cells(t, columns: dict, rule) -> tuple[dict, dict]:
+    """What the rule says of each distinct value of each factor column, collected in one
+    query: ``read`` (code -> value -> cell) for the columns whose every value is valid, and
+    ``bad`` (code -> the values it refuses) for the others."""
+    from evalkit.instruments.csi import FACTORS
+
+    seen = run(t.aggregate(**{f"d{i}": t[columns[code]].collect(distinct=True)
+                              for i, code in enumerate(FACTORS)})).iloc[0]
+    read, bad = {}, {}
+    for i, code in enumerate(FACTORS):
+        values = seen[f"d{i}"]
+        cells = {v: rule(v) for v in (values if values is not None else []) if v is not None}
+        wrong = [v for v, cell in cells.items() if not cell.valid]
+        if wrong:
+            bad[code] = wrong
+        else:
+            read[code] = cells
+    return read, bad
 
 
 def _castable(read: dict, t, columns: dict) -> set:
