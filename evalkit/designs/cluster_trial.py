@@ -546,21 +546,13 @@ def _effect(fit: la.OLSFit, j: int, *, outcome: str, estimator: str, se: str, co
     seed = draw_seed(seed)
     control_weights = np.ones(len(control)) if control_weights is None else control_weights
     control_mean, control_sd = _weighted_mean_sd(control, control_weights)
-    counts = {}
-    if level is not None:
-        counts = dict(assigned=level.noun, n_assigned_treated=level.n_treated,
-                      n_assigned_control=level.n_control)
     # what every result of this fit says, whatever could be estimated
     common = dict(outcome=outcome, estimator=estimator, n_obs=fit.n, n_clusters=n_clusters,
                   se_type=se if clustered else {"CR2": "HC2", "CR1": "HC1"}.get(se, se),
                   n_treated_clusters=n_treated, n_dropped=n_dropped, control_mean=control_mean,
                   control_sd=control_sd, seed=seed, weights=weights, lin=lin_adjusted,
-                  clustered=clustered, ri_stat=ri_stat, **counts)
-    # one unit of assignment in an arm: cluster-robust inference has nothing to stand on
-    arms = ((level.n_treated, level.n_control) if level is not None and not level.within
-            else (n_treated, n_clusters - n_treated))
-    single = clustered and min(arms) == 1 and (level is None or not level.within)
-    noun = level.noun if level else "clusters"
+                  clustered=clustered, ri_stat=ri_stat, **_assigned_counts(level))
+    arms, single, noun = _arms_assigned(level, n_treated, n_clusters, clustered)
     ri = (lambda rng: ri_p_value(statistic, level.z, procedure, ri_reps, rng)
           if ri_reps and statistic is not None else (float("nan"), ri_note or "not computed"))
     if single and max(arms) == 1:
@@ -584,15 +576,39 @@ def _effect(fit: la.OLSFit, j: int, *, outcome: str, estimator: str, se: str, co
         p_wild, wild_method = la.wild_cluster_p(fit, j, codes, n_clusters, wild_reps, rng)
     p_ri, ri_method = ri(rng)
     if single:
-        arm = "treated" if arms[0] == 1 else "in the control arm"
-        said = f" ({ri_method})" if p_ri == p_ri else "; it is not computed here, so no p-value is valid"
-        notes.append(SINGLE_ARM.format(unit_one=_unit_one(noun), arm=arm, ri=said))
+        notes.append(_single_arm_note(arms, noun, p_ri, ri_method))
     _emit(notes)
     return EffectResult(
         estimate=estimate, se=se_value, df=df, ci_low=estimate - tcrit * se_value,
         ci_high=estimate + tcrit * se_value, p_value=p, p_wild=p_wild, p_ri=p_ri,
         wild_method=wild_method, ri_method=ri_method, warnings=tuple(notes), single_arm=single,
         **common)
+
+
+def _assigned_counts(level: _Level | None) -> dict:
+    """The units of assignment in each arm, when assignment is at a level of its own."""
+    if level is None:
+        return {}
+    return dict(assigned=level.noun, n_assigned_treated=level.n_treated,
+                n_assigned_control=level.n_control)
+
+
+def _arms_assigned(level: _Level | None, n_treated: int, n_clusters: int,
+                   clustered: bool) -> tuple[tuple[int, int], bool, str]:
+    """The units of assignment in the treated and control arms, whether one arm has a
+    single one (cluster-robust inference then has nothing to stand on), and their noun."""
+    across = level is None or not level.within
+    arms = ((level.n_treated, level.n_control) if level is not None and not level.within
+            else (n_treated, n_clusters - n_treated))
+    single = clustered and min(arms) == 1 and across
+    return arms, single, level.noun if level else "clusters"
+
+
+def _single_arm_note(arms: tuple[int, int], noun: str, p_ri: float, ri_method: str) -> str:
+    """The warning for an arm with a single unit of assignment."""
+    arm = "treated" if arms[0] == 1 else "in the control arm"
+    said = f" ({ri_method})" if p_ri == p_ri else "; it is not computed here, so no p-value is valid"
+    return SINGLE_ARM.format(unit_one=_unit_one(noun), arm=arm, ri=said)
 
 
 def _unestimated(notes: list[str], common: dict, wild_method: str, ri: tuple, estimate: float,
