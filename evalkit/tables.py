@@ -794,14 +794,8 @@ def _coefficient_rows(grid, term: str, label: str, items, below: str, levels) ->
 def _model_rows(grid, items, controls) -> None:
     """Fixed-effect and controls rows, then observations, clusters, R² and the control
     mean."""
-    effects: list[str] = []
-    for m in items:
-        effects += [f for f in m["fixed_effects"] if f not in effects]
-    for name in effects:
-        grid.words(f"{name} fixed effects", _yes_no(name in m["fixed_effects"] for m in items))
-    for label, listed in (controls or {}).items():
-        grid.words(str(label), _yes_no(all(t in m["coefficients"].index for t in listed)
-                                       for m in items))
+    effects = list(dict.fromkeys(f for m in items for f in m["fixed_effects"]))
+    _included_rows(grid, items, effects, controls)
     grid.counts("Observations", [m["n_obs"] for m in items])
     if any(m["clustered"] for m in items):
         grid.counts("Clusters", [m["n_clusters"] for m in items])
@@ -810,6 +804,15 @@ def _model_rows(grid, items, controls) -> None:
         grid.numbers("Within R²", [float(m["r2_within"]) for m in items])
     if any(np.isfinite(float(m["control_mean"])) for m in items):
         grid.numbers("Control mean", [float(m["control_mean"]) for m in items])
+
+
+def _included_rows(grid, items, effects: list[str], controls: dict | None) -> None:
+    """Rows saying which models absorb each fixed effect and hold each set of controls."""
+    for name in effects:
+        grid.words(f"{name} fixed effects", _yes_no(name in m["fixed_effects"] for m in items))
+    for label, listed in (controls or {}).items():
+        grid.words(str(label), _yes_no(all(t in m["coefficients"].index for t in listed)
+                                       for m in items))
 
 
 def _coefficient_numbers(names, items) -> pd.DataFrame:

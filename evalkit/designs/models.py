@@ -241,27 +241,15 @@ def parse_formula(formula: str) -> _Parsed:
                              "'y ~ treatment + age'.")
     parts = _split_top(formula, "|")
     main, rest = parts[0], parts[1:]
-    endog = instruments = None
-    fixed: tuple[str, ...] = ()
     if len(rest) > 2:
         raise _formula_error(formula, "at most two '|' parts are read: fixed effects, then "
                              "'endogenous ~ instruments'.")
-    for part in rest:
-        if "~" in part:
-            if endog is not None:
-                raise _formula_error(formula, "two instrumented parts; write one.")
-            endog, instruments = (s.strip() for s in part.split("~", 1))
-        elif part and part != "0":
-            fixed = tuple(_fe_names(formula, part))
+    endog, instruments, fixed = _bar_parts(formula, rest)
     bracket = re.search(r"\[([^\]]*)\]", main)
     if bracket:
         if endog is not None:
             raise _formula_error(formula, "two instrumented parts; write one.")
-        inside = bracket.group(1)
-        if "~" not in inside:
-            raise _formula_error(formula, "the bracket needs 'endogenous ~ instruments', for "
-                                 "example [takeup ~ assigned].")
-        endog, instruments = (s.strip() for s in inside.split("~", 1))
+        endog, instruments = _bracket(formula, bracket.group(1))
         main = (main[:bracket.start()] + main[bracket.end():])
     lhs, rhs = (s.strip() for s in main.split("~", 1))
     rhs = re.sub(r"\+\s*(\+|$)", r"\1", rhs.strip()).strip().strip("+").strip() or "1"
@@ -270,6 +258,29 @@ def parse_formula(formula: str) -> _Parsed:
     if endog is not None and (not endog or not instruments):
         raise _formula_error(formula, "the instrumented part needs 'endogenous ~ instruments'.")
     return _Parsed(lhs, rhs, endog, instruments, fixed)
+
+
+def _bar_parts(formula: str, rest: list[str]) -> tuple:
+    """The parts after '|': fixed effects, and (fixest's way) 'endogenous ~ instruments'."""
+    endog = instruments = None
+    fixed: tuple[str, ...] = ()
+    for part in rest:
+        if "~" in part:
+            if endog is not None:
+                raise _formula_error(formula, "two instrumented parts; write one.")
+            endog, instruments = (s.strip() for s in part.split("~", 1))
+        elif part and part != "0":
+            fixed = tuple(_fe_names(formula, part))
+    return endog, instruments, fixed
+
+
+def _bracket(formula: str, inside: str) -> tuple[str, str]:
+    """'endogenous ~ instruments' inside the brackets of 'y ~ x + [d ~ z]'."""
+    if "~" not in inside:
+        raise _formula_error(formula, "the bracket needs 'endogenous ~ instruments', for "
+                             "example [takeup ~ assigned].")
+    endog, instruments = (s.strip() for s in inside.split("~", 1))
+    return endog, instruments
 
 
 def _fe_names(formula: str, part: str) -> list[str]:
