@@ -228,29 +228,31 @@ def find_header(rows: list[list[Any]], expect: set[str]) -> int:
     as wide as the table whose cells are all text (title and filter lines above a header are
     narrower, data rows below it hold numbers).
     """
-    from evalkit.instruments.csi import factor_code
-
-    scores = []
-    widths = []
-    for row in rows:
-        cells = [c for c in row if not _is_blank(c)]
-        widths.append(len(cells))
-        named = {_simple(c) for c in cells if isinstance(c, str)}
-        matches = len(named & expect) + sum(factor_code(c) is not None for c in cells
-                                            if isinstance(c, str))
-        scores.append(matches)
+    filled = [[c for c in row if not _is_blank(c)] for row in rows]
+    widths = [len(cells) for cells in filled]
     if not widths or max(widths) == 0:
         return 0
-    best = max(scores)
-    if best >= 2:
-        return scores.index(best)
+    scores = [_names_matched(cells, expect) for cells in filled]
+    if max(scores) >= 2:
+        return scores.index(max(scores))
     wide = max(widths)
-    for i, row in enumerate(rows):
-        cells = [c for c in row if not _is_blank(c)]
-        if len(cells) >= max(2, 0.6 * wide) and all(isinstance(c, str) and not _looks_numeric(c)
-                                                     for c in cells):
+    for i, cells in enumerate(filled):
+        if len(cells) >= max(2, 0.6 * wide) and all(_is_name(c) for c in cells):
             return i
     return next(i for i, w in enumerate(widths) if w > 0)
+
+
+def _names_matched(cells: list, expect: set[str]) -> int:
+    """How many of a row's cells name an expected column or a CSI factor."""
+    from evalkit.instruments.csi import factor_code
+
+    text = [c for c in cells if isinstance(c, str)]
+    return len({_simple(c) for c in text} & expect) + sum(factor_code(c) is not None for c in text)
+
+
+def _is_name(cell) -> bool:
+    """Whether a cell reads as a column name: text that is not a number."""
+    return isinstance(cell, str) and not _looks_numeric(cell)
 
 
 def _column_names(header: list[Any], source: str, sheet: str | None, row: int,
@@ -496,19 +498,23 @@ def _sheet_grid(book, name: str) -> list[list[Any]]:
     return book.get_sheet_by_name(name).to_python(skip_empty_area=False)
 
 
+def _named_sheet(names: list[str], sheet, source: str) -> str:
+    """The sheet asked for, by number (from 1) or by name (any case), or one sentence."""
+    if isinstance(sheet, int) and not isinstance(sheet, bool):
+        if 1 <= sheet <= len(names):
+            return names[sheet - 1]
+        raise DataError(f"{source}: sheet {sheet} does not exist; the workbook has "
+                        f"{len(names)} sheet(s): {', '.join(names)}.")
+    for name in names:
+        if name == sheet or name.strip().lower() == str(sheet).strip().lower():
+            return name
+    raise DataError(f"{source}: no sheet named {sheet!r}; sheets present: {', '.join(names)}.")
+
+
 def _choose_sheet(book, options: ReadOptions, source: str, expect: set[str]) -> str:
     names = list(book.sheet_names)
     if options.sheet is not None:
-        if isinstance(options.sheet, int) and not isinstance(options.sheet, bool):
-            if 1 <= options.sheet <= len(names):
-                return names[options.sheet - 1]
-            raise DataError(f"{source}: sheet {options.sheet} does not exist; the workbook has "
-                            f"{len(names)} sheet(s): {', '.join(names)}.")
-        for name in names:
-            if name == options.sheet or name.strip().lower() == str(options.sheet).strip().lower():
-                return name
-        raise DataError(f"{source}: no sheet named {options.sheet!r}; sheets present: "
-                        f"{', '.join(names)}.")
+        return _named_sheet(names, options.sheet, source)
     if len(names) == 1:
         return names[0]
 
@@ -586,25 +592,9 @@ def _join_repeat(table: RawTable, read_table, tables: list[str]) -> RawTable:
     a complete record (a child's assessment with its household's village and date)."""
     frame = table.frame
     if "_parent_index" in frame.columns:
-        parent_name = None
-        if "_parent_table_name" in frame.columns and frame["_parent_table_name"].notna().any():
-            parent_name = str(frame["_parent_table_name"].dropna().iloc[0])
-        parent_name = parent_name if parent_name in tables else tables[0]
-        if parent_name == table.sheet:
-            return table
-        parent = read_table(parent_name)
-        left, right = "_parent_index", "_index"
+        parent, left, right = _kobo_parent(table, read_table, tables), "_parent_index", "_index"
     elif "PARENT_KEY" in frame.columns:
-        parent = None
-        for name in tables:
-            candidate = read_table(name)
-            if candidate is not None and "KEY" in candidate.frame.columns and \
-                    frame["PARENT_KEY"].isin(candidate.frame["KEY"]).any():
-                parent = candidate
-                break
-        if parent is None:
-            return table
-        left, right = "PARENT_KEY", "KEY"
+        parent, left, right = _odk_parent(frame, read_table, tables), "PARENT_KEY", "KEY"
     else:
         return table
     if parent is None or right not in parent.frame.columns:
@@ -622,6 +612,27 @@ def _join_repeat(table: RawTable, read_table, tables: list[str]) -> RawTable:
     table.frame = joined
     table.detected["parent"] = parent.sheet or parent.source
     return table
+
+
+def _kobo_parent(table: RawTable, read_table, tables: list[str]) -> RawTable | None:
+    """A KoBoToolbox repeat sheet's parent: the sheet ``_parent_table_name`` names, else the
+    first sheet (None when that is the repeat sheet itself)."""
+    frame = table.frame
+    parent_name = None
+    if "_parent_table_name" in frame.columns and frame["_parent_table_name"].notna().any():
+        parent_name = str(frame["_parent_table_name"].dropna().iloc[0])
+    parent_name = parent_name if parent_name in tables else tables[0]
+    return None if parent_name == table.sheet else read_table(parent_name)
+
+
+def _odk_parent(frame: pd.DataFrame, read_table, tables: list[str]) -> RawTable | None:
+    """An ODK Central repeat CSV's parent: the first table whose ``KEY`` holds a ``PARENT_KEY``."""
+    for name in tables:
+        candidate = read_table(name)
+        if candidate is not None and "KEY" in candidate.frame.columns and \
+                frame["PARENT_KEY"].isin(candidate.frame["KEY"]).any():
+            return candidate
+    return None
 
 
 # ------------------------------------------------------------------------------ zip, parquet
