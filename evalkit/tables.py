@@ -190,14 +190,8 @@ class JournalTable:
         for note in self.notes:
             sheet.append([note])
             sheet.cell(row=sheet.max_row, column=1).font = Font(italic=True, size=9)
-        widths = [max(len(str(v)) for v in [h, *self.layout.iloc[:, i]]) for i, h in enumerate(header)]
-        for i, width in enumerate(widths):
-            sheet.column_dimensions[chr(ord("A") + i)].width = min(max(min(width, 40) + 2, 10), 60)
-        numbers = book.create_sheet("numbers")
-        numbers.append(list(self.numbers.columns))
-        for row in self.numbers.itertuples(index=False):
-            numbers.append([None if isinstance(v, float) and np.isnan(v) else
-                            (v.item() if hasattr(v, "item") else v) for v in row])
+        _excel_widths(sheet, header, self.layout)
+        _excel_numbers(book.create_sheet("numbers"), self.numbers)
         _no_formulas(book)
         book.save(path)
 
@@ -205,7 +199,6 @@ class JournalTable:
         """A Word document holding the table (title, column groups, header, rows, notes),
         written with python-docx."""
         from docx import Document
-        from docx.enum.text import WD_ALIGN_PARAGRAPH
         from docx.shared import Pt
 
         document = Document()
@@ -214,28 +207,9 @@ class JournalTable:
         extra = 1 if self.groups else 0
         table = document.add_table(rows=len(self.layout) + 1 + extra, cols=len(header))
         table.style = "Table Grid" if "Table Grid" in [s.name for s in document.styles] else None
-        if self.groups:
-            for label, columns in self.groups:
-                places = [header.index(c) for c in columns]
-                merged = table.cell(0, min(places)).merge(table.cell(0, max(places)))
-                merged.text = label
-                merged.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-        for j, text in enumerate(header):
-            cell = table.cell(extra, j)
-            cell.text = str(text)
-            for run in cell.paragraphs[0].runs:
-                run.bold = True
-        for i, (_, row) in enumerate(self.layout.iterrows(), start=1 + extra):
-            for j, value in enumerate(row.tolist()):
-                cell = table.cell(i, j)
-                cell.text = str(value)
-                if j:
-                    cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-        for row in table.rows:
-            for cell in row.cells:
-                for paragraph in cell.paragraphs:
-                    for run in paragraph.runs:
-                        run.font.size = Pt(9)
+        _docx_groups(table, self.groups, header)
+        _docx_header(table, header, extra)
+        _docx_body(table, self.layout, 1 + extra)
         for note in self.notes:
             run = document.add_paragraph().add_run(note)
             run.italic = True
@@ -244,6 +218,57 @@ class JournalTable:
 
     def __repr__(self) -> str:
         return f"<JournalTable {self.title!r}: {self.layout.shape[1] - 1} columns, {len(self.layout)} rows>"
+
+
+def _excel_widths(sheet, header: list, layout: pd.DataFrame) -> None:
+    """Each column as wide as its longest text (10 to 42 characters)."""
+    widths = [max(len(str(v)) for v in [h, *layout.iloc[:, i]]) for i, h in enumerate(header)]
+    for i, width in enumerate(widths):
+        sheet.column_dimensions[chr(ord("A") + i)].width = min(max(min(width, 40) + 2, 10), 60)
+
+
+def _excel_numbers(sheet, numbers: pd.DataFrame) -> None:
+    """The unrounded numbers behind the table (NaN as an empty cell)."""
+    sheet.append(list(numbers.columns))
+    for row in numbers.itertuples(index=False):
+        sheet.append([None if isinstance(v, float) and np.isnan(v) else
+                      (v.item() if hasattr(v, "item") else v) for v in row])
+
+
+def _docx_groups(table, groups, header: list) -> None:
+    """The column groups, each a merged cell over its columns in the Word table's first row."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    for label, columns in groups or ():
+        places = [header.index(c) for c in columns]
+        merged = table.cell(0, min(places)).merge(table.cell(0, max(places)))
+        merged.text = label
+        merged.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+
+
+def _docx_header(table, header: list, row: int) -> None:
+    """The column labels, in bold, in the Word table's row ``row``."""
+    for j, text in enumerate(header):
+        cell = table.cell(row, j)
+        cell.text = str(text)
+        for run in cell.paragraphs[0].runs:
+            run.bold = True
+
+
+def _docx_body(table, layout: pd.DataFrame, first: int) -> None:
+    """The rows from Word table row ``first`` on (numbers centred), then every cell in 9 pt."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    for i, (_, row) in enumerate(layout.iterrows(), start=first):
+        for j, value in enumerate(row.tolist()):
+            cell = table.cell(i, j)
+            cell.text = str(value)
+            if j:
+                cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    for run in (r for row in table.rows for cell in row.cells
+                for paragraph in cell.paragraphs for r in paragraph.runs):
+        run.font.size = Pt(9)
 
 
 @dataclass(frozen=True)
