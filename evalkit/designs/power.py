@@ -341,20 +341,7 @@ def solve_design(*, icc: float, n_clusters: int | None = None, cluster_size: flo
     if len(missing) != 1:
         raise ValueError("leave exactly one of n_clusters, cluster_size, mde and power as None "
                          f"(now: {', '.join(missing) or 'none'})")
-    _number("attrition", attrition, 0, 1, low_open=False, expected="a share from 0 up to 1")
-    _check_alpha_power(alpha, power)
-    _number("icc", icc, 0, 1, low_open=False, expected="an intra-cluster correlation from 0 up "
-            "to 1")
-    if mde is not None:
-        _number("mde", mde, 0, expected="a positive effect (its size; the test is two-sided)")
-    if n_clusters is not None:
-        _number("n_clusters", n_clusters, 2, expected="a whole number of clusters above 2")
-    if cluster_size is not None:
-        _number("cluster_size", cluster_size, 0, expected="a positive number of units per "
-                "cluster")
-        if cluster_size * (1 - attrition) <= 0:
-            raise ValueError("cluster_size × (1 − attrition) leaves no unit to analyse; expected "
-                             "a positive number.")
+    _check_design(icc, n_clusters, cluster_size, mde, power, alpha, attrition)
     sd, scale, unit = _sd(outcome_sd, prevalence)
     solved = missing[0]
     common = dict(icc=icc, r2=r2, treat_share=treat_share, cv_cluster_size=cv_cluster_size)
@@ -371,12 +358,8 @@ def solve_design(*, icc: float, n_clusters: int | None = None, cluster_size: flo
         result = dict(n_clusters=int(n_clusters), cluster_size=float(cluster_size), power=p)
     elif solved == "n_clusters":
         target_sd = mde / scale / sd
-        g = 4
-        while mde_sd(g, cluster_size) > target_sd:
-            g += 2
-            if g > max_clusters:
-                raise ValueError(f"even {max_clusters:,} clusters of {cluster_size:g} cannot detect "
-                                 f"{mde:g} {unit}; expected a larger effect or more units per cluster")
+        g = _fewest_clusters(lambda g: mde_sd(g, cluster_size), target_sd, max_clusters,
+                             f"of {cluster_size:g} cannot detect {mde:g} {unit}")
         result = dict(n_clusters=g, cluster_size=float(cluster_size), power=float(power))
     else:
         target_sd = mde / scale / sd
@@ -385,13 +368,7 @@ def solve_design(*, icc: float, n_clusters: int | None = None, cluster_size: flo
             raise ValueError(f"with {n_clusters} clusters and ICC {icc:g}, no cluster size can "
                              f"detect {mde:g} {unit} (the smallest reachable is about "
                              f"{floor * sd * scale:.3g}); expected more clusters")
-        low, high = 1, max_cluster_size
-        while low < high:
-            mid = (low + high) // 2
-            if mde_sd(n_clusters, mid) <= target_sd:
-                high = mid
-            else:
-                low = mid + 1
+        low = _smallest_size(lambda m: mde_sd(n_clusters, m), target_sd, max_cluster_size)
         result = dict(n_clusters=int(n_clusters), cluster_size=float(low), power=float(power))
     achieved = mde_sd(result["n_clusters"], result["cluster_size"]) if solved != "power" else target_sd
     if solved == "mde":
@@ -401,3 +378,45 @@ def solve_design(*, icc: float, n_clusters: int | None = None, cluster_size: flo
                          mde_sd=achieved, power=result["power"], icc=icc, r2=r2,
                          attrition=attrition, unit=unit, alpha=alpha, treat_share=treat_share,
                          cv_cluster_size=cv_cluster_size)
+
+
+def _check_design(icc, n_clusters, cluster_size, mde, power, alpha, attrition) -> None:
+    """Each given number of a design in its range, or one sentence."""
+    _number("attrition", attrition, 0, 1, low_open=False, expected="a share from 0 up to 1")
+    _check_alpha_power(alpha, power)
+    _number("icc", icc, 0, 1, low_open=False, expected="an intra-cluster correlation from 0 up "
+            "to 1")
+    if mde is not None:
+        _number("mde", mde, 0, expected="a positive effect (its size; the test is two-sided)")
+    if n_clusters is not None:
+        _number("n_clusters", n_clusters, 2, expected="a whole number of clusters above 2")
+    if cluster_size is not None:
+        _number("cluster_size", cluster_size, 0, expected="a positive number of units per "
+                "cluster")
+        if cluster_size * (1 - attrition) <= 0:
+            raise ValueError("cluster_size × (1 − attrition) leaves no unit to analyse; expected "
+                             "a positive number.")
+
+
+def _fewest_clusters(mde_sd, target_sd: float, max_clusters: int, cannot: str) -> int:
+    """The fewest clusters (an even number from 4) whose MDE reaches ``target_sd``."""
+    g = 4
+    while mde_sd(g) > target_sd:
+        g += 2
+        if g > max_clusters:
+            raise ValueError(f"even {max_clusters:,} clusters {cannot}; expected a larger effect "
+                             "or more units per cluster")
+    return g
+
+
+def _smallest_size(mde_sd, target_sd: float, max_cluster_size: int) -> int:
+    """The smallest cluster size whose MDE reaches ``target_sd`` (by bisection; it does at
+    ``max_cluster_size``)."""
+    low, high = 1, max_cluster_size
+    while low < high:
+        mid = (low + high) // 2
+        if mde_sd(mid) <= target_sd:
+            high = mid
+        else:
+            low = mid + 1
+    return low
