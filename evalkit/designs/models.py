@@ -842,11 +842,7 @@ def _randomised_inference(table, d: _DesignMatrices, kept, parsed, fit, Xt, Zt, 
     coefficient whose regressor depends on ``treatment``."""
     out = _Inference()
     t_values = kept[treatment]
-    ref = _reference(t_values)
-    if ref is not None:
-        mask = (t_values == ref).to_numpy()
-        if mask.any():
-            out.control_mean = float(np.average(d.y[mask], weights=w[mask]))
+    out.control_mean = _control_mean(t_values, d.y, w)
     groups = _targets(d, kept, parsed, fit, Xt, Zt, yt, treatment, notes)
     if not groups:
         notes.append(f"No coefficient depends on the treatment {treatment!r}, so no wild "
@@ -856,26 +852,11 @@ def _randomised_inference(table, d: _DesignMatrices, kept, parsed, fit, Xt, Zt, 
     if constant:
         out.wild_method = out.ri_method = "not computed: the outcome does not vary"
         return out
-    per_arm = _clusters_per_arm(t_values, codes) if clustered else None
-    if per_arm is not None and per_arm.max() == 1:
-        notes.append("Each arm holds a single cluster: with one cluster per arm the "
-                     "effect cannot be told apart from the difference between the "
-                     "clusters, so the randomised coefficients' standard errors, "
-                     "confidence intervals and p-values are not computed (NaN).")
-        table.loc[list(out.randomised), ["se", "df", "t", "p_value", "ci_low", "ci_high"]] = np.nan
-        wild_reps, out.wild_method = 0, "not computed: one cluster per arm"
-    elif per_arm is not None and per_arm.min() == 1:
-        notes.append("Only one cluster is in an arm: cluster-robust standard errors and "
-                     "the wild cluster bootstrap are not valid with a single cluster in "
-                     "an arm (MacKinnon and Webb 2017); read the randomisation-inference "
-                     "p-value, which is exact.")
-        wild_reps, out.wild_method = 0, "not computed: one cluster in an arm"
+    if clustered and _single_cluster_arm(table, out, _clusters_per_arm(t_values, codes), notes):
+        wild_reps = 0
     reduced = "; instrumented coefficient: reduced form (Anderson–Rubin)" if parsed.endog else ""
     if wild_reps:
-        for g in groups:
-            for j, term in zip(g.columns, g.terms):
-                table.loc[term, "p_wild"], out.wild_method = la.wild_cluster_p(
-                    g.fit, j, codes, n_clusters, wild_reps, rng)
+        out.wild_method = _wild_p_values(table, groups, codes, n_clusters, wild_reps, rng)
         out.wild_method = ("" if clustered else "units not clustered; ") + out.wild_method + reduced
     if ri_reps:
         out.ri_method = _randomisation(table, groups, kept, treatment, absorber, codes,
@@ -884,6 +865,52 @@ def _randomised_inference(table, d: _DesignMatrices, kept, parsed, fit, Xt, Zt, 
         if not out.ri_method.startswith("not"):
             out.ri_method += reduced
     return out
+
+
+def _control_mean(t_values: pd.Series, y: np.ndarray, w: np.ndarray) -> float:
+    """The (weighted) mean outcome of the reference arm (NaN when it has no one)."""
+    ref = _reference(t_values)
+    if ref is None:
+        return float("nan")
+    mask = (t_values == ref).to_numpy()
+    return float(np.average(y[mask], weights=w[mask])) if mask.any() else float("nan")
+
+
+def _single_cluster_arm(table, out: _Inference, per_arm: np.ndarray | None,
+                        notes: list[str]) -> bool:
+    """Whether an arm holds a single cluster, so that no wild bootstrap is run; saying why in
+    the notes and ``out.wild_method`` (with one cluster per arm, the randomised coefficients'
+    standard errors, intervals and p-values become NaN). ``per_arm`` is None where the arms
+    are not counted (a continuous treatment)."""
+    if per_arm is None:
+        return False
+    if per_arm.max() == 1:
+        notes.append("Each arm holds a single cluster: with one cluster per arm the "
+                     "effect cannot be told apart from the difference between the "
+                     "clusters, so the randomised coefficients' standard errors, "
+                     "confidence intervals and p-values are not computed (NaN).")
+        table.loc[list(out.randomised), ["se", "df", "t", "p_value", "ci_low", "ci_high"]] = np.nan
+        out.wild_method = "not computed: one cluster per arm"
+        return True
+    if per_arm.min() == 1:
+        notes.append("Only one cluster is in an arm: cluster-robust standard errors and "
+                     "the wild cluster bootstrap are not valid with a single cluster in "
+                     "an arm (MacKinnon and Webb 2017); read the randomisation-inference "
+                     "p-value, which is exact.")
+        out.wild_method = "not computed: one cluster in an arm"
+        return True
+    return False
+
+
+def _wild_p_values(table, groups, codes, n_clusters: int, reps: int, rng) -> str:
+    """The wild cluster bootstrap p-value of every randomised coefficient, into ``table``;
+    returns the method."""
+    method = "not computed"
+    for g in groups:
+        for j, term in zip(g.columns, g.terms):
+            table.loc[term, "p_wild"], method = la.wild_cluster_p(g.fit, j, codes, n_clusters,
+                                                                  reps, rng)
+    return method
 
 
 def _targets(d: _DesignMatrices, kept, parsed, fit, Xt, Zt, yt, treatment,
