@@ -591,20 +591,7 @@ def subgroup_effects(data: pd.DataFrame, outcome: str, treatment: str, subgroup:
     fit = lin.ols(X, frame["y"].to_numpy(), names)
     k = len(levels)
     notes = []
-    if cluster:
-        codes, uniques = pd.factorize(frame["g"])
-        G = len(uniques)
-        V = lin.vcov_cr1(fit, codes, G)
-        df = G - 1
-        per_arm = [frame.loc[frame["t"] == a, "g"].nunique() for a in (0.0, 1.0)]
-        if min(per_arm) <= 1:
-            notes.append(f"Only {min(per_arm)} cluster in an arm: cluster-robust standard errors "
-                         "are not valid with a single cluster in an arm, so standard errors and "
-                         "p-values are not computed (NaN).")
-    else:
-        G = len(frame)
-        V = lin.vcov_hc1(fit)
-        df = fit.n - fit.k
+    V, G, df = _subgroup_vcov(fit, frame, cluster, notes)
     if np.ptp(fit.y) == 0:
         notes.append(f"The outcome {outcome!r} does not vary, so there is no difference to "
                      "estimate; standard errors and p-values are not computed (NaN).")
@@ -617,12 +604,7 @@ def subgroup_effects(data: pd.DataFrame, outcome: str, treatment: str, subgroup:
     with np.errstate(invalid="ignore", divide="ignore"):
         p = 2 * stats.t.sf(np.abs(b / se), df)
     crit = stats.t.ppf(0.975, df)
-    R = np.column_stack([np.ones(k - 1), -np.eye(k - 1)])  # b_1 − b_s = 0 for s > 1
-    diff = R @ b
-    try:
-        wald = float(diff @ np.linalg.solve(R @ Vb @ R.T, diff)) / (k - 1)
-    except np.linalg.LinAlgError:  # a singular (or undefined) covariance: no joint test
-        wald = float("nan")
+    wald = _equal_effects_wald(b, Vb)
     table = pd.DataFrame({"subgroup": [str(s) for s in levels],
                           "n": [int((frame["s"] == s).sum()) for s in levels],
                           "estimate": b, "se": se, "ci_low": b - crit * se, "ci_high": b + crit * se,
@@ -630,3 +612,30 @@ def subgroup_effects(data: pd.DataFrame, outcome: str, treatment: str, subgroup:
     return SubgroupEffects(outcome=outcome, subgroup=subgroup, table=table, joint_statistic=wald,
                            joint_df=(k - 1, int(df)), joint_p=float(stats.f.sf(wald, k - 1, df)),
                            n_clusters=G, clustered=cluster is not None, warnings=tuple(notes))
+def _subgroup_vcov(fit, frame: pd.DataFrame, cluster, notes: list[str]) -> tuple:
+    """The coefficients' covariance (CR1 by cluster, else HC1), the number of clusters (or
+    units) and the degrees of freedom; a note where an arm holds a single cluster."""
+    if not cluster:
+        return lin.vcov_hc1(fit), len(frame), fit.n - fit.k
+    codes, uniques = pd.factorize(frame["g"])
+    G = len(uniques)
+    per_arm = [frame.loc[frame["t"] == a, "g"].nunique() for a in (0.0, 1.0)]
+    if min(per_arm) <= 1:
+        notes.append(f"Only {min(per_arm)} cluster in an arm: cluster-robust standard errors "
+                     "are not valid with a single cluster in an arm, so standard errors and "
+                     "p-values are not computed (NaN).")
+    return lin.vcov_cr1(fit, codes, G), G, G - 1
+
+
+def _equal_effects_wald(b: np.ndarray, Vb: np.ndarray) -> float:
+    """The Wald statistic (divided by its k − 1 restrictions) that the k subgroup effects are
+    equal: b_1 − b_s = 0 for s > 1; NaN for a singular or undefined covariance."""
+    k = len(b)
+    R = np.column_stack([np.ones(k - 1), -np.eye(k - 1)])
+    diff = R @ b
+    try:
+        return float(diff @ np.linalg.solve(R @ Vb @ R.T, diff)) / (k - 1)
+    except np.linalg.LinAlgError:
+        return float("nan")
+
+
