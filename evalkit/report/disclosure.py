@@ -250,10 +250,7 @@ class Disclosure:
                    and s.value is not None and _grain(s) is not None]
         hidden_stats: set = set()
         bounds = self._settle(hidden, small, modeled, hidden_stats)
-        shown = {k: (None if k in hidden or k in self._unknown else self._rounded(c.value))
-                 for k, c in counts.items()}
-        if self.rounding and any(v is not None and v != counts[k].value for k, v in shown.items()):
-            self.note("all tables", "counts", ROUNDED, f"rounded to base {self.rounding}")
+        shown = self._shown(hidden)
         for s in hidden_stats:
             c = counts[s.n[0]]
             self.note(c.table, c.label + ": statistic", AUDIT,
@@ -263,6 +260,16 @@ class Disclosure:
                                  frozenset(small), frozenset(hidden_stats), bounds,
                                  self.summary_counts(), frozenset(self._unknown))
         return self.decision
+
+    def _shown(self, hidden: set[str]) -> dict:
+        """Each count as published: None where suppressed or unknown to a reader, else the
+        value (rounded when the policy rounds, which the notes then say)."""
+        counts = self._counts
+        shown = {k: (None if k in hidden or k in self._unknown else self._rounded(c.value))
+                 for k, c in counts.items()}
+        if self.rounding and any(v is not None and v != counts[k].value for k, v in shown.items()):
+            self.note("all tables", "counts", ROUNDED, f"rounded to base {self.rounding}")
+        return shown
 
     def _primary(self, displayed: set[str]) -> tuple[set[str], set[str]]:
         """(counts under min_cell, counts suppressed at first): every small count shown and
@@ -278,18 +285,23 @@ class Disclosure:
             if key in displayed:
                 hidden.add(key)
                 self.note(c.table, c.label, PRIMARY, "under min_cell suppressed")
+        for k in self._parts_of_small_totals(small, displayed, hidden):
+            hidden.add(k)
+            self.note(counts[k].table, counts[k].label, PRIMARY,
+                      "part of a total under min_cell suppressed")
+        return small, hidden
+
+    def _parts_of_small_totals(self, small: set[str], displayed: set[str], hidden: set[str]):
+        """The shown, non-zero, unpublished parts of each total under min_cell (a relation
+        'total = sum of parts')."""
+        counts = self._counts
         for relation in self._relations:
             total = next((k for k, c in relation.items() if c == 1.0), None)
             parts = [k for k, c in relation.items() if c == -1.0]
             if total not in small or len(parts) != len(relation) - 1:
                 continue
-            for k in parts:
-                if (counts[k].value and k in displayed and k not in hidden
-                        and not counts[k].published):
-                    hidden.add(k)
-                    self.note(counts[k].table, counts[k].label, PRIMARY,
-                              "part of a total under min_cell suppressed")
-        return small, hidden
+            yield from (k for k in parts if counts[k].value and k in displayed
+                        and k not in hidden and not counts[k].published)
 
     def _settle(self, hidden: set[str], small: set[str], modeled: list,
                 hidden_stats: set) -> dict[str, tuple[int, int]]:
@@ -345,31 +357,33 @@ class Disclosure:
         from ``cell`` through the sums it is in (and, past counts already hidden, the sums
         they are in), the cheapest count whose suppression leaves it undetermined, else the
         cheapest nearest one."""
-        counts = self._counts
-        links = self._links()
-
-        def order(k):
-            # a count the section did not ask to keep, in the fewest sums (a part before a
-            # total, so that suppression does not spread through the margins), the smallest;
-            # a zero (shown by policy) only as a last resort
-            return (counts[k].value == 0, counts[k].cost >= 10, links.get(k, 0), counts[k].cost,
-                    counts[k].value, k)
-
         seen, frontier, fallback = {cell}, [cell], None
         while frontier:
             near = {k for c in frontier for relation in self._relations if c in relation
                     for k in relation} - seen
-            candidates = sorted((k for k in near if k not in hidden and k not in self._unknown
-                                 and not counts[k].published), key=order)
-            for key in candidates[:40]:
-                if cell not in _determined(hidden | self._unknown | {key}, self._relations,
-                                           only=cell):
-                    return self._hide(key, hidden)
-            if fallback is None and candidates:
-                fallback = candidates[0]
+            candidates = self._candidates(near, hidden)
+            key = next((k for k in candidates[:40] if cell not in _determined(
+                hidden | self._unknown | {k}, self._relations, only=cell)), None)
+            if key is not None:
+                return self._hide(key, hidden)
+            fallback = fallback if fallback is not None or not candidates else candidates[0]
             seen |= near
             frontier = [k for k in near if k in hidden or k in self._unknown]
         return self._hide(fallback, hidden) if fallback is not None else False
+
+    def _candidates(self, near: set[str], hidden: set[str]) -> list[str]:
+        """The counts among ``near`` that may still be suppressed, cheapest first: a count the
+        section did not ask to keep, in the fewest sums (a part before a total, so that
+        suppression does not spread through the margins), the smallest; a zero (shown by
+        policy) only as a last resort."""
+        counts, links = self._counts, self._links()
+
+        def order(k):
+            return (counts[k].value == 0, counts[k].cost >= 10, links.get(k, 0), counts[k].cost,
+                    counts[k].value, k)
+
+        return sorted((k for k in near if k not in hidden and k not in self._unknown
+                       and not counts[k].published), key=order)
 
     def _hide(self, key: str, hidden: set[str]) -> bool:
         hidden.add(key)
