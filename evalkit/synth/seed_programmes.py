@@ -189,7 +189,32 @@ def mosvy(seed: int) -> dict[str, pd.DataFrame]:
     provinces = np.array(provinces)
     ids = np.array([f"RCI-{i:03d}" for i in range(1, 407)])
     in_five = np.isin(provinces, TARGET)
-    # which RCIs still work in 2018 and 2019 (nested), five provinces and others separately
+    work, no_info = _rcis_working(in_five, rng)
+    gone = np.flatnonzero(~work[2019])
+    fates = _shuffle([(s, r) for s, r, k in FATES for _ in range(k)], rng)
+    fate_of = {int(i): fates[j] for j, i in enumerate(gone)}
+    frames = []
+    for year in (2015, 2018, 2019):
+        counted = work[year].copy()
+        if year == 2018:
+            counted[no_info] = False
+        frame = pd.DataFrame({"rci_id": ids, "province": provinces, "year": year,
+                              **_rci_year(year, work[year], counted, in_five, fate_of, rng),
+                              "compliance": ""})
+        if year == 2018:
+            frame.loc[no_info, "status"] = "working"
+            frame.loc[no_info, "closure_reason"] = "no information at inspection"
+        if year == 2019:
+            comp = _shuffle([c for c, k in COMPLIANCE_2019.items() for _ in range(k)], rng)
+            frame.loc[work[year], "compliance"] = comp
+        frames.append(frame[work[year] | (year == 2019)])
+    register = pd.concat(frames, ignore_index=True)
+    return {"rci_register.csv": register, "reintegration.csv": _reintegrated(rng)}
+
+
+def _rcis_working(in_five: np.ndarray, rng) -> tuple[dict, np.ndarray]:
+    """Which RCIs still work in 2018 and 2019 (nested; the five provinces and the others
+    drawn separately), and those of 2018 without information at inspection."""
     work = {2015: np.ones(406, dtype=bool)}
     idx5, idx_other = np.flatnonzero(in_five), np.flatnonzero(~in_five)
     w18 = np.concatenate([rng.choice(idx5, WORKING_FIVE[2018], replace=False),
@@ -200,46 +225,35 @@ def mosvy(seed: int) -> dict[str, pd.DataFrame]:
                           rng.choice(w18_o, WORKING_ALL[2019] - WORKING_FIVE[2019], replace=False)])
     work[2019] = np.isin(np.arange(406), w19)
     no_info = rng.choice(np.intersect1d(np.flatnonzero(work[2018]), idx_other), NO_INFO_2018, replace=False)
-    gone = np.flatnonzero(~work[2019])
-    fates = _shuffle([(s, r) for s, r, k in FATES for _ in range(k)], rng)
-    fate_of = {int(i): fates[j] for j, i in enumerate(gone)}
-    frames = []
-    for year in (2015, 2018, 2019):
-        working = work[year]
-        girls = np.zeros(406, dtype=object)
-        boys = np.zeros(406, dtype=object)
-        counted = working.copy()
-        if year == 2018:
-            counted[no_info] = False
-        for mask, (g, b) in ((counted & in_five, FIVE[year]),
-                             (counted & ~in_five, (NATIONAL[year][0] - FIVE[year][0],
-                                                   NATIONAL[year][1] - FIVE[year][1]))):
-            k = int(mask.sum())
-            girls[mask] = _split(g, k, rng)
-            boys[mask] = _split(b, k, rng)
-        status = np.where(working, "working", "").astype(object)
-        reason = np.full(406, "", dtype=object)
-        for i in np.flatnonzero(~working):
-            s, r = fate_of.get(int(i), ("closed", "other or not specified"))
-            status[i], reason[i] = s, r
-        girls[~counted] = ""
-        boys[~counted] = ""
-        frame = pd.DataFrame({"rci_id": ids, "province": provinces, "year": year,
-                              "status": status, "closure_reason": reason,
-                              "girls": girls, "boys": boys, "compliance": ""})
-        if year == 2018:
-            frame.loc[no_info, "status"] = "working"
-            frame.loc[no_info, "closure_reason"] = "no information at inspection"
-        if year == 2019:
-            comp = _shuffle([c for c, k in COMPLIANCE_2019.items() for _ in range(k)], rng)
-            frame.loc[working, "compliance"] = comp
-        frames.append(frame[working | (year == 2019)])
-    register = pd.concat(frames, ignore_index=True)
-    # children supported for reintegration (five provinces), with their tracking status
+    return work, no_info
+
+
+def _rci_year(year: int, working, counted, in_five, fate_of: dict, rng) -> dict:
+    """One year's status, closure reason and girls and boys of each RCI (counts split over
+    the counted RCIs of the five provinces and of the others; blank where not counted)."""
+    girls = np.zeros(406, dtype=object)
+    boys = np.zeros(406, dtype=object)
+    for mask, (g, b) in ((counted & in_five, FIVE[year]),
+                         (counted & ~in_five, (NATIONAL[year][0] - FIVE[year][0],
+                                               NATIONAL[year][1] - FIVE[year][1]))):
+        k = int(mask.sum())
+        girls[mask] = _split(g, k, rng)
+        boys[mask] = _split(b, k, rng)
+    status = np.where(working, "working", "").astype(object)
+    reason = np.full(406, "", dtype=object)
+    for i in np.flatnonzero(~working):
+        status[i], reason[i] = fate_of.get(int(i), ("closed", "other or not specified"))
+    girls[~counted] = ""
+    boys[~counted] = ""
+    return {"status": status, "closure_reason": reason, "girls": girls, "boys": boys}
+
+
+def _reintegrated(rng) -> pd.DataFrame:
+    """The children supported for reintegration (five provinces), with their tracking status."""
     n = sum(CTT.values())
     status = _shuffle([s for s, k in CTT.items() for _ in range(k)], rng)
     sex = _shuffle([s for s, k in REINTEGRATED_SEX.items() for _ in range(k)], rng)
-    children = pd.DataFrame({
+    return pd.DataFrame({
         "child_id": [f"R-{i:04d}" for i in range(1, n + 1)],
         "child_name": names(n, rng),
         "date_of_birth": (pd.Timestamp("2004-01-01") + pd.to_timedelta(rng.integers(0, 5000, n), unit="D")).strftime("%Y-%m-%d"),
@@ -248,4 +262,3 @@ def mosvy(seed: int) -> dict[str, pd.DataFrame]:
         "reintegration_year": rng.choice([2016, 2017, 2018, 2019], n),
         "tracking_status": status,
     })
-    return {"rci_register.csv": register, "reintegration.csv": children}
