@@ -140,36 +140,8 @@ def generate(spec: CSIProgrammeSpec, seed: int) -> pd.DataFrame:
     home = place.iloc[rng.integers(0, len(place), size=n)].reset_index(drop=True)
     assessor = rng.choice(ASSESSORS, size=n)
 
-    # baseline scores: thresholded latent normals, child effect shared across factors; each
-    # factor's marginal distribution is exactly baseline_probs
-    rho = spec.factor_correlation
-    latent = (np.sqrt(rho) * rng.standard_normal((n, 1))
-              + np.sqrt(1 - rho) * rng.standard_normal((n, len(FACTORS))))
-    scores = np.empty((n, len(FACTORS)), dtype=int)
-    for j, code in enumerate(FACTORS):
-        cuts = norm.ppf(np.cumsum(spec.baseline_probs[code])[:3])
-        scores[:, j] = 1 + np.searchsorted(cuts, latent[:, j])
-
-    if spec.reassessed is not None:
-        # CCT: the reassessed children are school-age so every factor applies
-        eligible = np.flatnonzero(ages >= 5)
-        reassessed = np.zeros(n, dtype=bool)
-        reassessed[rng.choice(eligible, size=spec.reassessed, replace=False)] = True
-    rows_scores = [scores.copy()]
-    present = [np.ones(n, dtype=bool)]
-    p_up = np.array([[spec.p_up[g][c] for c in FACTORS] for g in group_of])
-    for _ in range(1, spec.rounds):
-        draw = rng.random(scores.shape)
-        up = (draw < p_up) & (scores < 4)
-        down = (draw > 1 - spec.p_down) & (scores > 1)
-        scores = scores + up.astype(int) - down.astype(int)
-        if spec.reassessed is not None:
-            still = reassessed.copy()
-        else:
-            still = present[-1] & (rng.random(n) >= spec.dropout)
-        rows_scores.append(scores.copy())
-        present.append(still)
-
+    scores = _baseline_scores(spec, n, rng)
+    rows_scores, present = _later_rounds(spec, scores, group_of, ages, rng)
     if spec.calibrate_to:
         pair = present[1]
         for seed_name, pct in spec.calibrate_to.items():
@@ -197,17 +169,53 @@ def generate(spec: CSIProgrammeSpec, seed: int) -> pd.DataFrame:
             "assessor": assessor if r == 1 else rng.choice(ASSESSORS, size=n),
         })
         text = round_scores.astype(str).astype(object)
-        if spec.not_applicable_under_5:
-            young = (age_now < 5).to_numpy()
-            for j in (FACTORS.index("6A"), FACTORS.index("6B")):
-                text[young, j] = "n/a"
-        for j, code in enumerate(FACTORS):
-            frame[code] = text[:, j]
+        if spec.not_applicable_under_5:  # school performance does not apply under 5
+            text[np.ix_((age_now < 5).to_numpy(), [FACTORS.index("6A"), FACTORS.index("6B")])] = "n/a"
+        frame[list(FACTORS)] = text
         frames.append(frame[here])
     export = pd.concat(frames, ignore_index=True)
     if len(spec.groups) == 1:
         export = export.drop(columns="care_type")
     return export.sort_values(["assessment_date", "client_id"], kind="stable").reset_index(drop=True)
+
+
+def _baseline_scores(spec: CSIProgrammeSpec, n: int, rng) -> np.ndarray:
+    """Baseline scores: thresholded latent normals, a child effect shared across factors;
+    each factor's marginal distribution is exactly ``baseline_probs``."""
+    rho = spec.factor_correlation
+    latent = (np.sqrt(rho) * rng.standard_normal((n, 1))
+              + np.sqrt(1 - rho) * rng.standard_normal((n, len(FACTORS))))
+    scores = np.empty((n, len(FACTORS)), dtype=int)
+    for j, code in enumerate(FACTORS):
+        cuts = norm.ppf(np.cumsum(spec.baseline_probs[code])[:3])
+        scores[:, j] = 1 + np.searchsorted(cuts, latent[:, j])
+    return scores
+
+
+def _later_rounds(spec: CSIProgrammeSpec, scores: np.ndarray, group_of, ages, rng) -> tuple:
+    """Each round's scores (a step up or down from the last) and who is assessed in it: the
+    reassessed children (CCT: school-age, so every factor applies), else those still there
+    after dropout."""
+    n = len(scores)
+    if spec.reassessed is not None:
+        eligible = np.flatnonzero(ages >= 5)
+        reassessed = np.zeros(n, dtype=bool)
+        reassessed[rng.choice(eligible, size=spec.reassessed, replace=False)] = True
+    rows_scores = [scores.copy()]
+    present = [np.ones(n, dtype=bool)]
+    p_up = np.array([[spec.p_up[g][c] for c in FACTORS] for g in group_of])
+    for _ in range(1, spec.rounds):
+        draw = rng.random(scores.shape)
+        up = (draw < p_up) & (scores < 4)
+        down = (draw > 1 - spec.p_down) & (scores > 1)
+        scores = scores + up.astype(int) - down.astype(int)
+        if spec.reassessed is not None:
+            still = reassessed.copy()
+        else:
+            still = present[-1] & (rng.random(n) >= spec.dropout)
+        rows_scores.append(scores.copy())
+        present.append(still)
+    return rows_scores, present
 
 
 def _probs(shift: float) -> tuple[float, float, float, float]:
