@@ -60,36 +60,16 @@ def write_index(results: list[RenderResult], out_dir: Path) -> Path:
     from evalkit.report.render import TEMPLATES
 
     css = (TEMPLATES / "evalkit_report" / "report.css").read_text(encoding="utf-8")
-    canaries = None
-    for r in results:
-        if r.canaries is not None:
-            canaries = r.canaries if canaries is None else canaries | r.canaries
+    canaries = _canaries(results)
     rows = []
-    local_text = ""
     for r in results:
-        if r.ok and r.html is not None:
-            record = _record(r)
-            line = record.get("headline", "")
-            title = record.get("title", r.programme)
-            tag = ""
-            if record.get("synthetic"):
-                tag = (f'<span class="evalkit-tag">{escape("Synthetic data")}</span> '
-                       + (f'<span class="evalkit-tag">{escape("Illustration")}</span> '
-                          if record.get("provenance") == "illustration" else ""))
-            others = ""
-            for code, path in r.editions:
-                name = LANGUAGES.get(code, code)
-                local_text += name
-                others += (f' · <a href="{escape(path.name)}" hreflang="{escape(code)}" '
-                           f'lang="{escape(code)}">{escape(name)}</a>')
-            rows.append(f'<li><a href="{escape(r.html.name)}">{escape(title)}</a>{others}<br>'
-                        f'{tag}<span class="evalkit-index-headline">{escape(line)}</span></li>')
-        else:
-            rows.append(f"<li><strong>{escape(r.programme)}</strong>: the report could not be "
-                        f"rendered ({escape(r.error or 'unknown error')}).</li>")
-        if gate.leaked(rows[-1], canaries):  # the index is published too: scanned like a report
-            rows[-1] = (f"<li><strong>{escape(r.programme)}</strong>: this line was withheld "
-                        "because it contained personal data from the input.</li>")
+        row = _index_line(r)
+        if gate.leaked(row, canaries):  # the index is published too: scanned like a report
+            row = (f"<li><strong>{escape(r.programme)}</strong>: this line was withheld "
+                   "because it contained personal data from the input.</li>")
+        rows.append(row)
+    local_text = "".join(LANGUAGES.get(code, code) for r in results if r.ok and r.html is not None
+                         for code, _path in r.editions)
     synthetic = any(_record(r).get("synthetic") for r in results if r.ok)
     note = (f'<div class="evalkit-band" role="note">{escape(SYNTHETIC_NOTE)}</div>'
             if synthetic else "")
@@ -156,11 +136,49 @@ def _synthesis(pool, results: list[RenderResult], out_dir: Path, timeout: int, f
     if (target.is_file() and all(p.is_file() for p in wanted) and not force
             and all(r.skipped for r in results if r.ok)):
         return RenderResult("synthesis", target, 0.0, skipped=True)
+    return pool.synthesis(with_csi, out_dir, timeout=timeout, canaries=_canaries(results),
+                          extras=extras)
+
+
+def _canaries(results: list[RenderResult]):
+    """The personal values of every programme rendered (None when none was scanned)."""
     canaries = None
     for r in results:
         if r.canaries is not None:
             canaries = r.canaries if canaries is None else canaries | r.canaries
-    return pool.synthesis(with_csi, out_dir, timeout=timeout, canaries=canaries, extras=extras)
+    return canaries
+
+
+def _kept_reports(folders: list[Path], out_dir: Path, extras: Extras, force: bool) -> tuple:
+    """Each folder's current stamp, and the reports kept as they are (none with ``force``)."""
+    stamps, done = {}, {}
+    for folder in folders:
+        stamps[folder], kept = _unchanged(folder, out_dir, extras)
+        if kept is not None and not force:
+            done[folder] = kept
+    return stamps, done
+
+
+def _index_line(r: RenderResult) -> str:
+    """A report's line in the index: its title linked, its other language editions, its
+    tags (synthetic data, illustration) and headline; or why it could not be rendered."""
+    from evalkit.report.publish import escape
+
+    if not (r.ok and r.html is not None):
+        return (f"<li><strong>{escape(r.programme)}</strong>: the report could not be "
+                f"rendered ({escape(r.error or 'unknown error')}).</li>")
+    record = _record(r)
+    tag = ""
+    if record.get("synthetic"):
+        tag = (f'<span class="evalkit-tag">{escape("Synthetic data")}</span> '
+               + (f'<span class="evalkit-tag">{escape("Illustration")}</span> '
+                  if record.get("provenance") == "illustration" else ""))
+    others = "".join(f' · <a href="{escape(path.name)}" hreflang="{escape(code)}" '
+                     f'lang="{escape(code)}">{escape(LANGUAGES.get(code, code))}</a>'
+                     for code, path in r.editions)
+    return (f'<li><a href="{escape(r.html.name)}">{escape(record.get("title", r.programme))}</a>'
+            f'{others}<br>{tag}<span class="evalkit-index-headline">'
+            f'{escape(record.get("headline", ""))}</span></li>')
 
 
 def render_collection(folders: list[Path], out_dir: Path, *, jobs: int = 1, timeout: int = 600,
@@ -176,11 +194,7 @@ def render_collection(folders: list[Path], out_dir: Path, *, jobs: int = 1, time
     from evalkit.report.batch import ReportPool
 
     out_dir = Path(out_dir)
-    stamps, done = {}, {}
-    for folder in folders:
-        stamps[folder], kept = _unchanged(folder, out_dir, extras)
-        if kept is not None and not force:
-            done[folder] = kept
+    stamps, done = _kept_reports(folders, out_dir, extras, force)
     stale = [f for f in folders if f not in done]
     for i, folder in enumerate(done, start=1):
         if on_result:
