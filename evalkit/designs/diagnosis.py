@@ -102,14 +102,7 @@ class TrialDesign:
                 or self.n_clusters < 4:
             raise ValueError(f"n_clusters is {self.n_clusters!r}; expected a whole number of "
                              "clusters, at least 4.")
-        sizes = self.cluster_size
-        if isinstance(sizes, (list, tuple, np.ndarray)):
-            if len(sizes) != self.n_clusters or min(sizes) < 1:
-                raise ValueError(f"cluster_size lists {len(sizes)} sizes for {self.n_clusters} "
-                                 "clusters; expected one positive size per cluster.")
-            object.__setattr__(self, "cluster_size", tuple(int(s) for s in sizes))
-        elif not isinstance(sizes, (int, float, np.number)) or sizes < 1:
-            raise ValueError(f"cluster_size is {sizes!r}; expected units per cluster, at least 1.")
+        self._check_sizes()
         for name, low, high in (("icc", 0, 1), ("r2", 0, 1), ("attrition", 0, 1)):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not low <= value < high:
@@ -123,6 +116,18 @@ class TrialDesign:
         object.__setattr__(self, "estimator", option(self.estimator, ESTIMATORS, "estimator"))
         if self.assignment == "stratified" and not 2 <= self.strata_size <= self.n_clusters:
             raise ValueError(f"strata_size is {self.strata_size!r}; expected 2 to n_clusters.")
+
+    def _check_sizes(self) -> None:
+        """``cluster_size``: units per cluster (at least 1), or one size per cluster, kept as a
+        tuple."""
+        sizes = self.cluster_size
+        if isinstance(sizes, (list, tuple, np.ndarray)):
+            if len(sizes) != self.n_clusters or min(sizes) < 1:
+                raise ValueError(f"cluster_size lists {len(sizes)} sizes for {self.n_clusters} "
+                                 "clusters; expected one positive size per cluster.")
+            object.__setattr__(self, "cluster_size", tuple(int(s) for s in sizes))
+        elif not isinstance(sizes, (int, float, np.number)) or sizes < 1:
+            raise ValueError(f"cluster_size is {sizes!r}; expected units per cluster, at least 1.")
 
     @property
     def n_units(self) -> int:

@@ -386,22 +386,9 @@ def inlines_of(block: Block):
     elif isinstance(block, Note):
         yield block.text
     elif isinstance(block, Table):
-        yield block.caption
-        for column in block.columns:
-            yield column.header
-            if column.group is not None:
-                yield column.group
-        for row in block.rows:
-            yield from (c for c in row if c is not None)
-        yield from block.notes
-        if block.provenance.source is not None:
-            yield block.provenance.source
+        yield from _table_texts(block)
     elif isinstance(block, Chart):
-        yield block.alt
-        yield block.caption
-        yield from block.stats
-        if block.provenance.source is not None:
-            yield block.provenance.source
+        yield from (block.alt, block.caption, *block.stats, *_source_of(block))
     elif isinstance(block, Progress):
         yield block.label
         yield block.status
@@ -410,3 +397,21 @@ def inlines_of(block: Block):
             yield block.label
         for inner in block.blocks:
             yield from inlines_of(inner)
+def _table_texts(block: Table):
+    """A table's caption, headers and groups, cells, notes and source."""
+    yield block.caption
+    for column in block.columns:
+        yield column.header
+        if column.group is not None:
+            yield column.group
+    for row in block.rows:
+        yield from (c for c in row if c is not None)
+    yield from block.notes
+    yield from _source_of(block)
+
+
+def _source_of(block) -> tuple:
+    """The cited source of a table's or chart's figures, if it has one."""
+    return () if block.provenance.source is None else (block.provenance.source,)
+
+
