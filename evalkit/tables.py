@@ -307,21 +307,30 @@ def _wrapped_headers(latex: str, columns: int) -> str:
     long outcome names wraps its header instead of running off the page (great_tables
     writes LaTeX headers on one line; the labels are already escaped)."""
     lines = latex.split("\n")
-    top = next((i for i, line in enumerate(lines) if line.strip() == "\\toprule"), None)
-    mid = next((i for i, line in enumerate(lines) if line.strip().startswith("\\midrule")), None)
-    if top is None or mid is None:
+    at = _label_line(lines)
+    if at is None:
         return latex
-    at = max(i for i in range(top, mid) if lines[i].rstrip().endswith("\\\\") or i == top) - 1
-    if at + 1 >= len(lines) or not lines[at + 1].rstrip().endswith("\\\\"):
-        return latex
-    cells = lines[at + 1].rstrip()[:-2].split(" & ")
+    cells = lines[at].rstrip()[:-2].split(" & ")
     if max(len(c) for c in cells) <= 24:
         return latex
     width = f"{min(3.2, 20.0 / max(columns, 1)):.1f}cm"
-    lines[at + 1] = " & ".join(
+    lines[at] = " & ".join(
         c if len(c) <= 24 else f"\\parbox[b]{{{width}}}{{\\centering {c.strip()}}}"
         for c in cells) + " \\\\ "
     return "\n".join(lines)
+
+
+def _label_line(lines: list[str]) -> int | None:
+    """The place of the column labels' line (the last header line ending in ``\\\\``
+    between ``\\toprule`` and ``\\midrule``), or None."""
+    top = next((i for i, line in enumerate(lines) if line.strip() == "\\toprule"), None)
+    mid = next((i for i, line in enumerate(lines) if line.strip().startswith("\\midrule")), None)
+    if top is None or mid is None:
+        return None
+    at = max(i for i in range(top, mid) if lines[i].rstrip().endswith("\\\\") or i == top)
+    if at >= len(lines) or not lines[at].rstrip().endswith("\\\\"):
+        return None
+    return at
 
 
 _NUMBER = re.compile(r"^[+-]?\d{1,3}(,\d{3})*(\.\d+)?$|^[+-]?\d+(\.\d+)?$")

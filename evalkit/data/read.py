@@ -317,15 +317,22 @@ def _two_header_rows(above: list[Any], header: list[Any]) -> list[Any]:
     present = [n for n in names if n]
     if len(set(present)) == len(present) or not any(not _is_blank(c) for c in above):
         return header
+    carried = _carried_right(above, len(header))
+    first = next((i for i, c in enumerate(carried) if c is not None), len(header))
+    return [f"{carried[i]}_{names[i]}" if names[i] and carried[i] and i >= first else header[i]
+            for i in range(len(header))]
+
+
+def _carried_right(above: list[Any], width: int) -> list[str | None]:
+    """Each of ``width`` columns' label in the row above, carried right across the blank
+    (merged) cells after it; None before the first label."""
     carried, current = [], None
-    for i in range(len(header)):
+    for i in range(width):
         cell = above[i] if i < len(above) else None
         if not _is_blank(cell):
             current = _header_text(cell)
         carried.append(current)
-    first = next((i for i, c in enumerate(carried) if c is not None), len(header))
-    return [f"{carried[i]}_{names[i]}" if names[i] and carried[i] and i >= first else header[i]
-            for i in range(len(header))]
+    return carried
 
 
 def _tidy_column(values) -> pd.Series:

@@ -86,26 +86,32 @@ def register(b: Build, r: Result, change: csi.CSIChange) -> None:
         for row in r.trajectory.by_round.itertuples():
             dc.count(f"csi.round.{int(row.round)}", int(row.n), table=TABLE)
     if r.groups is not None:
-        keys = []
-        for name, result in r.groups.results.items():
-            key = _group_key(name)
-            register_prepost(dc, key, result, GROUPS)
-            keys.append(key)
-        if r.other_pairs is not None:
-            register_prepost(dc, f"{K}.group.other", r.other_pairs, GROUPS)
-            keys.append(f"{K}.group.other")
-        elif r.other:
-            pass
-        total = f"{K}.flagged"
-        if all(dc.has(f"{k}.pairs") for k in keys):
-            if sum(dc.value(f"{k}.pairs") for k in keys) == dc.value(f"{total}.pairs"):
-                dc.adds_up(f"{total}.pairs", [f"{k}.pairs" for k in keys])
-                for part in ("improved", "unchanged", "worse"):
-                    if sum(dc.value(f"{k}.{part}") for k in keys) == dc.value(f"{total}.{part}"):
-                        dc.adds_up(f"{total}.{part}", [f"{k}.{part}" for k in keys])
+        _register_groups(dc, r)
         if r.other:
             dc.count(f"{K}.group.other.children", r.other, table=GROUPS,
                      label="children in an undeclared care group")
+
+
+def _register_groups(dc, r: Result) -> None:
+    """Each care group's paired counts (and the pairs in no declared group), declared to add
+    up to the whole programme's where they do."""
+    keys = []
+    for name, result in r.groups.results.items():
+        keys.append(_group_key(name))
+        register_prepost(dc, keys[-1], result, GROUPS)
+    if r.other_pairs is not None:
+        keys.append(f"{K}.group.other")
+        register_prepost(dc, keys[-1], r.other_pairs, GROUPS)
+    total = f"{K}.flagged"
+
+    def adds_up(part: str) -> bool:
+        return sum(dc.value(f"{k}.{part}") for k in keys) == dc.value(f"{total}.{part}")
+
+    if not all(dc.has(f"{k}.pairs") for k in keys) or not adds_up("pairs"):
+        return
+    for part in ("pairs", "improved", "unchanged", "worse"):  # (each outcome where it adds up)
+        if adds_up(part):
+            dc.adds_up(f"{total}.{part}", [f"{k}.{part}" for k in keys])
 
 
 def build(b: Build, r: Result, change: csi.CSIChange) -> Built:
