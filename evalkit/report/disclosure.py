@@ -629,29 +629,31 @@ def _determined(hidden: set[str], relations, only: str | None = None) -> list[st
         groups = [g for g in groups if only in g]
     for group in groups:
         cells = sorted(group)
-        index = {c: i for i, c in enumerate(cells)}
-        rows = []
-        for relation in relations:
-            row = np.zeros(len(cells))
-            touched = False
-            for k, c in relation.items():
-                if k in index:
-                    row[index[k]] += c
-                    touched = True
-            if touched and row.any():
-                rows.append(row)
+        rows = _restricted(relations, {c: i for i, c in enumerate(cells)})
         if not rows:
             continue
-        a = np.array(rows)
-        _u, singular, vh = np.linalg.svd(a)
+        _u, singular, vh = np.linalg.svd(np.array(rows))
         rank = int((singular > 1e-9 * max(1.0, singular[0])).sum())
         null = vh[rank:]
-        for i, c in enumerate(cells):
-            if only is not None and c != only:
-                continue
-            if null.shape[0] == 0 or np.abs(null[:, i]).max() < 1e-9:
-                out.append(c)
+        out += [c for i, c in enumerate(cells) if (only is None or c == only)
+                and (null.shape[0] == 0 or np.abs(null[:, i]).max() < 1e-9)]
     return out
+
+
+def _restricted(relations, index: dict[str, int]) -> list[np.ndarray]:
+    """The relations' coefficients on the counts in ``index`` (count -> column), one row
+    per relation touching them with a coefficient other than 0."""
+    rows = []
+    for relation in relations:
+        row = np.zeros(len(index))
+        touched = False
+        for k, c in relation.items():
+            if k in index:
+                row[index[k]] += c
+                touched = True
+        if touched and row.any():
+            rows.append(row)
+    return rows
 
 
 class _System:
