@@ -681,13 +681,8 @@ def estimate(data: pd.DataFrame, formula: str, *, treatment: str | None = None,
     ri_stat = option(ri_stat, RI_STATS, "ri_stat")
     source = data.attrs.get("source", "data frame")
     parsed = parse_formula(formula)
-    design_columns = [c for c in (cluster, weights, strata, treatment) if c]
-    require_columns(data, list(parsed.fixed_effects) + design_columns)
-    used = list(dict.fromkeys(_formula_columns(data, parsed, formula)
-                              + list(parsed.fixed_effects) + design_columns))
-    kept, dropped = _complete(data, used)
-    if len(kept) == 0:
-        raise DataError(f"{source}: no row has all of {', '.join(used)}; nothing to estimate.")
+    kept, dropped = _estimation_rows(data, parsed, formula, source,
+                                     [c for c in (cluster, weights, strata, treatment) if c])
     seed = draw_seed(seed)
     notes: list[str] = []
     d = _design(kept, parsed, formula)
@@ -710,10 +705,8 @@ def estimate(data: pd.DataFrame, formula: str, *, treatment: str | None = None,
     if constant:
         notes.append(f"The outcome {parsed.outcome!r} does not vary (every observation has the "
                      "same value): standard errors and p-values are not computed (NaN).")
-        V, df = np.full((fit.k, fit.k), np.nan), np.full(fit.k, np.nan)
-    else:
-        V, df = _variance(fit, se, codes, n_clusters, df_k, df_k_cluster)
-    table = _table(fit.beta, V, df, d.names)
+    table = _table(fit.beta, *_covariance(fit, constant, se, codes, n_clusters, df_k,
+                                          df_k_cluster), d.names)
     r2, adj_r2, r2_within = _fit_statistics(fit, d.y, yt, w, df_k, bool(parsed.fixed_effects))
     first = None
     if parsed.endog:
@@ -743,6 +736,26 @@ def estimate(data: pd.DataFrame, formula: str, *, treatment: str | None = None,
         wild_method=inference.wild_method, ri_method=inference.ri_method, ri_stat=ri_stat,
         seed=seed, n_dropped=dropped, control_mean=inference.control_mean, weights=weights,
         cluster=cluster, first_stage=first, warnings=tuple(notes), df_resid=float(n - df_k))
+
+
+def _estimation_rows(data: pd.DataFrame, parsed, formula: str, source: str,
+                     design_columns: list[str]) -> tuple[pd.DataFrame, int]:
+    """The rows holding every column the model uses, and how many were dropped; a sentence
+    when a column is missing or no row is complete."""
+    require_columns(data, list(parsed.fixed_effects) + design_columns)
+    used = list(dict.fromkeys(_formula_columns(data, parsed, formula)
+                              + list(parsed.fixed_effects) + design_columns))
+    kept, dropped = _complete(data, used)
+    if len(kept) == 0:
+        raise DataError(f"{source}: no row has all of {', '.join(used)}; nothing to estimate.")
+    return kept, dropped
+
+
+def _covariance(fit, constant: bool, se, codes, n_clusters, df_k, df_k_cluster) -> tuple:
+    """The coefficients' covariance and degrees of freedom (NaN for a constant outcome)."""
+    if constant:
+        return np.full((fit.k, fit.k), np.nan), np.full(fit.k, np.nan)
+    return _variance(fit, se, codes, n_clusters, df_k, df_k_cluster)
 
 
 @dataclass
