@@ -17,7 +17,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -647,7 +647,3 @@ def discover(root: str | Path) -> list[Path]:
     if not root.is_dir():
         return []
     return sorted(p for p in root.iterdir() if (p / CONFIG_NAME).is_file())
-
-
-def mapping_of(value: Any) -> Mapping:
-    return value if isinstance(value, Mapping) else {}

@@ -80,15 +80,6 @@ def raise_first(df: pd.DataFrame, bad, column: str, problem: str) -> None:
         raise DataError(f"{where(df, row)}, column {column!r}: the value {problem}{more}")
 
 
-def whole_numbers(df: pd.DataFrame, column: str) -> pd.Series:
-    """Column ``column`` as integers; a blank or non-integer cell is a DataError."""
-    raw = df[column]
-    number = pd.to_numeric(raw.astype("string").str.strip(), errors="coerce")
-    raise_first(df, (number.isna() | (number % 1 != 0)).to_numpy(dtype=bool), column,
-                "is not a whole number; expected a whole number in every row.")
-    return number.astype("int64")
-
-
 def dates(df: pd.DataFrame, column: str) -> pd.Series:
     """Column ``column`` parsed as ISO dates (YYYY-MM-DD); anything else is a DataError."""
     raw = df[column]

@@ -220,14 +220,6 @@ def recognise(table: RawTable) -> Layout:
     return layout
 
 
-def drop_meta(table: RawTable, keep: set[str]) -> RawTable:
-    """``table`` without its survey meta columns, except those in ``keep``."""
-    meta = [c for c in meta_columns(table.columns) if c not in keep]
-    if meta:
-        table.frame = table.frame.drop(columns=meta)
-    return table
-
-
 def select_multiple(frame, column: str):
     """A KoBoToolbox select_multiple column (space-separated choice names) as one 0/1 column
     per choice, named ``column/choice`` like KoBo's own one-hot export."""

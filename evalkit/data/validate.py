@@ -352,7 +352,3 @@ def error_for(problems: Sequence[Problem]) -> DataError:
                           + ".")
     error.problems = tuple(problems)  # where each is, for a sentence that names no file
     return error
-
-
-def rule_counts(problems: Sequence[Problem]) -> Counter:
-    return Counter((p.column, p.rule) for p in problems)

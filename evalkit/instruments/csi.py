@@ -220,11 +220,6 @@ def factor_matches(header: object) -> list[tuple[str, float]]:
     return sorted(best.items(), key=lambda item: -item[1])
 
 
-def score_label(text: object) -> int | None:
-    """The score a CSI scale word stands for ('Very bad' -> 1 … 'Good' -> 4), or None."""
-    return SCORE_LABELS.get(_simple(text))
-
-
 # ------------------------------------------------------------------ what a cell means
 # The one declaration of the CSI's cell rules. The data-in layer applies it to exports (after
 # any value map of programme.yml), and the engine applies it to every distinct value of a
