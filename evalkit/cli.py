@@ -98,14 +98,14 @@ def _summary(results, synthesis, every: bool, seconds: float) -> None:
     """The per-programme table and the one-line tally."""
     _say("\nprogramme                seconds  result")
     for r in results:
-        _say(f"{r.programme:<24} {r.seconds:7.1f}  "
-             f"{'unchanged' if r.skipped else 'ok' if r.ok else 'FAILED'}")
+        _say(f"{r.programme:<24} {r.seconds:7.1f}  {_outcome(r)}")
         for line in r.rows:
             _say(f"    {line}")
     unchanged = sum(r.skipped for r in results)
     failed = [r for r in results if not r.ok]
-    tail = ("" if synthesis is None else "; the synthesis is unchanged" if synthesis.skipped
-            else "; the synthesis report rendered too" if synthesis.ok else "")
+    tail = "" if synthesis is None or not synthesis.ok else {
+        "unchanged": "; the synthesis is unchanged", "ok": "; the synthesis report rendered too"
+    }[_outcome(synthesis)]
     _say(f"{len(results) - len(failed) - unchanged} of {len(results)} programme report(s) "
          f"rendered in {seconds:.1f} s"
          + (f", {unchanged} unchanged since the last run (--force renders them)" if unchanged
@@ -114,6 +114,13 @@ def _summary(results, synthesis, every: bool, seconds: float) -> None:
         _say(f"{len(failed)} of {len(results)} programme report(s) failed.")
     if every and synthesis is not None and not synthesis.ok:
         _say("The synthesis report failed.")
+
+
+def _outcome(result) -> str:
+    """'unchanged' (kept from the last run), 'ok' or 'FAILED'."""
+    if result.skipped:
+        return "unchanged"
+    return "ok" if result.ok else "FAILED"
 
 
 def _details(failed) -> None:

@@ -228,18 +228,8 @@ def file_spec(value: Any, folder: Path, path: Path, key: str, extra: dict | None
     options = dict(extra or {})
     parent = None
     if isinstance(value, dict):
-        known(value, FILE_MAPPING_KEYS, path, f"{key}.")
         options.update({k: v for k, v in value.items() if k in READ_KEYS})
-        parent = value.get("parent")
-        if parent is not None:
-            if not isinstance(parent, str):
-                raise ConfigError(f"{path}: key '{key}.parent' is {parent!r}; expected the file "
-                                  "name of the export's main (parent) table.")
-            inside(folder, parent, path, f"{key}.parent")
-        if not isinstance(value.get("path"), str):
-            raise ConfigError(f"{path}: key '{key}.path' is {value.get('path')!r}; expected the "
-                              "data file's name.")
-        value = value["path"]
+        value, parent = _file_mapping(value, folder, path, key)
     if not isinstance(value, str):
         raise ConfigError(f"{path}: key '{key}' is {value!r}; expected a file name or a mapping "
                           "with path (and sheet, header_row, encoding, sep).")
@@ -253,6 +243,21 @@ def file_spec(value: Any, folder: Path, path: Path, key: str, extra: dict | None
     if sheet is not None and not isinstance(sheet, (str, int)):
         raise ConfigError(f"{path}: key '{key}.sheet' is {sheet!r}; expected a sheet name or number.")
     return FileSpec(value, sheet, header_row, options.get("encoding"), options.get("sep"), parent)
+
+
+def _file_mapping(value: dict, folder: Path, path: Path, key: str) -> tuple[Any, str | None]:
+    """A file given as a mapping: its path (checked by the caller) and parent table's file."""
+    known(value, FILE_MAPPING_KEYS, path, f"{key}.")
+    parent = value.get("parent")
+    if parent is not None:
+        if not isinstance(parent, str):
+            raise ConfigError(f"{path}: key '{key}.parent' is {parent!r}; expected the file "
+                              "name of the export's main (parent) table.")
+        inside(folder, parent, path, f"{key}.parent")
+    if not isinstance(value.get("path"), str):
+        raise ConfigError(f"{path}: key '{key}.path' is {value.get('path')!r}; expected the "
+                          "data file's name.")
+    return value["path"], parent
 
 
 def date_format(value: Any, path: Path, key: str) -> str | None:

@@ -203,10 +203,7 @@ def recognise(table: RawTable) -> Layout:
     rounds = wide_rounds(data_columns)
     if len(rounds) >= 2:
         return Layout("wide" if kind == "table" else kind, meta, {}, rounds)
-    try:
-        factors = factor_columns(data_columns, table.source)
-    except DataError:
-        factors = {}
+    factors = _exact_factors(data_columns, table.source)
     from evalkit.data import personal
 
     candidates = [c for c in data_columns if not personal.is_personal(c)]
@@ -218,6 +215,14 @@ def recognise(table: RawTable) -> Layout:
     if kind == "table" and layout.looks_like_csi:
         layout.kind = "csi"
     return layout
+
+
+def _exact_factors(columns: list, source) -> dict:
+    """The factors named exactly (by code or name) when all 12 are, else none."""
+    try:
+        return factor_columns(columns, source)
+    except DataError:
+        return {}
 
 
 def select_multiple(frame, column: str):

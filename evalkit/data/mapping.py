@@ -330,24 +330,33 @@ def order_rounds(values: pd.Series, dates: pd.Series | None, declared: Mapping[A
     labels_of = {k: (k if is_number_key(k) else str(present[keys == k].iloc[0]).strip())
                  for k in distinct}
     where = f"{source}, column {column!r}"
-    if declared:
-        rank = _declared_rank(distinct, declared, where)
-    elif numeric:
-        rank = {k: float(k) for k in distinct}
-    else:
-        rank = _date_rank(distinct, all_keys, values, dates)
+    rank = (_declared_rank(distinct, declared, where) if declared
+            else _number_or_date_rank(distinct, numeric, all_keys, values, dates))
     if not rank:
         rank = _word_rank(distinct, labels_of, where, hint)
     ordered = sorted(distinct, key=lambda k: rank[k])
     if len({rank[k] for k in distinct}) < len(distinct):
         raise DataError(f"{where}: two round labels have the same place in time; expected one "
                         "order number per round under values.round.")
-    number = {k: i + 1 for i, k in enumerate(ordered)}
-    if numeric and not declared:  # rounds given as numbers keep their own numbers
-        number = {k: int(float(k)) if float(k).is_integer() else i + 1 for i, k in enumerate(ordered)}
+    number = _round_numbers(ordered, keep_own=numeric and not declared)
     codes = all_keys.map(number)
     labels = {number[k]: _readable(labels_of[k]) for k in ordered}
     return codes, labels
+
+
+def _number_or_date_rank(distinct: list, numeric: bool, all_keys, values, dates) -> dict:
+    """Rounds held as numbers ranked as numbers, others by their dates (empty when undated)."""
+    if numeric:
+        return {k: float(k) for k in distinct}
+    return _date_rank(distinct, all_keys, values, dates)
+
+
+def _round_numbers(ordered: list, keep_own: bool) -> dict:
+    """Each round's number: 1, 2, 3 … in order, or (``keep_own``: rounds given as numbers) its
+    own whole number."""
+    if keep_own:
+        return {k: int(float(k)) if float(k).is_integer() else i + 1 for i, k in enumerate(ordered)}
+    return {k: i + 1 for i, k in enumerate(ordered)}
 
 
 def _declared_rank(distinct: list, declared: Mapping[Any, Any], where: str) -> dict:

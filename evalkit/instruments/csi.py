@@ -111,16 +111,21 @@ def factor_code(name: object) -> str | None:
         match = _CODE.match(simple)
         if match is not None:
             code = (match.group(1) + match.group(2)).upper()
-            rest = match.group(3)
-            if rest is None or _ALIASES.get(rest) == code or _ALIASES.get(rest.replace(" ", "")) == code \
-                    or any(rest.startswith(name + " ") for name, c in _ALIASES.items()
-                           if c == code and " " in name) \
-                    or not rest.isascii():  # a local (e.g. Khmer) label after the code
+            if _names_code(match.group(3), code):
                 return code  # '1A', 'csi_1a', '1a_food_security', '1A Food security: does …'
     question = _QUESTION.match(text)  # a label export's question text: 'Food security: …?'
     if question is not None:
         return _ALIASES.get(_simple(question.group(1)))
     return None
+
+
+def _names_code(rest: str | None, code: str) -> bool:
+    """Whether what follows a factor code in a header agrees with it: nothing, the factor's
+    name (run together or not, or followed by a question), or a local (e.g. Khmer) label."""
+    if rest is None or _ALIASES.get(rest) == code or _ALIASES.get(rest.replace(" ", "")) == code:
+        return True
+    return not rest.isascii() or any(rest.startswith(name + " ") for name, c in _ALIASES.items()
+                                     if c == code and " " in name)
 
 
 # ------------------------------------------------------------------ factors by meaning
