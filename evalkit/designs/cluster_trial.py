@@ -412,16 +412,8 @@ def _design_warnings(n_clusters: int, level: _Level | None, clustered: bool, n_d
         n_treated, n_units = level.n_treated, len(level.z)
     else:
         n_units = n_clusters
-    n_control = n_units - n_treated
     if clustered or (level is not None and level.within):
-        if min(n_treated, n_control) < FEW_TREATED:
-            notes.append(
-                f"Only {min(n_treated, n_control)} {unit} are in the "
-                f"{'treatment' if n_treated <= n_control else 'control'} arm: every p-value "
-                "rests on very few units of assignment; treat them with great caution.")
-        if n_units and not 0.2 <= n_treated / n_units <= 0.8:
-            notes.append(f"The arms are very unequal ({n_treated} treated of {n_units} {unit}); "
-                         "cluster-robust inference is least reliable in this case.")
+        notes += _arm_warnings(n_treated, n_units, unit)
     if level is not None and level.within:
         notes.append(WITHIN_CLUSTERS)
     if varies_note:
@@ -429,6 +421,21 @@ def _design_warnings(n_clusters: int, level: _Level | None, clustered: bool, n_d
     if n_dropped:
         notes.append(f"{n_dropped} row(s) with a missing value in a column the analysis needs "
                      "were not used.")
+    return notes
+
+
+def _arm_warnings(n_treated: int, n_units: int, unit: str) -> list[str]:
+    """Warnings for an arm with very few units of assignment, or very unequal arms."""
+    notes = []
+    n_control = n_units - n_treated
+    if min(n_treated, n_control) < FEW_TREATED:
+        notes.append(
+            f"Only {min(n_treated, n_control)} {unit} are in the "
+            f"{'treatment' if n_treated <= n_control else 'control'} arm: every p-value "
+            "rests on very few units of assignment; treat them with great caution.")
+    if n_units and not 0.2 <= n_treated / n_units <= 0.8:
+        notes.append(f"The arms are very unequal ({n_treated} treated of {n_units} {unit}); "
+                     "cluster-robust inference is least reliable in this case.")
     return notes
 
 

@@ -532,9 +532,26 @@ def diagnose(design: TrialDesign | None = None, *, sims: int = 1000, alpha: floa
     if not 0 < alpha < 1:
         raise ValueError(f"alpha is {alpha!r}; expected a level between 0 and 1.")
     seed = draw_seed(seed)
-    rng = np.random.default_rng(seed)
-    sizes = design.sizes(rng)
     start = time.perf_counter()
+    draws = _simulated(design, sims, chunk, wild_reps, ri_reps, np.random.default_rng(seed),
+                       start, progress)
+    table = _summarise(draws, design.effect, alpha, wild_reps, ri_reps)
+    notes = [f"{r['method']} over-rejects: size {r['size']:.3f} (± {r['size_mcse']:.3f}) "
+             f"against the nominal {alpha:g} with this design; do not rely on it alone."
+             for _, r in table.iterrows() if r["size"] - 2 * r["size_mcse"] > alpha * 1.2]
+    if design.n_clusters < 12 and wild_reps:
+        notes.append("With fewer than 12 clusters the wild bootstrap uses Webb's six-point weights.")
+    return Diagnosis(design=design, table=table, sims=sims, alpha=alpha, seed=seed,
+                     wild_reps=wild_reps, ri_reps=ri_reps,
+                     seconds=time.perf_counter() - start, warnings=tuple(notes),
+                     draws=draws if keep_draws else None)
+
+
+def _simulated(design: TrialDesign, sims: int, chunk: int, wild_reps: int, ri_reps: int, rng,
+               start: float, progress: bool) -> pd.DataFrame:
+    """Every method's results on ``sims`` simulated trials, drawn ``chunk`` at a time, each
+    analysed with the effect ("alt_…") and without it ("null_…")."""
+    sizes = design.sizes(rng)
     parts: dict[str, list[np.ndarray]] = {}
     done = 0
     _progress(0, sims, start, progress)
@@ -548,19 +565,7 @@ def diagnose(design: TrialDesign | None = None, *, sims: int = 1000, alpha: floa
                 parts.setdefault(f"{label}_{key}", []).append(value)
         done += S
         _progress(done, sims, start, progress)
-    draws = pd.DataFrame({k: np.concatenate(v) for k, v in parts.items()})
-    table = _summarise(draws, design.effect, alpha, wild_reps, ri_reps)
-    notes = []
-    for _, r in table.iterrows():
-        if r["size"] - 2 * r["size_mcse"] > alpha * 1.2:
-            notes.append(f"{r['method']} over-rejects: size {r['size']:.3f} (± {r['size_mcse']:.3f}) "
-                         f"against the nominal {alpha:g} with this design; do not rely on it alone.")
-    if design.n_clusters < 12 and wild_reps:
-        notes.append("With fewer than 12 clusters the wild bootstrap uses Webb's six-point weights.")
-    return Diagnosis(design=design, table=table, sims=sims, alpha=alpha, seed=seed,
-                     wild_reps=wild_reps, ri_reps=ri_reps,
-                     seconds=time.perf_counter() - start, warnings=tuple(notes),
-                     draws=draws if keep_draws else None)
+    return pd.DataFrame({k: np.concatenate(v) for k, v in parts.items()})
 
 
 def _rate(p: np.ndarray, alpha: float) -> tuple[float, float]:
