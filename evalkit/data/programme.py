@@ -754,6 +754,26 @@ def _cell_safe(value):
     return safe.neutralise(value) if isinstance(value, str) else value
 
 
+def _cached_rounds(info: dict) -> Rounds:
+    """The CSI rounds as the cache's manifest records them."""
+    names = {}
+    for n in info["names"]:
+        word = tuple(n["word"]) if n.get("word") else None
+        names[int(n["number"])] = RoundName(int(n["number"]), n.get("declared"), word)
+    return Rounds(names, info["before"], info["after"])
+
+
+def _declared_trial_rounds(trial: pd.DataFrame, trial_cfg) -> None:
+    """The trial's round cells that read as the declared baseline or endline, given back as
+    programme.yml writes them (Parquet keeps one type per column)."""
+    column = trial_cfg.round
+    values = trial[column].astype(object)
+    keys = values.map(cell_key)
+    for value in (trial_cfg.baseline, trial_cfg.endline):
+        values[(keys == cell_key(value)).to_numpy()] = value
+    trial[column] = values
+
+
 def _read_cache(folder: Path, cfg: config_mod.ProgrammeConfig, stamp: str,
                 key: bytes) -> ProgrammeData | None:
     try:
@@ -771,21 +791,10 @@ def _read_cache(folder: Path, cfg: config_mod.ProgrammeConfig, stamp: str,
         return None
     rounds = None
     if csi_frame is not None:
-        info = manifest["rounds"]
-        names = {}
-        for n in info["names"]:
-            word = tuple(n["word"]) if n.get("word") else None
-            names[int(n["number"])] = RoundName(int(n["number"]), n.get("declared"), word)
-        rounds = Rounds(names, info["before"], info["after"])
+        rounds = _cached_rounds(manifest["rounds"])
         csi_frame["round"] = csi_frame["round"].astype("int64")
     if trial is not None:
-        trial_cfg = cfg.trial
-        column = trial_cfg.round
-        values = trial[column].astype(object)
-        keys = values.map(cell_key)
-        for value in (trial_cfg.baseline, trial_cfg.endline):
-            values[(keys == cell_key(value)).to_numpy()] = value
-        trial[column] = values
+        _declared_trial_rounds(trial, cfg.trial)
     accounts = tuple(RowAccount(**a) for a in manifest["accounts"])
     canaries = personal.Canaries.from_record(key, manifest.get("canaries") or {})
     return ProgrammeData(config=cfg, csi=csi_frame, files=manifest["files"], trial=trial,

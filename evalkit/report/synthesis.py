@@ -29,20 +29,30 @@ CAVEAT = N_("CSI change describes the children assessed at both rounds; without 
             "are not in it.")
 
 
+def _short_names(records: list[dict]) -> list[str]:
+    """Each programme's short name (its NGO's abbreviation in brackets, else its name),
+    with the programme's folder name where two would read alike."""
+    names = [r.get("ngo") or r.get("name") or r.get("programme", "") for r in records]
+    short = [n[n.rfind("(") + 1:-1] if n.endswith(")") and "(" in n else n for n in names]
+    return [s if short.count(s) == 1 else f"{s} ({r['programme']})"
+            for s, r in zip(short, records)]
+
+
+def _declared_words(records: list[dict], names: list[str]) -> frozenset:
+    """The programmes' own words the synthesis may print: names, titles, provinces, rounds."""
+    return (frozenset(names)
+            | frozenset(str(r.get(k, "")) for r in records for k in ("title", "province", "name", "ngo"))
+            | frozenset(str(r["csi"].get(k, "")) for r in records for k in ("before", "after")))
+
+
 class SynthesisReport:
     """CSI change across programmes, from their reports' records."""
 
     def __init__(self, records: list[dict]):
         self.records = [r for r in records if r.get("csi")]
-        names = [r.get("ngo") or r.get("name") or r.get("programme", "") for r in self.records]
-        short = [n[n.rfind("(") + 1:-1] if n.endswith(")") and "(" in n else n for n in names]
-        self.names = [s if short.count(s) == 1 else f"{s} ({r['programme']})"
-                      for s, r in zip(short, self.records)]
+        self.names = _short_names(self.records)
         self.synthetic = any(r.get("synthetic") for r in self.records)
-        self.declared = frozenset(self.names) | frozenset(
-            str(r.get(k, "")) for r in self.records for k in ("title", "province", "name", "ngo"))
-        self.declared |= frozenset(str(r["csi"].get(k, "")) for r in self.records
-                                   for k in ("before", "after"))
+        self.declared = _declared_words(self.records, self.names)
         self.writer = publish.Writer(Decision(5, None, {}, {}), "en", self.declared)
 
     # ------------------------------------------------------------------ helpers

@@ -172,12 +172,8 @@ def _link_categories(b: Build, prefix: str, cfg: Config, result: Classification)
                table=cfg.title)
     for i, c in enumerate(cfg.categories):
         upper = min([x.min_criteria for x in cfg.categories[:i]] or [len(cfg.criteria) + 1])
-        members = [f"{prefix}.met.{k}" for k in range(c.min_criteria, upper) if k in by_level]
-        if members and sum(by_level[k] for k in range(c.min_criteria, upper)
-                           if k in by_level) == b.dc.value(f"{prefix}.cat.{i}"):
-            b.dc.adds_up(f"{prefix}.cat.{i}", members)
-    relation = {f"{prefix}.crit.{j}": 1.0 for j in range(len(cfg.criteria))}
-    for k, v in by_level.items():
-        if k:
-            relation[f"{prefix}.met.{k}"] = relation.get(f"{prefix}.met.{k}", 0.0) - float(k)
-    b.dc.relation(relation)
+        levels = [k for k in range(c.min_criteria, upper) if k in by_level]
+        if levels and sum(by_level[k] for k in levels) == b.dc.value(f"{prefix}.cat.{i}"):
+            b.dc.adds_up(f"{prefix}.cat.{i}", [f"{prefix}.met.{k}" for k in levels])
+    b.dc.relation({**{f"{prefix}.crit.{j}": 1.0 for j in range(len(cfg.criteria))},
+                   **{f"{prefix}.met.{k}": -float(k) for k in by_level if k}})
