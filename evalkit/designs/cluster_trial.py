@@ -1125,6 +1125,41 @@ class BalanceTable:
                                                   "Normalised difference", "p"], rows, note)
 
 
+BALANCE_COLUMNS = ("variable", "n_treatment", "mean_treatment", "sd_treatment", "n_control",
+                   "mean_control", "sd_control", "difference", "normalised_difference",
+                   "regression_difference", "se", "p_value", "clusters_treatment",
+                   "clusters_control", "missing")
+
+
+def _arm_summaries(x: np.ndarray, t: np.ndarray, w: np.ndarray, codes: np.ndarray) -> dict:
+    """A characteristic's n, (weighted) mean and SD per arm, their difference (treatment −
+    control) and its normalised form, and the clusters with data in each arm."""
+    mean_t, sd_t = _weighted_mean_sd(x[t == 1], w[t == 1])
+    mean_c, sd_c = _weighted_mean_sd(x[t == 0], w[t == 0])
+    diff = mean_t - mean_c
+    return {"n_treatment": int((t == 1).sum()), "mean_treatment": mean_t, "sd_treatment": sd_t,
+            "n_control": int((t == 0).sum()), "mean_control": mean_c, "sd_control": sd_c,
+            "difference": diff,
+            "normalised_difference": diff / np.sqrt((sd_t ** 2 + sd_c ** 2) / 2),
+            "clusters_treatment": int(np.unique(codes[t == 1]).size),
+            "clusters_control": int(np.unique(codes[t == 0]).size)}
+
+
+def _omnibus(stat_parts: list, exact: bool, method: str) -> tuple[float, float, str]:
+    """The joint test: the sum of the characteristics' squared t statistics, observed (first
+    column) against the re-draws; its p-value (exact over every assignment, else with the
+    observed draw counted) and method."""
+    if not stat_parts:
+        return float("nan"), float("nan"), "not computed: no variables"
+    stat = np.sum(stat_parts, axis=0)
+    observed, draws = stat[0], stat[1:]
+    if exact:
+        p = float(np.mean(draws >= observed - 1e-10))
+    else:
+        p = float((1 + np.sum(draws >= observed - 1e-10)) / (1 + len(draws)))
+    return observed, p, f"randomisation inference, {method}"
+
+
 def balance_table(data: pd.DataFrame, variables: Sequence[str], treatment: str,
                   cluster: str | None = None, strata: str | None = None, se: str = "CR2",
                   weights: str | None = None, assignment=None, ri_reps: int = 10000,
@@ -1213,37 +1248,17 @@ def balance_table(data: pd.DataFrame, variables: Sequence[str], treatment: str,
         fit = _ols(X, x, sw, [])
         local_codes, g_v = _codes(pd.Series(codes_v))  # clusters with data on this variable
         se_v, df_v = _inference(fit, 1, se, local_codes, g_v)
-        mean_t, sd_t = _weighted_mean_sd(x[t == 1], wv[t == 1])
-        mean_c, sd_c = _weighted_mean_sd(x[t == 0], wv[t == 0])
-        diff = mean_t - mean_c
-        rows.append({
-            "variable": var,
-            "n_treatment": int((t == 1).sum()), "mean_treatment": mean_t, "sd_treatment": sd_t,
-            "n_control": int((t == 0).sum()), "mean_control": mean_c, "sd_control": sd_c,
-            "difference": diff,
-            "normalised_difference": diff / np.sqrt((sd_t ** 2 + sd_c ** 2) / 2),
-            "regression_difference": fit.beta[1],
-            "se": se_v,
-            "p_value": float(2 * stats.t.sf(abs(fit.beta[1] / se_v), df_v)),
-            "clusters_treatment": int(np.unique(codes_v[t == 1]).size),
-            "clusters_control": int(np.unique(codes_v[t == 0]).size),
-            "missing": int((~ok).sum()),
-        })
+        row = {"variable": var, **_arm_summaries(x, t, wv, codes_v),
+               "regression_difference": fit.beta[1], "se": se_v,
+               "p_value": float(2 * stats.t.sf(abs(fit.beta[1] / se_v), df_v)),
+               "missing": int((~ok).sum())}
+        rows.append({k: row[k] for k in BALANCE_COLUMNS})
         W = np.delete(X, 1, axis=1) * sw[:, None]
         factor = la.cr1_factor(len(x), X.shape[1], g_v)
         project = projector(W, lambda Zc, units_v=units_v, sw=sw: sw[:, None] * Zc[units_v])
         stat_parts.append(t_statistics(project, _residualise(W, x * sw), Z, local_codes,
                                        g_v, factor) ** 2)
-    if stat_parts:
-        stat = np.sum(stat_parts, axis=0)
-        observed, draws = stat[0], stat[1:]
-        if exact:
-            p = float(np.mean(draws >= observed - 1e-10))
-        else:
-            p = float((1 + np.sum(draws >= observed - 1e-10)) / (1 + len(draws)))
-        method = f"randomisation inference, {method}"
-    else:
-        observed, p, method = float("nan"), float("nan"), "not computed: no variables"
+    observed, p, method = _omnibus(stat_parts, exact, method)
     notes = (_design_warnings(n_clusters, level, cluster is not None, dropped)
              + _below_assignment(base, treat_all, codes_all, n_clusters, cluster,
                                  skip={treatment, *variables, *design_columns}))
