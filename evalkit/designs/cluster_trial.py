@@ -653,6 +653,25 @@ def _residualise(W: np.ndarray, target: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- compare_arms
 
 
+def _compared_rows(data: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, int]:
+    """The rows holding every column a comparison needs, and how many were dropped; a
+    sentence when a column is missing or no row is complete."""
+    require_columns(data, columns, "needed for the comparison")
+    kept, dropped = _complete_rows(data, columns)
+    if kept.empty:
+        raise DataError(f"{data.attrs.get('source', 'data frame')}: no row has all of "
+                        f"{', '.join(columns)}; nothing to compare.")
+    return kept, dropped
+
+
+def _treated_units(level: _Level, treat: np.ndarray, codes: np.ndarray, n_clusters: int) -> int:
+    """The treated units of assignment (clusters holding a treated unit, when units are
+    assigned within clusters)."""
+    if not level.within:
+        return level.n_treated
+    return int(np.sum(la.group_sum(treat, codes, n_clusters) > 0))
+
+
 def compare_arms(data: pd.DataFrame, outcome: str, treatment: str, cluster: str | None,
                  baseline: str | None = None, covariates: Sequence[str] = (),
                  strata: str | None = None, estimator: str | None = None, se: str = "CR2",
@@ -730,14 +749,10 @@ def compare_arms(data: pd.DataFrame, outcome: str, treatment: str, cluster: str 
     ri_stat = option(ri_stat, RI_STATS, "ri_stat")
     if estimator in ("ancova", "did") and not baseline:
         raise ValueError(f"estimator {estimator!r} needs the baseline outcome column (baseline=...)")
-    columns = [outcome, treatment] + ([baseline] if estimator != "endline" else []) + list(covariates)
-    columns += [c for c in (cluster, strata, weights) if c]
-    columns = list(dict.fromkeys(columns))
-    require_columns(data, columns, "needed for the comparison")
-    kept, dropped = _complete_rows(data, columns)
+    columns = list(dict.fromkeys([outcome, treatment] + ([baseline] if estimator != "endline" else [])
+                                 + list(covariates) + [c for c in (cluster, strata, weights) if c]))
+    kept, dropped = _compared_rows(data, columns)
     source = data.attrs.get("source", "data frame")
-    if kept.empty:
-        raise DataError(f"{source}: no row has all of {', '.join(columns)}; nothing to compare.")
     treat = zero_one(kept, treatment).to_numpy()
     w = _weights(kept, weights, source)
     sw = np.sqrt(w)
@@ -759,8 +774,7 @@ def compare_arms(data: pd.DataFrame, outcome: str, treatment: str, cluster: str 
     notes = (_design_warnings(n_clusters, level, clustered, dropped) + strata_notes
              + _below_assignment(kept, treat, codes, n_clusters, cluster,
                                  skip=set(columns) | {cluster} - {None}))
-    n_treated = (level.n_treated if not level.within
-                 else int(np.sum(la.group_sum(treat, codes, n_clusters) > 0)))
+    n_treated = _treated_units(level, treat, codes, n_clusters)
     raw_outcome = numbers(kept, outcome).to_numpy()
     return _effect(fit, 1, outcome=outcome, estimator=estimator, se=se, codes=codes,
                    n_clusters=n_clusters, statistic=statistic, level=level, procedure=procedure,
@@ -987,11 +1001,7 @@ def twfe_did(data: pd.DataFrame, outcome: str, treatment: str, unit: str, time: 
     time_codes, n_times = _codes(times)
     codes, n_clusters = _codes(kept[cluster])
     _require_clusters(n_clusters, True, data, cluster)
-    nested = pd.DataFrame({"u": unit_codes, "c": codes}).groupby("u")["c"].nunique().max() == 1
-    if not nested:
-        raise DataError(f"{data.attrs.get('source', 'data frame')}: unit {unit!r} is not nested "
-                        f"in cluster {cluster!r} (a unit appears in several clusters); expected "
-                        "each unit to belong to one cluster.")
+    _require_nested(unit_codes, codes, data, unit, cluster)
     counts = np.bincount(unit_codes, minlength=n_units).astype(float)
 
     def within(matrix: np.ndarray) -> np.ndarray:
@@ -1025,10 +1035,7 @@ def twfe_did(data: pd.DataFrame, outcome: str, treatment: str, unit: str, time: 
                                          codes, n_clusters, stat=ri_stat)
         else:
             staggered = _staggered_note(unit_codes, time_codes, treat)
-    strata_of_cluster = np.zeros(n_clusters, dtype=np.int64)
-    if strata:
-        strata_codes, _ = _codes(kept[strata])
-        strata_of_cluster[codes] = strata_codes
+    strata_of_cluster = _cluster_strata(kept, strata, codes, n_clusters)
     level = (_Level(False, codes, np.arange(n_clusters), z, strata_of_cluster, "clusters")
              if z is not None else None)
     notes = _design_warnings(n_clusters, level, True, dropped, n_treated=int(group.sum()),
@@ -1041,6 +1048,25 @@ def twfe_did(data: pd.DataFrame, outcome: str, treatment: str, unit: str, time: 
                    control=y[(~treated_rows)], control_weights=None, notes=notes,
                    n_treated=int(group.sum()), absorbed=n_units, ri_stat=ri_stat,
                    k_extra=1 if n_times > 1 else 0)
+
+
+def _require_nested(unit_codes: np.ndarray, codes: np.ndarray, data: pd.DataFrame, unit: str,
+                    cluster: str) -> None:
+    """Refuse a unit that appears in several clusters, in one sentence."""
+    nested = pd.DataFrame({"u": unit_codes, "c": codes}).groupby("u")["c"].nunique().max() == 1
+    if not nested:
+        raise DataError(f"{data.attrs.get('source', 'data frame')}: unit {unit!r} is not nested "
+                        f"in cluster {cluster!r} (a unit appears in several clusters); expected "
+                        "each unit to belong to one cluster.")
+
+
+def _cluster_strata(kept: pd.DataFrame, strata: str | None, codes: np.ndarray,
+                    n_clusters: int) -> np.ndarray:
+    """Each cluster's stratum code (all 0 without strata)."""
+    strata_of_cluster = np.zeros(n_clusters, dtype=np.int64)
+    if strata:
+        strata_of_cluster[codes] = _codes(kept[strata])[0]
+    return strata_of_cluster
 
 
 STAGGERED = (
