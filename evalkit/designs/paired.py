@@ -166,6 +166,32 @@ def _attrition(before_values: pd.Series, stayed: pd.Series) -> AttritionCheck:
                           p_value=p)
 
 
+def _paired_t(x_before: np.ndarray, x_after: np.ndarray) -> tuple[float, tuple[float, float]]:
+    """The paired t-test's p-value and the mean change's 95 % CI (for changes that do not
+    vary: p is 1 when they are all 0, else 0, and the interval is the change itself)."""
+    d = x_after - x_before
+    n, mean_change, sd_d = len(d), float(d.mean()), d.std(ddof=1)
+    if sd_d > 0:
+        half = stats.t.ppf(0.975, n - 1) * sd_d / np.sqrt(n)
+        return float(stats.ttest_rel(x_after, x_before).pvalue), (mean_change - half,
+                                                                   mean_change + half)
+    return (1.0 if mean_change == 0 else 0.0), (mean_change, mean_change)
+
+
+def _mcnemar(x_before: np.ndarray, x_after: np.ndarray) -> dict:
+    """For a 0/1 outcome: units that gained and lost it, the exact McNemar p-value, and the
+    change's Wald CI for paired proportions."""
+    n = len(x_before)
+    gained = int(np.sum((x_before == 0) & (x_after == 1)))
+    lost = int(np.sum((x_before == 1) & (x_after == 0)))
+    p_mc = float(stats.binomtest(gained, gained + lost, 0.5).pvalue) if gained + lost else 1.0
+    se = np.sqrt(gained + lost - (gained - lost) ** 2 / n) / n
+    z = stats.norm.ppf(0.975)
+    change = float((x_after - x_before).mean())
+    return dict(p_mcnemar=p_mc, gained=gained, lost=lost, ci_low=change - z * se,
+                ci_high=change + z * se)
+
+
 def prepost(data: pd.DataFrame, outcome: str, unit: str, round: str, before: Any, after: Any,
             kind: str = "auto", higher_is_better: bool = True,
             zero_method: str = "wilcox") -> PrePostResult:
@@ -236,16 +262,7 @@ def prepost(data: pd.DataFrame, outcome: str, unit: str, round: str, before: Any
     d = x_after - x_before
     sign = 1 if higher_is_better else -1
     mean_change = float(d.mean())
-    p_t, ci = float("nan"), (float("nan"), float("nan"))
-    sd_d = d.std(ddof=1)
-    if sd_d > 0:
-        test = stats.ttest_rel(x_after, x_before)
-        p_t = float(test.pvalue)
-        half = stats.t.ppf(0.975, n - 1) * sd_d / np.sqrt(n)
-        ci = (mean_change - half, mean_change + half)
-    elif n:
-        ci = (mean_change, mean_change)
-        p_t = 1.0 if mean_change == 0 else 0.0
+    p_t, ci = _paired_t(x_before, x_after)
     p_w = (float(stats.wilcoxon(x_after, x_before, zero_method=zero_method).pvalue)
            if np.any(d != 0) else 1.0)
     sd_before = x_before.std(ddof=1)
@@ -259,13 +276,7 @@ def prepost(data: pd.DataFrame, outcome: str, unit: str, round: str, before: Any
         wilcoxon_zero_method=zero_method,
     )
     if kind == "binary":
-        gained = int(np.sum((x_before == 0) & (x_after == 1)))
-        lost = int(np.sum((x_before == 1) & (x_after == 0)))
-        p_mc = float(stats.binomtest(gained, gained + lost, 0.5).pvalue) if gained + lost else 1.0
-        se = np.sqrt(gained + lost - (gained - lost) ** 2 / n) / n
-        z = stats.norm.ppf(0.975)
-        result.update(p_mcnemar=p_mc, gained=gained, lost=lost,
-                      ci_low=mean_change - z * se, ci_high=mean_change + z * se)
+        result.update(_mcnemar(x_before, x_after))
     # attrition: units seen before, whether or not seen after
     before_rows = frame[frame[round] == before].set_index(unit)[outcome].dropna()
     seen_after = set(wide.loc[wide[outcome].notna(), unit])
