@@ -277,12 +277,7 @@ def assign(data: pd.DataFrame, unit: str | None = None, *, seed: int, strata: st
     wanted = list(dict.fromkeys(list(balance_on) + list(pairs)))
     require_columns(data, wanted + [c for c in (unit, strata) if c], "needed for the assignment")
     units, unit_name = _units(data, unit, wanted, strata, source)
-    for column in wanted:
-        values = numbers(units, column)
-        if values.isna().any():
-            raise DataError(f"{source}, column {column!r}: missing for some units; expected a "
-                            "number for every unit to be assigned.")
-        units[column] = values.to_numpy(dtype=float)
+    _numbers_for_every_unit(units, wanted, source)
     rng = np.random.default_rng(seed)
     stratum = (units[strata].astype(str) if strata else pd.Series("all", index=units.index))
     table = pd.DataFrame({unit_name: units[unit_name].to_numpy()})
@@ -293,11 +288,7 @@ def assign(data: pd.DataFrame, unit: str | None = None, *, seed: int, strata: st
         groups = table["pair"] = _pair_labels(units, groups, pairs)
     codes = pd.factorize(pd.Series(groups), sort=True)[0]
     template = _template(codes, share, rng, source)
-    threshold = distance_fn = None
-    if rerandomise is not None:
-        threshold = float(stats.chi2.ppf(rerandomise, len(balance_on)))
-        distance_fn = mahalanobis_criterion(units[list(balance_on)].to_numpy(float),
-                                            int(template.sum()), threshold)
+    threshold, distance_fn = _acceptance(units, balance_on, rerandomise, template)
     z, tries = _draw(template, codes, distance_fn, threshold, rng)
     table["treatment"] = z.astype(int)
     for column in balance_on:
@@ -306,10 +297,30 @@ def assign(data: pd.DataFrame, unit: str | None = None, *, seed: int, strata: st
                         pairs=pairs, balance_on=balance_on, rerandomise=rerandomise,
                         threshold=threshold, tries=tries,
                         distance=None if distance_fn is None else float(distance_fn(z[:, None])[0]))
-    if balance_on:
-        frame = table.copy()
-        frame.attrs["source"] = "the assignment table"
-        balance = balance_table(frame, list(balance_on), "treatment", cluster=unit_name,
-                                assignment=result, ri_reps=ri_reps, seed=seed)
-        result = replace(result, balance=balance)
-    return result
+    if not balance_on:
+        return result
+    frame = table.copy()
+    frame.attrs["source"] = "the assignment table"
+    return replace(result, balance=balance_table(frame, list(balance_on), "treatment",
+                                                 cluster=unit_name, assignment=result,
+                                                 ri_reps=ri_reps, seed=seed))
+
+
+def _numbers_for_every_unit(units: pd.DataFrame, columns: list[str], source: str) -> None:
+    """The balance and pairing columns as numbers (in place), refusing a missing one."""
+    for column in columns:
+        values = numbers(units, column)
+        if values.isna().any():
+            raise DataError(f"{source}, column {column!r}: missing for some units; expected a "
+                            "number for every unit to be assigned.")
+        units[column] = values.to_numpy(dtype=float)
+
+
+def _acceptance(units: pd.DataFrame, balance_on: tuple, rerandomise: float | None, template):
+    """Re-randomisation's threshold on the Mahalanobis distance (the chi-square quantile
+    ``rerandomise``) and the distance of a draw; (None, None) without re-randomisation."""
+    if rerandomise is None:
+        return None, None
+    threshold = float(stats.chi2.ppf(rerandomise, len(balance_on)))
+    return threshold, mahalanobis_criterion(units[list(balance_on)].to_numpy(float),
+                                            int(template.sum()), threshold)
