@@ -532,7 +532,8 @@ def effects_table(results, labels: Sequence[str] | None = None, *, below: str = 
     items = [_as_coefficient(r, coefficient) for r in _results(results)]
     if not items:
         raise ValueError("effects_table needs at least one result.")
-    labels = _column_labels(labels, items)
+    labels = _column_labels(labels, [getattr(r, "outcome", f"model {i + 1}")
+                                     for i, r in enumerate(items)], "result")
     levels = _star_levels(stars)
     p = [float(r.p_value) for r in items]
     adjusted = _adjusted(p, adjust)
@@ -557,13 +558,14 @@ def effects_table(results, labels: Sequence[str] | None = None, *, below: str = 
     return grid.table(names, numbers, title, all_notes, _groups(groups, names))
 
 
-def _column_labels(labels, items: list) -> list[str]:
-    """One label per column: those given, else each result's outcome ("model N" without)."""
+def _column_labels(labels, defaults: list[str], noun: str) -> list[str]:
+    """One label per column: those given (one per ``noun``), else the ``defaults``."""
     if labels is None:
-        return [getattr(r, "outcome", f"model {i + 1}") for i, r in enumerate(items)]
+        return defaults
     labels = list(labels)
-    if len(labels) != len(items):
-        raise ValueError(f"{len(labels)} labels for {len(items)} results; give one label per result.")
+    if len(labels) != len(defaults):
+        raise ValueError(f"{len(labels)} labels for {len(defaults)} {noun}s; give one label per "
+                         f"{noun}.")
     return labels
 
 
@@ -779,9 +781,7 @@ def regression_table(models, labels: Sequence[str] | None = None, *,
     items = [_model_of(m, coefficient) for m in _results(models)]
     if not items:
         raise ValueError("regression_table needs at least one model.")
-    labels = list(labels) if labels is not None else [m["outcome"] for m in items]
-    if len(labels) != len(items):
-        raise ValueError(f"{len(labels)} labels for {len(items)} models; give one label per model.")
+    labels = _column_labels(labels, [m["outcome"] for m in items], "model")
     levels = _star_levels(stars)
     grid = _Grid(digits)
     for term in _term_order(items, terms, controls):
