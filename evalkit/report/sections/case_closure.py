@@ -142,21 +142,7 @@ def build(b: Build, cfg: Config, r: Result) -> Section:
                      Column(Msg("Published (families)"))), rows,
                     b.provenance(bool(published), cfg.source))
     problems = r.problems
-    prow = []
-    for row in problems.to_dict("records"):
-        kind = row["problem type"]
-        prow.append((Msg("all problems") if kind == "all problems" else Msg(kind),
-                     Num(int(row["problems"])),
-                     *(Num(int(row[res])) for res in cc.RESOLUTIONS),
-                     *(Num(row[f"{res} (%)"], "share") for res in cc.RESOLUTIONS)))
-    problem_table = Table(
-        "closure-problems",
-        Msg("Problems by type and resolution at closure; percentages are of the problems of that "
-            "type (the last row: of all problems)."),
-        (Column(Msg("Problem type"), numeric=False), Column(Msg("Problems")),
-         *(Column(Msg(res)) for res in cc.RESOLUTIONS),
-         *(Column(Msg("{resolution} (%)", resolution=Msg(res))) for res in cc.RESOLUTIONS)),
-        tuple(prow), b.provenance(bool(cfg.published.get("problems")), cfg.source))
+    problem_table = _problem_table(b, cfg, problems)
     total = problems.set_index("problem type").loc["all problems"]
     worst = (problems.set_index("problem type").drop(index="all problems")["unsolved (%)"]
              .sort_values(ascending=False))
@@ -172,15 +158,7 @@ def build(b: Build, cfg: Config, r: Result) -> Section:
                        worst=listing([Msg("{kind} problems ({pct} % unsolved)", kind=Msg(k),
                                           pct=Num(v, "share")) for k, v in worst.head(2).items()])))]
     if r.progress:
-        rows = [prepost_row(f"{K}.progress.{area}", res, Msg(AREAS.get(area, area)))
-                for area, res in r.progress]
-        blocks += [Heading(3, Msg("Family progress form: enrolment vs completion")),
-                   prepost_table("closure-progress",
-                                 Msg("Progress form scores (1 serious difficulty … 4 no difficulty) "
-                                     "of the same families at enrolment and completion. "
-                                     "{suppressed}", suppressed=suppressed_note(b.min_cell)),
-                                 rows, b.provenance(False, None)),
-                   Note(Msg(CAVEAT))]
+        blocks += _progress_blocks(b, r)
     blocks += source_line(b, cfg.source)
     finding = Finding(
         Msg("{label} of {families} families rated at exit, {a} very successful, {b2} successful, "
@@ -197,3 +175,35 @@ def build(b: Build, cfg: Config, r: Result) -> Section:
                    caveats=(Msg("No comparison group: how families left the programme is not an "
                                 "impact estimate."),),
                    glossary=("paired",))
+
+
+def _problem_table(b: Build, cfg: Config, problems) -> Table:
+    """Problems by type and resolution at closure (counts, and shares of the type's problems)."""
+    rows = []
+    for row in problems.to_dict("records"):
+        kind = row["problem type"]
+        rows.append((Msg("all problems") if kind == "all problems" else Msg(kind),
+                     Num(int(row["problems"])),
+                     *(Num(int(row[res])) for res in cc.RESOLUTIONS),
+                     *(Num(row[f"{res} (%)"], "share") for res in cc.RESOLUTIONS)))
+    return Table(
+        "closure-problems",
+        Msg("Problems by type and resolution at closure; percentages are of the problems of that "
+            "type (the last row: of all problems)."),
+        (Column(Msg("Problem type"), numeric=False), Column(Msg("Problems")),
+         *(Column(Msg(res)) for res in cc.RESOLUTIONS),
+         *(Column(Msg("{resolution} (%)", resolution=Msg(res))) for res in cc.RESOLUTIONS)),
+        tuple(rows), b.provenance(bool(cfg.published.get("problems")), cfg.source))
+
+
+def _progress_blocks(b: Build, r: Result) -> list:
+    """The family progress form's scores at enrolment and completion, with the caveat."""
+    rows = [prepost_row(f"{K}.progress.{area}", res, Msg(AREAS.get(area, area)))
+            for area, res in r.progress]
+    return [Heading(3, Msg("Family progress form: enrolment vs completion")),
+            prepost_table("closure-progress",
+                          Msg("Progress form scores (1 serious difficulty … 4 no difficulty) "
+                              "of the same families at enrolment and completion. "
+                              "{suppressed}", suppressed=suppressed_note(b.min_cell)),
+                          rows, b.provenance(False, None)),
+            Note(Msg(CAVEAT))]

@@ -113,14 +113,7 @@ def build(b: Build, cfg: Config, result: Classification) -> Section:
         return Num(100 * value / n if n else None, "share")
 
     if people:
-        b.dc.whole(f"{prefix}.all", n, {f"{prefix}.cat.{i}": int(k)
-                                        for i, k in enumerate(counts["units"])}, table=cfg.title)
-        for i, k in enumerate(criteria["units meeting it"]):
-            b.dc.whole(f"{prefix}.all", n, {f"{prefix}.crit.{i}": int(k),
-                                            f"{prefix}.crit.{i}.not": n - int(k)}, table=cfg.title)
-        # a category is the units meeting at least its min_criteria and not an earlier one:
-        # with the criteria's counts, the first category and the criteria are linked
-        _link_categories(b, prefix, cfg, result)
+        _register_counts(b, prefix, cfg, result, counts, criteria)
     unit = _unit(cfg)
     criteria_rows = tuple(
         (Declared(rule.label or rule.column), count(f"{prefix}.crit.{i}", int(k)),
@@ -135,20 +128,19 @@ def build(b: Build, cfg: Config, result: Classification) -> Section:
     total = count(f"{prefix}.all", n)
     pct = Msg("% of {n} {unit}", n=total, unit=unit)
     prov = b.provenance(False, None)
+    units = Declared(cfg.unit_label, "capital") if cfg.unit_label else Msg("Units")
     tables = (Table(f"{prefix}-criteria",
                     Msg("Criteria, declared in the programme's configuration, and how many {unit} "
                         "meet each.", unit=unit),
                     (Column(Msg("Criterion"), numeric=False),
-                     Column(Msg("{unit} meeting it", unit=Declared(cfg.unit_label, "capital")
-                                if cfg.unit_label else Msg("Units"))), Column(pct)),
+                     Column(Msg("{unit} meeting it", unit=units)), Column(pct)),
                     criteria_rows, prov),
               Table(f"{prefix}-categories",
                     Msg("{unit} by category: a unit takes the first category whose rule it meets.",
-                        unit=Declared(cfg.unit_label, "capital") if cfg.unit_label else Msg("Units")),
+                        unit=units),
                     (Column(Msg("Category"), numeric=False), Column(Msg("Meaning"), numeric=False),
-                     Column(Msg("Rule"), numeric=False),
-                     Column(Declared(cfg.unit_label, "capital") if cfg.unit_label else Msg("Units")),
-                     Column(pct)), category_rows, prov))
+                     Column(Msg("Rule"), numeric=False), Column(units), Column(pct)),
+                    category_rows, prov))
     inner = [Note(Msg("Illustration, not a finding: the rules below are declared in the "
                       "programme's configuration, not published with thresholds by the study. "
                       "The counts show how these rules sort the programme's records; they are not "
@@ -158,6 +150,22 @@ def build(b: Build, cfg: Config, result: Classification) -> Section:
     inner += source_line(b, cfg.source)
     return Section(anchor=prefix, title=Msg("Illustration: {title}", title=Declared(cfg.title)),
                    blocks=(Box("illustration", tuple(inner)),))
+
+
+def _register_counts(b: Build, prefix: str, cfg: Config, result: Classification, counts,
+                     criteria) -> None:
+    """The counts of people the section shows, for disclosure control: each category's and
+    each criterion's (with those not meeting it) add up to all, and the categories are linked
+    to the criteria."""
+    n = len(result.category)
+    b.dc.whole(f"{prefix}.all", n, {f"{prefix}.cat.{i}": int(k)
+                                    for i, k in enumerate(counts["units"])}, table=cfg.title)
+    for i, k in enumerate(criteria["units meeting it"]):
+        b.dc.whole(f"{prefix}.all", n, {f"{prefix}.crit.{i}": int(k),
+                                        f"{prefix}.crit.{i}.not": n - int(k)}, table=cfg.title)
+    # a category is the units meeting at least its min_criteria and not an earlier one:
+    # with the criteria's counts, the first category and the criteria are linked
+    _link_categories(b, prefix, cfg, result)
 
 
 def _link_categories(b: Build, prefix: str, cfg: Config, result: Classification) -> None:
