@@ -540,11 +540,11 @@ def effects_table(results, labels: Sequence[str] | None = None, *, below: str = 
     se_types = sorted({getattr(r, "se_type", getattr(r, "cov_type", "")) for r in items} - {""})
     clustered = [bool(getattr(r, "clustered", True)) for r in items]
     grid = _Grid(digits)
-    grid.estimates(coefficient, [r.estimate for r in items],
+    grid.estimates(coefficient, _each(items, "estimate"),
                    [_star(_headline(r), levels) for r in items])
-    grid.beneath(below, [r.se for r in items], [r.ci_low for r in items], [r.ci_high for r in items])
+    grid.beneath(below, _each(items, "se"), _each(items, "ci_low"), _each(items, "ci_high"))
     grid.p_values(f"p ({'/'.join(se_types) or 'SE'})", p)
-    _inference_rows(grid, [_get(r, "p_wild") for r in items], [_get(r, "p_ri") for r in items],
+    _inference_rows(grid, _each(items, "p_wild"), _each(items, "p_ri"),
                     any(clustered))
     if adjust != "none" and len(items) > 1:
         grid.p_values(f"p, {'Holm' if adjust == 'holm' else 'Benjamini–Hochberg (q)'} adjusted",
@@ -586,6 +586,11 @@ def _specification_rows(grid, fixed_effects: dict | None, controls: dict | None,
         grid.words(str(label), _yes_no(_per_column(flags, n, label)))
 
 
+def _each(results, name: str) -> list[float]:
+    """An optional number of each result (NaN where it has none)."""
+    return [_get(r, name) for r in results]
+
+
 def _get(result, name: str) -> float:
     """An optional number of a result (NaN when it has none)."""
     value = getattr(result, name, float("nan"))
@@ -608,28 +613,28 @@ def _inference_rows(grid, p_wild: list[float], p_ri: list[float], clustered: boo
 def _effect_count_rows(grid, items, clustered: list[bool]) -> None:
     """Control mean, observations, clusters and R² beneath the effects."""
     if any(np.isfinite(_get(r, "control_mean")) for r in items):
-        grid.numbers("Control mean", [_get(r, "control_mean") for r in items])
+        grid.numbers("Control mean", _each(items, "control_mean"))
     grid.counts("Observations", [int(r.n_obs) for r in items])
     if any(clustered) and any(getattr(r, "n_clusters", None) for r in items):
         grid.counts("Clusters", [int(r.n_clusters) if c and getattr(r, "n_clusters", None)
                                  else None for r, c in zip(items, clustered)])
     if any(np.isfinite(_get(r, "r2")) for r in items):
-        grid.numbers("R²", [_get(r, "r2") for r in items])
+        grid.numbers("R²", _each(items, "r2"))
 
 
 def _effect_numbers(names, items, p, adjusted, clustered) -> pd.DataFrame:
     """The effects table's numbers, unrounded (for the spreadsheet and tests)."""
     return pd.DataFrame({
         "model": names, "outcome": [getattr(r, "outcome", "") for r in items],
-        "estimate": [r.estimate for r in items], "se": [r.se for r in items],
-        "ci_low": [r.ci_low for r in items], "ci_high": [r.ci_high for r in items],
-        "p_value": p, "p_wild": [_get(r, "p_wild") for r in items],
-        "p_ri": [_get(r, "p_ri") for r in items], "p_adjusted": adjusted,
-        "control_mean": [_get(r, "control_mean") for r in items],
+        "estimate": _each(items, "estimate"), "se": _each(items, "se"),
+        "ci_low": _each(items, "ci_low"), "ci_high": _each(items, "ci_high"),
+        "p_value": p, "p_wild": _each(items, "p_wild"),
+        "p_ri": _each(items, "p_ri"), "p_adjusted": adjusted,
+        "control_mean": _each(items, "control_mean"),
         "n_obs": [int(r.n_obs) for r in items],
         "n_clusters": [getattr(r, "n_clusters", None) if c else None
                        for r, c in zip(items, clustered)],
-        "r2": [_get(r, "r2") for r in items]})
+        "r2": _each(items, "r2")})
 
 
 def _se_note(below: str, se_types: list[str], clustered: list[bool]) -> str:
