@@ -820,14 +820,12 @@ def _term_order(items, terms, controls) -> list[str]:
 
 def _coefficient_rows(grid, term: str, label: str, items, below: str, levels) -> None:
     """One coefficient's estimate row and its SE or CI row, across the models."""
-    def value(m, column):
-        c = m["coefficients"]
-        return float(c.loc[term, column]) if term in c.index else float("nan")
+    def values(column):  # each model's number (NaN in a model without the term)
+        return [float(m["coefficients"].loc[term, column]) if term in m["coefficients"].index
+                else float("nan") for m in items]
 
-    grid.estimates(label, [value(m, "estimate") for m in items],
-                   [_star(value(m, "p_value"), levels) for m in items])
-    grid.beneath(below, [value(m, "se") for m in items], [value(m, "ci_low") for m in items],
-                 [value(m, "ci_high") for m in items])
+    grid.estimates(label, values("estimate"), [_star(p, levels) for p in values("p_value")])
+    grid.beneath(below, values("se"), values("ci_low"), values("ci_high"))
 
 
 def _model_rows(grid, items, controls) -> None:
@@ -835,14 +833,18 @@ def _model_rows(grid, items, controls) -> None:
     mean."""
     effects = list(dict.fromkeys(f for m in items for f in m["fixed_effects"]))
     _included_rows(grid, items, effects, controls)
-    grid.counts("Observations", [m["n_obs"] for m in items])
-    if any(m["clustered"] for m in items):
-        grid.counts("Clusters", [m["n_clusters"] for m in items])
-    grid.numbers("R²", [float(m["r2"]) for m in items])
+    def each(key):
+        return [m[key] for m in items]
+
+    grid.counts("Observations", each("n_obs"))
+    if any(each("clustered")):
+        grid.counts("Clusters", each("n_clusters"))
+    grid.numbers("R²", [float(v) for v in each("r2")])
     if effects:
-        grid.numbers("Within R²", [float(m["r2_within"]) for m in items])
-    if any(np.isfinite(float(m["control_mean"])) for m in items):
-        grid.numbers("Control mean", [float(m["control_mean"]) for m in items])
+        grid.numbers("Within R²", [float(v) for v in each("r2_within")])
+    means = [float(v) for v in each("control_mean")]
+    if any(np.isfinite(means)):
+        grid.numbers("Control mean", means)
 
 
 def _included_rows(grid, items, effects: list[str], controls: dict | None) -> None:
