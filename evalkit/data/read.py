@@ -661,24 +661,8 @@ def _read_zip(data: bytes, source: str, options: ReadOptions, expect: set[str]) 
         table.sheet = None
         return table
 
-    if options.sheet is not None:
-        wanted = str(options.sheet)
-        match = [m for m in short if m == wanted or m.lower() == wanted.lower()
-                 or Path(m).stem.lower() == wanted.lower()]
-        if not match:
-            raise DataError(f"{source}: no file {wanted!r} in the zip; files present: "
-                            f"{', '.join(short)}.")
-        chosen = match[0]
-    else:  # the table naming most of what is looked for; else the submissions table
-
-        def score(name: str) -> tuple[int, int]:
-            with archive.open(short[name]) as stream:  # the header only, never the member
-                head = stream.read(8192).decode("utf-8", "replace").splitlines()[:1]
-            cells = next(csv.reader(head), []) if head else []
-            matches = len({_simple(c) for c in cells} & expect) + _factors_named(cells)
-            return matches, -len(name) - (1000 if "PARENT_KEY" in cells else 0)
-
-        chosen = max(short, key=score)
+    chosen = (_named_member(short, str(options.sheet), source) if options.sheet is not None
+              else max(short, key=lambda name: _member_score(archive, short[name], name, expect)))
     table = load(chosen)
     table.detected.update({"format": "odk-zip", "member": chosen, "members": list(short)})
     return _join_repeat(table, load, [m for m in short if m != chosen])
@@ -700,6 +684,27 @@ def _read_parquet(data: bytes, source: str) -> RawTable:
 # ------------------------------------------------------------------------------ Stata, SPSS
 
 
+def _named_member(short: dict[str, str], wanted: str, source: str) -> str:
+    """The zip's CSV file asked for (by name or stem, any case), or one sentence."""
+    match = [m for m in short if m == wanted or m.lower() == wanted.lower()
+             or Path(m).stem.lower() == wanted.lower()]
+    if not match:
+        raise DataError(f"{source}: no file {wanted!r} in the zip; files present: "
+                        f"{', '.join(short)}.")
+    return match[0]
+
+
+def _member_score(archive: zipfile.ZipFile, member: str, name: str, expect: set[str]) -> tuple:
+    """How well a zip's CSV file looks like the table wanted, from its header only (never the
+    whole member): the names it matches; then the submissions table (no ``PARENT_KEY``),
+    the shorter name."""
+    with archive.open(member) as stream:
+        head = stream.read(8192).decode("utf-8", "replace").splitlines()[:1]
+    cells = next(csv.reader(head), []) if head else []
+    matches = len({_simple(c) for c in cells} & expect) + _factors_named(cells)
+    return matches, -len(name) - (1000 if "PARENT_KEY" in cells else 0)
+
+
 def _read_labelled(path: Path, source: str, suffix: str, data: bytes | None = None) -> RawTable:
     try:
         import pyreadstat
@@ -715,16 +720,9 @@ def _read_labelled(path: Path, source: str, suffix: str, data: bytes | None = No
     except Exception as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DataError(f"{source}: could not be read as a {suffix} file ({first}).") from None
-    missing: dict[str, set] = {}
-    for column, ranges in (getattr(meta, "missing_ranges", None) or {}).items():
-        codes = set()
-        for r in ranges:
-            lo, hi = r.get("lo"), r.get("hi")
-            if lo == hi:
-                codes.add(lo)
-            else:
-                codes.add((lo, hi))
-        missing[column] = codes
+    missing = {column: {r.get("lo") if r.get("lo") == r.get("hi") else (r.get("lo"), r.get("hi"))
+                        for r in ranges}
+               for column, ranges in (getattr(meta, "missing_ranges", None) or {}).items()}
     frame = frame.reset_index(drop=True)
     frame[ROW] = np.arange(1, len(frame) + 1)
     return RawTable(frame, source, None, "observation",
