@@ -282,6 +282,33 @@ def _field_masks(field: Field, column: pd.Series, not_applicable, missing) -> tu
     return values, masks
 
 
+def _rule_of(case, shown: dict, unique) -> tuple[str, str]:
+    """A pandera failure case's rule and the column it names (the key columns, shown as the
+    export names them, for a repeated row)."""
+    check_name = str(case.check)
+    if "unique" in check_name or case.schema_context == "DataFrameSchema":
+        return "duplicate", "/".join(shown.get(c, c) for c in unique)
+    rule = check_name if check_name in RULES else check_name.split("(")[0]
+    return rule, shown.get(case.column, case.column)
+
+
+def _summary_line(file: str, rule: str, items: list[Problem]) -> str:
+    """One kind of problem in one file: how many, in which columns, and where first."""
+    first = items[0].where.split(", ", 1)[1] if ", " in items[0].where else items[0].where
+    count = len(items)
+    noun = "rows" if rule == "duplicate" else "cells"
+    what = RULES.get(rule, rule)
+    if count > 1:  # the rule's words in the plural
+        what = re.sub(r"^(is|repeats)", lambda m: {"is": "are", "repeats": "repeat"}[m.group(1)],
+                      what).replace("are not a CSI score", "are not CSI scores")
+    columns = Counter(p.column for p in items)
+    where = ", ".join(f"{c!r}" + (f" ({n})" if len(columns) > 1 else "")
+                      for c, n in columns.most_common(6))
+    more = f" and {len(columns) - 6} more" if len(columns) > 6 else ""
+    return (f"{file}, column{'s' if len(columns) > 1 else ''} {where}{more}: {count} "
+            f"{noun if count > 1 else noun[:-1]} {what}, first at {first}")
+
+
 def _problems(cases: pd.DataFrame, frame: pd.DataFrame, fields, tables, unique) -> tuple:
     """pandera's failure cases as problems (in file, row and column order, each once) and
     the rows that hold one."""
@@ -293,12 +320,7 @@ def _problems(cases: pd.DataFrame, frame: pd.DataFrame, fields, tables, unique) 
         if index is None or (isinstance(index, float) and np.isnan(index)):
             continue
         position = frame.index.get_loc(index)
-        check_name = str(case.check)
-        if "unique" in check_name or case.schema_context == "DataFrameSchema":
-            rule, column = "duplicate", "/".join(shown.get(c, c) for c in unique)
-        else:
-            rule = check_name if check_name in RULES else check_name.split("(")[0]
-            column = shown.get(case.column, case.column)
+        rule, column = _rule_of(case, shown, unique)
         bad[position] = True
         problems.append(Problem(where(tables, frame, position), int(frame[ROW].iloc[position]),
                                 tables[int(frame[SRC].iloc[position])].source, str(column),
@@ -322,21 +344,7 @@ def summarise(problems: Sequence[Problem], limit: int = 6) -> list[str]:
     groups: dict[tuple, list[Problem]] = {}
     for p in problems:
         groups.setdefault((p.file, p.rule), []).append(p)
-    lines = []
-    for (file, rule), items in groups.items():
-        first = items[0].where.split(", ", 1)[1] if ", " in items[0].where else items[0].where
-        count = len(items)
-        noun = "rows" if rule == "duplicate" else "cells"
-        what = RULES.get(rule, rule)
-        what = re.sub(r"^(is|repeats)", lambda m: {"is": "are" if count > 1 else "is",
-                                                   "repeats": "repeat" if count > 1 else "repeats"}[m.group(1)], what)
-        what = what.replace("are not a CSI score", "are not CSI scores")
-        columns = Counter(p.column for p in items)
-        where = ", ".join(f"{c!r}" + (f" ({n})" if len(columns) > 1 else "")
-                          for c, n in columns.most_common(6))
-        more = f" and {len(columns) - 6} more" if len(columns) > 6 else ""
-        lines.append(f"{file}, column{'s' if len(columns) > 1 else ''} {where}{more}: {count} "
-                     f"{noun if count > 1 else noun[:-1]} {what}, first at {first}")
+    lines = [_summary_line(file, rule, items) for (file, rule), items in groups.items()]
     if len(lines) > limit:
         lines = lines[:limit] + [f"and {len(lines) - limit} more kind(s) of problem"]
     return lines
