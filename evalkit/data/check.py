@@ -9,6 +9,7 @@ page (``DIR/.evalkit/check.html``) holds counts and positions only, never a valu
 from __future__ import annotations
 
 import html
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,20 +75,21 @@ def _csi_facts(data: ProgrammeData) -> tuple[list[tuple[str, str]], pd.DataFrame
                       f"{int(went_back.sum()):,}"))
         facts.append(("assessment dates", f"{frame['date'].min():%b %Y} to {frame['date'].max():%b %Y}"
                       if frame["date"].notna().any() else "none"))
-    rows = []
-    outside: dict[str, int] = {}
-    for p in data.problems:
-        if p.rule == "factor":
-            outside[p.column] = outside.get(p.column, 0) + 1
-    for code in FACTORS:
-        values = frame[code]
-        rows.append({"factor": code, "read from column": str(data.factor_columns.get(code, code)),
-                     "rated 1–4": int(values.isin(["1", "2", "3", "4"]).sum()),
-                     "not applicable": int((values == "n/a").sum()),
-                     "blank": int(values.isna().sum()),
-                     "not a score (rows set aside)": sum(n for c, n in outside.items()
-                                                         if factor_code(c) == code)})
-    return facts, pd.DataFrame(rows)
+    return facts, _factor_cells(data)
+
+
+def _factor_cells(data: ProgrammeData) -> pd.DataFrame:
+    """Per factor: the column it was read from and its cells rated, not applicable, blank
+    and not a score (their rows set aside)."""
+    frame = data.csi
+    outside = Counter(p.column for p in data.problems if p.rule == "factor")
+    return pd.DataFrame([
+        {"factor": code, "read from column": str(data.factor_columns.get(code, code)),
+         "rated 1–4": int(frame[code].isin(["1", "2", "3", "4"]).sum()),
+         "not applicable": int((frame[code] == "n/a").sum()),
+         "blank": int(frame[code].isna().sum()),
+         "not a score (rows set aside)": sum(n for c, n in outside.items() if factor_code(c) == code)}
+        for code in FACTORS])
 
 
 def check(folder: str | Path, sections) -> CheckResult:
@@ -118,6 +120,43 @@ def check(folder: str | Path, sections) -> CheckResult:
         result.facts.append(("IDs written in more than one way (invisible characters or another "
                              "Unicode form) and counted as one", f"{data.look_alike_ids:,}"))
     return result
+
+
+def _page_parts(result: CheckResult) -> list[str]:
+    """The check page's body for data that could be read: the verdict, the rows read, used
+    and set aside, what the data hold, the factor columns and the problems."""
+    esc = html.escape
+    parts = ["<p>" + ("No problems found." if result.ok else
+                      f"{len(result.problems)} problem(s)"
+                      + ("; the rows holding them are set aside."
+                         if result.data.config.on_invalid == "set_aside"
+                         else "; 'evalkit report' stops on them (on_invalid: stop).")) + "</p>",
+             "<h2>Rows</h2><table><tr><th>file</th><th>read</th><th>used</th>"
+             "<th>set aside</th><th>why</th></tr>"]
+    for a in result.data.accounts:
+        why = "; ".join(f"{n} {rule}" for rule, n in a.set_aside.items())
+        parts.append(f"<tr><td>{esc(a.file)}</td><td>{a.read}</td><td>{a.used}</td>"
+                     f"<td>{a.rows_set_aside}</td><td>{esc(why)}</td></tr>")
+    parts.append("</table>")
+    if result.facts:
+        parts.append("<h2>What the data hold</h2><ul>" + "".join(
+            f"<li>{esc(label)}: {esc(value)}</li>" for label, value in result.facts) + "</ul>")
+    if result.columns is not None:
+        parts.append("<h2>CSI factor columns</h2>" +
+                     result.columns.to_html(index=False, escape=True, border=0))
+    if result.problems:
+        parts += _problem_parts(result.problems)
+    return parts
+
+
+def _problem_parts(problems) -> list[str]:
+    """The problems on the check page: grouped, then one by one (at most 500)."""
+    esc = html.escape
+    return ["<h2>Problems</h2><ul>" + "".join(
+                f"<li>{esc(line)}</li>" for line in summarise(problems, limit=50)) + "</ul>",
+            "<table><tr><th>where</th><th>column</th><th>problem</th></tr>" + "".join(
+                f"<tr><td>{esc(p.where)}</td><td>{esc(p.column)}</td><td>{esc(p.sentence())}</td></tr>"
+                for p in problems[:500]) + "</table>"]
 
 
 def terminal_lines(result: CheckResult, limit: int = 20) -> list[str]:
@@ -184,30 +223,7 @@ def write_page(result: CheckResult) -> Path | None:
     if result.error:
         parts.append(f"<p class='bad'>{esc(result.error)}</p>")
     else:
-        parts.append("<p>" + ("No problems found." if result.ok else
-                              f"{len(result.problems)} problem(s)"
-                              + ("; the rows holding them are set aside."
-                                 if result.data.config.on_invalid == "set_aside"
-                                 else "; 'evalkit report' stops on them (on_invalid: stop).")) + "</p>")
-        parts.append("<h2>Rows</h2><table><tr><th>file</th><th>read</th><th>used</th>"
-                     "<th>set aside</th><th>why</th></tr>")
-        for a in result.data.accounts:
-            why = "; ".join(f"{n} {rule}" for rule, n in a.set_aside.items())
-            parts.append(f"<tr><td>{esc(a.file)}</td><td>{a.read}</td><td>{a.used}</td>"
-                         f"<td>{a.rows_set_aside}</td><td>{esc(why)}</td></tr>")
-        parts.append("</table>")
-        if result.facts:
-            parts.append("<h2>What the data hold</h2><ul>" + "".join(
-                f"<li>{esc(label)}: {esc(value)}</li>" for label, value in result.facts) + "</ul>")
-        if result.columns is not None:
-            parts.append("<h2>CSI factor columns</h2>" +
-                         result.columns.to_html(index=False, escape=True, border=0))
-        if result.problems:
-            parts.append("<h2>Problems</h2><ul>" + "".join(
-                f"<li>{esc(line)}</li>" for line in summarise(result.problems, limit=50)) + "</ul>")
-            parts.append("<table><tr><th>where</th><th>column</th><th>problem</th></tr>" + "".join(
-                f"<tr><td>{esc(p.where)}</td><td>{esc(p.column)}</td><td>{esc(p.sentence())}</td></tr>"
-                for p in result.problems[:500]) + "</table>")
+        parts += _page_parts(result)
     page = ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; "
             "style-src 'unsafe-inline'\">"
