@@ -548,6 +548,26 @@ def _table_rules(rules: Sequence) -> dict[str, tuple[list[Field], list[str]]]:
     return out
 
 
+def _analysed(loader, rules) -> tuple:
+    """The CSI assessments with their rounds, and the trial survey, as the rules read them."""
+    csi_frame = trial = rounds = None
+    for rule in rules:
+        if isinstance(rule, CSIRule):
+            csi_frame, rounds = loader.csi(rule)
+        elif isinstance(rule, SurveyRule):
+            trial = loader.survey(rule)
+    return csi_frame, rounds, trial
+
+
+def _file_digests(loader) -> dict[str, str]:
+    """Each file read (named inside the folder) and the SHA-256 of its bytes."""
+    files: dict[str, str] = {}
+    for raw in loader.reads.values():
+        name = raw.source.split("/", 1)[1] if "/" in raw.source else raw.source
+        files.setdefault(name, raw.sha256)
+    return files
+
+
 def load(folder: str | Path, sections: Sequence[config_mod.SectionSpec], *,
          use_cache: bool = True, on_invalid: str | None = None,
          language: str | None = None, config: config_mod.ProgrammeConfig | None = None
@@ -580,19 +600,11 @@ def load(folder: str | Path, sections: Sequence[config_mod.SectionSpec], *,
             contents.save()
             return cached
     loader = _Loader(folder, cfg, private, personal.Pseudonymiser(hasher_key), contents)
-    csi_frame = trial = rounds = None
-    for rule in rules:
-        if isinstance(rule, CSIRule):
-            csi_frame, rounds = loader.csi(rule)
-        elif isinstance(rule, SurveyRule):
-            trial = loader.survey(rule)
+    csi_frame, rounds, trial = _analysed(loader, rules)
     tables = {path: loader.table(cfg.files[path], fields, ids)
               for path, (fields, ids) in _table_rules(rules).items()}
-    files = {}
-    for raw in loader.reads.values():
-        name = raw.source.split("/", 1)[1] if "/" in raw.source else raw.source
-        files.setdefault(name, raw.sha256)
-    data = ProgrammeData(config=cfg, csi=csi_frame, files=files, trial=trial, tables=tables,
+    data = ProgrammeData(config=cfg, csi=csi_frame, files=_file_digests(loader), trial=trial,
+                         tables=tables,
                          accounts=tuple(loader.accounts), rounds=rounds,
                          problems=tuple(loader.problems),
                          canaries=personal.Canaries(hasher_key).add(loader.personal_values),

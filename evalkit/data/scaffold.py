@@ -268,14 +268,20 @@ def _factor_lines(layout: formats.Layout, plan: Plan) -> list[str]:
                 note = "" if score >= 100 else f"    # matched by meaning ({score:.0f}/100)"
                 lines.append(f"    {code}: {_yaml(column)}{note}")
             continue
-        candidates = layout.unsure.get(code) or spare
-        shown = ", ".join(repr(str(c)) for c in candidates[:4])
-        lines.append(f"    {code}: {FILL_IN}    # the column holding factor {code} ({LABELS[code]}); "
-                     + (f"candidates: {shown}" if candidates else "none was recognised"))
-        plan.found.append(f"  {code} {LABELS[code]}: not sure" + (f"; candidates {shown}"
-                                                                   if candidates else "; no candidate"))
-        plan.todo.append(f"csi.columns.{code}")
+        lines.append(_unsure_factor(code, layout.unsure.get(code) or spare, plan))
     return lines
+
+
+def _unsure_factor(code: str, candidates: list, plan: Plan) -> str:
+    """A FILL-IN line for a factor no column surely holds, listing the candidates."""
+    from evalkit.instruments.csi import LABELS
+
+    shown = ", ".join(repr(str(c)) for c in candidates[:4])
+    plan.found.append(f"  {code} {LABELS[code]}: not sure" + (f"; candidates {shown}"
+                                                               if candidates else "; no candidate"))
+    plan.todo.append(f"csi.columns.{code}")
+    return (f"    {code}: {FILL_IN}    # the column holding factor {code} ({LABELS[code]}); "
+            + (f"candidates: {shown}" if candidates else "none was recognised"))
 
 
 def _round_candidates(frame: pd.DataFrame, columns: list[str]) -> list[str]:
@@ -388,6 +394,17 @@ def _copy_in(target: Path, sources: list[Path]) -> list[str]:
 _REPEAT_KEYS = (("PARENT_KEY", "KEY"), ("_parent_index", "_index"))
 
 
+def _nothing_recognised(target: Path, names: list[str], tables: dict) -> ConfigError:
+    """The sentence for exports holding no analysis the kit recognises."""
+    looked = "; ".join(f"{n}: {len(tables[n].frame)} row(s), {len(tables[n].columns)} "
+                       "column(s)" for n in names)
+    return ConfigError(
+        f"{target}: no analysis could be recognised in {looked}: no six columns of CSI "
+        "scores (1–4 or Very bad … Good), and no village and treatment columns for a "
+        "comparison; the files were copied there, and programme.yml was not written "
+        "(write it by hand: docs/config.md).")
+
+
 def _parents(tables: dict[str, RawTable]) -> dict[str, str]:
     """Repeat file -> its parent file, for an ODK Central or KoBoToolbox export given as
     separate files (unzipped); a repeat whose parent is missing is one sentence."""
@@ -484,13 +501,7 @@ def new(target: str | Path, sources: list[str | Path]) -> Plan:
     if csi_files:
         _csi_files_plan(target, csi_files, names, tables, layouts, parents, plan)
     elif not (len(names) == 1 and _trial_plan(names[0], tables[names[0]], plan)):
-        looked = "; ".join(f"{n}: {len(tables[n].frame)} row(s), {len(tables[n].columns)} "
-                           "column(s)" for n in names)
-        raise ConfigError(
-            f"{target}: no analysis could be recognised in {looked}: no six columns of CSI "
-            "scores (1–4 or Very bad … Good), and no village and treatment columns for a "
-            "comparison; the files were copied there, and programme.yml was not written "
-            "(write it by hand: docs/config.md).")
+        raise _nothing_recognised(target, names, tables)
     text = "\n".join(plan.lines) + "\n"
     try:
         files.write(target, CONFIG_NAME, text, exclusive=True)
