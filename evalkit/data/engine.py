@@ -400,9 +400,6 @@ def _castable(read: dict, t, columns: dict) -> set:
     query for all factors (one row per distinct value), so a spelling the two read
     differently ('nan', a declared missing code such as 99, Khmer digits, a scale word)
     keeps its column on the mapping. None on Spark."""
-    import ibis
-    import pyarrow as pa
-
     if _backend_name(t) != "duckdb":
         return set()
     asked = [(code, v) for code, cells in read.items() if t[columns[code]].type().is_string()
@@ -410,19 +407,26 @@ def _castable(read: dict, t, columns: dict) -> set:
              for v in cells if isinstance(v, str)]
     if not asked:
         return set()
-    # (handed over and returned without text columns: no pandas conversion of text to warn)
-    probe = ibis.memtable(pa.table({"i": pa.array(range(len(asked)), pa.int64()),
-                                    "v": pa.array([v for _code, v in asked], pa.string())}))
-    cast = probe["v"].try_cast("float64")
-    seen = run(probe.select(probe["i"], x=cast, null=cast.isnull()).order_by("i"))
     castable = {code for code, _v in asked}
-    for i, number, null in zip(seen["i"], seen["x"], seen["null"]):
-        code, value = asked[int(i)]
+    for (code, value), (number, null) in zip(asked, _cast_by_engine([v for _c, v in asked])):
         score = read[code][value].score
-        if (score is None) != bool(null) or (score is not None and number != float(score)):
+        if (score is None) != null or (score is not None and number != float(score)):
             castable.discard(code)
     # (a column holding a value that is not text, e.g. a number in a mixed column, is not cast)
     return {code for code in castable if all(isinstance(v, str) for v in read[code])}
+
+
+def _cast_by_engine(values: list[str]) -> list[tuple[float, bool]]:
+    """What DuckDB's ``TRY_CAST(value AS DOUBLE)`` gives each text: (number, is null), in
+    order. (Handed over and returned without text columns: no pandas conversion of text.)"""
+    import ibis
+    import pyarrow as pa
+
+    probe = ibis.memtable(pa.table({"i": pa.array(range(len(values)), pa.int64()),
+                                    "v": pa.array(values, pa.string())}))
+    cast = probe["v"].try_cast("float64")
+    seen = run(probe.select(probe["i"], x=cast, null=cast.isnull()).order_by("i"))
+    return list(zip(seen["x"].tolist(), seen["null"].astype(bool).tolist()))
 
 
 def _read_column(column, cells: dict, ibis, castable: bool = False):
