@@ -397,29 +397,39 @@ class ProgrammeReport:
 
     def headline(self) -> _Record:
         """The structured headline record of every edition (for the index and the synthesis)."""
+        csi_result = next((r for k, _c, r in self.results if k == "csi"), None)
         records = {}
         for language, edition in self.editions.items():
             writer = self.writer(language)
             c = edition.config
             title = Msg("{ngo}: {name}", ngo=Declared(c.ngo), name=Declared(c.name)) if c.ngo \
                 else Declared(c.name)
-            kinds = {f.provenance.kind for s in edition.sections for f in s.findings}
             record = {"programme": c.key, "title": writer.text(title),
                       "headline": writer.text(edition.headline), "language": language,
                       "number_script": c.number_script, "synthetic": c.synthetic,
-                      "provenance": ("illustration" if kinds <= {ILLUSTRATION} and kinds
-                                     else "matched" if c.synthetic else "data")}
-            csi_result = next((r for k, _c, r in self.results if k == "csi"), None)
+                      "provenance": _provenance_of(edition)}
             if csi_result is not None:
-                from evalkit.report.sections import csi as csi_section
-
-                record["csi"] = csi_section.record(Build(self.data, c, self.dc), csi_result,
-                                                   writer.text)
-                record["ngo"] = writer.text(Declared(c.ngo)) if c.ngo else ""
-                record["province"] = writer.text(Declared(c.province)) if c.province else ""
-                record["name"] = writer.text(Declared(c.name))
+                record.update(self._csi_record(c, csi_result, writer))
             records[language] = record
         return _Record(records, self.data.config.languages[0])
+
+    def _csi_record(self, c, csi_result, writer) -> dict:
+        """The CSI change an edition's record carries for the synthesis, and its names."""
+        from evalkit.report.sections import csi as csi_section
+
+        return {"csi": csi_section.record(Build(self.data, c, self.dc), csi_result, writer.text),
+                "ngo": writer.text(Declared(c.ngo)) if c.ngo else "",
+                "province": writer.text(Declared(c.province)) if c.province else "",
+                "name": writer.text(Declared(c.name))}
+
+
+def _provenance_of(edition) -> str:
+    """Where the key findings' numbers come from: 'illustration' when every finding is one,
+    else 'matched' (synthetic data matched to published figures) or 'data'."""
+    kinds = {f.provenance.kind for s in edition.sections for f in s.findings}
+    if kinds and kinds <= {ILLUSTRATION}:
+        return "illustration"
+    return "matched" if edition.config.synthetic else "data"
 
 
 def _privacy_counts(decision, c) -> Inline:
