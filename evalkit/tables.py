@@ -137,22 +137,16 @@ class JournalTable:
         return latex
 
     def to_markdown(self, path: str | Path | None = None) -> str:
-        def cell(text: object) -> str:
-            return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-
         header = ["", *[c for c in self.layout.columns if c != STUB]]
-        lines = [f"**{cell(self.title)}**", ""]
-        if self.groups:
+        rule = "|" + "|".join([":---"] + [":---:"] * (len(header) - 1)) + "|"
+        lines = [f"**{_md_cell(self.title)}**", ""]
+        if self.groups:  # the groups above the rule, the labels beneath it
             spans = {c: label for label, columns in self.groups for c in columns}
-            lines.append("| " + " | ".join(cell(spans.get(h, "")) for h in header) + " |")
-            lines.append("|" + "|".join([":---"] + [":---:"] * (len(header) - 1)) + "|")
-            lines.append("| " + " | ".join(cell(h) for h in header) + " |")
+            lines += [_md_row(spans.get(h, "") for h in header), rule, _md_row(header)]
         else:
-            lines += ["| " + " | ".join(cell(h) for h in header) + " |",
-                      "|" + "|".join([":---"] + [":---:"] * (len(header) - 1)) + "|"]
-        for _, row in self.layout.iterrows():
-            lines.append("| " + " | ".join(cell(v) for v in row.tolist()) + " |")
-        lines += [""] + [cell(n) for n in self.notes]
+            lines += [_md_row(header), rule]
+        lines += [_md_row(row.tolist()) for _, row in self.layout.iterrows()]
+        lines += [""] + [_md_cell(n) for n in self.notes]
         text = "\n".join(lines) + "\n"
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
@@ -218,6 +212,15 @@ class JournalTable:
 
     def __repr__(self) -> str:
         return f"<JournalTable {self.title!r}: {self.layout.shape[1] - 1} columns, {len(self.layout)} rows>"
+
+
+def _md_cell(text: object) -> str:
+    """A Markdown table cell: backslashes and bars escaped, on one line."""
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def _md_row(cells) -> str:
+    return "| " + " | ".join(_md_cell(c) for c in cells) + " |"
 
 
 def _excel_widths(sheet, header: list, layout: pd.DataFrame) -> None:

@@ -136,17 +136,9 @@ def _units(data: pd.DataFrame, unit: str | None, columns: list[str], strata: str
         frame = data[[c for c in columns + ([strata] if strata else [])]].copy()
         frame.insert(0, "unit", data.index.to_numpy())
         return frame.reset_index(drop=True), "unit"
-    for column in columns + ([strata] if strata else []) + [unit]:
-        blank = data[column].isna()
-        if blank.any():
-            row = data.index[np.flatnonzero(blank.to_numpy())[0]]
-            raise DataError(f"{source}, row {row}, column {column!r}: the value is missing; "
-                            "expected one for every unit to be assigned.")
+    _require_unit_values(data, columns + ([strata] if strata else []) + [unit], source)
     if strata:
-        per = data.groupby(unit, sort=True)[strata].nunique()
-        if (per > 1).any():
-            raise DataError(f"{source}, column {strata!r}: {unit} {per.index[per > 1][0]!r} lies in "
-                            f"several strata; expected one {strata} per {unit}.")
+        _require_one_stratum(data, unit, strata, source)
     grouped = data.groupby(unit, sort=True)
     frame = pd.DataFrame({unit: list(grouped.groups)})
     if strata:
@@ -157,6 +149,24 @@ def _units(data: pd.DataFrame, unit: str | None, columns: list[str], strata: str
         for column in columns:
             frame[column] = means[column].to_numpy()
     return frame, unit
+
+
+def _require_unit_values(data: pd.DataFrame, columns: list[str], source: str) -> None:
+    """Refuse the first missing value of the columns an assignment needs, naming its row."""
+    for column in columns:
+        blank = data[column].isna()
+        if blank.any():
+            row = data.index[np.flatnonzero(blank.to_numpy())[0]]
+            raise DataError(f"{source}, row {row}, column {column!r}: the value is missing; "
+                            "expected one for every unit to be assigned.")
+
+
+def _require_one_stratum(data: pd.DataFrame, unit: str, strata: str, source: str) -> None:
+    """Refuse a unit of assignment lying in several strata."""
+    per = data.groupby(unit, sort=True)[strata].nunique()
+    if (per > 1).any():
+        raise DataError(f"{source}, column {strata!r}: {unit} {per.index[per > 1][0]!r} lies in "
+                        f"several strata; expected one {strata} per {unit}.")
 
 
 def _check_options(share, pairs, balance_on, rerandomise) -> None:
