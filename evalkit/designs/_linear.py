@@ -167,6 +167,23 @@ def vcov_iid(fit: OLSFit, absorbed: int = 0) -> np.ndarray:
 WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
 
 
+def _weight_batches(kind: str, enumerate_all: bool, n_clusters: int, reps: int, chunk: int,
+                   rng: np.random.Generator):
+    """The bootstrap's cluster weights, G × B per batch: every Rademacher sign vector
+    (``enumerate_all``), else ``reps`` draws of Webb's or Rademacher weights, ``chunk`` at a
+    time (drawn as they are used)."""
+    if enumerate_all:
+        grid = ((np.arange(2 ** n_clusters)[:, None] >> np.arange(n_clusters)) & 1) * 2 - 1
+        yield grid.T.astype(float)
+        return
+    values = WEBB if kind == "webb" else [-1.0, 1.0]
+    left = reps
+    while left > 0:
+        size = min(chunk, left)
+        yield rng.choice(values, size=(n_clusters, size))
+        left -= size
+
+
 def wild_cluster_p(fit: OLSFit, j: int, codes: np.ndarray, n_clusters: int, reps: int,
                    rng: np.random.Generator, weights: str = "auto",
                    chunk: int = 2000) -> tuple[float, str]:
@@ -201,20 +218,7 @@ def wild_cluster_p(fit: OLSFit, j: int, codes: np.ndarray, n_clusters: int, reps
     enumerate_all = kind == "rademacher" and 2 ** n_clusters <= reps
     exceed = 0
     total = 0
-    if enumerate_all:
-        grid = ((np.arange(2 ** n_clusters)[:, None] >> np.arange(n_clusters)) & 1) * 2 - 1
-        batches = [grid.T.astype(float)]
-    else:
-        batches = []
-        left = reps
-        while left > 0:
-            size = min(chunk, left)
-            if kind == "webb":
-                batches.append(rng.choice(WEBB, size=(n_clusters, size)))
-            else:
-                batches.append(rng.choice([-1.0, 1.0], size=(n_clusters, size)))
-            left -= size
-    for V in batches:
+    for V in _weight_batches(kind, enumerate_all, n_clusters, reps, chunk, rng):
         MV = M @ V  # k x B
         beta_j = beta_r[j] + MV[j]
         scores = c[:, None] * V - D @ MV  # G x B
