@@ -433,6 +433,33 @@ def _sniff_sep(lines: list[str]) -> str:
     return best
 
 
+def _text_header(text: str, sample: list[list[str]], options: ReadOptions, source: str,
+                 expect: set[str]) -> int:
+    """The header's record (0-based): the line declared (header_row), else found."""
+    if options.header_row is None:
+        return find_header(sample, expect)
+    header_index = options.header_row - 1
+    if not 0 <= header_index < len(text.splitlines()):
+        raise DataError(f"{source}: header_row is {options.header_row}, but the file has "
+                        f"{len(text.splitlines())} line(s); expected the line with the "
+                        "column names.")
+    return header_index
+
+
+def _text_records(frame: pd.DataFrame, reader_text: str, sep: str, source: str,
+                  header_index: int) -> pd.DataFrame:
+    """The records below a text file's header, named by it (trailing unnamed empty columns
+    dropped), numbered by their lines, blank rows left out."""
+    header = frame.iloc[0].tolist()
+    width = len(header)
+    while width and _is_blank(header[width - 1]) and frame.iloc[1:, width - 1].isna().all():
+        width -= 1
+    out = frame.iloc[1:, :width].copy()
+    out.columns = _column_names(header[:width], source, None, header_index + 1, "line")
+    out[ROW] = _line_numbers(reader_text, sep, len(out)) + header_index
+    return _drop_blank_rows(out.reset_index(drop=True))
+
+
 def _read_text(data: bytes, source: str, options: ReadOptions, expect: set[str]) -> RawTable:
     text, encoding = decode(data, options.encoding, source)
     if not text.strip():
@@ -440,15 +467,8 @@ def _read_text(data: bytes, source: str, options: ReadOptions, expect: set[str])
     sample_lines = text.splitlines()[:_SCAN_ROWS]
     sep = options.sep or ("\t" if encoding.startswith("utf-16") and "\t" in text[:4096]
                           else _sniff_sep(sample_lines))
-    sample = list(csv.reader(sample_lines, delimiter=sep))
-    if options.header_row is not None:
-        header_index = options.header_row - 1
-        if not 0 <= header_index < len(text.splitlines()):
-            raise DataError(f"{source}: header_row is {options.header_row}, but the file has "
-                            f"{len(text.splitlines())} line(s); expected the line with the "
-                            "column names.")
-    else:
-        header_index = find_header(sample, expect)
+    header_index = _text_header(text, list(csv.reader(sample_lines, delimiter=sep)), options,
+                                source, expect)
     # header_index counts records of the sample; records before the header are one line each
     # (title lines), so the header's physical line is header_index + 1.
     body = io.StringIO(text)
@@ -459,20 +479,10 @@ def _read_text(data: bytes, source: str, options: ReadOptions, expect: set[str])
                         na_values=[""], skip_blank_lines=False, engine="python" if len(sep) > 1 else "c",
                         header=None)
     if frame.empty:
-        names = _column_names([], source, None, header_index + 1, "line")
-        out = pd.DataFrame(columns=names)
+        out = pd.DataFrame(columns=_column_names([], source, None, header_index + 1, "line"))
         out[ROW] = np.array([], dtype=int)
     else:
-        header = frame.iloc[0].tolist()
-        width = len(header)
-        while width and _is_blank(header[width - 1]) and frame.iloc[1:, width - 1].isna().all():
-            width -= 1
-        names = _column_names(header[:width], source, None, header_index + 1, "line")
-        out = frame.iloc[1:, :width].copy()
-        out.columns = names
-        out[ROW] = _line_numbers(reader_text, sep, len(out)) + header_index
-        out = out.reset_index(drop=True)
-        out = _drop_blank_rows(out)
+        out = _text_records(frame, reader_text, sep, source, header_index)
     return RawTable(out, source, None, "line",
                     detected={"format": "csv", "encoding": encoding, "sep": sep,
                               "header_row": header_index + 1})
