@@ -83,6 +83,20 @@ def _open_dir(root: Path, parts: list[str], create: bool, private: bool) -> int:
     return fd
 
 
+def _refuse_target(fd: int, name: str, root: Path, target: Path, exclusive: bool) -> None:
+    """Refuse a target that is a link or not a regular file (or, ``exclusive``, that exists)."""
+    try:
+        existing = os.stat(name, dir_fd=fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return
+    if stat.S_ISLNK(existing.st_mode):
+        raise _refuse_link(root, target)
+    if not stat.S_ISREG(existing.st_mode):
+        raise UnsafePath(f"{target}: is not a regular file; evalkit writes files only.")
+    if exclusive:
+        raise FileExistsError(target)
+
+
 def write(root: str | Path, relative: str | Path, data: bytes | str, *, private: bool = False,
           exclusive: bool = False) -> Path:
     """Write ``data`` to ``root/relative`` atomically, following no link below ``root``.
@@ -98,17 +112,7 @@ def write(root: str | Path, relative: str | Path, data: bytes | str, *, private:
     name = parts[-1]
     target = root.joinpath(*parts)
     try:
-        try:
-            existing = os.stat(name, dir_fd=fd, follow_symlinks=False)
-        except FileNotFoundError:
-            existing = None
-        if existing is not None:
-            if stat.S_ISLNK(existing.st_mode):
-                raise _refuse_link(root, target)
-            if not stat.S_ISREG(existing.st_mode):
-                raise UnsafePath(f"{target}: is not a regular file; evalkit writes files only.")
-            if exclusive:
-                raise FileExistsError(target)
+        _refuse_target(fd, name, root, target, exclusive)
         tmp = f".{name}.{secrets.token_hex(6)}.tmp"
         mode = 0o600 if private else 0o666
         handle = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),

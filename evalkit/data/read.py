@@ -830,18 +830,8 @@ def _engine_csv(path: Path):
     key = (str(path.resolve()), file_digest(path))
     cached = _CSV_COPIES.get(key)
     if cached is None:
-        with path.open("rb") as handle:
-            head = handle.read(1 << 16)
-        bom = head.startswith(b"\xef\xbb\xbf")
-        if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
-            return None
-        cut = head.rfind(b"\n") if len(head) == 1 << 16 else len(head)
-        try:
-            text = head[3 if bom else 0:cut].decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-        lines = text.splitlines()[:_SCAN_ROWS]
-        if not any(line.strip() for line in lines):
+        lines = _utf8_head(path)
+        if lines is None:
             return None
         sep = _sniff_sep(lines)
         sample = list(csv.reader(lines, delimiter=sep))
@@ -862,6 +852,22 @@ def _engine_csv(path: Path):
             del _CSV_COPIES[old]
         _CSV_COPIES[key] = cached = table_name
     return embedded_engine().table(f"{cached}_rows")
+
+
+def _utf8_head(path: Path) -> list[str] | None:
+    """The first lines of a UTF-8 text file (a byte-order mark skipped), or None for another
+    encoding, binary data or lines all blank."""
+    with path.open("rb") as handle:
+        head = handle.read(1 << 16)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
+        return None
+    cut = head.rfind(b"\n") if len(head) == 1 << 16 else len(head)
+    try:
+        text = head[3 if head.startswith(b"\xef\xbb\xbf") else 0:cut].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    lines = text.splitlines()[:_SCAN_ROWS]
+    return lines if any(line.strip() for line in lines) else None
 
 
 _SPACE = " \t\r\n\x0b\x0c\xa0"

@@ -132,12 +132,17 @@ def _synthesis(pool, results: list[RenderResult], out_dir: Path, timeout: int, f
     if len(with_csi) < 2:
         return None
     target = out_dir / "synthesis.html"
-    wanted = [out_dir / n for n in extras.names("synthesis") if n.endswith(".pdf")]
-    if (target.is_file() and all(p.is_file() for p in wanted) and not force
-            and all(r.skipped for r in results if r.ok)):
+    if not force and _synthesis_kept(target, results, extras):
         return RenderResult("synthesis", target, 0.0, skipped=True)
     return pool.synthesis(with_csi, out_dir, timeout=timeout, canaries=_canaries(results),
                           extras=extras)
+
+
+def _synthesis_kept(target: Path, results: list[RenderResult], extras: Extras) -> bool:
+    """Whether the synthesis and its PDFs are there and none of its programmes rendered again."""
+    wanted = [target.parent / n for n in extras.names("synthesis") if n.endswith(".pdf")]
+    return (target.is_file() and all(p.is_file() for p in wanted)
+            and all(r.skipped for r in results if r.ok))
 
 
 def _canaries(results: list[RenderResult]):
