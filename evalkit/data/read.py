@@ -335,6 +335,17 @@ def _carried_right(above: list[Any], width: int) -> list[str | None]:
     return carried
 
 
+_NUMERIC = ("floating", "integer", "mixed-integer-float")
+
+
+def _numbers_column(array) -> pd.Series:
+    """A column of numbers and missing values as float64."""
+    try:
+        return pd.Series(array.astype("float64"))
+    except (TypeError, ValueError):  # None among the numbers
+        return pd.Series(pd.to_numeric(array).astype("float64"))
+
+
 def _tidy_column(values) -> pd.Series:
     """One column as read: blanks (empty or space-only text) missing, text trimmed, a column of
     numbers (Excel's blanks aside) as float64, dates and mixed columns left as objects."""
@@ -345,16 +356,12 @@ def _tidy_column(values) -> pd.Series:
         array = values.to_numpy(dtype=object, na_value=None)
     else:
         array = values
-    numeric = ("floating", "integer", "mixed-integer-float")
-    if pd.api.types.infer_dtype(array, skipna=True) in numeric:  # numbers and missing only
-        try:
-            return pd.Series(array.astype("float64"))
-        except (TypeError, ValueError):  # None among the numbers
-            return pd.Series(pd.to_numeric(array).astype("float64"))
+    if pd.api.types.infer_dtype(array, skipna=True) in _NUMERIC:  # numbers and missing only
+        return _numbers_column(array)
     blank = pd.isna(array) | (array == "")
     present = array[~blank]
     kind = pd.api.types.infer_dtype(present, skipna=True)
-    if kind in numeric:  # numbers and Excel's blank cells
+    if kind in _NUMERIC:  # numbers and Excel's blank cells
         out = np.full(len(array), np.nan)
         out[~blank] = present.astype("float64")
         return pd.Series(out)
@@ -390,17 +397,22 @@ def _drop_blank_rows(frame: pd.DataFrame, tidy: bool = True) -> pd.DataFrame:
 # ------------------------------------------------------------------------------ text files
 
 
+def _declared_decode(data: bytes, encoding: str, source: str) -> str:
+    """``data`` in the encoding programme.yml declares, or one sentence."""
+    try:
+        return data.decode(encoding)
+    except LookupError:
+        raise DataError(f"{source}: encoding {encoding!r} is unknown; expected e.g. utf-8, "
+                        "utf-16 or cp1252.") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{source}: byte {exc.start} cannot be read as {encoding}; expected "
+                        "the file's real encoding (or leave 'encoding' out to detect it).") from None
+
+
 def decode(data: bytes, encoding: str | None, source: str) -> tuple[str, str]:
     """Decode ``data``: a byte-order mark decides; else UTF-8; else Windows-1252."""
     if encoding:
-        try:
-            return data.decode(encoding), encoding
-        except LookupError:
-            raise DataError(f"{source}: encoding {encoding!r} is unknown; expected e.g. utf-8, "
-                            "utf-16 or cp1252.") from None
-        except UnicodeDecodeError as exc:
-            raise DataError(f"{source}: byte {exc.start} cannot be read as {encoding}; expected "
-                            "the file's real encoding (or leave 'encoding' out to detect it).") from None
+        return _declared_decode(data, encoding, source), encoding
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8"), "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
