@@ -79,16 +79,12 @@ def cmd_report(args: argparse.Namespace) -> int:
                                                       timeout=args.timeout,
                                                       on_result=progress_printer(),
                                                       force=args.force, extras=extras)
-        failed = [r for r in results if not r.ok]
-        if synthesis is not None:
-            _say(f"synthesis: {synthesis.html if synthesis.ok else 'FAILED ' + str(synthesis.error)}")
-            if not synthesis.ok:
-                failed.append(synthesis)
+        _say_synthesis(synthesis)
         _say(f"index: {index}")
     else:
         results = render_many(folders, Path(args.out), jobs=args.jobs, timeout=args.timeout,
                               extras=extras, on_result=progress_printer())
-        failed = [r for r in results if not r.ok]
+    failed = [r for r in [*results, synthesis] if r is not None and not r.ok]
     _summary(results, synthesis, args.all, time.perf_counter() - started)
     _details(failed)
     return 1 if failed else 0
@@ -114,6 +110,12 @@ def _summary(results, synthesis, every: bool, seconds: float) -> None:
         _say(f"{len(failed)} of {len(results)} programme report(s) failed.")
     if every and synthesis is not None and not synthesis.ok:
         _say("The synthesis report failed.")
+
+
+def _say_synthesis(synthesis) -> None:
+    """Where the synthesis report is, or why it failed (nothing without one)."""
+    if synthesis is not None:
+        _say(f"synthesis: {synthesis.html if synthesis.ok else 'FAILED ' + str(synthesis.error)}")
 
 
 def _outcome(result) -> str:

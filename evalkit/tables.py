@@ -214,6 +214,11 @@ class JournalTable:
         return f"<JournalTable {self.title!r}: {self.layout.shape[1] - 1} columns, {len(self.layout)} rows>"
 
 
+def _cells(values: list[float], number_format: str, missing: str = "–") -> list:
+    """Spreadsheet cells of ``values`` in ``number_format`` (``missing`` for NaN)."""
+    return [Cell(float(v), number_format) if v == v else missing for v in values]
+
+
 def _md_cell(text: object) -> str:
     """A Markdown table cell: backslashes and bars escaped, on one line."""
     return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
@@ -415,21 +420,19 @@ class _Grid:
         fmt_ = _fmt_format(self.digits)
         if below == "se":
             self.add("", [f"({fmt(v, self.digits)})" if v == v else "" for v in se],
-                     [Cell(float(v), f'"("{fmt_}")"') if v == v else "" for v in se])
+                     _cells(se, f'"("{fmt_}")"', ""))
             return
         self.add("", [f"[{fmt(a, self.digits)}, {fmt(b, self.digits)}]" if a == a else ""
                       for a, b in zip(low, high)],
-                 [Cell(float(a), f'"["{fmt_}","') if a == a else "" for a in low],
-                 extra=[[Cell(float(b), f'{fmt_}"]"') if b == b else "" for b in high]])
+                 _cells(low, f'"["{fmt_}","', ""), extra=[_cells(high, f'{fmt_}"]"', "")])
 
     def p_values(self, stub: str, values: list[float]) -> None:
-        self.add(stub, [p_value(v) for v in values],
-                 [Cell(float(v), P_FORMAT) if v == v else "–" for v in values])
+        self.add(stub, [p_value(v) for v in values], _cells(values, P_FORMAT))
 
     def numbers(self, stub: str, values: list[float], digits: int | None = None) -> None:
         d = self.digits if digits is None else digits
         self.add(stub, [fmt(v, d) if v == v else "–" for v in values],
-                 [Cell(float(v), _fmt_format(d)) if v == v else "–" for v in values])
+                 _cells(values, _fmt_format(d)))
 
     def counts(self, stub: str, values: list[int | None]) -> None:
         self.add(stub, [f"{int(v):,}" if v is not None else "–" for v in values],
