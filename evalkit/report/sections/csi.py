@@ -191,37 +191,48 @@ def register(b: Build, r: Result) -> None:
              {f"{K}.first.{rv}": n for rv, n in first_seen.items()}, table=OVERVIEW)
     dc.adds_up(f"{K}.round.{r.rounds[0]}", [f"{K}.first.{r.rounds[0]}"])
     for t in c.to_frame().itertuples():
-        key = _row_key(t.level, t.code, t.name)
-        n = int(t.children_paired)
-        dc.whole(paired, c.children_paired, {f"{key}.rated": n,
-                                             f"{key}.unrated": c.children_paired - n}, table=CHANGE)
-        if n == 0:
-            continue
-        parts = _parts(n, t.improved_pct, t.unchanged_pct, t.worse_pct)
-        dc.whole(f"{key}.rated", n, {f"{key}.{k}": v for k, v in parts.items()}, table=CHANGE,
-                 part_costs={f"{key}.improved": 1})
-        for when, pct in (("before", t.flagged_before_pct), ("after", t.flagged_after_pct)):
-            if pd.notna(pct):
-                k = int(round(pct * n / 100))
-                dc.whole(f"{key}.rated", n, {f"{key}.flag_{when}": k, f"{key}.ok_{when}": n - k},
-                         table=CHANGE)
+        _register_change_row(dc, t, paired, c.children_paired)
     for row in r.by_round.to_dict("records"):
-        rv = int(row["round"])
-        total = int(row["children"])
-        any_k = int(round(row["any_flagged_pct"] * total / 100))
-        dc.whole(f"{K}.round.{rv}", total, {f"{K}.flag.{rv}.any": any_k,
-                                            f"{K}.flag.{rv}.none": total - any_k}, table=FLAGGED)
-        for code in FACTORS:
-            rated = int(row[f"{code}_rated"])
-            dc.whole(f"{K}.round.{rv}", total, {f"{K}.flag.{rv}.{code}.rated": rated,
-                                                f"{K}.flag.{rv}.{code}.unrated": total - rated},
+        _register_round_flags(dc, row)
+
+
+def _register_change_row(dc, t, paired: str, children_paired: int) -> None:
+    """One row of the change table: its paired children rated (of all paired), and of them
+    improved, unchanged and worse, and flagged before and after."""
+    key = _row_key(t.level, t.code, t.name)
+    n = int(t.children_paired)
+    dc.whole(paired, children_paired, {f"{key}.rated": n,
+                                        f"{key}.unrated": children_paired - n}, table=CHANGE)
+    if n == 0:
+        return
+    parts = _parts(n, t.improved_pct, t.unchanged_pct, t.worse_pct)
+    dc.whole(f"{key}.rated", n, {f"{key}.{k}": v for k, v in parts.items()}, table=CHANGE,
+             part_costs={f"{key}.improved": 1})
+    for when, pct in (("before", t.flagged_before_pct), ("after", t.flagged_after_pct)):
+        if pd.notna(pct):
+            k = int(round(pct * n / 100))
+            dc.whole(f"{key}.rated", n, {f"{key}.flag_{when}": k, f"{key}.ok_{when}": n - k},
+                     table=CHANGE)
+
+
+def _register_round_flags(dc, row: dict) -> None:
+    """One round's children flagged on any factor, and on each factor (of those rated)."""
+    rv = int(row["round"])
+    total = int(row["children"])
+    any_k = int(round(row["any_flagged_pct"] * total / 100))
+    dc.whole(f"{K}.round.{rv}", total, {f"{K}.flag.{rv}.any": any_k,
+                                        f"{K}.flag.{rv}.none": total - any_k}, table=FLAGGED)
+    for code in FACTORS:
+        rated = int(row[f"{code}_rated"])
+        dc.whole(f"{K}.round.{rv}", total, {f"{K}.flag.{rv}.{code}.rated": rated,
+                                            f"{K}.flag.{rv}.{code}.unrated": total - rated},
+                 table=FLAGGED)
+        pct = row[f"{code}_flagged_pct"]
+        if rated and pd.notna(pct):
+            k = int(round(pct * rated / 100))
+            dc.whole(f"{K}.flag.{rv}.{code}.rated", rated,
+                     {f"{K}.flag.{rv}.{code}.yes": k, f"{K}.flag.{rv}.{code}.no": rated - k},
                      table=FLAGGED)
-            pct = row[f"{code}_flagged_pct"]
-            if rated and pd.notna(pct):
-                k = int(round(pct * rated / 100))
-                dc.whole(f"{K}.flag.{rv}.{code}.rated", rated,
-                         {f"{K}.flag.{rv}.{code}.yes": k, f"{K}.flag.{rv}.{code}.no": rated - k},
-                         table=FLAGGED)
 
 
 def _parts(n: int, improved: float, unchanged: float, worse: float) -> dict[str, int]:

@@ -117,21 +117,9 @@ def register(b: Build, cfg: Config, r: Result) -> None:
             _left(dc, scope, a, z, frame, table)
         if len(years) > 1:
             _left(dc, scope, years[0], years[-1], frame, table)
-    provinces = r.provinces
-    five = set(rc.TARGET_PROVINCES)
     for year in r.years:
-        column = f"children {year}"
-        if column not in provinces:
-            continue
-        cells = {}
-        for p, v in zip(provinces["province"], provinces[column]):
-            key = f"{K}.province.{p or 'other'}.{year}"
-            cells[key] = cells.get(key, 0) + int(v)
-        for key, v in cells.items():
-            dc.count(key, v, table="RCIs and children by province")
-        dc.adds_up(_year_key("all", "total", year), list(cells))
-        in_five = [k for k in cells if k.split(".")[2] in five]
-        dc.adds_up(_year_key("five", "total", year), in_five)
+        if f"children {year}" in r.provinces:
+            _register_provinces(dc, r.provinces, year)
     t = r.target.iloc[0]
     dc.whole(f"{K}.supported", int(t["total"]), {f"{K}.supported.female": int(t["female"]),
                                                  f"{K}.supported.male": int(t["male"])},
@@ -362,3 +350,16 @@ def build(b: Build, cfg: Config, r: Result) -> Section:
 def headline(b: Build, r: Result) -> Msg:
     return Msg("reintegration target {status}", status=Msg(_status(b.config.first("residential_care"), r)))
 
+
+def _register_provinces(dc, provinces, year) -> None:
+    """A year's children by province (the provinces not named as 'other'), adding up to the
+    national total, and the five target provinces' to theirs."""
+    cells: dict[str, int] = {}
+    for p, v in zip(provinces["province"], provinces[f"children {year}"]):
+        key = f"{K}.province.{p or 'other'}.{year}"
+        cells[key] = cells.get(key, 0) + int(v)
+    for key, v in cells.items():
+        dc.count(key, v, table="RCIs and children by province")
+    dc.adds_up(_year_key("all", "total", year), list(cells))
+    five = set(rc.TARGET_PROVINCES)
+    dc.adds_up(_year_key("five", "total", year), [k for k in cells if k.split(".")[2] in five])
