@@ -287,23 +287,21 @@ def register(b: Build, res: Result) -> None:
              table="Households by arm")
     dc.adds_up(f"{K}.baseline", [f"{K}.analysis", f"{K}.lost"])
     for r in res.effects.results:
-        n = int(r.n_obs)
-        if n <= total_again:
-            dc.whole(f"{K}.analysis", total_again, {f"{K}.effect.{r.outcome}.n": n,
-                                                    f"{K}.effect.{r.outcome}.missing": total_again - n},
-                     table="Effects")
-        else:
-            dc.count(f"{K}.effect.{r.outcome}.n", n, table="Effects")
+        _part_of(dc, f"{K}.effect.{r.outcome}.n", int(r.n_obs), f"{K}.analysis", "Effects")
     for row in res.balance.to_frame().itertuples():
         for arm, column in ((1, "n_treatment"), (0, "n_control")):
-            n = int(getattr(row, column))
-            total = dc.value(f"{K}.arm{arm}.baseline")
-            key = f"{K}.balance.{row.variable}.{arm}"
-            if n <= total:
-                dc.whole(f"{K}.arm{arm}.baseline", total, {key: n, f"{key}.missing": total - n},
-                         table="Balance")
-            else:
-                dc.count(key, n, table="Balance")
+            _part_of(dc, f"{K}.balance.{row.variable}.{arm}", int(getattr(row, column)),
+                     f"{K}.arm{arm}.baseline", "Balance")
+
+
+def _part_of(dc, key: str, n: int, whole: str, table: str) -> None:
+    """A count that is part of ``whole`` (the rest missing from it); where it is larger (a
+    regression on more rows than households), a count of its own."""
+    total = dc.value(whole)
+    if n <= total:
+        dc.whole(whole, total, {key: n, f"{key}.missing": total - n}, table=table)
+    else:
+        dc.count(key, n, table=table)
 
 
 def design_text(b: Build, res: Result) -> list:
