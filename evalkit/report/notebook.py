@@ -94,23 +94,29 @@ class _Record:
                 HEADLINE_MIME: self.records}
 
 
+def _public_problem(problems, config: config_mod.ProgrammeConfig | None) -> str:
+    """The first problem as a published file may say it: the file's number, the row, a
+    column named in programme.yml (or one of 3 characters, such as a factor code), the rule."""
+    from evalkit.data.validate import RULES
+
+    first = problems[0]
+    numbers = {name: i for i, name in enumerate((config.files if config else {}), start=1)}
+    name = first.file.split("/", 1)[-1]
+    where = f"file {numbers[name]}" if name in numbers else "a data file"
+    declared = config.declared if config is not None else frozenset()
+    column = (f"column '{first.column}'" if first.column in declared or len(first.column) <= 3
+              else "a column")
+    more = f" ({len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+    return (f"{where}, {first.where.rsplit(', ', 1)[-1]}, {column}: the value "
+            f"{RULES.get(first.rule, first.rule)}{more}.")
+
+
 def public_error(exc: EvalkitError, folder: Path, config: config_mod.ProgrammeConfig | None) -> str:
     """An error as a published file may say it: what went wrong and where (file number, row,
     column named in programme.yml, rule), never a value from the data."""
     problems = getattr(exc, "problems", None)
     if problems:
-        first = problems[0]
-        numbers = {name: i for i, name in enumerate((config.files if config else {}), start=1)}
-        name = first.file.split("/", 1)[-1]
-        where = f"file {numbers[name]}" if name in numbers else "a data file"
-        declared = config.declared if config is not None else frozenset()
-        column = (f"column '{first.column}'" if first.column in declared or len(first.column) <= 3
-                  else "a column")
-        more = f" ({len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
-        from evalkit.data.validate import RULES
-
-        return (f"{where}, {first.where.rsplit(', ', 1)[-1]}, {column}: the value "
-                f"{RULES.get(first.rule, first.rule)}{more}.")
+        return _public_problem(problems, config)
     from evalkit.files import UnsafePath
 
     if isinstance(exc, UnsafePath):

@@ -152,12 +152,7 @@ def prepost_row(key: str, r: PrePostResult, label: Inline, *, parts: bool = True
     scale = 100 if binary else 1
     level = "share" if binary else rule
     change = "points" if binary else rule
-    if binary:
-        before = _share_stat(r.mean_before, key, "has_before")
-        after = _share_stat(r.mean_after, key, "has_after")
-    else:
-        before = Stat(r.mean_before * scale, level, n)
-        after = Stat(r.mean_after * scale, level, n)
+    before, after = _levels(r, key, level, n)
     needs = tuple(f"{key}.{part}_{when}" for part in ("has", "lacks")
                   for when in ("before", "after")) if binary else ()
     ci = Interval(low=Stat(r.ci_low * scale, change, n, signed=True, needs=needs),
@@ -169,6 +164,15 @@ def prepost_row(key: str, r: PrePostResult, label: Inline, *, parts: bool = True
     name = Msg("{label} (%)", label=label) if binary else label
     return (name, Count(f"{key}.pairs"), before, after,
             Stat(r.mean_change * scale, change, n, signed=True, needs=needs), ci, p, *shares)
+
+
+def _levels(r: PrePostResult, key: str, level: str, n: tuple) -> tuple:
+    """The outcome before and after: shares of the people who have it (a yes/no outcome),
+    else means."""
+    if r.kind == "binary":
+        return _share_stat(r.mean_before, key, "has_before"), _share_stat(r.mean_after, key,
+                                                                          "has_after")
+    return Stat(r.mean_before, level, n), Stat(r.mean_after, level, n)
 
 
 def _share_stat(mean: float, key: str, part: str):
