@@ -448,20 +448,24 @@ class _Grid:
                             cells=tuple(self.cells), groups=tuple(groups))
 
 
+def _numbered_columns(label, columns, names: list[str]) -> tuple[str, ...]:
+    """A group's columns given by their numbers (from 1), or one sentence."""
+    picked = [names[int(c) - 1] for c in columns if 1 <= int(c) <= len(names)]
+    if len(picked) != len(list(columns)):
+        raise ValueError(f"group {label!r} names columns {list(columns)!r}; expected "
+                         f"column numbers from 1 to {len(names)}.")
+    return tuple(picked)
+
+
 def _groups(groups, names: list[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """Column groups as (label, column names): from a list of (label, number of columns)
     taken left to right, or a mapping label -> 1-based column numbers."""
     if not groups:
         return ()
-    out = []
     if isinstance(groups, dict):
-        for label, columns in groups.items():
-            picked = [names[int(c) - 1] for c in columns if 1 <= int(c) <= len(names)]
-            if len(picked) != len(list(columns)):
-                raise ValueError(f"group {label!r} names columns {list(columns)!r}; expected "
-                                 f"column numbers from 1 to {len(names)}.")
-            out.append((str(label), tuple(picked)))
-        return tuple(out)
+        return tuple((str(label), _numbered_columns(label, columns, names))
+                     for label, columns in groups.items())
+    out = []
     at = 0
     for label, span in groups:
         if at + int(span) > len(names) or int(span) < 1:
@@ -812,9 +816,7 @@ def regression_table(models, labels: Sequence[str] | None = None, *,
 def _term_order(items, terms, controls) -> list[str]:
     """The coefficient rows: ``terms`` as given, else every term in order of appearance less
     those summarised in a controls row."""
-    order: list[str] = []
-    for m in items:
-        order += [t for t in m["coefficients"].index if t not in order]
+    order = list(dict.fromkeys(t for m in items for t in m["coefficients"].index))
     if terms is not None:
         missing = [t for t in terms if t not in order]
         if missing:
@@ -922,6 +924,12 @@ def balance_export(balance, labels: dict[str, str] | None = None, *, digits: int
         "Difference": [fmt(d, digits, signed=True) for d in t["difference"]],
         "Normalised difference": [fmt(d, digits, signed=True) for d in t["normalised_difference"]],
         f"p ({balance.se_type})": [p_value(x) for x in t["p_value"]]})
+    return JournalTable(layout=layout, numbers=t, title=title, notes=_balance_notes(balance),
+                        cells=_balance_cells(layout[STUB], t, _fmt_format(digits)))
+
+
+def _balance_notes(balance) -> tuple[str, ...]:
+    """The balance table's notes: the difference and its standard errors, the joint test."""
     clustered = getattr(balance, "clustered", True)
     how = (f"{balance.se_type} standard errors clustered by unit of assignment "
            f"({balance.n_clusters_treatment} treatment, {balance.n_clusters_control} control "
@@ -929,20 +937,25 @@ def balance_export(balance, labels: dict[str, str] | None = None, *, digits: int
            f"{balance.se_type} (heteroskedasticity-robust) standard errors, units not clustered "
            f"({balance.n_clusters_treatment} treatment, {balance.n_clusters_control} control "
            "units)")
-    notes = (f"Difference: treatment minus control; p from a regression on assignment with "
-             f"{how}.",
-             f"Joint test (sum of squared studentised differences; {balance.omnibus_method}): "
-             f"statistic {fmt(balance.omnibus_statistic)}, {p_phrase(balance.omnibus_p)}.",
-             "In the spreadsheet each mean has its standard deviation beneath it.")
-    number = _fmt_format(digits)
+    return (f"Difference: treatment minus control; p from a regression on assignment with "
+            f"{how}.",
+            f"Joint test (sum of squared studentised differences; {balance.omnibus_method}): "
+            f"statistic {fmt(balance.omnibus_statistic)}, {p_phrase(balance.omnibus_p)}.",
+            "In the spreadsheet each mean has its standard deviation beneath it.")
+
+
+def _balance_cells(labels, t: pd.DataFrame, number: str) -> tuple:
+    """The balance table's spreadsheet cells: per characteristic, a row of numbers and a row
+    of standard deviations beneath the means."""
+    def num(v, f=number):
+        return Cell(float(v), f) if v == v else "–"
+
     cells = []
-    for label, (_, r) in zip(layout[STUB], t.iterrows()):
-        def num(v, f=number):
-            return Cell(float(v), f) if v == v else "–"
+    for label, (_, r) in zip(labels, t.iterrows()):
         cells.append((label, Cell(int(r["n_treatment"]), "#,##0"), num(r["mean_treatment"]),
                       Cell(int(r["n_control"]), "#,##0"), num(r["mean_control"]),
                       num(r["difference"]), num(r["normalised_difference"]),
                       num(r["p_value"], P_FORMAT)))
         cells.append(("", "", num(r["sd_treatment"], f'"("{number}")"'), "",
                       num(r["sd_control"], f'"("{number}")"'), "", "", ""))
-    return JournalTable(layout=layout, numbers=t, title=title, notes=notes, cells=tuple(cells))
+    return tuple(cells)

@@ -436,10 +436,8 @@ def _read_column(column, cells: dict, ibis, castable: bool = False):
     cell than a mapping); else a mapping."""
     scores = {v: float(c.score) for v, c in cells.items() if c.score is not None}
     not_applicable = [v for v, c in cells.items() if c.not_applicable]
-    numeric = column.type().is_numeric()
-    if numeric and all(c.score is not None for c in cells.values()) and all(
-            float(v) == s for v, s in scores.items()):
-        score = column.cast("float64")  # scores only: no mapping at all
+    if _scores_only(column, cells, scores):
+        score = column.cast("float64")  # no mapping at all
     elif scores and castable:
         score = column.try_cast("float64")
     elif scores:
@@ -448,6 +446,12 @@ def _read_column(column, cells: dict, ibis, castable: bool = False):
         score = ibis.null("float64")
     flag = column.isin(not_applicable).fill_null(False) if not_applicable else ibis.literal(False)
     return score, flag
+
+
+def _scores_only(column, cells: dict, scores: dict) -> bool:
+    """Whether a numeric column holds scores only (every distinct value its own score)."""
+    return (column.type().is_numeric() and all(c.score is not None for c in cells.values())
+            and all(float(v) == s for v, s in scores.items()))
 
 
 def _refuse(source, t, columns: dict, bad: dict) -> None:

@@ -278,12 +278,7 @@ class _Loader:
         columns = [c for c in frame.columns if c not in (ROW, SRC) and c not in taken]
         factor_cols = formats.factor_columns(columns, shown_source, rule.factors)
         self.factor_columns = dict(factor_cols)
-        missing = [code for code in FACTORS if code not in factor_cols]
-        if missing:
-            raise DataError(f"{shown_source}: no column for CSI factor(s) {', '.join(missing)}; "
-                            "expected one column per factor named by its code (1A … 6B, csi_1a, "
-                            "q1a …) or its name (e.g. 'Food security'), or name it under "
-                            f"csi.columns.{missing[0]} in programme.yml.")
+        _require_factors(factor_cols, shown_source)
         self._require_roles(roles, frame, columns, shown_source)
         return tables, frame, factor_cols
 
@@ -535,6 +530,16 @@ class _Loader:
         detected = [c for c in out.columns if personal.is_person_id(c)]
         out = self.hash_ids(out, [c for c in [*ids, *detected] if c in out.columns])
         return out.drop(columns=[ROW, SRC])
+
+
+def _require_factors(factor_cols: dict, shown_source: str) -> None:
+    """Refuse a CSI source without a column for every factor, naming the missing ones."""
+    missing = [code for code in FACTORS if code not in factor_cols]
+    if missing:
+        raise DataError(f"{shown_source}: no column for CSI factor(s) {', '.join(missing)}; "
+                        "expected one column per factor named by its code (1A … 6B, csi_1a, "
+                        "q1a …) or its name (e.g. 'Food security'), or name it under "
+                        f"csi.columns.{missing[0]} in programme.yml.")
 
 
 def _table_rules(rules: Sequence) -> dict[str, tuple[list[Field], list[str]]]:
