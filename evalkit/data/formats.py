@@ -160,7 +160,7 @@ def match_factors(frame, columns: list[str], exact: dict[str, str]
     SURE or better, clearly ahead of any other factor, whose cells read as CSI cells), with
     its match score, and code -> candidate columns where no match is sure. ``exact``: the
     factors already found by code or manual name (kept)."""
-    taken, scores, unsure = {}, {}, {}
+    taken, scores = {}, {}
     used = set(exact.values())
     offers = [offer for column in columns if column not in used
               for offer in _offers(frame, column)]
@@ -170,12 +170,18 @@ def match_factors(frame, columns: list[str], exact: dict[str, str]
         if score >= SURE and clear:
             taken[code], scores[code] = column, score
             used.add(column)
-    for score, _clear, code, column in sorted(offers, key=lambda o: -o[0]):
+    return taken, scores, _unsure(offers, exact, taken, used)
+
+
+def _unsure(offers: list, exact: dict, taken: dict, used: set) -> dict[str, list[str]]:
+    """For each factor still without a column: the free columns offered for it, best first."""
+    unsure: dict[str, list[str]] = {}
+    for _score, _clear, code, column in sorted(offers, key=lambda o: -o[0]):
         if code not in exact and code not in taken and column not in used:
             unsure.setdefault(code, [])
             if column not in unsure[code]:
                 unsure[code].append(column)
-    return taken, scores, unsure
+    return unsure
 
 
 def _export_kind(table: RawTable) -> str:

@@ -315,12 +315,11 @@ def _two_header_rows(above: list[Any], header: list[Any]) -> list[Any]:
     carried right across the merged cells ('Baseline' over '1A' … gives 'Baseline_1A')."""
     names = [None if _is_blank(c) else _header_text(c) for c in header]
     present = [n for n in names if n]
-    if len(set(present)) == len(present) or not any(not _is_blank(c) for c in above):
+    if len(set(present)) == len(present) or all(_is_blank(c) for c in above):
         return header
-    carried = _carried_right(above, len(header))
-    first = next((i for i, c in enumerate(carried) if c is not None), len(header))
-    return [f"{carried[i]}_{names[i]}" if names[i] and carried[i] and i >= first else header[i]
-            for i in range(len(header))]
+    carried = _carried_right(above, len(header))  # (None before the first label above)
+    return [f"{label}_{name}" if name and label else cell
+            for cell, name, label in zip(header, names, carried)]
 
 
 def _carried_right(above: list[Any], width: int) -> list[str | None]:

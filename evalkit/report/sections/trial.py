@@ -111,10 +111,7 @@ def parse(entry: dict, where: str, ctx: Context) -> Config:
         raise ctx.error(f"{where}outcomes", "is empty; expected at least one outcome.")
     estimator = ctx.option(entry.get("estimator", "ancova"), ("ancova", "did", "endline"),
                            f"{where}estimator")
-    for key in ("seed", "wild_reps", "ri_reps"):
-        if key in entry and (not isinstance(entry[key], int) or isinstance(entry[key], bool)
-                             or entry[key] < 0):
-            raise ctx.error(where + key, f"is {entry[key]!r}; expected a whole number of at least 0.")
+    _require_counts(entry, where, ctx)
     rule = SurveyRule(
         source=ctx.source(entry, where), unit=columns["unit"], cluster=columns["cluster"],
         treatment=columns["treatment"], round=columns["round"], strata=columns.get("strata"),
@@ -131,6 +128,14 @@ def parse(entry: dict, where: str, ctx: Context) -> Config:
                   control_label=ctx.text(entry, "control_label", where),
                   published_finding=ctx.text(entry, "published_finding", where),
                   published_source=ctx.text(entry, "published_source", where))
+
+
+def _require_counts(entry: dict, where: str, ctx: Context) -> None:
+    """The seed and the numbers of re-draws, when given: whole numbers of at least 0."""
+    for key in ("seed", "wild_reps", "ri_reps"):
+        if key in entry and (not isinstance(entry[key], int) or isinstance(entry[key], bool)
+                             or entry[key] < 0):
+            raise ctx.error(where + key, f"is {entry[key]!r}; expected a whole number of at least 0.")
 
 
 def rules(cfg: Config) -> list:
